@@ -1,0 +1,513 @@
+"""The store: one SQLite file (WAL) plus a folder of evidence files named by SHA-256.
+
+Readable with `sqlite3` and `datasette`. Files are readable by their owner only. The
+schema is created and migrated here (`MIGRATIONS`); every other module goes through
+`Store` methods or, for tables it owns, through `store.db` inside `store.transaction()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from papermode.errors import PageIdError, StoreError
+from papermode.model import (
+    Box,
+    Field,
+    PageLayout,
+    Patient,
+    PrintedPage,
+    Snapshot,
+)
+
+SCHEMA_VERSION = 1
+
+MIGRATIONS: list[str] = [
+    # 1: prepare (snapshots, patients, orders, pages, fields) and capture (files, captures,
+    #    readings, reviews) and the audit chain.
+    """
+    CREATE TABLE IF NOT EXISTS snapshots (
+        snapshot_id TEXT PRIMARY KEY, taken_at TEXT, source TEXT, registered_at TEXT,
+        period_start TEXT, period_end TEXT, lang TEXT, paper TEXT, warnings TEXT
+    );
+    CREATE TABLE IF NOT EXISTS patients (
+        snapshot_id TEXT, patient_id TEXT, mrn TEXT, family TEXT, given TEXT,
+        birth_date TEXT, sex TEXT, ward TEXT, room TEXT, bed TEXT, encounter TEXT,
+        allergies TEXT, weight_kg REAL, weight_on TEXT,
+        PRIMARY KEY (snapshot_id, patient_id)
+    );
+    CREATE INDEX IF NOT EXISTS patients_mrn ON patients (mrn);
+    CREATE TABLE IF NOT EXISTS orders (
+        snapshot_id TEXT, order_id TEXT, patient_id TEXT, medication TEXT,
+        dose_value REAL, dose_unit TEXT, route TEXT, timing TEXT, timing_label TEXT,
+        as_needed INTEGER, indication TEXT, max_per_period TEXT, authored_on TEXT,
+        requester TEXT, high_alert INTEGER, note TEXT,
+        PRIMARY KEY (snapshot_id, order_id)
+    );
+    CREATE TABLE IF NOT EXISTS pages (
+        page_id TEXT PRIMARY KEY, snapshot_id TEXT, template TEXT, template_version TEXT,
+        paper TEXT, width_mm REAL, height_mm REAL, patient_id TEXT, mrn TEXT, ward TEXT,
+        page_number INTEGER, page_count INTEGER, pdf TEXT, pdf_page INTEGER, also_in TEXT,
+        period_start TEXT, period_end TEXT, lang TEXT, registered_at TEXT
+    );
+    CREATE INDEX IF NOT EXISTS pages_mrn ON pages (mrn);
+    CREATE TABLE IF NOT EXISTS fields (
+        page_id TEXT, field_id TEXT, kind TEXT, x REAL, y REAL, w REAL, h REAL,
+        role TEXT, cells INTEGER, decimals INTEGER, order_id TEXT, scheduled TEXT,
+        code TEXT, grp TEXT, value TEXT, label TEXT, position INTEGER,
+        PRIMARY KEY (page_id, field_id)
+    );
+    CREATE TABLE IF NOT EXISTS files (
+        sha256 TEXT PRIMARY KEY, size INTEGER, media_kind TEXT, first_name TEXT,
+        first_seen TEXT, evidence TEXT
+    );
+    CREATE TABLE IF NOT EXISTS ingests (
+        ingest_id INTEGER PRIMARY KEY AUTOINCREMENT, sha256 TEXT, name TEXT,
+        ingested_at TEXT, status TEXT, message TEXT, pages TEXT, kind TEXT
+    );
+    CREATE TABLE IF NOT EXISTS captures (
+        capture_id TEXT PRIMARY KEY, sha256 TEXT, frame INTEGER, name TEXT,
+        page_id TEXT, status TEXT, message TEXT, captured_at TEXT, ingested_at TEXT,
+        identity_source TEXT, mrn_check TEXT, homography TEXT, reprojection_mm REAL,
+        quality TEXT, seconds REAL
+    );
+    CREATE INDEX IF NOT EXISTS captures_page ON captures (page_id);
+    CREATE TABLE IF NOT EXISTS readings (
+        capture_id TEXT, page_id TEXT, field_id TEXT, value TEXT, confidence REAL,
+        status TEXT, flags TEXT, crop TEXT, detail TEXT,
+        PRIMARY KEY (capture_id, field_id)
+    );
+    CREATE INDEX IF NOT EXISTS readings_page ON readings (page_id, field_id);
+    CREATE TABLE IF NOT EXISTS page_state (
+        page_id TEXT, field_id TEXT, value TEXT, confidence REAL, status TEXT,
+        flags TEXT, captures TEXT, crop TEXT, updated_at TEXT,
+        PRIMARY KEY (page_id, field_id)
+    );
+    CREATE TABLE IF NOT EXISTS reviews (
+        review_id INTEGER PRIMARY KEY AUTOINCREMENT, page_id TEXT, field_id TEXT,
+        value TEXT, status TEXT, reviewer TEXT, reviewed_at TEXT, note TEXT
+    );
+    CREATE TABLE IF NOT EXISTS audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT, actor TEXT, action TEXT,
+        subject TEXT, detail TEXT, prev_hash TEXT, hash TEXT
+    );
+    """,
+]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="minutes") if value else None
+
+
+def _from_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def now_text() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+class Store:
+    """An open store. Use `open_store()`; close it with `close()` or a `with` block."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.evidence_dir = path.with_name(path.name + ".evidence")
+        self._connection = _connect(path)
+        self.db = sqlite_utils.Database(self._connection)
+        self._migrate()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._connection.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """All or nothing: an interrupted block leaves the store as it was."""
+        connection = self._connection
+        if connection.in_transaction:
+            yield self.db
+            return
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
+
+    def _migrate(self) -> None:
+        version = self._connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer papermode (schema {version}).",
+                advice="Update papermode on this laptop, or use the laptop that made it.",
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self._connection.executescript(script)
+            self._connection.execute(f"PRAGMA user_version = {number}")
+            self._connection.commit()
+
+    # ------------------------------------------------------------------ audit
+
+    def audit(
+        self,
+        action: str,
+        subject: str,
+        detail: dict[str, Any] | None = None,
+        *,
+        actor: str = "papermode",
+    ) -> None:
+        """Append to the audit chain: each entry hashes the one before it."""
+        last = self._connection.execute(
+            "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        prev_hash = last[0] if last else ""
+        at = now_text()
+        detail_text = json.dumps(detail or {}, sort_keys=True)
+        digest = hashlib.sha256(
+            "|".join([prev_hash, at, actor, action, subject, detail_text]).encode()
+        ).hexdigest()
+        self.db["audit"].insert(
+            {
+                "at": at,
+                "actor": actor,
+                "action": action,
+                "subject": subject,
+                "detail": detail_text,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
+
+    def audit_intact(self) -> bool:
+        """True when no audit entry was altered or removed from the middle of the chain."""
+        prev_hash = ""
+        for row in self.db.query("SELECT * FROM audit ORDER BY seq"):
+            parts = [
+                prev_hash,
+                row["at"],
+                row["actor"],
+                row["action"],
+                row["subject"],
+                row["detail"],
+            ]
+            if (
+                row["prev_hash"] != prev_hash
+                or row["hash"] != hashlib.sha256("|".join(parts).encode()).hexdigest()
+            ):
+                return False
+            prev_hash = row["hash"]
+        return True
+
+    # ------------------------------------------------------------------ prepare
+
+    def register_snapshot(
+        self, snapshot: Snapshot, *, period: tuple[datetime, datetime], lang: str, paper: str
+    ) -> None:
+        """Record the census as printed (idempotent by snapshot id)."""
+        with self.transaction() as db:
+            db["snapshots"].upsert(
+                {
+                    "snapshot_id": snapshot.snapshot_id,
+                    "taken_at": _iso(snapshot.taken_at),
+                    "source": snapshot.source,
+                    "registered_at": now_text(),
+                    "period_start": _iso(period[0]),
+                    "period_end": _iso(period[1]),
+                    "lang": lang,
+                    "paper": paper,
+                    "warnings": json.dumps(list(snapshot.warnings)),
+                },
+                pk="snapshot_id",
+            )
+            db["patients"].upsert_all(
+                [_patient_row(snapshot.snapshot_id, p) for p in snapshot.patients],
+                pk=("snapshot_id", "patient_id"),
+            )
+            db["orders"].upsert_all(
+                [_order_row(snapshot.snapshot_id, o) for o in snapshot.orders],
+                pk=("snapshot_id", "order_id"),
+            )
+            self.audit("snapshot", snapshot.snapshot_id, {"source": snapshot.source})
+
+    def register_pages(self, printed_pages: Sequence[PrintedPage]) -> None:
+        """Record printed pages and their fields (idempotent by page id)."""
+        with self.transaction() as db:
+            for printed in printed_pages:
+                layout = printed.layout
+                db["pages"].upsert(_page_row(printed), pk="page_id")
+                db.execute("DELETE FROM fields WHERE page_id = ?", [layout.page_id])
+                db["fields"].insert_all(
+                    [_field_row(layout.page_id, n, f) for n, f in enumerate(layout.fields)]
+                )
+            self.audit("pages", "prepare", {"count": len(printed_pages)})
+
+    def printed_pages(
+        self, page_id: str | None = None, mrn: str | None = None
+    ) -> list[PrintedPage]:
+        """Pages as printed, newest snapshot first, optionally for one page or patient."""
+        where, params = [], []
+        if page_id:
+            where.append("page_id = ?")
+            params.append(page_id)
+        if mrn:
+            where.append("mrn = ?")
+            params.append(mrn)
+        sql = "SELECT * FROM pages"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY registered_at DESC, pdf, pdf_page"
+        return [self._printed(row) for row in self.db.query(sql, params)]
+
+    def page_layout(self, page_id: str) -> PageLayout:
+        """The layout of a printed page; PageIdError when this store never printed it."""
+        rows = list(self.db.query("SELECT * FROM pages WHERE page_id = ?", [page_id]))
+        if not rows:
+            raise PageIdError(
+                f"page {page_id} is not known to this store ({self.path.name}).",
+                advice="Was it printed from another laptop's store? Ingest it there, or run "
+                "`papermode merge` to bring that store's pages here.",
+            )
+        return self._printed(rows[0]).layout
+
+    def has_page(self, page_id: str) -> bool:
+        return (
+            self.db.execute("SELECT 1 FROM pages WHERE page_id = ?", [page_id]).fetchone()
+            is not None
+        )
+
+    def snapshot_patient(self, snapshot_id: str, patient_id: str) -> Patient | None:
+        rows = list(
+            self.db.query(
+                "SELECT * FROM patients WHERE snapshot_id = ? AND patient_id = ?",
+                [snapshot_id, patient_id],
+            )
+        )
+        return _patient_from_row(rows[0]) if rows else None
+
+    def _printed(self, row: dict[str, Any]) -> PrintedPage:
+        fields = tuple(
+            _field_from_row(f)
+            for f in self.db.query(
+                "SELECT * FROM fields WHERE page_id = ? ORDER BY position", [row["page_id"]]
+            )
+        )
+        layout = PageLayout(
+            page_id=row["page_id"],
+            template=row["template"],
+            template_version=row["template_version"],
+            paper=row["paper"],
+            size_mm=(row["width_mm"], row["height_mm"]),
+            snapshot_id=row["snapshot_id"],
+            patient_id=row["patient_id"],
+            mrn=row["mrn"],
+            ward=row["ward"],
+            page_number=row["page_number"],
+            page_count=row["page_count"],
+            fields=fields,
+            period_start=_from_iso(row["period_start"]),
+            period_end=_from_iso(row["period_end"]),
+            lang=row["lang"] or "en",
+        )
+        also_in = tuple((pdf, int(n)) for pdf, n in json.loads(row["also_in"] or "[]"))
+        return PrintedPage(layout=layout, pdf=row["pdf"], pdf_page=row["pdf_page"], also_in=also_in)
+
+    # ------------------------------------------------------------------ evidence
+
+    def put_evidence(self, data: bytes, *, suffix: str = "") -> tuple[str, Path]:
+        """Keep `data` byte for byte under its SHA-256; never overwrite. Returns (sha, path)."""
+        sha = hashlib.sha256(data).hexdigest()
+        path = self.evidence_path(sha, suffix)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            temporary = path.with_name(path.name + ".part")
+            with open(temporary, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temporary, stat.S_IRUSR | stat.S_IWUSR)
+            os.replace(temporary, path)
+        return sha, path
+
+    def evidence_path(self, sha: str, suffix: str = "") -> Path:
+        return self.evidence_dir / sha[:2] / f"{sha}{suffix}"
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        new = not path.exists()
+        if new:
+            # Create it owner-only before SQLite writes a byte of patient data into it.
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        connection = sqlite3.connect(path, isolation_level=None, timeout=30)
+        connection.row_factory = None
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        os.chmod(path, 0o600)
+    except (OSError, sqlite3.DatabaseError) as error:
+        raise StoreError(
+            f"cannot open the store {path}: {error}.",
+            advice="Check the path and that this user may write there (or use --store).",
+        ) from error
+    return connection
+
+
+def open_store(path: Path | str) -> Store:
+    """Open (and create or migrate) the store at `path`."""
+    return Store(Path(path))
+
+
+# ---------------------------------------------------------------------- rows
+
+
+def _patient_row(snapshot_id: str, patient: Patient) -> dict[str, Any]:
+    row = asdict(patient)
+    row.pop("weight")
+    row["snapshot_id"] = snapshot_id
+    row["birth_date"] = patient.birth_date.isoformat() if patient.birth_date else None
+    row["allergies"] = (
+        None if patient.allergies is None else json.dumps([asdict(a) for a in patient.allergies])
+    )
+    row["weight_kg"] = patient.weight.kg if patient.weight else None
+    measured = patient.weight.measured_on if patient.weight else None
+    row["weight_on"] = measured.isoformat() if measured else None
+    return row
+
+
+def _patient_from_row(row: dict[str, Any]) -> Patient:
+    from datetime import date
+
+    from papermode.model import Allergy, Weight
+
+    allergies = (
+        None
+        if row["allergies"] is None
+        else tuple(Allergy(**a) for a in json.loads(row["allergies"]))
+    )
+    weight = (
+        Weight(row["weight_kg"], date.fromisoformat(row["weight_on"]) if row["weight_on"] else None)
+        if row["weight_kg"] is not None
+        else None
+    )
+    return Patient(
+        patient_id=row["patient_id"],
+        mrn=row["mrn"],
+        family=row["family"],
+        given=row["given"],
+        birth_date=date.fromisoformat(row["birth_date"]) if row["birth_date"] else None,
+        sex=row["sex"],
+        ward=row["ward"],
+        room=row["room"],
+        bed=row["bed"],
+        encounter=row["encounter"],
+        allergies=allergies,
+        weight=weight,
+    )
+
+
+def _order_row(snapshot_id: str, order: Any) -> dict[str, Any]:
+    timing = order.timing
+    return {
+        "snapshot_id": snapshot_id,
+        "order_id": order.order_id,
+        "patient_id": order.patient_id,
+        "medication": order.medication,
+        "dose_value": order.dose_value,
+        "dose_unit": order.dose_unit,
+        "route": order.route,
+        "timing": json.dumps(asdict(timing), default=str) if timing else None,
+        "timing_label": timing.label if timing else None,
+        "as_needed": int(order.as_needed),
+        "indication": order.indication,
+        "max_per_period": order.max_per_period,
+        "authored_on": _iso(order.authored_on),
+        "requester": order.requester,
+        "high_alert": int(order.high_alert),
+        "note": order.note,
+    }
+
+
+def _page_row(printed: PrintedPage) -> dict[str, Any]:
+    layout = printed.layout
+    return {
+        "page_id": layout.page_id,
+        "snapshot_id": layout.snapshot_id,
+        "template": layout.template,
+        "template_version": layout.template_version,
+        "paper": layout.paper,
+        "width_mm": layout.size_mm[0],
+        "height_mm": layout.size_mm[1],
+        "patient_id": layout.patient_id,
+        "mrn": layout.mrn,
+        "ward": layout.ward,
+        "page_number": layout.page_number,
+        "page_count": layout.page_count,
+        "pdf": printed.pdf,
+        "pdf_page": printed.pdf_page,
+        "also_in": json.dumps([list(entry) for entry in printed.also_in]),
+        "period_start": _iso(layout.period_start),
+        "period_end": _iso(layout.period_end),
+        "lang": layout.lang,
+        "registered_at": now_text(),
+    }
+
+
+def _field_row(page_id: str, position: int, field: Field) -> dict[str, Any]:
+    return {
+        "page_id": page_id,
+        "field_id": field.field_id,
+        "kind": field.kind,
+        "x": field.box.x,
+        "y": field.box.y,
+        "w": field.box.w,
+        "h": field.box.h,
+        "role": field.role,
+        "cells": field.cells,
+        "decimals": field.decimals,
+        "order_id": field.order_id,
+        "scheduled": _iso(field.scheduled),
+        "code": field.code,
+        "grp": field.group,
+        "value": field.value,
+        "label": field.label,
+        "position": position,
+    }
+
+
+def _field_from_row(row: dict[str, Any]) -> Field:
+    return Field(
+        field_id=row["field_id"],
+        kind=row["kind"],
+        box=Box(row["x"], row["y"], row["w"], row["h"]),
+        role=row["role"],
+        cells=row["cells"] or 0,
+        decimals=row["decimals"] or 0,
+        order_id=row["order_id"],
+        scheduled=_from_iso(row["scheduled"]),
+        code=row["code"],
+        group=row["grp"],
+        value=row["value"],
+        label=row["label"] or "",
+    )
