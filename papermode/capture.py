@@ -1,0 +1,252 @@
+"""Read one page image: quality gate -> locate -> identity -> rectify -> every field.
+
+No store writes here: `read_page_image` returns a `CaptureOutcome` that `ingest` stores in
+one transaction. It runs in worker processes, so it only needs a function that returns the
+printed layout of a page id (read from the store, read-only).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from papermode import digits, locate, marks, plausibility, quality
+from papermode.errors import PageIdError
+from papermode.imaging import PageImage
+from papermode.model import Field, PageLayout, Reading, ReadingStatus
+
+PX_PER_MM = 8.0
+CROP_MARGIN_MM = 2.0
+DEFAULT_THRESHOLDS = {"checkbox": 0.9, "signature": 0.9, "text": 1.01, "digits": 0.9}
+
+CaptureStatus = Literal["read", "retake", "free", "quarantined"]
+MrnCheck = Literal["match", "mismatch", "unread", "not_applicable"]
+LayoutLookup = Callable[[str], PageLayout]
+
+
+@dataclass(frozen=True)
+class FieldResult:
+    reading: Reading
+    crop_png: bytes
+
+
+@dataclass(frozen=True)
+class CaptureOutcome:
+    """What one page image said: its identity, its fields, or why it could not be read."""
+
+    frame: int
+    status: CaptureStatus
+    message: str | None = None
+    page_id: str | None = None
+    identity_source: str | None = None  # "qr" or "printed"
+    mrn_check: MrnCheck = "not_applicable"
+    homography: tuple[tuple[float, ...], ...] | None = None
+    reprojection_mm: float | None = None
+    quality: dict[str, float] = field(default_factory=dict)
+    fields: tuple[FieldResult, ...] = ()
+    rectified_jpeg: bytes | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+def read_page_image(
+    image: PageImage,
+    layout_of: LayoutLookup,
+    *,
+    thresholds: dict[str, float] | None = None,
+) -> CaptureOutcome:
+    """Everything one page image says, or why it must be retaken / is not a form."""
+    clock = _Stopwatch()
+    gray = image.gray
+    with clock.stage("locate"):
+        location = locate.locate_page(gray)
+    if location is None:
+        return CaptureOutcome(image.index, "free", seconds=clock.seconds)
+    with clock.stage("quality"):
+        reason = quality.retake_reason(gray, location)
+    if reason:
+        return CaptureOutcome(image.index, "retake", reason, seconds=clock.seconds)
+    with clock.stage("rectify"):
+        rectified = locate.rectify(gray, location, px_per_mm=PX_PER_MM)
+    with clock.stage("identity"):
+        identity = _identify(location, rectified, layout_of)
+    if identity.problem:
+        return CaptureOutcome(
+            image.index, identity.status, identity.problem, seconds=clock.seconds,
+            page_id=None, identity_source=identity.source, mrn_check=identity.mrn_check,
+        )
+    assert identity.layout is not None
+    results = _read_fields(rectified, identity.layout, thresholds or DEFAULT_THRESHOLDS, clock)
+    with clock.stage("encode"):
+        ok, jpeg = cv2.imencode(".jpg", rectified, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return CaptureOutcome(
+        frame=image.index,
+        status="read",
+        page_id=identity.layout.page_id,
+        identity_source=identity.source,
+        mrn_check=identity.mrn_check,
+        homography=tuple(tuple(float(v) for v in row) for row in location.homography),
+        reprojection_mm=float(location.reprojection_mm),
+        quality=_quality_numbers(location),
+        fields=results,
+        rectified_jpeg=jpeg.tobytes() if ok else None,
+        seconds=clock.seconds,
+    )
+
+
+# ---------------------------------------------------------------------- identity
+
+
+@dataclass(frozen=True)
+class _Identity:
+    layout: PageLayout | None
+    source: str | None
+    mrn_check: MrnCheck
+    status: CaptureStatus = "read"
+    problem: str | None = None
+
+
+def _identify(location: locate.PageLocation, rectified: np.ndarray,
+              layout_of: LayoutLookup) -> _Identity:
+    """Page id from the QR, else the printed id; the banner MRN as an independent check."""
+    page_id, source = location.page_id, "qr"
+    if page_id is None:
+        page_id = locate.read_printed_page_id(rectified, location.size_mm, PX_PER_MM)
+        source = "printed"
+    if page_id is None:
+        return _Identity(None, None, "unread", "retake",
+                         "the page's QR code and printed page id cannot be read: retake the "
+                         "photo with the top-right corner sharp and free of glare")
+    try:
+        layout = layout_of(page_id)
+    except PageIdError as error:
+        return _Identity(None, source, "unread", "quarantined", error.message)
+    mrn_check = _check_mrn(rectified, location, layout)
+    if mrn_check == "mismatch":
+        return _Identity(None, source, mrn_check, "quarantined",
+                         f"identity check failed for page {page_id}: the MRN printed on the "
+                         "banner does not match the page's patient; the page is not attributed "
+                         "and goes to review")
+    return _Identity(layout, source, mrn_check)
+
+
+def _check_mrn(rectified: np.ndarray, location: locate.PageLocation,
+               layout: PageLayout) -> MrnCheck:
+    if not layout.mrn:
+        return "not_applicable"
+    read = locate.read_banner_mrn(rectified, location.size_mm, PX_PER_MM)
+    if read is None:
+        return "unread"
+    return "match" if read == layout.mrn else "mismatch"
+
+
+def _quality_numbers(location: locate.PageLocation) -> dict[str, float]:
+    numbers = getattr(location, "quality", None)
+    return dict(numbers) if isinstance(numbers, dict) else {}
+
+
+# ---------------------------------------------------------------------- fields
+
+
+def _read_fields(rectified: np.ndarray, layout: PageLayout, thresholds: dict[str, float],
+                 clock: _Stopwatch) -> tuple[FieldResult, ...]:
+    readings: dict[str, Reading] = {}
+    with clock.stage("marks"):
+        readings.update(_read_marks(rectified, layout, thresholds))
+    with clock.stage("digits"):
+        readings.update(_read_digits(rectified, layout, thresholds))
+    with clock.stage("crops"):
+        return tuple(
+            FieldResult(readings[f.field_id], _crop_png(rectified, f))
+            for f in layout.fields
+            if f.field_id in readings
+        )
+
+
+def _status(confidence: float, threshold: float, flags: tuple[str, ...]) -> ReadingStatus:
+    return "auto" if confidence >= threshold and not flags else "review"
+
+
+def _read_marks(rectified: np.ndarray, layout: PageLayout,
+                thresholds: dict[str, float]) -> dict[str, Reading]:
+    readings: dict[str, Reading] = {}
+    groups: dict[str, list[Field]] = {}
+    for f in layout.fields:
+        if f.kind == "checkbox":
+            groups.setdefault(f.group or f.field_id, []).append(f)
+        elif f.kind in ("signature", "text"):
+            mark = marks.ink_present(rectified, f.box, PX_PER_MM)
+            value = "ink" if mark.state != "empty" else "empty"
+            flags = tuple(mark.flags)
+            # Handwritten text (a drug name) is never auto-accepted: a person reads it.
+            threshold = thresholds.get(f.kind, 0.9)
+            readings[f.field_id] = Reading(
+                f.field_id, value, round(mark.confidence, 4),
+                _status(mark.confidence, threshold, flags) if value == "empty" or
+                f.kind == "signature" else "review", flags,
+            )
+    for members in groups.values():
+        for field_id, mark in marks.read_group(rectified, members, PX_PER_MM).items():
+            flags = tuple(mark.flags)
+            readings[field_id] = Reading(
+                field_id, mark.state, round(mark.confidence, 4),
+                _status(mark.confidence, thresholds["checkbox"], flags), flags,
+            )
+    return readings
+
+
+def _read_digits(rectified: np.ndarray, layout: PageLayout,
+                 thresholds: dict[str, float]) -> dict[str, Reading]:
+    fields = [f for f in layout.fields if f.kind == "digits"]
+    if not fields:
+        return {}
+    results = digits.read_digit_fields(rectified, fields, PX_PER_MM)
+    period = (layout.period_start, layout.period_end)
+    readings: dict[str, Reading] = {}
+    for f in fields:
+        result = results[f.field_id]
+        flags = tuple(result.flags)
+        confidence = float(result.confidence)
+        if result.value is not None:
+            verdict = plausibility.check(f, str(result.value), period=period, order_dose=None)
+            confidence *= verdict.factor
+            if not verdict.ok:
+                flags += ("implausible",)
+        value = None if result.value is None else str(result.value)
+        if value is None and "?" not in result.text:
+            value = "empty"
+        readings[f.field_id] = Reading(
+            f.field_id, value, round(confidence, 4),
+            _status(confidence, thresholds["digits"], flags), flags,
+        )
+    return readings
+
+
+def _crop_png(rectified: np.ndarray, f: Field) -> bytes:
+    box = f.box
+    scale = PX_PER_MM
+    top = max(0, int((box.y - CROP_MARGIN_MM) * scale))
+    left = max(0, int((box.x - CROP_MARGIN_MM) * scale))
+    bottom = int((box.y + box.h + CROP_MARGIN_MM) * scale)
+    right = int((box.x + box.w + CROP_MARGIN_MM) * scale)
+    crop = rectified[top:bottom, left:right]
+    ok, png = cv2.imencode(".png", crop)
+    return png.tobytes() if ok else b""

@@ -1,0 +1,366 @@
+"""Ingest: photos and scans in, readings out. One file at a time, all or nothing.
+
+For each input file (folders are walked, zip archives opened):
+1. its bytes are kept as evidence under their SHA-256 (byte for byte, never overwritten);
+2. a file seen before is recognised (`duplicate`) and not read twice;
+3. each page image is read in a worker process (`capture.read_page_image`);
+4. the outcome is written in one transaction: file, ingest record, captures, readings,
+   crops, and the merged state of every page touched. An interrupted run leaves nothing
+   half-written; running it again completes the work without duplicates.
+
+Bad input never raises out of here: it is quarantined with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from papermode import capture
+from papermode.errors import InputFileError, PapermodeError
+from papermode.imaging import load_images_from_bytes, sniff_kind
+from papermode.merge import CapturedReading, merge_field
+from papermode.model import PageLayout, Reading
+from papermode.store import Store, now_text, open_store
+
+FileStatus = Literal["read", "retake", "duplicate", "free", "quarantined"]
+MAX_ZIP_MEMBERS = 2000
+MAX_ZIP_MEMBER_BYTES = 200 * 1024 * 1024
+SUFFIXES = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "heif": ".heic", "pdf": ".pdf",
+            "zip": ".zip"}
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file to ingest: a path on disk, or a member of a zip archive (bytes)."""
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = None
+    mtime: float | None = None
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        return self.path.read_bytes()
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """What became of one page image of an ingested file."""
+
+    file: str
+    sha256: str
+    frame: int
+    status: FileStatus
+    page_id: str | None = None
+    message: str | None = None
+    fields_auto: int = 0
+    fields_review: int = 0
+
+
+@dataclass
+class IngestSummary:
+    outcomes: list[PageOutcome] = field(default_factory=list)
+    seconds_by_stage: dict[str, float] = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    def as_json(self) -> dict[str, object]:
+        statuses = ["read", "retake", "duplicate", "free", "quarantined"]
+        return {
+            "files": [outcome.__dict__ for outcome in self.outcomes],
+            "counts": {status: self.count(status) for status in statuses},
+            "fields": {
+                "auto": sum(o.fields_auto for o in self.outcomes),
+                "review": sum(o.fields_review for o in self.outcomes),
+            },
+        }
+
+
+# ---------------------------------------------------------------------- inputs
+
+
+def expand_inputs(paths: Iterable[Path]) -> Iterator[InputFile]:
+    """Files given, files under folders (recursively, sorted), never hidden files."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not any(p.startswith(".") for p in child.parts[-1:]):
+                    yield InputFile(str(child), path=child, mtime=child.stat().st_mtime)
+        elif path.is_file():
+            yield InputFile(str(path), path=path, mtime=path.stat().st_mtime)
+        else:
+            raise InputFileError(
+                f"{path} does not exist.", advice="Check the file or folder name and try again."
+            )
+
+
+def zip_members(name: str, data: bytes) -> list[InputFile]:
+    """The files inside a zip archive, guarded against zip bombs."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = [i for i in archive.infolist() if not i.is_dir()
+                 and not i.filename.startswith("__MACOSX/")
+                 and not Path(i.filename).name.startswith(".")]
+        if len(infos) > MAX_ZIP_MEMBERS or any(
+            i.file_size > MAX_ZIP_MEMBER_BYTES for i in infos
+        ):
+            raise InputFileError(
+                f"{name} holds too many or too large files to be a set of page photos.",
+                advice="Unpack it and ingest the photos themselves.",
+            )
+        return [InputFile(f"{name}/{i.filename}", data=archive.read(i)) for i in infos]
+    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as error:
+        raise InputFileError(
+            f"{name} is a damaged zip archive ({error}).",
+            advice="Copy the archive again from the phone or scanner, or add the photos "
+            "themselves.",
+        ) from error
+
+
+# ---------------------------------------------------------------------- workers
+
+_WORKER_STORE: Store | None = None
+
+
+def _layout_lookup(store_path: str) -> Callable[[str], PageLayout]:
+    global _WORKER_STORE
+    if _WORKER_STORE is None or str(_WORKER_STORE.path) != store_path:
+        _WORKER_STORE = open_store(store_path)
+    store = _WORKER_STORE
+    return store.page_layout
+
+
+@dataclass(frozen=True)
+class _FileRead:
+    outcomes: tuple[capture.CaptureOutcome, ...] = ()
+    error: str | None = None
+
+
+def read_file(data: bytes, name: str, store_path: str) -> _FileRead:
+    """Read every page image of one file (runs in a worker process)."""
+    try:
+        images = load_images_from_bytes(data, name)
+    except InputFileError as error:
+        return _FileRead(error=str(error))
+    layout_of = _layout_lookup(store_path)
+    outcomes = []
+    for image in images:
+        try:
+            outcomes.append(capture.read_page_image(image, layout_of))
+        except PapermodeError as error:
+            outcomes.append(capture.CaptureOutcome(image.index, "quarantined", str(error)))
+    return _FileRead(outcomes=tuple(outcomes))
+
+
+# ---------------------------------------------------------------------- ingest
+
+
+def ingest_paths(
+    paths: Sequence[Path],
+    store: Store,
+    *,
+    workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> IngestSummary:
+    """Ingest files and folders into `store`; returns what became of every page image."""
+    summary = IngestSummary()
+    files = _flatten(expand_inputs(paths), store, summary, progress)
+    workers = workers or min(2, os.cpu_count() or 1)
+    if workers <= 1:
+        for item, data, sha in files:
+            _store_read(store, item, data, sha, read_file(data, item.name, str(store.path)),
+                        summary, progress)
+        return summary
+    # A bounded window of files in flight: photos are large, memory is not endless.
+    window = 2 * workers
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: deque[tuple[InputFile, bytes, str, Future[_FileRead]]] = deque()
+        for item, data, sha in files:
+            pending.append((item, data, sha,
+                            pool.submit(read_file, data, item.name, str(store.path))))
+            while len(pending) >= window:
+                _store_read(store, *_result(pending.popleft()), summary, progress)
+        while pending:
+            _store_read(store, *_result(pending.popleft()), summary, progress)
+    return summary
+
+
+def _result(entry: tuple[InputFile, bytes, str, Future[_FileRead]]
+            ) -> tuple[InputFile, bytes, str, _FileRead]:
+    item, data, sha, future = entry
+    return item, data, sha, future.result()
+
+
+def _flatten(items: Iterable[InputFile], store: Store, summary: IngestSummary,
+             progress: Callable[[str], None] | None
+             ) -> Iterator[tuple[InputFile, bytes, str]]:
+    """Each file's bytes to read; duplicates, zips and unreadable files dealt with here."""
+    seen: set[str] = set()
+    for item in items:
+        data = item.read()
+        sha = hashlib.sha256(data).hexdigest()
+        if sha in seen or _already_ingested(store, sha):
+            _record(store, summary, progress, item, data, sha,
+                    [PageOutcome(item.name, sha, 0, "duplicate",
+                                 message="this file was ingested before")], remember=False)
+            continue
+        seen.add(sha)
+        kind = sniff_kind(data)
+        if kind == "zip":
+            try:
+                members = zip_members(item.name, data)
+            except InputFileError as error:
+                _quarantine(store, summary, progress, item, data, sha, str(error))
+                continue
+            # Keep the archive itself as evidence; each member is ingested (and recognised
+            # when seen again) on its own, so an interrupted run loses nothing.
+            store.put_evidence(data, suffix=".zip")
+            yield from _flatten(members, store, summary, progress)
+            continue
+        yield item, data, sha
+
+
+def _already_ingested(store: Store, sha: str) -> bool:
+    return store.db.execute("SELECT 1 FROM files WHERE sha256 = ?", [sha]).fetchone() is not None
+
+
+def _quarantine(store: Store, summary: IngestSummary,
+                progress: Callable[[str], None] | None, item: InputFile, data: bytes,
+                sha: str, reason: str) -> None:
+    _record(store, summary, progress, item, data, sha,
+            [PageOutcome(item.name, sha, 0, "quarantined", message=reason)], remember=True)
+
+
+def _store_read(store: Store, item: InputFile, data: bytes, sha: str, result: _FileRead,
+                summary: IngestSummary, progress: Callable[[str], None] | None) -> None:
+    if result.error:
+        _quarantine(store, summary, progress, item, data, sha, result.error)
+        return
+    captured_at = _captured_at(item, data)
+    outcomes: list[PageOutcome] = []
+    with store.transaction():
+        for read in result.outcomes:
+            outcomes.append(_store_capture(store, item, sha, read, captured_at))
+            for stage, seconds in read.seconds.items():
+                summary.seconds_by_stage[stage] = summary.seconds_by_stage.get(stage, 0.0) + seconds
+        _record(store, summary, progress, item, data, sha, outcomes, remember=True)
+
+
+def _record(store: Store, summary: IngestSummary,
+            progress: Callable[[str], None] | None, item: InputFile, data: bytes,
+            sha: str, outcomes: list[PageOutcome], *, remember: bool) -> None:
+    """Keep the original and write the ingest record (inside the caller's transaction)."""
+    with store.transaction() as db:
+        if remember:
+            suffix = SUFFIXES.get(sniff_kind(data), "")
+            _, evidence = store.put_evidence(data, suffix=suffix)
+            db.table("files").insert(
+                {"sha256": sha, "size": len(data), "media_kind": sniff_kind(data),
+                 "first_name": item.name, "first_seen": now_text(),
+                 "evidence": str(evidence.relative_to(store.evidence_dir))},
+                ignore=True,
+            )
+        status = _file_status(outcomes)
+        db.table("ingests").insert(
+            {"sha256": sha, "name": item.name, "ingested_at": now_text(), "status": status,
+             "message": "; ".join(o.message for o in outcomes if o.message) or None,
+             "pages": json.dumps([o.page_id for o in outcomes if o.page_id])},
+        )
+        store.audit("ingest", sha, {"status": status, "pages": len(outcomes)})
+    summary.outcomes.extend(outcomes)
+    if progress:
+        progress(item.name)
+
+
+def _file_status(outcomes: Sequence[PageOutcome]) -> str:
+    order = ["quarantined", "retake", "read", "free", "duplicate"]
+    statuses = {o.status for o in outcomes}
+    return next((s for s in order if s in statuses), "read")
+
+
+def _store_capture(store: Store, item: InputFile, sha: str, read: capture.CaptureOutcome,
+                   captured_at: datetime) -> PageOutcome:
+    capture_id = f"{sha[:16]}-{read.frame}"
+    db = store.db
+    db.table("captures").upsert(
+        {"capture_id": capture_id, "sha256": sha, "frame": read.frame, "name": item.name,
+         "page_id": read.page_id, "status": read.status, "message": read.message,
+         "captured_at": captured_at.isoformat(timespec="seconds"), "ingested_at": now_text(),
+         "identity_source": read.identity_source, "mrn_check": read.mrn_check,
+         "homography": json.dumps(read.homography) if read.homography else None,
+         "reprojection_mm": read.reprojection_mm, "quality": json.dumps(read.quality),
+         "seconds": round(sum(read.seconds.values()), 4)},
+        pk="capture_id",
+    )
+    if read.rectified_jpeg:
+        store.put_evidence(read.rectified_jpeg, suffix=".rectified.jpg")
+    if read.status != "read" or read.page_id is None:
+        status = read.status if read.status != "read" else "quarantined"
+        return PageOutcome(item.name, sha, read.frame, status, None, read.message)
+    db.table("readings").upsert_all(
+        [{"capture_id": capture_id, "page_id": read.page_id, "field_id": r.reading.field_id,
+          "value": r.reading.value, "confidence": r.reading.confidence,
+          "status": r.reading.status, "flags": json.dumps(list(r.reading.flags)),
+          "crop": r.crop_png} for r in read.fields],
+        pk=("capture_id", "field_id"),
+    )
+    update_page_state(store, read.page_id)
+    auto = sum(1 for r in read.fields if r.reading.status == "auto")
+    return PageOutcome(item.name, sha, read.frame, "read", read.page_id, None, auto,
+                       len(read.fields) - auto)
+
+
+def update_page_state(store: Store, page_id: str) -> None:
+    """Recompute the current state of a page from all its captures (merge rules)."""
+    histories: dict[str, list[CapturedReading]] = {}
+    rows = store.db.query(
+        "SELECT r.*, c.captured_at FROM readings r JOIN captures c USING (capture_id) "
+        "WHERE r.page_id = ? AND c.status = 'read'", [page_id],
+    )
+    crops: dict[tuple[str, str], bytes] = {}
+    for row in rows:
+        reading = Reading(row["field_id"], row["value"], row["confidence"], row["status"],
+                          tuple(json.loads(row["flags"] or "[]")))
+        histories.setdefault(row["field_id"], []).append(
+            CapturedReading(row["capture_id"], datetime.fromisoformat(row["captured_at"]), reading)
+        )
+        crops[(row["capture_id"], row["field_id"])] = row["crop"]
+    store.db.execute("DELETE FROM page_state WHERE page_id = ?", [page_id])
+    store.db.table("page_state").insert_all(
+        [{"page_id": page_id, "field_id": merged.field_id, "value": merged.value,
+          "confidence": merged.confidence, "status": merged.status,
+          "flags": json.dumps(list(merged.flags)), "captures": json.dumps(list(merged.captures)),
+          "crop": crops.get((merged.source, merged.field_id)), "updated_at": now_text()}
+         for merged in (merge_field(history) for history in histories.values())],
+    )
+
+
+def _captured_at(item: InputFile, data: bytes) -> datetime:
+    """When the photo was taken: EXIF DateTimeOriginal, else the file's time, else now."""
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as image:
+            exif = image.getexif()
+            text = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+        if text:
+            return datetime.strptime(str(text).strip(), "%Y:%m:%d %H:%M:%S")
+    except Exception:  # no EXIF, not an image Pillow opens, a malformed date: fall back
+        pass
+    if item.mtime:
+        return datetime.fromtimestamp(item.mtime).replace(microsecond=0)
+    return datetime.now().replace(microsecond=0)
