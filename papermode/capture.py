@@ -90,8 +90,13 @@ def read_page_image(
         identity = _identify(location, rectified, layout_of)
     if identity.problem:
         return CaptureOutcome(
-            image.index, identity.status, identity.problem, seconds=clock.seconds,
-            page_id=None, identity_source=identity.source, mrn_check=identity.mrn_check,
+            image.index,
+            identity.status,
+            identity.problem,
+            seconds=clock.seconds,
+            page_id=None,
+            identity_source=identity.source,
+            mrn_check=identity.mrn_check,
         )
     assert identity.layout is not None
     results = _read_fields(rectified, identity.layout, thresholds or DEFAULT_THRESHOLDS, clock)
@@ -124,32 +129,44 @@ class _Identity:
     problem: str | None = None
 
 
-def _identify(location: locate.PageLocation, rectified: np.ndarray,
-              layout_of: LayoutLookup) -> _Identity:
+def _identify(
+    location: locate.PageLocation, rectified: np.ndarray, layout_of: LayoutLookup
+) -> _Identity:
     """Page id from the QR, else the printed id; the banner MRN as an independent check."""
     page_id, source = location.page_id, "qr"
     if page_id is None:
         page_id = locate.read_printed_page_id(rectified, location.size_mm, PX_PER_MM)
         source = "printed"
     if page_id is None:
-        return _Identity(None, None, "unread", "retake",
-                         "the page's QR code and printed page id cannot be read: retake the "
-                         "photo with the top-right corner sharp and free of glare")
+        return _Identity(
+            None,
+            None,
+            "unread",
+            "retake",
+            "the page's QR code and printed page id cannot be read: retake the "
+            "photo with the top-right corner sharp and free of glare",
+        )
     try:
         layout = layout_of(page_id)
     except PageIdError as error:
         return _Identity(None, source, "unread", "quarantined", error.message)
     mrn_check = _check_mrn(rectified, location, layout)
     if mrn_check == "mismatch":
-        return _Identity(None, source, mrn_check, "quarantined",
-                         f"identity check failed for page {page_id}: the MRN printed on the "
-                         "banner does not match the page's patient; the page is not attributed "
-                         "and goes to review")
+        return _Identity(
+            None,
+            source,
+            mrn_check,
+            "quarantined",
+            f"identity check failed for page {page_id}: the MRN printed on the "
+            "banner does not match the page's patient; the page is not attributed "
+            "and goes to review",
+        )
     return _Identity(layout, source, mrn_check)
 
 
-def _check_mrn(rectified: np.ndarray, location: locate.PageLocation,
-               layout: PageLayout) -> MrnCheck:
+def _check_mrn(
+    rectified: np.ndarray, location: locate.PageLocation, layout: PageLayout
+) -> MrnCheck:
     if not layout.mrn:
         return "not_applicable"
     read = locate.read_banner_mrn(rectified, location.size_mm, PX_PER_MM)
@@ -166,8 +183,9 @@ def _quality_numbers(location: locate.PageLocation) -> dict[str, float]:
 # ---------------------------------------------------------------------- fields
 
 
-def _read_fields(rectified: np.ndarray, layout: PageLayout, thresholds: dict[str, float],
-                 clock: _Stopwatch) -> tuple[FieldResult, ...]:
+def _read_fields(
+    rectified: np.ndarray, layout: PageLayout, thresholds: dict[str, float], clock: _Stopwatch
+) -> tuple[FieldResult, ...]:
     readings: dict[str, Reading] = {}
     with clock.stage("marks"):
         readings.update(_read_marks(rectified, layout, thresholds))
@@ -185,8 +203,9 @@ def _status(confidence: float, threshold: float, flags: tuple[str, ...]) -> Read
     return "auto" if confidence >= threshold and not flags else "review"
 
 
-def _read_marks(rectified: np.ndarray, layout: PageLayout,
-                thresholds: dict[str, float]) -> dict[str, Reading]:
+def _read_marks(
+    rectified: np.ndarray, layout: PageLayout, thresholds: dict[str, float]
+) -> dict[str, Reading]:
     readings: dict[str, Reading] = {}
     groups: dict[str, list[Field]] = {}
     for f in layout.fields:
@@ -199,22 +218,30 @@ def _read_marks(rectified: np.ndarray, layout: PageLayout,
             # Handwritten text (a drug name) is never auto-accepted: a person reads it.
             threshold = thresholds.get(f.kind, 0.9)
             readings[f.field_id] = Reading(
-                f.field_id, value, round(mark.confidence, 4),
-                _status(mark.confidence, threshold, flags) if value == "empty" or
-                f.kind == "signature" else "review", flags,
+                f.field_id,
+                value,
+                round(mark.confidence, 4),
+                _status(mark.confidence, threshold, flags)
+                if value == "empty" or f.kind == "signature"
+                else "review",
+                flags,
             )
     for members in groups.values():
         for field_id, mark in marks.read_group(rectified, members, PX_PER_MM).items():
             flags = tuple(mark.flags)
             readings[field_id] = Reading(
-                field_id, mark.state, round(mark.confidence, 4),
-                _status(mark.confidence, thresholds["checkbox"], flags), flags,
+                field_id,
+                mark.state,
+                round(mark.confidence, 4),
+                _status(mark.confidence, thresholds["checkbox"], flags),
+                flags,
             )
     return readings
 
 
-def _read_digits(rectified: np.ndarray, layout: PageLayout,
-                 thresholds: dict[str, float]) -> dict[str, Reading]:
+def _read_digits(
+    rectified: np.ndarray, layout: PageLayout, thresholds: dict[str, float]
+) -> dict[str, Reading]:
     fields = [f for f in layout.fields if f.kind == "digits"]
     if not fields:
         return {}
@@ -234,8 +261,11 @@ def _read_digits(rectified: np.ndarray, layout: PageLayout,
         if value is None and "?" not in result.text:
             value = "empty"
         readings[f.field_id] = Reading(
-            f.field_id, value, round(confidence, 4),
-            _status(confidence, thresholds["digits"], flags), flags,
+            f.field_id,
+            value,
+            round(confidence, 4),
+            _status(confidence, thresholds["digits"], flags),
+            flags,
         )
     return readings
 

@@ -40,21 +40,35 @@ def run_checks(store_path: Path) -> list[Check]:
 def check_tesseract() -> Check:
     binary = shutil.which("tesseract")
     if not binary:
-        return Check("tesseract", False, "the tesseract program is not installed",
-                     "sudo apt-get install -y tesseract-ocr tesseract-ocr-fra")
+        return Check(
+            "tesseract",
+            False,
+            "the tesseract program is not installed",
+            "sudo apt-get install -y tesseract-ocr tesseract-ocr-fra",
+        )
     try:
-        version = subprocess.run([binary, "--version"], capture_output=True, text=True,
-                                 timeout=20).stdout.splitlines()[0]
-        listed = subprocess.run([binary, "--list-langs"], capture_output=True, text=True,
-                                timeout=20).stdout.split()
+        version = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=20
+        ).stdout.splitlines()[0]
+        listed = subprocess.run(
+            [binary, "--list-langs"], capture_output=True, text=True, timeout=20
+        ).stdout.split()
     except (OSError, subprocess.SubprocessError, IndexError) as error:
-        return Check("tesseract", False, f"tesseract does not run: {error}",
-                     "sudo apt-get install --reinstall -y tesseract-ocr")
+        return Check(
+            "tesseract",
+            False,
+            f"tesseract does not run: {error}",
+            "sudo apt-get install --reinstall -y tesseract-ocr",
+        )
     missing = [lang for lang in REQUIRED_LANGUAGES if lang not in listed]
     if missing:
         packages = " ".join(f"tesseract-ocr-{lang}" for lang in missing)
-        return Check("tesseract", False, f"{version}; languages missing: {', '.join(missing)}",
-                     f"sudo apt-get install -y {packages}")
+        return Check(
+            "tesseract",
+            False,
+            f"{version}; languages missing: {', '.join(missing)}",
+            f"sudo apt-get install -y {packages}",
+        )
     languages = ", ".join(lang for lang in listed if len(lang) == 3)
     return Check("tesseract", True, f"{version} (languages: {languages})")
 
@@ -75,54 +89,82 @@ def check_opencv() -> Check:
         return f"OpenCV {version} with ArUco markers"
 
     try:
-        return _module_check("opencv", "cv2", detail,
-                             "reinstall: .venv/bin/pip install opencv-python-headless")
+        return _module_check(
+            "opencv", "cv2", detail, "reinstall: .venv/bin/pip install opencv-python-headless"
+        )
     except RuntimeError as error:
-        return Check("opencv", False, str(error),
-                     "install opencv-python-headless >= 4.8 (it includes ArUco)")
+        return Check(
+            "opencv", False, str(error), "install opencv-python-headless >= 4.8 (it includes ArUco)"
+        )
 
 
 def check_barcodes() -> Check:
-    return _module_check("qr codes", "zxingcpp", lambda m: "zxing-cpp reads QR codes",
-                         "reinstall: .venv/bin/pip install zxing-cpp")
+    return _module_check(
+        "qr codes",
+        "zxingcpp",
+        lambda m: "zxing-cpp reads QR codes",
+        "reinstall: .venv/bin/pip install zxing-cpp",
+    )
 
 
 def check_imaging() -> Check:
-    return _module_check("photos", "pillow_heif",
-                         lambda m: "Pillow with HEIC/HEIF support (iPhone photos)",
-                         "reinstall: .venv/bin/pip install pillow-heif")
+    return _module_check(
+        "photos",
+        "pillow_heif",
+        lambda m: "Pillow with HEIC/HEIF support (iPhone photos)",
+        "reinstall: .venv/bin/pip install pillow-heif",
+    )
 
 
 def check_fonts() -> Check:
     if (FONT_DIR / "DejaVuSans.ttf").exists():
         return Check("fonts", True, f"DejaVu fonts in {FONT_DIR} (all accented names print)")
-    return Check("fonts", False,
-                 "DejaVu fonts missing: forms fall back to Vera, which lacks some letters "
-                 "(Ł, Ő, ...)", "sudo apt-get install -y fonts-dejavu-core")
+    return Check(
+        "fonts",
+        False,
+        "DejaVu fonts missing: forms fall back to Vera, which lacks some letters (Ł, Ő, ...)",
+        "sudo apt-get install -y fonts-dejavu-core",
+    )
 
 
 def check_digit_model() -> Check:
     data = Path(__file__).parent / "data"
     models = sorted(data.glob("digits_model.*"))
     if not models:
-        return Check("digit model", False, "the handwritten-digit model file is missing",
-                     "reinstall papermode from its repository (the model is committed)")
+        return Check(
+            "digit model",
+            False,
+            "the handwritten-digit model file is missing",
+            "reinstall papermode from its repository (the model is committed)",
+        )
     return Check("digit model", True, f"{models[0].name} ({models[0].stat().st_size} bytes)")
 
 
 def check_store(store_path: Path) -> Check:
     folder = store_path.resolve().parent
     if not folder.exists():
-        return Check("store", False, f"the folder {folder} does not exist",
-                     "create it, or pass --store with a path in an existing folder")
+        return Check(
+            "store",
+            False,
+            f"the folder {folder} does not exist",
+            "create it, or pass --store with a path in an existing folder",
+        )
     try:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".papermode-check-"):
             pass
     except OSError as error:
-        return Check("store", False, f"cannot write in {folder}: {error.strerror}",
-                     "use a folder this user can write to (--store PATH)")
+        return Check(
+            "store",
+            False,
+            f"cannot write in {folder}: {error.strerror}",
+            "use a folder this user can write to (--store PATH)",
+        )
     state = "exists" if store_path.exists() else "will be created"
     if store_path.exists() and not os.access(store_path, os.W_OK):
-        return Check("store", False, f"{store_path} is read-only for this user",
-                     "run papermode as the user who owns the store")
+        return Check(
+            "store",
+            False,
+            f"{store_path} is read-only for this user",
+            "run papermode as the user who owns the store",
+        )
     return Check("store", True, f"{store_path} ({state}, owner-only)")

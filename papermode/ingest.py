@@ -36,8 +36,14 @@ from papermode.store import Store, now_text, open_store
 FileStatus = Literal["read", "retake", "duplicate", "free", "quarantined"]
 MAX_ZIP_MEMBERS = 2000
 MAX_ZIP_MEMBER_BYTES = 200 * 1024 * 1024
-SUFFIXES = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif", "heif": ".heic", "pdf": ".pdf",
-            "zip": ".zip"}
+SUFFIXES = {
+    "jpeg": ".jpg",
+    "png": ".png",
+    "tiff": ".tif",
+    "heif": ".heic",
+    "pdf": ".pdf",
+    "zip": ".zip",
+}
 
 
 @dataclass(frozen=True)
@@ -112,12 +118,14 @@ def zip_members(name: str, data: bytes) -> list[InputFile]:
     """The files inside a zip archive, guarded against zip bombs."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = [i for i in archive.infolist() if not i.is_dir()
-                 and not i.filename.startswith("__MACOSX/")
-                 and not Path(i.filename).name.startswith(".")]
-        if len(infos) > MAX_ZIP_MEMBERS or any(
-            i.file_size > MAX_ZIP_MEMBER_BYTES for i in infos
-        ):
+        infos = [
+            i
+            for i in archive.infolist()
+            if not i.is_dir()
+            and not i.filename.startswith("__MACOSX/")
+            and not Path(i.filename).name.startswith(".")
+        ]
+        if len(infos) > MAX_ZIP_MEMBERS or any(i.file_size > MAX_ZIP_MEMBER_BYTES for i in infos):
             raise InputFileError(
                 f"{name} holds too many or too large files to be a set of page photos.",
                 advice="Unpack it and ingest the photos themselves.",
@@ -178,20 +186,30 @@ def ingest_paths(
 ) -> IngestSummary:
     """Ingest files and folders into `store`; returns what became of every page image."""
     summary = IngestSummary()
-    files = _flatten(expand_inputs(paths), store, summary, progress)
+    inputs = list(expand_inputs(paths))
+    files = _flatten(inputs, store, summary, progress)
     workers = workers or min(2, os.cpu_count() or 1)
-    if workers <= 1:
+    if workers <= 1 or len(inputs) == 1:
+        # One file: starting worker processes would cost more than it saves.
         for item, data, sha in files:
-            _store_read(store, item, data, sha, read_file(data, item.name, str(store.path)),
-                        summary, progress)
+            _store_read(
+                store,
+                item,
+                data,
+                sha,
+                read_file(data, item.name, str(store.path)),
+                summary,
+                progress,
+            )
         return summary
     # A bounded window of files in flight: photos are large, memory is not endless.
     window = 2 * workers
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending: deque[tuple[InputFile, bytes, str, Future[_FileRead]]] = deque()
         for item, data, sha in files:
-            pending.append((item, data, sha,
-                            pool.submit(read_file, data, item.name, str(store.path))))
+            pending.append(
+                (item, data, sha, pool.submit(read_file, data, item.name, str(store.path)))
+            )
             while len(pending) >= window:
                 _store_read(store, *_result(pending.popleft()), summary, progress)
         while pending:
@@ -199,24 +217,39 @@ def ingest_paths(
     return summary
 
 
-def _result(entry: tuple[InputFile, bytes, str, Future[_FileRead]]
-            ) -> tuple[InputFile, bytes, str, _FileRead]:
+def _result(
+    entry: tuple[InputFile, bytes, str, Future[_FileRead]],
+) -> tuple[InputFile, bytes, str, _FileRead]:
     item, data, sha, future = entry
     return item, data, sha, future.result()
 
 
-def _flatten(items: Iterable[InputFile], store: Store, summary: IngestSummary,
-             progress: Callable[[str], None] | None
-             ) -> Iterator[tuple[InputFile, bytes, str]]:
+def _flatten(
+    items: Iterable[InputFile],
+    store: Store,
+    summary: IngestSummary,
+    progress: Callable[[str], None] | None,
+) -> Iterator[tuple[InputFile, bytes, str]]:
     """Each file's bytes to read; duplicates, zips and unreadable files dealt with here."""
     seen: set[str] = set()
     for item in items:
         data = item.read()
         sha = hashlib.sha256(data).hexdigest()
         if sha in seen or _already_ingested(store, sha):
-            _record(store, summary, progress, item, data, sha,
-                    [PageOutcome(item.name, sha, 0, "duplicate",
-                                 message="this file was ingested before")], remember=False)
+            _record(
+                store,
+                summary,
+                progress,
+                item,
+                data,
+                sha,
+                [
+                    PageOutcome(
+                        item.name, sha, 0, "duplicate", message="this file was ingested before"
+                    )
+                ],
+                remember=False,
+            )
             continue
         seen.add(sha)
         kind = sniff_kind(data)
@@ -238,15 +271,36 @@ def _already_ingested(store: Store, sha: str) -> bool:
     return store.db.execute("SELECT 1 FROM files WHERE sha256 = ?", [sha]).fetchone() is not None
 
 
-def _quarantine(store: Store, summary: IngestSummary,
-                progress: Callable[[str], None] | None, item: InputFile, data: bytes,
-                sha: str, reason: str) -> None:
-    _record(store, summary, progress, item, data, sha,
-            [PageOutcome(item.name, sha, 0, "quarantined", message=reason)], remember=True)
+def _quarantine(
+    store: Store,
+    summary: IngestSummary,
+    progress: Callable[[str], None] | None,
+    item: InputFile,
+    data: bytes,
+    sha: str,
+    reason: str,
+) -> None:
+    _record(
+        store,
+        summary,
+        progress,
+        item,
+        data,
+        sha,
+        [PageOutcome(item.name, sha, 0, "quarantined", message=reason)],
+        remember=True,
+    )
 
 
-def _store_read(store: Store, item: InputFile, data: bytes, sha: str, result: _FileRead,
-                summary: IngestSummary, progress: Callable[[str], None] | None) -> None:
+def _store_read(
+    store: Store,
+    item: InputFile,
+    data: bytes,
+    sha: str,
+    result: _FileRead,
+    summary: IngestSummary,
+    progress: Callable[[str], None] | None,
+) -> None:
     if result.error:
         _quarantine(store, summary, progress, item, data, sha, result.error)
         return
@@ -260,25 +314,43 @@ def _store_read(store: Store, item: InputFile, data: bytes, sha: str, result: _F
         _record(store, summary, progress, item, data, sha, outcomes, remember=True)
 
 
-def _record(store: Store, summary: IngestSummary,
-            progress: Callable[[str], None] | None, item: InputFile, data: bytes,
-            sha: str, outcomes: list[PageOutcome], *, remember: bool) -> None:
+def _record(
+    store: Store,
+    summary: IngestSummary,
+    progress: Callable[[str], None] | None,
+    item: InputFile,
+    data: bytes,
+    sha: str,
+    outcomes: list[PageOutcome],
+    *,
+    remember: bool,
+) -> None:
     """Keep the original and write the ingest record (inside the caller's transaction)."""
     with store.transaction() as db:
         if remember:
             suffix = SUFFIXES.get(sniff_kind(data), "")
             _, evidence = store.put_evidence(data, suffix=suffix)
             db.table("files").insert(
-                {"sha256": sha, "size": len(data), "media_kind": sniff_kind(data),
-                 "first_name": item.name, "first_seen": now_text(),
-                 "evidence": str(evidence.relative_to(store.evidence_dir))},
+                {
+                    "sha256": sha,
+                    "size": len(data),
+                    "media_kind": sniff_kind(data),
+                    "first_name": item.name,
+                    "first_seen": now_text(),
+                    "evidence": str(evidence.relative_to(store.evidence_dir)),
+                },
                 ignore=True,
             )
         status = _file_status(outcomes)
         db.table("ingests").insert(
-            {"sha256": sha, "name": item.name, "ingested_at": now_text(), "status": status,
-             "message": "; ".join(o.message for o in outcomes if o.message) or None,
-             "pages": json.dumps([o.page_id for o in outcomes if o.page_id])},
+            {
+                "sha256": sha,
+                "name": item.name,
+                "ingested_at": now_text(),
+                "status": status,
+                "message": "; ".join(o.message for o in outcomes if o.message) or None,
+                "pages": json.dumps([o.page_id for o in outcomes if o.page_id]),
+            },
         )
         store.audit("ingest", sha, {"status": status, "pages": len(outcomes)})
     summary.outcomes.extend(outcomes)
@@ -292,18 +364,29 @@ def _file_status(outcomes: Sequence[PageOutcome]) -> str:
     return next((s for s in order if s in statuses), "read")
 
 
-def _store_capture(store: Store, item: InputFile, sha: str, read: capture.CaptureOutcome,
-                   captured_at: datetime) -> PageOutcome:
+def _store_capture(
+    store: Store, item: InputFile, sha: str, read: capture.CaptureOutcome, captured_at: datetime
+) -> PageOutcome:
     capture_id = f"{sha[:16]}-{read.frame}"
     db = store.db
     db.table("captures").upsert(
-        {"capture_id": capture_id, "sha256": sha, "frame": read.frame, "name": item.name,
-         "page_id": read.page_id, "status": read.status, "message": read.message,
-         "captured_at": captured_at.isoformat(timespec="seconds"), "ingested_at": now_text(),
-         "identity_source": read.identity_source, "mrn_check": read.mrn_check,
-         "homography": json.dumps(read.homography) if read.homography else None,
-         "reprojection_mm": read.reprojection_mm, "quality": json.dumps(read.quality),
-         "seconds": round(sum(read.seconds.values()), 4)},
+        {
+            "capture_id": capture_id,
+            "sha256": sha,
+            "frame": read.frame,
+            "name": item.name,
+            "page_id": read.page_id,
+            "status": read.status,
+            "message": read.message,
+            "captured_at": captured_at.isoformat(timespec="seconds"),
+            "ingested_at": now_text(),
+            "identity_source": read.identity_source,
+            "mrn_check": read.mrn_check,
+            "homography": json.dumps(read.homography) if read.homography else None,
+            "reprojection_mm": read.reprojection_mm,
+            "quality": json.dumps(read.quality),
+            "seconds": round(sum(read.seconds.values()), 4),
+        },
         pk="capture_id",
     )
     if read.rectified_jpeg:
@@ -312,16 +395,26 @@ def _store_capture(store: Store, item: InputFile, sha: str, read: capture.Captur
         status = read.status if read.status != "read" else "quarantined"
         return PageOutcome(item.name, sha, read.frame, status, None, read.message)
     db.table("readings").upsert_all(
-        [{"capture_id": capture_id, "page_id": read.page_id, "field_id": r.reading.field_id,
-          "value": r.reading.value, "confidence": r.reading.confidence,
-          "status": r.reading.status, "flags": json.dumps(list(r.reading.flags)),
-          "crop": r.crop_png} for r in read.fields],
+        [
+            {
+                "capture_id": capture_id,
+                "page_id": read.page_id,
+                "field_id": r.reading.field_id,
+                "value": r.reading.value,
+                "confidence": r.reading.confidence,
+                "status": r.reading.status,
+                "flags": json.dumps(list(r.reading.flags)),
+                "crop": r.crop_png,
+            }
+            for r in read.fields
+        ],
         pk=("capture_id", "field_id"),
     )
     update_page_state(store, read.page_id)
     auto = sum(1 for r in read.fields if r.reading.status == "auto")
-    return PageOutcome(item.name, sha, read.frame, "read", read.page_id, None, auto,
-                       len(read.fields) - auto)
+    return PageOutcome(
+        item.name, sha, read.frame, "read", read.page_id, None, auto, len(read.fields) - auto
+    )
 
 
 def update_page_state(store: Store, page_id: str) -> None:
@@ -329,23 +422,38 @@ def update_page_state(store: Store, page_id: str) -> None:
     histories: dict[str, list[CapturedReading]] = {}
     rows = store.db.query(
         "SELECT r.*, c.captured_at FROM readings r JOIN captures c USING (capture_id) "
-        "WHERE r.page_id = ? AND c.status = 'read'", [page_id],
+        "WHERE r.page_id = ? AND c.status = 'read'",
+        [page_id],
     )
     crops: dict[tuple[str, str], bytes] = {}
     for row in rows:
-        reading = Reading(row["field_id"], row["value"], row["confidence"], row["status"],
-                          tuple(json.loads(row["flags"] or "[]")))
+        reading = Reading(
+            row["field_id"],
+            row["value"],
+            row["confidence"],
+            row["status"],
+            tuple(json.loads(row["flags"] or "[]")),
+        )
         histories.setdefault(row["field_id"], []).append(
             CapturedReading(row["capture_id"], datetime.fromisoformat(row["captured_at"]), reading)
         )
         crops[(row["capture_id"], row["field_id"])] = row["crop"]
     store.db.execute("DELETE FROM page_state WHERE page_id = ?", [page_id])
     store.db.table("page_state").insert_all(
-        [{"page_id": page_id, "field_id": merged.field_id, "value": merged.value,
-          "confidence": merged.confidence, "status": merged.status,
-          "flags": json.dumps(list(merged.flags)), "captures": json.dumps(list(merged.captures)),
-          "crop": crops.get((merged.source, merged.field_id)), "updated_at": now_text()}
-         for merged in (merge_field(history) for history in histories.values())],
+        [
+            {
+                "page_id": page_id,
+                "field_id": merged.field_id,
+                "value": merged.value,
+                "confidence": merged.confidence,
+                "status": merged.status,
+                "flags": json.dumps(list(merged.flags)),
+                "captures": json.dumps(list(merged.captures)),
+                "crop": crops.get((merged.source, merged.field_id)),
+                "updated_at": now_text(),
+            }
+            for merged in (merge_field(history) for history in histories.values())
+        ],
     )
 
 

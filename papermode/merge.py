@@ -91,8 +91,10 @@ def _merged(
     best = max(agreeing, key=lambda item: (item.reading.status == "auto", item.reading.confidence))
     flags = tuple(dict.fromkeys(chosen.reading.flags + extra_flags))
     status: ReadingStatus = "review" if force_review else best.reading.status
-    confidence = min(item.reading.confidence for item in ordered) if force_review else (
-        best.reading.confidence
+    confidence = (
+        min(item.reading.confidence for item in ordered)
+        if force_review
+        else (best.reading.confidence)
     )
     return MergedField(
         field_id=chosen.reading.field_id,

@@ -13,8 +13,13 @@ from papermode.model import Reading
 T0 = datetime(2026, 11, 28, 8, 0)
 
 
-def _capture(n: int, value: str | None, confidence: float = 0.99, status: str = "auto",
-             flags: tuple[str, ...] = ()) -> CapturedReading:
+def _capture(
+    n: int,
+    value: str | None,
+    confidence: float = 0.99,
+    status: str = "auto",
+    flags: tuple[str, ...] = (),
+) -> CapturedReading:
     reading = Reading("f", value, confidence, status, flags)  # type: ignore[arg-type]
     return CapturedReading(f"c{n}", T0 + timedelta(hours=n), reading)
 

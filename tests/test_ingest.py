@@ -1,0 +1,356 @@
+"""Ingest end to end: real printed pages, rasterised, marked, photographed, read back.
+
+Covers what the capture issue asks of ingest itself: identity, duplicates, quarantine of
+bad files, retakes, free photos, transactional re-runs, merging repeated captures, and the
+`readings --json` contract.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+from click.testing import CliRunner
+
+from papermode import ingest as ingest_module
+from papermode.census import sample_census_path
+from papermode.cli import main
+from papermode.ingest import ingest_paths
+from papermode.prepare import prepare_forms
+from papermode.readings import readings_report
+from papermode.store import open_store
+
+DPI = 200
+START = datetime(2026, 11, 28, 7, 0)
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample ward, printed once for the module (forms + a template store)."""
+    folder = tmp_path_factory.mktemp("prepared")
+    prepare_forms(
+        sample_census_path(),
+        folder / "forms",
+        folder / "template.db",
+        start=START,
+        hours=24,
+        lang="en",
+        paper="a4",
+        settings_path=None,
+    )
+    return folder
+
+
+@pytest.fixture()
+def store_path(prepared: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the prepared store for each test."""
+    path = tmp_path / "papermode.db"
+    with open_store(prepared / "template.db") as template:
+        template.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(prepared / "template.db", path)
+    return path
+
+
+def _manifest(prepared: Path) -> list[dict[str, Any]]:
+    pages: list[dict[str, Any]] = json.loads((prepared / "forms" / "manifest.json").read_text())[
+        "pages"
+    ]
+    return pages
+
+
+def _mar_page(prepared: Path, index: int = 0) -> dict[str, Any]:
+    return [p for p in _manifest(prepared) if p["template"] == "mar"][index]
+
+
+def _render(prepared: Path, page: dict[str, Any]) -> np.ndarray:
+    document = pdfium.PdfDocument(str(prepared / "forms" / page["pdf"]))
+    bitmap = document[page["pdf_page"] - 1].render(scale=DPI / 72)
+    image = bitmap.to_numpy()[:, :, :3].copy()
+    document.close()
+    return image
+
+
+def _tick(image: np.ndarray, box_mm: list[float]) -> None:
+    scale = DPI / 25.4
+    x, y, w, h = box_mm
+    points = [
+        (x + w * 0.2, y + h * 0.55),
+        (x + w * 0.42, y + h * 0.85),
+        (x + w * 0.85, y + h * 0.1),
+    ]
+    pixels = [(int(px * scale), int(py * scale)) for px, py in points]
+    cv2.line(image, pixels[0], pixels[1], (140, 40, 20), 4, cv2.LINE_AA)
+    cv2.line(image, pixels[1], pixels[2], (140, 40, 20), 4, cv2.LINE_AA)
+
+
+def _photo(image: np.ndarray, path: Path, *, rotate: int | None = None) -> Path:
+    """A phone-like photo: perspective, background, JPEG."""
+    height, width = image.shape[:2]
+    source = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    target = np.float32(
+        [[150, 90], [width + 80, 30], [width + 190, height + 70], [50, height + 160]]
+    )
+    matrix = cv2.getPerspectiveTransform(source, target)
+    photo = cv2.warpPerspective(
+        image, matrix, (width + 300, height + 300), borderValue=(70, 95, 125)
+    )
+    if rotate is not None:
+        photo = cv2.rotate(photo, rotate)
+    cv2.imwrite(str(path), photo, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return path
+
+
+def _ticked_photo(
+    prepared: Path, tmp_path: Path, name: str, count: int, page_index: int = 0
+) -> tuple[Path, dict[str, Any], list[str]]:
+    page = _mar_page(prepared, page_index)
+    image = _render(prepared, page)
+    given = [f for f in page["fields"] if f["role"] == "given"][:count]
+    for field in given:
+        _tick(image, field["box_mm"])
+    return _photo(image, tmp_path / name), page, [f["field_id"] for f in given]
+
+
+def _state(store_path: Path, page_id: str) -> dict[str, dict[str, Any]]:
+    with open_store(store_path) as store:
+        report = readings_report(store, page_id=page_id)
+    return {f["field_id"]: f for f in report["pages"][0]["fields"]}
+
+
+def test_photo_is_identified_and_every_tick_box_read(
+    prepared: Path, store_path: Path, tmp_path: Path
+) -> None:
+    photo, page, ticked = _ticked_photo(prepared, tmp_path, "mar.jpg", 3)
+    with open_store(store_path) as store:
+        summary = ingest_paths([photo], store)
+    assert [o.status for o in summary.outcomes] == ["read"]
+    assert summary.outcomes[0].page_id == page["page_id"]
+    state = _state(store_path, page["page_id"])
+    for field in page["fields"]:
+        if field["kind"] != "checkbox":
+            continue
+        expected = "ticked" if field["field_id"] in ticked else "empty"
+        assert state[field["field_id"]]["value"] == expected, field["field_id"]
+
+
+def test_sideways_photo_is_read(prepared: Path, store_path: Path, tmp_path: Path) -> None:
+    page = _mar_page(prepared, 1)
+    image = _render(prepared, page)
+    photo = _photo(image, tmp_path / "sideways.jpg", rotate=cv2.ROTATE_90_CLOCKWISE)
+    with open_store(store_path) as store:
+        summary = ingest_paths([photo], store)
+    assert summary.outcomes[0].page_id == page["page_id"]
+
+
+def test_same_file_twice_is_a_duplicate_and_not_read_again(
+    prepared: Path, store_path: Path, tmp_path: Path
+) -> None:
+    photo, page, _ = _ticked_photo(prepared, tmp_path, "a.jpg", 1)
+    copy = tmp_path / "copy-of-a.jpg"
+    shutil.copy(photo, copy)
+    with open_store(store_path) as store:
+        first = ingest_paths([photo], store)
+        again = ingest_paths([photo, copy], store)
+        captures = store.db.execute("SELECT COUNT(*) FROM captures").fetchone()[0]
+    assert [o.status for o in first.outcomes] == ["read"]
+    assert [o.status for o in again.outcomes] == ["duplicate", "duplicate"]
+    assert captures == 1
+
+
+def test_bad_files_are_quarantined_with_their_originals(store_path: Path, tmp_path: Path) -> None:
+    text = tmp_path / "notes.jpg"
+    text.write_text("this is not a photo")
+    truncated = tmp_path / "truncated.jpg"
+    ok, jpeg = cv2.imencode(".jpg", np.full((400, 300, 3), 255, np.uint8))
+    truncated.write_bytes(jpeg.tobytes()[:200])
+    with open_store(store_path) as store:
+        summary = ingest_paths([text, truncated], store)
+        evidence = [
+            store.evidence_dir / row["evidence"]
+            for row in store.db.query("SELECT evidence FROM files")
+        ]
+    assert [o.status for o in summary.outcomes] == ["quarantined", "quarantined"]
+    assert all(o.message for o in summary.outcomes)
+    assert sorted(p.read_bytes() for p in evidence) == sorted(
+        [text.read_bytes(), truncated.read_bytes()]
+    )
+
+
+def test_zip_of_photos_is_opened(prepared: Path, store_path: Path, tmp_path: Path) -> None:
+    photo, page, _ = _ticked_photo(prepared, tmp_path, "in-zip.jpg", 2)
+    archive = tmp_path / "shift.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(photo, "DCIM/in-zip.jpg")
+        bundle.writestr("DCIM/readme.txt", "not a photo")
+    with open_store(store_path) as store:
+        summary = ingest_paths([archive], store)
+    statuses = sorted((o.file.split("/")[-1], o.status) for o in summary.outcomes)
+    assert statuses == [("in-zip.jpg", "read"), ("readme.txt", "quarantined")]
+
+
+def test_cut_off_corner_asks_for_a_retake(prepared: Path, store_path: Path, tmp_path: Path) -> None:
+    page = _mar_page(prepared)
+    image = _render(prepared, page)
+    height, width = image.shape[:2]
+    cropped = image[: int(height * 0.88), :]  # the bottom markers are outside the photo
+    path = tmp_path / "cut.jpg"
+    cv2.imwrite(str(path), cropped)
+    with open_store(store_path) as store:
+        summary = ingest_paths([path], store)
+    outcome = summary.outcomes[0]
+    assert outcome.status == "retake"
+    assert outcome.message and "bottom" in outcome.message
+
+
+def test_photo_without_markers_is_a_free_page(store_path: Path, tmp_path: Path) -> None:
+    note = np.full((1200, 900, 3), 245, np.uint8)
+    cv2.putText(
+        note, "Paracetamol 1 g x4/j", (60, 300), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (30, 30, 30), 3
+    )
+    path = tmp_path / "note.jpg"
+    cv2.imwrite(str(path), note)
+    with open_store(store_path) as store:
+        summary = ingest_paths([path], store)
+    assert [o.status for o in summary.outcomes] == ["free"]
+
+
+def test_interrupted_run_leaves_nothing_half_written(
+    prepared: Path, store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo, page, _ = _ticked_photo(prepared, tmp_path, "b.jpg", 2)
+
+    def power_cut(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with open_store(store_path) as store:
+        monkeypatch.setattr(ingest_module, "update_page_state", power_cut)
+        with pytest.raises(KeyboardInterrupt):
+            ingest_paths([photo], store, workers=1)
+        for table in ("files", "captures", "readings", "page_state", "ingests"):
+            assert store.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
+        monkeypatch.undo()
+        summary = ingest_paths([photo], store, workers=1)
+    assert [o.status for o in summary.outcomes] == ["read"]
+
+
+def test_later_capture_adds_marks_and_a_vanished_mark_goes_to_review(
+    prepared: Path, store_path: Path, tmp_path: Path
+) -> None:
+    page = _mar_page(prepared)
+    given = [f for f in page["fields"] if f["role"] == "given"]
+    morning = _render(prepared, page)
+    _tick(morning, given[0]["box_mm"])
+    evening = morning.copy()
+    _tick(evening, given[1]["box_mm"])
+    blank = _render(prepared, page)  # a photo of an earlier printout without the first tick
+    _tick(blank, given[1]["box_mm"])
+    paths = [
+        _photo(image, tmp_path / f"{n}.jpg") for n, image in enumerate([morning, evening, blank])
+    ]
+    with open_store(store_path) as store:
+        for n, path in enumerate(paths[:2]):
+            ingest_paths([path], store)
+            store.db.execute(
+                "UPDATE captures SET captured_at = ? WHERE name = ?",
+                [f"2026-11-28T0{8 + n}:00:00", str(path)],
+            )
+        ingest_module.update_page_state(store, page["page_id"])
+    state = _state(store_path, page["page_id"])
+    assert state[given[0]["field_id"]]["value"] == "ticked"
+    assert state[given[1]["field_id"]]["value"] == "ticked"
+    assert len(state[given[1]["field_id"]]["captures"]) == 2
+
+    with open_store(store_path) as store:
+        ingest_paths([paths[2]], store)
+    state = _state(store_path, page["page_id"])
+    vanished = state[given[0]["field_id"]]
+    assert vanished["value"] == "ticked" and vanished["status"] == "review"
+    assert "disappeared" in vanished["flags"]
+
+
+def test_page_from_another_store_is_reported(prepared: Path, tmp_path: Path) -> None:
+    photo, page, _ = _ticked_photo(prepared, tmp_path, "elsewhere.jpg", 1)
+    with open_store(tmp_path / "empty.db") as store:
+        summary = ingest_paths([photo], store)
+    outcome = summary.outcomes[0]
+    assert outcome.status == "quarantined"
+    assert outcome.message and "not known to this store" in outcome.message
+
+
+def test_multi_page_pdf_scan(prepared: Path, store_path: Path, tmp_path: Path) -> None:
+    pages = [_mar_page(prepared, 0), _mar_page(prepared, 1)]
+    images = [_render(prepared, page) for page in pages]
+    from PIL import Image
+
+    frames = [Image.fromarray(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)) for img in images]
+    scan = tmp_path / "scan.pdf"
+    frames[0].save(scan, save_all=True, append_images=frames[1:], resolution=DPI)
+    with open_store(store_path) as store:
+        summary = ingest_paths([scan], store)
+    assert [(o.frame, o.page_id) for o in summary.outcomes] == [
+        (0, pages[0]["page_id"]),
+        (1, pages[1]["page_id"]),
+    ]
+
+
+def test_readings_json_contract(prepared: Path, store_path: Path, tmp_path: Path) -> None:
+    photo, page, ticked = _ticked_photo(prepared, tmp_path, "c.jpg", 2)
+    runner = CliRunner()
+    ingest_result = runner.invoke(
+        main, ["ingest", str(photo), "--store", str(store_path), "--json"]
+    )
+    assert ingest_result.exit_code == 0, ingest_result.output
+    assert json.loads(ingest_result.output)["counts"]["read"] == 1
+    result = runner.invoke(main, ["readings", "--store", str(store_path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report) == {"pages", "files"}
+    entry = report["pages"][0]
+    assert entry["page_id"] == page["page_id"]
+    field = next(f for f in entry["fields"] if f["field_id"] == ticked[0])
+    assert set(field) >= {"field_id", "value", "confidence", "status", "captures", "flags"}
+    assert field["value"] == "ticked" and field["status"] in ("auto", "review")
+    assert report["files"][0] == {
+        "file": str(photo),
+        "sha256": report["files"][0]["sha256"],
+        "frame": 0,
+        "page_id": page["page_id"],
+        "status": "read",
+        "message": None,
+        "ingested_at": report["files"][0]["ingested_at"],
+    }
+
+
+def test_readings_for_unknown_page_id_format_says_what_to_do(store_path: Path) -> None:
+    result = CliRunner().invoke(main, ["readings", "--store", str(store_path), "--page", "X1"])
+    assert result.exit_code == 8
+    assert "is not a papermode page id" in result.output
+
+
+def test_ingest_missing_path_says_so(store_path: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["ingest", str(tmp_path / "nope.jpg"), "--store", str(store_path)]
+    )
+    assert result.exit_code == 6
+    assert "does not exist" in result.output
+
+
+def test_zip_member_bytes_are_kept(store_path: Path, tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr("x.txt", "hello")
+    archive = tmp_path / "x.zip"
+    archive.write_bytes(buffer.getvalue())
+    with open_store(store_path) as store:
+        ingest_paths([archive], store)
+        kept = list(store.evidence_dir.rglob("*.zip"))
+    assert kept and kept[0].read_bytes() == buffer.getvalue()
