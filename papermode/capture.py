@@ -27,7 +27,17 @@ DEFAULT_THRESHOLDS = {"checkbox": 0.9, "signature": 0.9, "text": 1.01, "digits":
 
 CaptureStatus = Literal["read", "retake", "free", "quarantined"]
 MrnCheck = Literal["match", "mismatch", "unread", "not_applicable"]
-LayoutLookup = Callable[[str], PageLayout]
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What the reader needs to know of a printed page: its layout and its orders' doses."""
+
+    layout: PageLayout
+    order_doses: dict[str, float | None] = field(default_factory=dict)
+
+
+ContextLookup = Callable[[str], PageContext]
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,7 @@ class _Stopwatch:
 
 def read_page_image(
     image: PageImage,
-    layout_of: LayoutLookup,
+    context_of: ContextLookup,
     *,
     thresholds: dict[str, float] | None = None,
 ) -> CaptureOutcome:
@@ -84,11 +94,9 @@ def read_page_image(
         reason = quality.retake_reason(gray, location)
     if reason:
         return CaptureOutcome(image.index, "retake", reason, seconds=clock.seconds)
-    with clock.stage("rectify"):
-        rectified = locate.rectify(gray, location, px_per_mm=PX_PER_MM)
     with clock.stage("identity"):
-        identity = _identify(location, rectified, layout_of)
-    if identity.problem:
+        identity = _identify(gray, location, context_of)
+    if identity.problem or identity.context is None or identity.rectified is None:
         return CaptureOutcome(
             image.index,
             identity.status,
@@ -98,19 +106,23 @@ def read_page_image(
             identity_source=identity.source,
             mrn_check=identity.mrn_check,
         )
-    assert identity.layout is not None
-    results = _read_fields(rectified, identity.layout, thresholds or DEFAULT_THRESHOLDS, clock)
+    context, rectified, location = identity.context, identity.rectified, identity.location
+    assert location is not None
+    results = _read_fields(rectified, context, thresholds or DEFAULT_THRESHOLDS, clock)
     with clock.stage("encode"):
         ok, jpeg = cv2.imencode(".jpg", rectified, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    homography = location.homography
     return CaptureOutcome(
         frame=image.index,
         status="read",
-        page_id=identity.layout.page_id,
+        page_id=context.layout.page_id,
         identity_source=identity.source,
         mrn_check=identity.mrn_check,
-        homography=tuple(tuple(float(v) for v in row) for row in location.homography),
+        homography=None
+        if homography is None
+        else tuple(tuple(float(v) for v in row) for row in homography),
         reprojection_mm=float(location.reprojection_mm),
-        quality=_quality_numbers(location),
+        quality=dict(location.quality),
         fields=results,
         rectified_jpeg=jpeg.tobytes() if ok else None,
         seconds=clock.seconds,
@@ -122,19 +134,27 @@ def read_page_image(
 
 @dataclass(frozen=True)
 class _Identity:
-    layout: PageLayout | None
+    context: PageContext | None
     source: str | None
     mrn_check: MrnCheck
     status: CaptureStatus = "read"
     problem: str | None = None
+    rectified: np.ndarray | None = None
+    location: locate.PageLocation | None = None
 
 
 def _identify(
-    location: locate.PageLocation, rectified: np.ndarray, layout_of: LayoutLookup
+    gray: np.ndarray, location: locate.PageLocation, context_of: ContextLookup
 ) -> _Identity:
-    """Page id from the QR, else the printed id; the banner MRN as an independent check."""
+    """Page id from the QR, else the printed id; the banner MRN as an independent check.
+
+    Once the page is known, its printed paper size fixes the geometry (A4 and Letter
+    differ by a few millimetres: guessing it from the markers alone is not good enough).
+    """
     page_id, source = location.page_id, "qr"
+    rectified = None
     if page_id is None:
+        rectified = locate.rectify(gray, location, px_per_mm=PX_PER_MM)
         page_id = locate.read_printed_page_id(rectified, location.size_mm, PX_PER_MM)
         source = "printed"
     if page_id is None:
@@ -147,10 +167,13 @@ def _identify(
             "photo with the top-right corner sharp and free of glare",
         )
     try:
-        layout = layout_of(page_id)
+        context = context_of(page_id)
     except PageIdError as error:
         return _Identity(None, source, "unread", "quarantined", error.message)
-    mrn_check = _check_mrn(rectified, location, layout)
+    if rectified is None or tuple(location.size_mm) != tuple(context.layout.size_mm):
+        location = locate.refit(location, context.layout.size_mm)
+        rectified = locate.rectify(gray, location, px_per_mm=PX_PER_MM)
+    mrn_check = _check_mrn(rectified, location, context.layout)
     if mrn_check == "mismatch":
         return _Identity(
             None,
@@ -161,7 +184,7 @@ def _identify(
             "banner does not match the page's patient; the page is not attributed "
             "and goes to review",
         )
-    return _Identity(layout, source, mrn_check)
+    return _Identity(context, source, mrn_check, rectified=rectified, location=location)
 
 
 def _check_mrn(
@@ -175,22 +198,18 @@ def _check_mrn(
     return "match" if read == layout.mrn else "mismatch"
 
 
-def _quality_numbers(location: locate.PageLocation) -> dict[str, float]:
-    numbers = getattr(location, "quality", None)
-    return dict(numbers) if isinstance(numbers, dict) else {}
-
-
 # ---------------------------------------------------------------------- fields
 
 
 def _read_fields(
-    rectified: np.ndarray, layout: PageLayout, thresholds: dict[str, float], clock: _Stopwatch
+    rectified: np.ndarray, context: PageContext, thresholds: dict[str, float], clock: _Stopwatch
 ) -> tuple[FieldResult, ...]:
+    layout = context.layout
     readings: dict[str, Reading] = {}
     with clock.stage("marks"):
         readings.update(_read_marks(rectified, layout, thresholds))
     with clock.stage("digits"):
-        readings.update(_read_digits(rectified, layout, thresholds))
+        readings.update(_read_digits(rectified, context, thresholds))
     with clock.stage("crops"):
         return tuple(
             FieldResult(readings[f.field_id], _crop_png(rectified, f))
@@ -240,20 +259,24 @@ def _read_marks(
 
 
 def _read_digits(
-    rectified: np.ndarray, layout: PageLayout, thresholds: dict[str, float]
+    rectified: np.ndarray, context: PageContext, thresholds: dict[str, float]
 ) -> dict[str, Reading]:
+    layout = context.layout
     fields = [f for f in layout.fields if f.kind == "digits"]
     if not fields:
         return {}
     results = digits.read_digit_fields(rectified, fields, PX_PER_MM)
-    period = (layout.period_start, layout.period_end)
+    period = None
+    if layout.period_start and layout.period_end:
+        period = (layout.period_start, layout.period_end)
     readings: dict[str, Reading] = {}
     for f in fields:
         result = results[f.field_id]
         flags = tuple(result.flags)
         confidence = float(result.confidence)
         if result.value is not None:
-            verdict = plausibility.check(f, str(result.value), period=period, order_dose=None)
+            dose = context.order_doses.get(f.order_id) if f.order_id else None
+            verdict = plausibility.check(f, str(result.value), period=period, order_dose=dose)
             confidence *= verdict.factor
             if not verdict.ok:
                 flags += ("implausible",)

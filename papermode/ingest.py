@@ -30,7 +30,7 @@ from papermode import capture
 from papermode.errors import InputFileError, PapermodeError
 from papermode.imaging import load_images_from_bytes, sniff_kind
 from papermode.merge import CapturedReading, merge_field
-from papermode.model import PageLayout, Reading
+from papermode.model import Reading
 from papermode.store import Store, now_text, open_store
 
 FileStatus = Literal["read", "retake", "duplicate", "free", "quarantined"]
@@ -144,12 +144,17 @@ def zip_members(name: str, data: bytes) -> list[InputFile]:
 _WORKER_STORE: Store | None = None
 
 
-def _layout_lookup(store_path: str) -> Callable[[str], PageLayout]:
+def _context_lookup(store_path: str) -> Callable[[str], capture.PageContext]:
     global _WORKER_STORE
     if _WORKER_STORE is None or str(_WORKER_STORE.path) != store_path:
         _WORKER_STORE = open_store(store_path)
     store = _WORKER_STORE
-    return store.page_layout
+
+    def context_of(page_id: str) -> capture.PageContext:
+        layout = store.page_layout(page_id)
+        return capture.PageContext(layout, store.order_doses(layout.snapshot_id))
+
+    return context_of
 
 
 @dataclass(frozen=True)
@@ -164,11 +169,11 @@ def read_file(data: bytes, name: str, store_path: str) -> _FileRead:
         images = load_images_from_bytes(data, name)
     except InputFileError as error:
         return _FileRead(error=str(error))
-    layout_of = _layout_lookup(store_path)
+    context_of = _context_lookup(store_path)
     outcomes = []
     for image in images:
         try:
-            outcomes.append(capture.read_page_image(image, layout_of))
+            outcomes.append(capture.read_page_image(image, context_of))
         except PapermodeError as error:
             outcomes.append(capture.CaptureOutcome(image.index, "quarantined", str(error)))
     return _FileRead(outcomes=tuple(outcomes))

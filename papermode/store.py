@@ -186,7 +186,7 @@ class Store:
         digest = hashlib.sha256(
             "|".join([prev_hash, at, actor, action, subject, detail_text]).encode()
         ).hexdigest()
-        self.db["audit"].insert(
+        self.db.table("audit").insert(
             {
                 "at": at,
                 "actor": actor,
@@ -225,7 +225,7 @@ class Store:
     ) -> None:
         """Record the census as printed (idempotent by snapshot id)."""
         with self.transaction() as db:
-            db["snapshots"].upsert(
+            db.table("snapshots").upsert(
                 {
                     "snapshot_id": snapshot.snapshot_id,
                     "taken_at": _iso(snapshot.taken_at),
@@ -239,11 +239,11 @@ class Store:
                 },
                 pk="snapshot_id",
             )
-            db["patients"].upsert_all(
+            db.table("patients").upsert_all(
                 [_patient_row(snapshot.snapshot_id, p) for p in snapshot.patients],
                 pk=("snapshot_id", "patient_id"),
             )
-            db["orders"].upsert_all(
+            db.table("orders").upsert_all(
                 [_order_row(snapshot.snapshot_id, o) for o in snapshot.orders],
                 pk=("snapshot_id", "order_id"),
             )
@@ -254,9 +254,9 @@ class Store:
         with self.transaction() as db:
             for printed in printed_pages:
                 layout = printed.layout
-                db["pages"].upsert(_page_row(printed), pk="page_id")
+                db.table("pages").upsert(_page_row(printed), pk="page_id")
                 db.execute("DELETE FROM fields WHERE page_id = ?", [layout.page_id])
-                db["fields"].insert_all(
+                db.table("fields").insert_all(
                     [_field_row(layout.page_id, n, f) for n, f in enumerate(layout.fields)]
                 )
             self.audit("pages", "prepare", {"count": len(printed_pages)})
@@ -294,6 +294,15 @@ class Store:
             self.db.execute("SELECT 1 FROM pages WHERE page_id = ?", [page_id]).fetchone()
             is not None
         )
+
+    def order_doses(self, snapshot_id: str) -> dict[str, float | None]:
+        """Each order's dose value as printed, to compare with a written dose."""
+        return {
+            row["order_id"]: row["dose_value"]
+            for row in self.db.query(
+                "SELECT order_id, dose_value FROM orders WHERE snapshot_id = ?", [snapshot_id]
+            )
+        }
 
     def snapshot_patient(self, snapshot_id: str, patient_id: str) -> Patient | None:
         rows = list(
