@@ -273,6 +273,16 @@ class PageLayout:
         raise KeyError(field_id)
 
 
+@dataclass(frozen=True)
+class PrintedPage:
+    """A page as printed: its layout and where it sits in the PDFs `prepare` wrote."""
+
+    layout: PageLayout
+    pdf: str  # file name of the ward PDF, relative to the output folder
+    pdf_page: int  # 1-based
+    also_in: tuple[tuple[str, int], ...] = ()  # (pdf, pdf_page) in the per-patient PDF
+
+
 # --------------------------------------------------------------------------- reading
 
 ReadingStatus = Literal["auto", "review", "confirmed", "corrected"]

@@ -22,6 +22,10 @@ QR_SIZE_MM = 20.0
 QR_GAP_MM = 3.0
 HEADER_HEIGHT_MM = 30.0
 FOOTER_HEIGHT_MM = 16.0
+# Field boxes are printed thin and in this light colour so the pen stands out; the reader
+# measures ink inside a box, never its border.
+DROPOUT_RGB = (0.93, 0.55, 0.45)
+MRN_TEXT_SIZE_PT = 11.0
 
 MARKER_IDS = {"top_left": 0, "top_right": 1, "bottom_right": 2, "bottom_left": 3}
 
@@ -60,6 +64,12 @@ class Frame:
         """Where the page id is printed in large monospace letters (OCR fallback for the QR)."""
         qr = self.qr_box
         return Box(qr.x - 4.0, qr.y + qr.h + 0.5, qr.w + 8.0, 5.0)
+
+    @property
+    def mrn_text_box(self) -> Box:
+        """Where the banner prints "MRN <mrn>" in bold monospace (second check of identity)."""
+        header = self.header
+        return Box(header.x, header.y + 12.0, 70.0, 6.0)
 
     @property
     def header(self) -> Box:
