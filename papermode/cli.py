@@ -48,6 +48,9 @@ def reports_errors(command: F) -> F:
             sys.exit(error.exit_code)
         except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # `papermode layout | head`: the reader went away
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception as error:  # a bug: say so plainly, keep the traceback for IT
             if os.environ.get("PAPERMODE_DEBUG"):
                 raise
@@ -464,9 +467,15 @@ def demo(out_dir: Path, seed: int, photos: int, as_json: bool) -> None:
     show_default=True,
     help="Field crops read by the naive one-Tesseract-call-per-field baseline (0: skip it).",
 )
+@click.option(
+    "--free-photos", type=click.IntRange(0, 500), default=6, show_default=True,
+    help="Screen and note photos read by bench/freephoto_bench.py (0: skip them).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print bench.json instead of the table.")
 @reports_errors
-def bench(pages: int, seed: int, out_dir: Path, baseline_fields: int, as_json: bool) -> None:
+def bench(
+    pages: int, seed: int, out_dir: Path, baseline_fields: int, free_photos: int, as_json: bool
+) -> None:
     """Measure speed and accuracy on a generated corpus, against the project's goals.
 
     Writes OUT/bench.json and OUT/bench.md (see bench/README.md for each figure).

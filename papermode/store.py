@@ -252,13 +252,22 @@ class Store:
     def register_pages(self, printed_pages: Sequence[PrintedPage]) -> None:
         """Record printed pages and their fields (idempotent by page id)."""
         with self.transaction() as db:
-            for printed in printed_pages:
-                layout = printed.layout
-                db.table("pages").upsert(_page_row(printed), pk="page_id")
-                db.execute("DELETE FROM fields WHERE page_id = ?", [layout.page_id])
-                db.table("fields").insert_all(
-                    [_field_row(layout.page_id, n, f) for n, f in enumerate(layout.fields)]
-                )
+            page_ids = [printed.layout.page_id for printed in printed_pages]
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS _new_pages (page_id TEXT)")
+            db.execute("DELETE FROM _new_pages")
+            db.conn.executemany("INSERT INTO _new_pages VALUES (?)", [(p,) for p in page_ids])
+            db.execute("DELETE FROM fields WHERE page_id IN (SELECT page_id FROM _new_pages)")
+            db.table("pages").upsert_all(
+                [_page_row(printed) for printed in printed_pages], pk="page_id"
+            )
+            db.table("fields").insert_all(
+                (
+                    _field_row(printed.layout.page_id, n, f)
+                    for printed in printed_pages
+                    for n, f in enumerate(printed.layout.fields)
+                ),
+                batch_size=2000,
+            )
             self.audit("pages", "prepare", {"count": len(printed_pages)})
 
     def printed_pages(
