@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import cv2
@@ -19,7 +19,7 @@ import numpy as np
 from papermode import digits, locate, marks, plausibility, quality
 from papermode.errors import PageIdError
 from papermode.imaging import PageImage
-from papermode.model import Field, PageLayout, Reading, ReadingStatus
+from papermode.model import Box, Field, PageLayout, Reading, ReadingStatus
 
 PX_PER_MM = 8.0
 CROP_MARGIN_MM = 2.0
@@ -35,6 +35,7 @@ class PageContext:
 
     layout: PageLayout
     order_doses: dict[str, float | None] = field(default_factory=dict)
+    medicines: tuple[str, ...] = ()  # the snapshot's medicines, for drug-name suggestions
 
 
 ContextLookup = Callable[[str], PageContext]
@@ -44,6 +45,7 @@ ContextLookup = Callable[[str], PageContext]
 class FieldResult:
     reading: Reading
     crop_png: bytes
+    suggestion: str | None = None  # a handwritten drug name as OCR + lexicon read it
 
 
 @dataclass(frozen=True)
@@ -210,12 +212,58 @@ def _read_fields(
         readings.update(_read_marks(rectified, layout, thresholds))
     with clock.stage("digits"):
         readings.update(_read_digits(rectified, context, thresholds))
+    with clock.stage("text"):
+        suggestions = _drug_suggestions(rectified, context, readings)
+    if layout.template == "new_orders":
+        readings = _new_orders_to_review(readings)
     with clock.stage("crops"):
         return tuple(
-            FieldResult(readings[f.field_id], _crop_png(rectified, f))
+            FieldResult(readings[f.field_id], _crop_png(rectified, f), suggestions.get(f.field_id))
             for f in layout.fields
             if f.field_id in readings
         )
+
+
+def _new_orders_to_review(readings: dict[str, Reading]) -> dict[str, Reading]:
+    """An order is never created from what a machine read: everything written goes to a
+    person, who confirms the whole order."""
+    return {
+        field_id: reading
+        if reading.value in (None, "empty")
+        else replace(reading, status="review", flags=reading.flags + ("new_order",))
+        for field_id, reading in readings.items()
+    }
+
+
+def _drug_suggestions(
+    rectified: np.ndarray, context: PageContext, readings: dict[str, Reading]
+) -> dict[str, str]:
+    """Tesseract's reading of handwritten drug names, matched to the medicine lexicon.
+
+    Only a suggestion for the reviewer: Tesseract reads handwriting poorly, so the field
+    itself always goes to review.
+    """
+    from papermode import ocr
+    from papermode.medlines import Lexicon, find_drug
+
+    fields = [
+        f
+        for f in context.layout.fields
+        if f.role == "drug" and readings.get(f.field_id, _EMPTY).value == "ink"
+    ]
+    if not fields:
+        return {}
+    lexicon = Lexicon.load(extra_names=context.medicines)
+    suggestions: dict[str, str] = {}
+    for f in fields:
+        text = ocr.ocr_line(_crop(rectified, f.box.inset(0.6), margin_mm=0.0), langs=("eng",))
+        found = find_drug(text, lexicon) if text else None
+        if found:
+            suggestions[f.field_id] = found[0]
+    return suggestions
+
+
+_EMPTY = Reading("", "empty", 1.0, "auto")
 
 
 def _status(confidence: float, threshold: float, flags: tuple[str, ...]) -> ReadingStatus:
@@ -293,13 +341,15 @@ def _read_digits(
     return readings
 
 
-def _crop_png(rectified: np.ndarray, f: Field) -> bytes:
-    box = f.box
+def _crop(rectified: np.ndarray, box: Box, *, margin_mm: float = CROP_MARGIN_MM) -> np.ndarray:
     scale = PX_PER_MM
-    top = max(0, int((box.y - CROP_MARGIN_MM) * scale))
-    left = max(0, int((box.x - CROP_MARGIN_MM) * scale))
-    bottom = int((box.y + box.h + CROP_MARGIN_MM) * scale)
-    right = int((box.x + box.w + CROP_MARGIN_MM) * scale)
-    crop = rectified[top:bottom, left:right]
-    ok, png = cv2.imencode(".png", crop)
+    top = max(0, int((box.y - margin_mm) * scale))
+    left = max(0, int((box.x - margin_mm) * scale))
+    bottom = int((box.y + box.h + margin_mm) * scale)
+    right = int((box.x + box.w + margin_mm) * scale)
+    return rectified[top:bottom, left:right]
+
+
+def _crop_png(rectified: np.ndarray, f: Field) -> bytes:
+    ok, png = cv2.imencode(".png", _crop(rectified, f.box))
     return png.tobytes() if ok else b""

@@ -152,7 +152,9 @@ def _context_lookup(store_path: str) -> Callable[[str], capture.PageContext]:
 
     def context_of(page_id: str) -> capture.PageContext:
         layout = store.page_layout(page_id)
-        return capture.PageContext(layout, store.order_doses(layout.snapshot_id))
+        return capture.PageContext(
+            layout, store.order_doses(layout.snapshot_id), store.medicines(layout.snapshot_id)
+        )
 
     return context_of
 
@@ -410,6 +412,7 @@ def _store_capture(
                 "status": r.reading.status,
                 "flags": json.dumps(list(r.reading.flags)),
                 "crop": r.crop_png,
+                "suggestion": r.suggestion,
             }
             for r in read.fields
         ],
@@ -431,6 +434,7 @@ def update_page_state(store: Store, page_id: str) -> None:
         [page_id],
     )
     crops: dict[tuple[str, str], bytes] = {}
+    suggestions: dict[tuple[str, str], str | None] = {}
     for row in rows:
         reading = Reading(
             row["field_id"],
@@ -443,6 +447,7 @@ def update_page_state(store: Store, page_id: str) -> None:
             CapturedReading(row["capture_id"], datetime.fromisoformat(row["captured_at"]), reading)
         )
         crops[(row["capture_id"], row["field_id"])] = row["crop"]
+        suggestions[(row["capture_id"], row["field_id"])] = row["suggestion"]
     store.db.execute("DELETE FROM page_state WHERE page_id = ?", [page_id])
     store.db.table("page_state").insert_all(
         [
@@ -455,6 +460,7 @@ def update_page_state(store: Store, page_id: str) -> None:
                 "flags": json.dumps(list(merged.flags)),
                 "captures": json.dumps(list(merged.captures)),
                 "crop": crops.get((merged.source, merged.field_id)),
+                "suggestion": suggestions.get((merged.source, merged.field_id)),
                 "updated_at": now_text(),
             }
             for merged in (merge_field(history) for history in histories.values())

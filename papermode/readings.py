@@ -69,6 +69,7 @@ def _page_entry(store: Store, page: dict[str, Any]) -> dict[str, Any]:
             "status": row["status"],
             "flags": json.loads(row["flags"] or "[]"),
             "captures": json.loads(row["captures"] or "[]"),
+            "suggestion": row["suggestion"],
         }
         for row in store.db.query(
             "SELECT s.*, f.kind, f.role, f.order_id, f.scheduled, f.code, f.grp, "

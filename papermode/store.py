@@ -85,13 +85,13 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS captures_page ON captures (page_id);
     CREATE TABLE IF NOT EXISTS readings (
         capture_id TEXT, page_id TEXT, field_id TEXT, value TEXT, confidence REAL,
-        status TEXT, flags TEXT, crop TEXT, detail TEXT,
+        status TEXT, flags TEXT, crop TEXT, detail TEXT, suggestion TEXT,
         PRIMARY KEY (capture_id, field_id)
     );
     CREATE INDEX IF NOT EXISTS readings_page ON readings (page_id, field_id);
     CREATE TABLE IF NOT EXISTS page_state (
         page_id TEXT, field_id TEXT, value TEXT, confidence REAL, status TEXT,
-        flags TEXT, captures TEXT, crop TEXT, updated_at TEXT,
+        flags TEXT, captures TEXT, crop TEXT, suggestion TEXT, updated_at TEXT,
         PRIMARY KEY (page_id, field_id)
     );
     CREATE TABLE IF NOT EXISTS reviews (
@@ -312,6 +312,15 @@ class Store:
                 "SELECT order_id, dose_value FROM orders WHERE snapshot_id = ?", [snapshot_id]
             )
         }
+
+    def medicines(self, snapshot_id: str) -> tuple[str, ...]:
+        """The snapshot's medicine names: the first words a handwritten drug is matched to."""
+        return tuple(
+            row["medication"]
+            for row in self.db.query(
+                "SELECT DISTINCT medication FROM orders WHERE snapshot_id = ?", [snapshot_id]
+            )
+        )
 
     def snapshot_patient(self, snapshot_id: str, patient_id: str) -> Patient | None:
         rows = list(

@@ -354,3 +354,27 @@ def test_zip_member_bytes_are_kept(store_path: Path, tmp_path: Path) -> None:
         ingest_paths([archive], store)
         kept = list(store.evidence_dir.rglob("*.zip"))
     assert kept and kept[0].read_bytes() == buffer.getvalue()
+
+
+def test_new_order_goes_to_review_with_a_drug_name_suggestion(
+    prepared: Path, store_path: Path, tmp_path: Path
+) -> None:
+    page = next(p for p in _manifest(prepared) if p["template"] == "new_orders")
+    image = _render(prepared, page)
+    scale = DPI / 25.4
+    drug = next(f for f in page["fields"] if f["role"] == "drug")
+    x, y, w, h = drug["box_mm"]
+    cv2.putText(image, "Amoxicilline", (int((x + 3) * scale), int((y + h * 0.75) * scale)),
+                cv2.FONT_HERSHEY_DUPLEX, 1.5, (120, 40, 20), 3, cv2.LINE_AA)
+    route = next(f for f in page["fields"] if f["role"] == "route" and f["value"] == "PO")
+    _tick(image, route["box_mm"])
+    photo = _photo(image, tmp_path / "order.jpg")
+    with open_store(store_path) as store:
+        ingest_paths([photo], store)
+    state = _state(store_path, page["page_id"])
+    assert state[drug["field_id"]]["value"] == "ink"
+    assert state[drug["field_id"]]["status"] == "review"
+    assert state[drug["field_id"]]["suggestion"] in ("amoxicilline", "amoxicillin")
+    ticked = state[route["field_id"]]
+    assert ticked["value"] == "ticked" and ticked["status"] == "review"
+    assert "new_order" in ticked["flags"]
