@@ -436,6 +436,9 @@ def demo(out_dir: Path, seed: int, photos: int, as_json: bool) -> None:
         click.echo(figures_json(result))
         return
     click.echo("")
+    for item in result.figures["attention"]:
+        click.echo(f"  {item['status'].upper()}: {item['file']}: {item['message']}")
+    click.echo("")
     for label, value in figure_lines(result.figures):
         click.echo(f"  {label:<34} {value}")
     click.echo("")
@@ -468,7 +471,10 @@ def demo(out_dir: Path, seed: int, photos: int, as_json: bool) -> None:
     help="Field crops read by the naive one-Tesseract-call-per-field baseline (0: skip it).",
 )
 @click.option(
-    "--free-photos", type=click.IntRange(0, 500), default=6, show_default=True,
+    "--free-photos",
+    type=click.IntRange(0, 500),
+    default=6,
+    show_default=True,
     help="Screen and note photos read by bench/freephoto_bench.py (0: skip them).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print bench.json instead of the table.")
