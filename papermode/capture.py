@@ -18,8 +18,9 @@ import numpy as np
 
 from papermode import digits, locate, marks, plausibility, quality
 from papermode.errors import PageIdError
+from papermode.freecapture import FreeRead, read_free_image
 from papermode.imaging import PageImage
-from papermode.model import Box, Field, PageLayout, Reading, ReadingStatus
+from papermode.model import Box, Field, PageLayout, Reading, ReadingStatus, Snapshot
 
 PX_PER_MM = 8.0
 CROP_MARGIN_MM = 2.0
@@ -64,6 +65,7 @@ class CaptureOutcome:
     fields: tuple[FieldResult, ...] = ()
     rectified_jpeg: bytes | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    free: FreeRead | None = None
 
 
 class _Stopwatch:
@@ -83,15 +85,25 @@ def read_page_image(
     image: PageImage,
     context_of: ContextLookup,
     *,
+    kind: str = "auto",
+    snapshot_of: Callable[[], Snapshot | None] = lambda: None,
     thresholds: dict[str, float] | None = None,
 ) -> CaptureOutcome:
-    """Everything one page image says, or why it must be retaken / is not a form."""
+    """Everything one page image says, or why it must be retaken / is not a form.
+
+    `kind` is "auto" (a form when markers or a papermode QR code are found, else a free
+    photo), or "screen" / "note" for photos the clerk says are not forms.
+    """
     clock = _Stopwatch()
     gray = image.gray
-    with clock.stage("locate"):
-        location = locate.locate_page(gray)
+    location = None
+    if kind not in ("screen", "note"):
+        with clock.stage("locate"):
+            location = locate.locate_page(gray)
     if location is None:
-        return CaptureOutcome(image.index, "free", seconds=clock.seconds)
+        with clock.stage("ocr"):
+            free = read_free_image(image.pixels, kind, snapshot_of())
+        return CaptureOutcome(image.index, "free", free.problem, seconds=clock.seconds, free=free)
     with clock.stage("quality"):
         reason = quality.retake_reason(gray, location)
     if reason:

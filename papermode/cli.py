@@ -90,9 +90,19 @@ def main() -> None:
     default=None,
     help="Worker processes reading pages (default: all cores, at most 2).",
 )
+@click.option(
+    "--kind",
+    type=click.Choice(["auto", "screen", "note"]),
+    default="auto",
+    show_default=True,
+    help="auto: forms are recognised by their markers, anything else is a free photo; "
+    "screen / note: photos of a screen or of a paper note, OCRed and searchable.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @reports_errors
-def ingest(paths: tuple[Path, ...], store_path: Path, workers: int | None, as_json: bool) -> None:
+def ingest(
+    paths: tuple[Path, ...], store_path: Path, workers: int | None, kind: str, as_json: bool
+) -> None:
     """Read photos and scans of filled pages (files, folders, zip archives).
 
     JPEG, PNG, TIFF, HEIC and PDF. Each original is kept byte for byte; a file seen
@@ -105,14 +115,18 @@ def ingest(paths: tuple[Path, ...], store_path: Path, workers: int | None, as_js
 
     with open_store(store_path) as store:
         if as_json or not sys.stderr.isatty():
-            summary = ingest_paths(list(paths), store, workers=workers)
+            summary = ingest_paths(list(paths), store, workers=workers, kind=kind)
         else:
             total = sum(1 for _ in expand_inputs(paths))
             with click.progressbar(
                 length=total, label="Reading files", show_pos=True, file=sys.stderr
             ) as bar:
                 summary = ingest_paths(
-                    list(paths), store, workers=workers, progress=lambda _name: bar.update(1)
+                    list(paths),
+                    store,
+                    workers=workers,
+                    kind=kind,
+                    progress=lambda _name: bar.update(1),
                 )
     if as_json:
         click.echo(json_module.dumps(summary.as_json(), indent=2))

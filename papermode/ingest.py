@@ -30,7 +30,7 @@ from papermode import capture
 from papermode.errors import InputFileError, PapermodeError
 from papermode.imaging import load_images_from_bytes, sniff_kind
 from papermode.merge import CapturedReading, merge_field
-from papermode.model import Reading
+from papermode.model import Reading, Snapshot
 from papermode.store import Store, now_text, open_store
 
 FileStatus = Literal["read", "retake", "duplicate", "free", "quarantined"]
@@ -142,13 +142,19 @@ def zip_members(name: str, data: bytes) -> list[InputFile]:
 # ---------------------------------------------------------------------- workers
 
 _WORKER_STORE: Store | None = None
+_WORKER_SNAPSHOT: dict[str, Snapshot | None] = {}
 
 
-def _context_lookup(store_path: str) -> Callable[[str], capture.PageContext]:
+def _worker_store(store_path: str) -> Store:
     global _WORKER_STORE
     if _WORKER_STORE is None or str(_WORKER_STORE.path) != store_path:
         _WORKER_STORE = open_store(store_path)
-    store = _WORKER_STORE
+        _WORKER_SNAPSHOT.clear()
+    return _WORKER_STORE
+
+
+def _context_lookup(store_path: str) -> Callable[[str], capture.PageContext]:
+    store = _worker_store(store_path)
 
     def context_of(page_id: str) -> capture.PageContext:
         layout = store.page_layout(page_id)
@@ -159,23 +165,37 @@ def _context_lookup(store_path: str) -> Callable[[str], capture.PageContext]:
     return context_of
 
 
+def _snapshot_lookup(store_path: str) -> Callable[[], Snapshot | None]:
+    store = _worker_store(store_path)
+
+    def snapshot_of() -> Snapshot | None:
+        if "latest" not in _WORKER_SNAPSHOT:
+            _WORKER_SNAPSHOT["latest"] = store.latest_snapshot()
+        return _WORKER_SNAPSHOT["latest"]
+
+    return snapshot_of
+
+
 @dataclass(frozen=True)
 class _FileRead:
     outcomes: tuple[capture.CaptureOutcome, ...] = ()
     error: str | None = None
 
 
-def read_file(data: bytes, name: str, store_path: str) -> _FileRead:
+def read_file(data: bytes, name: str, store_path: str, kind: str = "auto") -> _FileRead:
     """Read every page image of one file (runs in a worker process)."""
     try:
         images = load_images_from_bytes(data, name)
     except InputFileError as error:
         return _FileRead(error=str(error))
     context_of = _context_lookup(store_path)
+    snapshot_of = _snapshot_lookup(store_path)
     outcomes = []
     for image in images:
         try:
-            outcomes.append(capture.read_page_image(image, context_of))
+            outcomes.append(
+                capture.read_page_image(image, context_of, kind=kind, snapshot_of=snapshot_of)
+            )
         except PapermodeError as error:
             outcomes.append(capture.CaptureOutcome(image.index, "quarantined", str(error)))
     return _FileRead(outcomes=tuple(outcomes))
@@ -190,6 +210,7 @@ def ingest_paths(
     *,
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
+    kind: str = "auto",
 ) -> IngestSummary:
     """Ingest files and folders into `store`; returns what became of every page image."""
     summary = IngestSummary()
@@ -204,7 +225,7 @@ def ingest_paths(
                 item,
                 data,
                 sha,
-                read_file(data, item.name, str(store.path)),
+                read_file(data, item.name, str(store.path), kind),
                 summary,
                 progress,
             )
@@ -215,7 +236,7 @@ def ingest_paths(
         pending: deque[tuple[InputFile, bytes, str, Future[_FileRead]]] = deque()
         for item, data, sha in files:
             pending.append(
-                (item, data, sha, pool.submit(read_file, data, item.name, str(store.path)))
+                (item, data, sha, pool.submit(read_file, data, item.name, str(store.path), kind))
             )
             while len(pending) >= window:
                 _store_read(store, *_result(pending.popleft()), summary, progress)
@@ -398,6 +419,8 @@ def _store_capture(
     )
     if read.rectified_jpeg:
         store.put_evidence(read.rectified_jpeg, suffix=".rectified.jpg")
+    if read.free is not None and read.free.free_text is not None:
+        _store_free(store, item, sha, capture_id, read, captured_at)
     if read.status != "read" or read.page_id is None:
         status = read.status if read.status != "read" else "quarantined"
         return PageOutcome(item.name, sha, read.frame, status, None, read.message)
@@ -422,6 +445,35 @@ def _store_capture(
     auto = sum(1 for r in read.fields if r.reading.status == "auto")
     return PageOutcome(
         item.name, sha, read.frame, "read", read.page_id, None, auto, len(read.fields) - auto
+    )
+
+
+def _store_free(
+    store: Store,
+    item: InputFile,
+    sha: str,
+    capture_id: str,
+    read: capture.CaptureOutcome,
+    captured_at: datetime,
+) -> None:
+    """A free photo's text, patient link and medication candidates: searchable at once."""
+    from papermode.patientlink import PatientLink
+    from papermode.search import record_free_text
+
+    free = read.free
+    assert free is not None and free.free_text is not None
+    record_free_text(
+        store.db,
+        capture_id=capture_id,
+        file_sha256=sha,
+        file_name=item.name,
+        page_index=read.frame,
+        captured_at=captured_at,
+        kind=free.kind,
+        free_text=free.free_text,
+        link=free.link or PatientLink(None, (), 0.0),
+        candidates=free.candidates,
+        differences=free.differences,
     )
 
 

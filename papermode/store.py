@@ -15,7 +15,7 @@ import sqlite3
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,12 @@ from papermode.errors import PageIdError, StoreError
 from papermode.model import (
     Box,
     Field,
+    Order,
     PageLayout,
     Patient,
     PrintedPage,
     Snapshot,
+    Timing,
 )
 
 SCHEMA_VERSION = 1
@@ -322,6 +324,29 @@ class Store:
             )
         )
 
+    def latest_snapshot(self) -> Snapshot | None:
+        """The newest census registered here (by its own time), rebuilt from the tables."""
+        rows = list(
+            self.db.query("SELECT * FROM snapshots ORDER BY taken_at DESC, registered_at DESC")
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        snapshot_id = row["snapshot_id"]
+        patients = tuple(
+            _patient_from_row(p)
+            for p in self.db.query(
+                "SELECT * FROM patients WHERE snapshot_id = ? ORDER BY ward, room, bed",
+                [snapshot_id],
+            )
+        )
+        orders = tuple(
+            _order_from_row(o)
+            for o in self.db.query("SELECT * FROM orders WHERE snapshot_id = ?", [snapshot_id])
+        )
+        taken_at = _from_iso(row["taken_at"]) or datetime.min
+        return Snapshot(snapshot_id, taken_at, row["source"], patients, orders)
+
     def snapshot_patient(self, snapshot_id: str, patient_id: str) -> Patient | None:
         rows = list(
             self.db.query(
@@ -474,6 +499,36 @@ def _order_row(snapshot_id: str, order: Any) -> dict[str, Any]:
         "high_alert": int(order.high_alert),
         "note": order.note,
     }
+
+
+def _order_from_row(row: dict[str, Any]) -> Order:
+    timing = None
+    if row["timing"]:
+        data = json.loads(row["timing"])
+        times = tuple(time.fromisoformat(t) for t in data.get("times_of_day") or ())
+        timing = Timing(
+            frequency=data.get("frequency"),
+            period=data.get("period"),
+            period_unit=data.get("period_unit"),
+            times_of_day=times,
+            code=data.get("code"),
+        )
+    return Order(
+        order_id=row["order_id"],
+        patient_id=row["patient_id"],
+        medication=row["medication"],
+        dose_value=row["dose_value"],
+        dose_unit=row["dose_unit"],
+        route=row["route"],
+        timing=timing,
+        as_needed=bool(row["as_needed"]),
+        indication=row["indication"],
+        max_per_period=row["max_per_period"],
+        authored_on=_from_iso(row["authored_on"]),
+        requester=row["requester"],
+        high_alert=bool(row["high_alert"]),
+        note=row["note"],
+    )
 
 
 def _page_row(printed: PrintedPage) -> dict[str, Any]:

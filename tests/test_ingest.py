@@ -364,8 +364,16 @@ def test_new_order_goes_to_review_with_a_drug_name_suggestion(
     scale = DPI / 25.4
     drug = next(f for f in page["fields"] if f["role"] == "drug")
     x, y, w, h = drug["box_mm"]
-    cv2.putText(image, "Amoxicilline", (int((x + 3) * scale), int((y + h * 0.75) * scale)),
-                cv2.FONT_HERSHEY_DUPLEX, 1.5, (120, 40, 20), 3, cv2.LINE_AA)
+    cv2.putText(
+        image,
+        "Amoxicilline",
+        (int((x + 3) * scale), int((y + h * 0.75) * scale)),
+        cv2.FONT_HERSHEY_DUPLEX,
+        1.5,
+        (120, 40, 20),
+        3,
+        cv2.LINE_AA,
+    )
     route = next(f for f in page["fields"] if f["role"] == "route" and f["value"] == "PO")
     _tick(image, route["box_mm"])
     photo = _photo(image, tmp_path / "order.jpg")
@@ -378,3 +386,46 @@ def test_new_order_goes_to_review_with_a_drug_name_suggestion(
     ticked = state[route["field_id"]]
     assert ticked["value"] == "ticked" and ticked["status"] == "review"
     assert "new_order" in ticked["flags"]
+
+
+def test_screen_photo_is_linked_searchable_and_compared(
+    prepared: Path, store_path: Path, tmp_path: Path
+) -> None:
+    from papermode.census import load_census
+    from papermode.synth.screens import MedicationTruth, render_screen
+
+    snapshot = load_census(sample_census_path())
+    patient = snapshot.patients[0]
+    meds = (
+        MedicationTruth(
+            "Amoxicilline 1 g PO 3x/j",
+            ("Amoxicilline", "1 g", "PO", "3x/j"),
+            "amoxicillin",
+            1.0,
+            "g",
+            "PO",
+            "3x/d",
+        ),
+        MedicationTruth(
+            "Paracétamol 1 g PO 4x/j",
+            ("Paracétamol", "1 g", "PO", "4x/j"),
+            "paracetamol",
+            1.0,
+            "g",
+            "PO",
+            "4x/d",
+        ),
+    )
+    screen, _ = render_screen(patient, meds, lang="fr")
+    path = tmp_path / "screen.png"
+    screen.save(path)
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["ingest", str(path), "--kind", "screen", "--store", str(store_path), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["counts"]["free"] == 1
+    found = runner.invoke(main, ["search", "amoxicilline", "--store", str(store_path), "--json"])
+    assert found.exit_code == 0, found.output
+    hits = json.loads(found.output)
+    assert hits and hits[0]["mrn"] == patient.mrn
