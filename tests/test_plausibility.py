@@ -1,0 +1,123 @@
+"""Plausibility rules: times near their slot and inside the page's period, vitals in human
+ranges, doses equal to the order's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from papermode.digits import DigitsReading, decide
+from papermode.model import Box, Field
+from papermode.plausibility import (
+    check,
+    check_blood_pressure,
+    check_dose,
+    check_time,
+    parse_hhmm,
+    vital_name,
+)
+
+BOX = Box(10, 10, 24, 8)
+PERIOD = (datetime(2026, 3, 1, 7, 0), datetime(2026, 3, 2, 7, 0))
+
+
+def time_field(scheduled: datetime | None = datetime(2026, 3, 1, 8, 0)) -> Field:
+    return Field("t", "digits", BOX, role="time", cells=4, scheduled=scheduled)
+
+
+def vital(code: str, cells: int = 3, decimals: int = 0) -> Field:
+    return Field("v", "digits", BOX, role="vital", cells=cells, decimals=decimals, code=code)
+
+
+@pytest.mark.parametrize("text", ["2560", "0860", "9999", "12a4", "1"])
+def test_invalid_times_fail(text: str) -> None:
+    verdict = check(time_field(), text, period=PERIOD)
+    assert not verdict.ok and verdict.reason and verdict.factor < 0.5
+
+
+def test_time_near_its_slot_passes_and_far_from_it_fails() -> None:
+    assert check(time_field(), "0815", period=PERIOD).ok
+    assert check(time_field(), "0940", period=PERIOD).ok
+    far = check(time_field(), "1130", period=PERIOD)
+    assert not far.ok and "scheduled" in (far.reason or "")
+
+
+def test_time_across_midnight_is_near_its_slot() -> None:
+    field = time_field(datetime(2026, 3, 1, 23, 30))
+    assert check(field, "0010", period=PERIOD).ok
+    assert check(field, "2400", period=PERIOD).ok
+
+
+def test_prn_time_must_fall_in_the_page_period() -> None:
+    prn = time_field(scheduled=None)
+    short = (datetime(2026, 3, 1, 7, 0), datetime(2026, 3, 1, 19, 0))
+    assert check(prn, "1015", period=short).ok
+    assert not check(prn, "2215", period=short).ok
+    assert check(prn, "2215", period=None).ok
+
+
+@pytest.mark.parametrize(
+    ("code", "decimals", "good", "bad"),
+    [
+        ("8867-4", 0, "72", "300"),
+        ("8480-6", 0, "120", "40"),
+        ("8462-4", 0, "80", "170"),
+        ("8310-5", 1, "37.2", "44.0"),
+        ("8310-5", 1, "372", "290"),
+        ("59408-5", 0, "97", "49"),
+        ("9279-1", 0, "16", "70"),
+    ],
+)
+def test_vitals_in_human_ranges(code: str, decimals: int, good: str, bad: str) -> None:
+    field = vital(code, decimals=decimals)
+    assert check(field, good).ok
+    verdict = check(field, bad)
+    assert not verdict.ok and verdict.factor < 1
+
+
+def test_vital_known_by_its_id_when_no_code() -> None:
+    assert vital_name(Field("vitals.0800.hr", "digits", BOX, role="vital", cells=3)) == "heart_rate"
+    assert (
+        vital_name(Field("x", "digits", BOX, role="vital", cells=3, label="Temp")) == "temperature"
+    )
+    assert vital_name(Field("x", "digits", BOX, role="vital", cells=3)) is None
+
+
+def test_diastolic_below_systolic() -> None:
+    assert check_blood_pressure("120", "80").ok
+    assert not check_blood_pressure("80", "120").ok
+    assert check_blood_pressure("120", None).ok
+
+
+def test_dose_equal_to_the_order() -> None:
+    field = Field("d", "digits", BOX, role="dose", cells=3, decimals=1)
+    assert check(field, "2.5", order_dose=2.5).ok
+    assert check(field, "025", order_dose=2.5).ok
+    assert not check(field, "5.0", order_dose=2.5).ok
+    assert check_dose("50", None).ok
+
+
+def test_implausible_value_is_never_auto_accepted() -> None:
+    field = vital("8867-4")
+    reading = DigitsReading("v", "300", "300", (), 0.9999, ())
+    verdict = check(field, reading.value)
+    status, confidence = decide(reading, field, factor=verdict.factor, plausible=verdict.ok)
+    assert status == "review" and confidence < 0.5
+    assert verdict.apply(0.9999) <= 0.5
+    ok_status, _ = decide(DigitsReading("v", "72", "72", (), 0.9999, ()), field)
+    assert ok_status == "auto"
+
+
+@given(st.integers(0, 23), st.integers(0, 59))
+def test_every_valid_clock_time_parses(hours: int, minutes: int) -> None:
+    parsed = parse_hhmm(f"{hours:02d}{minutes:02d}")
+    assert parsed is not None and (parsed.hour, parsed.minute) == (hours, minutes)
+
+
+@given(st.integers(0, 9999))
+def test_check_time_never_raises(number: int) -> None:
+    verdict = check_time(f"{number:04d}", scheduled=datetime(2026, 3, 1, 8, 0), period=PERIOD)
+    assert verdict.ok in (True, False)

