@@ -403,11 +403,12 @@ def search_command(query: str, store_path: Path, limit: int, as_json: bool) -> N
 class _EchoReporter:
     """Tells the demo's story on the terminal; a progress bar only on a real terminal."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, err: bool = False) -> None:
         self._bar: Any = None
+        self._err = err  # with --json, stdout carries only the JSON
 
     def step(self, text: str) -> None:
-        click.echo(f"- {text} ...")
+        click.echo(f"- {text} ...", err=self._err)
 
     def progress(self, label: str, total: int) -> Callable[[str], None]:
         if not sys.stderr.isatty():
@@ -445,7 +446,7 @@ def demo(out_dir: Path, seed: int, photos: int, as_json: bool) -> None:
     """
     from papermode.demo import figure_lines, figures_json, run_demo
 
-    result = run_demo(out_dir, seed=seed, photos=photos, reporter=_EchoReporter())
+    result = run_demo(out_dir, seed=seed, photos=photos, reporter=_EchoReporter(err=as_json))
     if as_json:
         click.echo(figures_json(result))
         return
@@ -507,6 +508,7 @@ def bench(
         pages=pages,
         seed=seed,
         baseline_fields=baseline_fields,
+        free_photos=free_photos,
         progress=(lambda text: click.echo(f"- {text}", err=True)) if not as_json else None,
     )
     if as_json:

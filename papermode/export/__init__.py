@@ -1,0 +1,1 @@
+"""Exports: FHIR R4, CSV worklist, PDF reports."""
