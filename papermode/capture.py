@@ -37,6 +37,7 @@ class PageContext:
     layout: PageLayout
     order_doses: dict[str, float | None] = field(default_factory=dict)
     medicines: tuple[str, ...] = ()  # the snapshot's medicines, for drug-name suggestions
+    known_mrns: frozenset[str] = frozenset()  # every patient this store printed pages for
 
 
 ContextLookup = Callable[[str], PageContext]
@@ -100,6 +101,11 @@ def read_page_image(
     if kind not in ("screen", "note"):
         with clock.stage("locate"):
             location = locate.locate_page(gray)
+    if location is None and kind == "auto":
+        with clock.stage("quality"):
+            reason = quality.retake_reason(gray, None)
+        if reason:
+            return CaptureOutcome(image.index, "retake", reason, seconds=clock.seconds)
     if location is None:
         with clock.stage("ocr"):
             free = read_free_image(image.pixels, kind, snapshot_of())
@@ -187,7 +193,7 @@ def _identify(
     if rectified is None or tuple(location.size_mm) != tuple(context.layout.size_mm):
         location = locate.refit(location, context.layout.size_mm)
         rectified = locate.rectify(gray, location, px_per_mm=PX_PER_MM)
-    mrn_check = _check_mrn(rectified, location, context.layout)
+    mrn_check = _check_mrn(rectified, location, context)
     if mrn_check == "mismatch":
         return _Identity(
             None,
@@ -202,14 +208,25 @@ def _identify(
 
 
 def _check_mrn(
-    rectified: np.ndarray, location: locate.PageLocation, layout: PageLayout
+    rectified: np.ndarray, location: locate.PageLocation, context: PageContext
 ) -> MrnCheck:
-    if not layout.mrn:
+    """The banner MRN against the page's patient.
+
+    Only a reading that is exactly *another* patient's MRN contradicts the QR code: that is
+    a page whose code belongs to someone else. A misread (a digit or two wrong, or letters
+    Tesseract invented) proves nothing either way and counts as unread.
+    """
+    expected = context.layout.mrn
+    if not expected:
         return "not_applicable"
     read = locate.read_banner_mrn(rectified, location.size_mm, PX_PER_MM)
     if read is None:
         return "unread"
-    return "match" if read == layout.mrn else "mismatch"
+    if read == expected:
+        return "match"
+    if read in context.known_mrns:
+        return "mismatch"
+    return "unread"
 
 
 # ---------------------------------------------------------------------- fields
@@ -291,7 +308,8 @@ def _read_marks(
         if f.kind == "checkbox":
             groups.setdefault(f.group or f.field_id, []).append(f)
         elif f.kind in ("signature", "text"):
-            mark = marks.ink_present(rectified, f.box, PX_PER_MM)
+            page = _without_ruled_lines(rectified, f.box) if f.role == "note" else rectified
+            mark = marks.ink_present(page, f.box, PX_PER_MM)
             value = "ink" if mark.state != "empty" else "empty"
             flags = tuple(mark.flags)
             # Handwritten text (a drug name) is never auto-accepted: a person reads it.
@@ -351,6 +369,28 @@ def _read_digits(
             flags,
         )
     return readings
+
+
+def _without_ruled_lines(rectified: np.ndarray, box: Box) -> np.ndarray:
+    """A copy of the page with the printed ruled lines of a writing area removed.
+
+    The notes page prints light horizontal lines to write on; only handwriting is ink.
+    Long, thin, horizontal strokes (over a quarter of the box wide) are the ruling.
+    """
+    page = rectified.copy()
+    top, left = int(box.y * PX_PER_MM), int(box.x * PX_PER_MM)
+    bottom, right = int((box.y + box.h) * PX_PER_MM), int((box.x + box.w) * PX_PER_MM)
+    region = page[top:bottom, left:right]
+    if region.size == 0:
+        return page
+    dark = cv2.adaptiveThreshold(
+        region, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 8
+    )
+    length = max(3, int(box.w * PX_PER_MM / 4))
+    rules = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))
+    region[rules > 0] = 255
+    return page
 
 
 def _crop(rectified: np.ndarray, box: Box, *, margin_mm: float = CROP_MARGIN_MM) -> np.ndarray:

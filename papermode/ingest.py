@@ -159,7 +159,10 @@ def _context_lookup(store_path: str) -> Callable[[str], capture.PageContext]:
     def context_of(page_id: str) -> capture.PageContext:
         layout = store.page_layout(page_id)
         return capture.PageContext(
-            layout, store.order_doses(layout.snapshot_id), store.medicines(layout.snapshot_id)
+            layout,
+            store.order_doses(layout.snapshot_id),
+            store.medicines(layout.snapshot_id),
+            store.known_mrns(),
         )
 
     return context_of

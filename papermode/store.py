@@ -33,7 +33,7 @@ from papermode.model import (
     Timing,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: list[str] = [
     # 1: prepare (snapshots, patients, orders, pages, fields) and capture (files, captures,
@@ -87,13 +87,13 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS captures_page ON captures (page_id);
     CREATE TABLE IF NOT EXISTS readings (
         capture_id TEXT, page_id TEXT, field_id TEXT, value TEXT, confidence REAL,
-        status TEXT, flags TEXT, crop TEXT, detail TEXT, suggestion TEXT,
+        status TEXT, flags TEXT, crop TEXT, detail TEXT,
         PRIMARY KEY (capture_id, field_id)
     );
     CREATE INDEX IF NOT EXISTS readings_page ON readings (page_id, field_id);
     CREATE TABLE IF NOT EXISTS page_state (
         page_id TEXT, field_id TEXT, value TEXT, confidence REAL, status TEXT,
-        flags TEXT, captures TEXT, crop TEXT, suggestion TEXT, updated_at TEXT,
+        flags TEXT, captures TEXT, crop TEXT, updated_at TEXT,
         PRIMARY KEY (page_id, field_id)
     );
     CREATE TABLE IF NOT EXISTS reviews (
@@ -104,6 +104,11 @@ MIGRATIONS: list[str] = [
         seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT, actor TEXT, action TEXT,
         subject TEXT, detail TEXT, prev_hash TEXT, hash TEXT
     );
+    """,
+    # 2: handwritten drug names get an OCR + lexicon suggestion for the reviewer.
+    """
+    ALTER TABLE readings ADD COLUMN suggestion TEXT;
+    ALTER TABLE page_state ADD COLUMN suggestion TEXT;
     """,
 ]
 
@@ -322,6 +327,12 @@ class Store:
             for row in self.db.query(
                 "SELECT DISTINCT medication FROM orders WHERE snapshot_id = ?", [snapshot_id]
             )
+        )
+
+    def known_mrns(self) -> frozenset[str]:
+        """Every MRN of every snapshot printed from this store."""
+        return frozenset(
+            row["mrn"] for row in self.db.query("SELECT DISTINCT mrn FROM patients") if row["mrn"]
         )
 
     def latest_snapshot(self) -> Snapshot | None:

@@ -123,3 +123,35 @@ def test_audit_chain_detects_tampering(tmp_path: Path) -> None:
         assert store.audit_intact()
         store.db.execute("UPDATE audit SET detail = '{}' WHERE seq = 2")
         assert not store.audit_intact()
+
+
+def test_an_older_store_is_migrated(tmp_path: Path) -> None:
+    import sqlite3
+
+    from papermode.store import MIGRATIONS, SCHEMA_VERSION
+
+    path = tmp_path / "old.db"
+    connection = sqlite3.connect(path)
+    connection.executescript(MIGRATIONS[0])
+    connection.execute("PRAGMA user_version = 1")
+    connection.commit()
+    connection.close()
+    with open_store(path) as store:
+        version = store.db.execute("PRAGMA user_version").fetchone()[0]
+        columns = {c.name for c in store.db.table("readings").columns}
+    assert version == SCHEMA_VERSION and "suggestion" in columns
+
+
+def test_a_newer_store_is_refused(tmp_path: Path) -> None:
+    import sqlite3
+
+    from papermode.errors import StoreError
+
+    path = tmp_path / "new.db"
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA user_version = 99")
+    connection.commit()
+    connection.close()
+    with pytest.raises(StoreError) as caught:
+        open_store(path)
+    assert "newer papermode" in str(caught.value)
