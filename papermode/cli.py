@@ -98,10 +98,23 @@ def main() -> None:
     help="auto: forms are recognised by their markers, anything else is a free photo; "
     "screen / note: photos of a screen or of a paper note, OCRed and searchable.",
 )
+@click.option(
+    "--settings",
+    "settings_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The hospital's settings file (TOML); its [reading] thresholds decide what "
+    "goes to review.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @reports_errors
 def ingest(
-    paths: tuple[Path, ...], store_path: Path, workers: int | None, kind: str, as_json: bool
+    paths: tuple[Path, ...],
+    store_path: Path,
+    workers: int | None,
+    kind: str,
+    settings_path: Path | None,
+    as_json: bool,
 ) -> None:
     """Read photos and scans of filled pages (files, folders, zip archives).
 
@@ -111,11 +124,15 @@ def ingest(
     import json as json_module
 
     from papermode.ingest import expand_inputs, ingest_paths
+    from papermode.settings import load_settings
     from papermode.store import open_store
 
+    thresholds = dict(load_settings(settings_path).reading)
     with open_store(store_path) as store:
         if as_json or not sys.stderr.isatty():
-            summary = ingest_paths(list(paths), store, workers=workers, kind=kind)
+            summary = ingest_paths(
+                list(paths), store, workers=workers, kind=kind, thresholds=thresholds
+            )
         else:
             total = sum(1 for _ in expand_inputs(paths))
             with click.progressbar(
@@ -126,6 +143,7 @@ def ingest(
                     store,
                     workers=workers,
                     kind=kind,
+                    thresholds=thresholds,
                     progress=lambda _name: bar.update(1),
                 )
     if as_json:

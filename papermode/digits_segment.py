@@ -50,7 +50,9 @@ def field_cells(rectified: np.ndarray, field: Field, px_per_mm: float = 8.0) -> 
         return [CellInk(0.0, None) for _ in range(field.cells)]
     lines = _line_maps(darkness, field, px_per_mm)
     shift = _register(lines, field, origin, px_per_mm)
-    clean = _subtract_lines(darkness, np.maximum(*lines), field, origin, shift, px_per_mm)
+    line_map = np.maximum(*lines)
+    clean = _subtract_lines(darkness, line_map, field, origin, shift, px_per_mm)
+    _blank_dots(clean, darkness, line_map, field, origin, shift, px_per_mm)
     pen = float(np.percentile(clean[::2], 99.7))
     threshold = max(MIN_DARKNESS, 0.35 * pen)
     cells = []
@@ -68,6 +70,52 @@ def field_cells(rectified: np.ndarray, field: Field, px_per_mm: float = 8.0) -> 
         above_mm2 = float((above > threshold).sum()) / px_per_mm**2
         cells.append(replace(cell_ink(region, threshold, px_per_mm), above_mm2=above_mm2))
     return cells
+
+
+def comb_dots(field: Field) -> list[tuple[float, float, float]]:
+    """The printed dots of a comb, as the PDF draws them: (x, y, half size) in mm.
+
+    A decimal point at the foot of the divider before the decimals, and the colon of a
+    4-cell time. Printed in the drop-out colour; the reader blanks them out.
+    """
+    box, cells = field.box, field.cells
+    if cells <= 1:
+        return []
+    half = min(0.45, box.w / cells / 8)
+    dots = []
+    if 0 < field.decimals < cells:
+        dots.append((box.x + (cells - field.decimals) * box.w / cells, box.y + box.h - half, half))
+    if field.role == "time" and cells == 4:
+        dots += [(box.x + box.w / 2, box.y + box.h * k / 3, half) for k in (1, 2)]
+    return dots
+
+
+def _blank_dots(
+    clean: np.ndarray,
+    darkness: np.ndarray,
+    lines: np.ndarray,
+    field: Field,
+    origin: tuple[float, float],
+    shift: tuple[int, int],
+    px: float,
+) -> None:
+    """Take out the printed dots (wider than the line, so line removal leaves a rim).
+
+    Only the printed colour's darkness is removed there: a pen stroke crossing a dot is
+    darker than the drop-out colour and keeps what is left.
+    """
+    dots = comb_dots(field)
+    if not dots:
+        return
+    printed = lines[lines > LOW_DARKNESS]
+    level = 1.2 * float(np.percentile(printed, 90)) if printed.size else 0.0
+    for x_mm, y_mm, half in dots:
+        x = (x_mm - origin[0]) * px + shift[0]
+        y = (y_mm - origin[1]) * px + shift[1]
+        reach = (half + 0.2) * px
+        rows = slice(max(int(y - reach), 0), max(int(np.ceil(y + reach)), 0))
+        cols = slice(max(int(x - reach), 0), max(int(np.ceil(x + reach)), 0))
+        clean[rows, cols] = np.clip(darkness[rows, cols] - level, 0.0, None)
 
 
 def _crop(image: np.ndarray, box: Box, px_per_mm: float) -> tuple[np.ndarray, tuple[float, float]]:

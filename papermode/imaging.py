@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 from pillow_heif import register_heif_opener
@@ -55,8 +56,7 @@ class PageImage:
         """The pixels as a 2-D gray array (a view when already gray)."""
         if self.pixels.ndim == 2:
             return self.pixels
-        weights = np.array([0.114, 0.587, 0.299], dtype=np.float32)  # BGR luma
-        return (self.pixels.astype(np.float32) @ weights).clip(0, 255).astype(np.uint8)
+        return cv2.cvtColor(self.pixels, cv2.COLOR_BGR2GRAY)
 
 
 def sniff_kind(data: bytes) -> str:

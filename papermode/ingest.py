@@ -185,7 +185,13 @@ class _FileRead:
     error: str | None = None
 
 
-def read_file(data: bytes, name: str, store_path: str, kind: str = "auto") -> _FileRead:
+def read_file(
+    data: bytes,
+    name: str,
+    store_path: str,
+    kind: str = "auto",
+    thresholds: dict[str, float] | None = None,
+) -> _FileRead:
     """Read every page image of one file (runs in a worker process)."""
     try:
         images = load_images_from_bytes(data, name)
@@ -197,7 +203,9 @@ def read_file(data: bytes, name: str, store_path: str, kind: str = "auto") -> _F
     for image in images:
         try:
             outcomes.append(
-                capture.read_page_image(image, context_of, kind=kind, snapshot_of=snapshot_of)
+                capture.read_page_image(
+                    image, context_of, kind=kind, snapshot_of=snapshot_of, thresholds=thresholds
+                )
             )
         except PapermodeError as error:
             outcomes.append(capture.CaptureOutcome(image.index, "quarantined", str(error)))
@@ -214,8 +222,17 @@ def ingest_paths(
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
     kind: str = "auto",
+    thresholds: dict[str, float] | None = None,
 ) -> IngestSummary:
-    """Ingest files and folders into `store`; returns what became of every page image."""
+    """Ingest files and folders into `store`; returns what became of every page image.
+
+    `thresholds` are the confidence thresholds of the hospital's settings (`[reading]`);
+    None means the packaged defaults.
+    """
+    if thresholds is None:
+        from papermode.settings import load_settings
+
+        thresholds = dict(load_settings().reading)
     summary = IngestSummary()
     inputs = list(expand_inputs(paths))
     files = _flatten(inputs, store, summary, progress)
@@ -228,7 +245,7 @@ def ingest_paths(
                 item,
                 data,
                 sha,
-                read_file(data, item.name, str(store.path), kind),
+                read_file(data, item.name, str(store.path), kind, thresholds),
                 summary,
                 progress,
             )
@@ -239,7 +256,12 @@ def ingest_paths(
         pending: deque[tuple[InputFile, bytes, str, Future[_FileRead]]] = deque()
         for item, data, sha in files:
             pending.append(
-                (item, data, sha, pool.submit(read_file, data, item.name, str(store.path), kind))
+                (
+                    item,
+                    data,
+                    sha,
+                    pool.submit(read_file, data, item.name, str(store.path), kind, thresholds),
+                )
             )
             while len(pending) >= window:
                 _store_read(store, *_result(pending.popleft()), summary, progress)

@@ -33,6 +33,7 @@ OPEN_DISTANCE = 0.08  # of the inside's side
 TICK_EXTENT = 0.4  # a tick spans at least this much of the inside (a dot does not)
 TICK_MIN_FRACTION = 0.015
 EDGE_POKE_DEPTH = 0.45  # ink touching an edge but reaching less deep is a neighbour's stroke
+PAPER_WINDOW_MM = 2.0
 LABEL_BAND_MM = 2.8  # signature/text boxes: the printed label's band at the top
 LABEL_MIN_HEIGHT_MM = 6.0
 INK_MIN_MM2 = 1.0  # signature/initials boxes: this much ink area means "ink"
@@ -54,12 +55,17 @@ class MarkReading:
 
 def read_checkbox(rectified: np.ndarray, box: Box, px_per_mm: float) -> MarkReading:
     """Read one tick box of a page rectified at `px_per_mm` (gray, layout mm -> px)."""
-    ink, core, offset = _inside_ink(rectified, box, px_per_mm)
-    if ink is None or core is None:
+    inside = _inside_ink(rectified, box, px_per_mm)
+    if inside is None:
         return MarkReading("empty", 0.0, 0.0, ("outside_page",))
-    # Presence and span from all the ink (faint strokes too); coverage from its core, so a
-    # blurred or bold stroke does not look like a filled box.
-    return _classify(float(core.mean()), _extent(ink), _openness(core), offset)
+    ink = inside.ink
+    mark = _classify(float(ink.mean()), _extent(ink), _openness(ink), inside.offset_mm)
+    if mark.state == "empty" and inside.faint:
+        # Something tick-sized is there, too faint to call: a person looks.
+        return MarkReading(
+            "empty", min(mark.confidence, 0.6), mark.ink_fraction, ("faint",), mark.offset_mm
+        )
+    return mark
 
 
 def read_group(
@@ -91,28 +97,40 @@ def read_group(
 
 
 def ink_present(rectified: np.ndarray, box: Box, px_per_mm: float) -> MarkReading:
-    """Initials or signature box: "ink" or "empty" (printed labels are too light to count)."""
-    ink, _, offset = _inside_ink(rectified, box, px_per_mm, search=False, label_band=True)
-    if ink is None:
+    """Initials or signature box: "ink" or "empty".
+
+    The top band of a tall box (its printed label) is left out; the paper level is local,
+    so a shadow across a wide box is no ink.
+    """
+    inside = _inside_ink(rectified, box, px_per_mm, search=False, label_band=True)
+    if inside is None:
         return MarkReading("empty", 0.0, 0.0, ("outside_page",))
+    ink, offset = inside.ink, inside.offset_mm
     area_mm2 = float(ink.sum()) / px_per_mm**2
     extent_mm = _extent(ink) * max(ink.shape) / px_per_mm if ink.any() else 0.0
     fraction = float(ink.mean())
     score = min(area_mm2 / INK_MIN_MM2, extent_mm / INK_MIN_EXTENT_MM)
     state: MarkState = "ink" if score >= 1.0 else "empty"
     confidence = _ramp(abs(np.log2(max(score, 1e-3))), 1.0)
+    if state == "empty" and inside.faint:
+        return MarkReading(state, min(confidence, 0.6), fraction, ("faint",), offset)
     return MarkReading(state, confidence, fraction, (), offset)
 
 
 # --------------------------------------------------------------------------- measuring
 
 
+@dataclass(frozen=True)
+class _Inside:
+    ink: np.ndarray  # pen strokes inside the box (boolean mask)
+    faint: bool  # a stroke-sized trace too faint to call ink, but not nothing either
+    offset_mm: tuple[float, float]
+
+
 def _inside_ink(
     rectified: np.ndarray, box: Box, ppm: float, search: bool = True, label_band: bool = False
-) -> tuple[np.ndarray | None, np.ndarray | None, tuple[float, float]]:
-    """Ink mask of the box's inside after local re-registration, its core, and the offset.
-
-    The core is the ink at least half as dark as the mark's own strokes (its 90th percentile).
+) -> _Inside | None:
+    """The pen ink inside the box after local re-registration (None: box off the page).
 
     `label_band` leaves out the top LABEL_BAND_MM of a tall box, where a small printed
     label ("Initials") sits in the drop-out colour.
@@ -121,9 +139,8 @@ def _inside_ink(
     margin = SEARCH_MM if search else 0.0
     region, origin = _region(gray, box.inset(-margin - 0.5), ppm)
     if region is None:
-        return None, None, (0.0, 0.0)
-    paper = _paper_level(region)
-    dark = np.clip((paper - region.astype(np.float32)) / max(paper, 1.0), 0.0, 1.0)
+        return None
+    dark = _darkness(region, ppm, local=label_band)
     dx, dy = _register(dark, box, ppm, origin) if search else (0, 0)
     inset = max(INSET_MIN_MM, INSET_FRACTION * min(box.w, box.h))
     inner = box.inset(inset)
@@ -134,31 +151,32 @@ def _inside_ink(
     y0 += int(round(max(top_cut, 0.0) * ppm))
     inside = dark[max(y0, 0) : y1, max(x0, 0) : x1]
     if inside.size == 0:
-        return None, None, (0.0, 0.0)
-    weak, smooth = _hysteresis(inside)
-    ink = _drop_edge_pokes(_drop_specks(weak, ppm))
-    if not ink.any():
-        return ink, ink, (dx / ppm, dy / ppm)
-    core = ink & (smooth >= 0.5 * float(np.percentile(smooth[ink], 90)))
-    return ink, core, (dx / ppm, dy / ppm)
+        return None
+    ink, faint = _strokes(inside, ppm)
+    return _Inside(ink, faint, (dx / ppm, dy / ppm))
 
 
-def _hysteresis(dark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ink: lightly smoothed darkness above INK_WEAK, in strokes that reach INK_CONTRAST.
+def _strokes(dark: np.ndarray, ppm: float) -> tuple[np.ndarray, bool]:
+    """Ink strokes, and whether a faint stroke-sized trace is there besides.
 
-    A faint pencil tick in a bright photo is only 5-14% darker than the paper; smoothing
-    joins its pixels, and the strong threshold keeps paper noise from growing into ink.
+    Hysteresis: lightly smoothed darkness above INK_WEAK, in strokes that reach INK_CONTRAST
+    somewhere (a faint pencil tick in a bright photo is only 10-15% darker than the paper).
+    Each stroke is then cut to its core, at least half as dark as the mark itself, so blur
+    and JPEG halos do not widen it; specks and a neighbour's overshoot are dropped.
     """
     smooth = cv2.GaussianBlur(dark, (3, 3), 0.7)
     weak = (smooth >= INK_WEAK).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
-    if count <= 1:
-        return weak.astype(bool), smooth
+    count, labels, _, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
     strongest = np.zeros(count, dtype=np.float32)
-    np.maximum.at(strongest, labels.ravel(), smooth.ravel())
+    np.maximum.at(strongest, np.asarray(labels, dtype=np.intp).ravel(), smooth.ravel())
     keep = strongest >= INK_CONTRAST
     keep[0] = False
-    return keep[labels], smooth
+    ink = keep[labels]
+    if ink.any():
+        ink &= smooth >= 0.5 * float(np.percentile(smooth[ink], 90))
+    ink = _drop_edge_pokes(_drop_specks(ink, ppm))
+    trace = _drop_edge_pokes(_drop_specks(weak.astype(bool) & ~keep[labels], ppm))
+    return ink, _extent(trace) >= TICK_EXTENT
 
 
 def _region(gray: np.ndarray, box: Box, ppm: float) -> tuple[np.ndarray | None, tuple[int, int]]:
@@ -172,23 +190,36 @@ def _region(gray: np.ndarray, box: Box, ppm: float) -> tuple[np.ndarray | None, 
     return gray[top:bottom, left:right], (left, top)
 
 
-def _paper_level(region: np.ndarray) -> float:
-    """The paper's brightness here: a high percentile, robust to ink and the printed border."""
-    return float(np.percentile(region, 90))
+def _darkness(region: np.ndarray, ppm: float, local: bool) -> np.ndarray:
+    """How much darker than the paper each pixel is (0..1), adaptive to the light.
+
+    A tick box is small: one paper level (a high percentile of the box and its surround)
+    serves, and a scribbled-over box stays dark. A wide signature box may lie across a
+    shadow's edge: there the paper is the local maximum over 2 mm, which pen strokes
+    (narrower than that) do not reach.
+    """
+    pixels = region.astype(np.float32)
+    if local:
+        size = max(3, int(round(PAPER_WINDOW_MM * ppm)) | 1)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+        paper = cv2.blur(cv2.dilate(pixels, kernel), (size, size))
+    else:
+        paper = np.full_like(pixels, float(np.percentile(region, 90)))
+    return np.clip((paper - pixels) / np.maximum(paper, 1.0), 0.0, 1.0)
 
 
 def _register(dark: np.ndarray, box: Box, ppm: float, origin: tuple[int, int]) -> tuple[int, int]:
     """Shift (px) that puts the expected box outline on the printed one (projection profiles).
 
-    A printed side is a line across the whole box, so the profile is the MEDIAN darkness
-    along each row (column) over the middle of the box: a side scores its full darkness, a
-    pen stroke or a black label letter near the box (covering a few pixels of the row)
-    scores nothing. The two sides must make two peaks `box.w` apart. No clear border: no shift.
+    A printed side is a line across the whole box, so the profile is a low percentile (25th)
+    of the darkness along each row (column) over the middle of the box: a side scores its
+    full darkness, a pen stroke or a black label letter near the box (covering part of the
+    row) scores nothing. The two sides must make two peaks `box.w` apart. No clear border: no shift.
     """
     x_mid = _middle(box.x * ppm - origin[0], box.w * ppm, dark.shape[1])
     y_mid = _middle(box.y * ppm - origin[1], box.h * ppm, dark.shape[0])
-    rows = np.median(dark[:, x_mid], axis=1)
-    cols = np.median(dark[y_mid, :], axis=0)
+    rows = np.percentile(dark[:, x_mid], 25, axis=1)
+    cols = np.percentile(dark[y_mid, :], 25, axis=0)
     reach = int(SEARCH_MM * ppm)
     dx = _best_shift(cols, box.x * ppm - origin[0], box.w * ppm, reach)
     dy = _best_shift(rows, box.y * ppm - origin[1], box.h * ppm, reach)
@@ -196,9 +227,10 @@ def _register(dark: np.ndarray, box: Box, ppm: float, origin: tuple[int, int]) -
 
 
 def _middle(start: float, length: float, size: int) -> slice:
-    """The middle 40% of a side (still inside the box after a shift of up to SEARCH_MM)."""
-    low = int(np.clip(start + 0.3 * length, 0, size - 1))
-    high = int(np.clip(start + 0.7 * length, low + 1, size))
+    """The middle 70% of a side: a printed side covers all of it, a pen stroke or a label
+    letter only part, so a low percentile along it keeps the side and drops the rest."""
+    low = int(np.clip(start + 0.15 * length, 0, size - 1))
+    high = int(np.clip(start + 0.85 * length, low + 1, size))
     return slice(low, high)
 
 

@@ -24,11 +24,20 @@ MIN_PX_PER_MM = 3.0  # below this the page is too small in the photo to read a d
 MIN_PAPER_LEVEL = 70.0  # the darkest part of the page (0-255)
 MIN_CONTRAST = 45.0  # paper minus the markers' black
 MAX_BLACK_LEVEL = 150.0  # markers' black this light: the photo is washed out
-GLARE_LEVEL = 250
+GLARE_LEVEL = 253
 GLARE_MAX_FRACTION = 0.004  # of the page
 GLARE_MIN_BLOB_MM2 = 30.0
-GLARE_PAPER_BELOW = 245.0  # glare is only told from paper when the paper is not white already
+GLARE_PAPER_BELOW = 250.0  # paper this white everywhere (a scan): no glare to tell apart
+GLARE_WASHED = 0.25  # a glare blob's core holds under this share of the page's dark pixels
 BLURRED = "the photo is too blurred: hold the phone still, closer, in better light"
+DARK = "the photo is too dark: turn on the light or move to a window"
+# A 1-bit scan drops every mark lighter than the scanner's threshold (pencil, a faint tick):
+# an empty box there cannot be trusted.
+BILEVEL = (
+    "the scan is black-and-white only, so light pen and pencil marks may be lost: scan the "
+    "page again in grayscale or colour"
+)
+MIN_GLOBAL_SHARPNESS = 0.125  # no page found: below this the photo is blurred, not free
 CORNER_WORDS = {
     "top_left": "top-left",
     "top_right": "top-right",
@@ -50,6 +59,7 @@ class QualityReport:
     missing_corners: tuple[str, ...] = ()
     cut_off_corners: tuple[str, ...] = ()
     has_homography: bool = True
+    bilevel: bool = False  # only pure black and white pixels: a 1-bit scan
 
     def as_numbers(self) -> dict[str, float]:
         """The numeric measurements, for the store."""
@@ -83,6 +93,7 @@ def measure_quality(image: np.ndarray, location: PageLocation) -> QualityReport:
         missing_corners=location.missing_corners,
         cut_off_corners=location.cut_off_corners,
         has_homography=location.homography is not None,
+        bilevel=_is_bilevel(gray),
     )
 
 
@@ -108,12 +119,14 @@ def reason_for(report: QualityReport) -> str | None:
             "the page's black corner squares cannot be found: photograph the whole page, "
             "flat, with all four corner squares visible"
         )
+    if report.bilevel:
+        return BILEVEL
     if report.px_per_mm < MIN_PX_PER_MM:
         return "the page is too small in the photo: move closer so the page fills the photo"
     if report.darkest_paper < MIN_PAPER_LEVEL or _contrast(report) < MIN_CONTRAST:
         if report.black_level is not None and report.black_level > MAX_BLACK_LEVEL:
             return "the photo is overexposed: move out of direct light and take it again"
-        return "the photo is too dark: turn on the light or move to a window"
+        return DARK
     if report.blur_mm is not None and report.blur_mm > MAX_BLUR_MM:
         return BLURRED
     if report.glare_fraction > GLARE_MAX_FRACTION:
@@ -142,12 +155,24 @@ def _cut_off_message(corners: tuple[str, ...]) -> str:
 
 
 def _reason_without_page(image: np.ndarray) -> str | None:
+    """A photo with no page found: only say retake when it is plainly too dark or blurred."""
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    scale = min(1.0, 800.0 / max(gray.shape))
+    scale = min(1.0, 1200.0 / max(gray.shape))
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     if float(np.percentile(small, 95)) < 50.0:
-        return "the photo is too dark: turn on the light or move to a window"
+        return DARK
+    if global_sharpness(small) < MIN_GLOBAL_SHARPNESS:
+        return BLURRED
     return None
+
+
+def global_sharpness(gray: np.ndarray) -> float:
+    """Steepest edges over contrast (1/px at ~1200 px wide): ~0.3-0.8 sharp, < 0.13 blurred."""
+    pixels = gray.astype(np.float32)
+    gy, gx = np.gradient(pixels)
+    steepest = float(np.percentile(np.hypot(gx, gy), 99.5))
+    contrast = float(np.percentile(pixels, 98) - np.percentile(pixels, 2))
+    return steepest / max(contrast, 1.0)
 
 
 # --------------------------------------------------------------------------- measuring
@@ -193,6 +218,12 @@ def _warp_box(gray: np.ndarray, homography: np.ndarray, box: Box, ppm: float) ->
     )
 
 
+def _is_bilevel(gray: np.ndarray) -> bool:
+    sample = gray[::7, ::7]
+    extremes = np.count_nonzero((sample == 0) | (sample == 255))
+    return bool(extremes >= 0.995 * sample.size)
+
+
 def _page_preview(gray: np.ndarray, location: PageLocation) -> np.ndarray | None:
     """The page's content area straightened at 2 px/mm (cheap: ~0.25 MP)."""
     if location.homography is None:
@@ -212,13 +243,24 @@ def _paper_levels(page: np.ndarray) -> tuple[float, float]:
 
 
 def _glare_fraction(page: np.ndarray, paper: float) -> float:
-    """Share of the page washed out to white while the rest of the paper is dimmer."""
+    """Share of the page under glare: solid blobs of clipped white that wash the print out.
+
+    Bright light also clips the paper to white (a multiplicative gain), but there the print
+    and the ink stay dark; a reflection blends everything towards white. So a blob counts
+    only when its core holds far fewer dark pixels than the page as a whole. A page that is
+    white already (a scan) has no glare to tell.
+    """
     if paper >= GLARE_PAPER_BELOW:
         return 0.0
-    bright = (page >= GLARE_LEVEL).astype(np.uint8)
-    # Isolated bright pixels are noise or white print; glare is a blob of some size.
-    blobs = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
+    clipped = (page >= GLARE_LEVEL).astype(np.uint8)
+    solid = cv2.morphologyEx(clipped, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    dark = page < min(paper, 250.0) - 60.0
+    page_dark = max(float(dark.mean()), 1e-3)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
     min_area = GLARE_MIN_BLOB_MM2 * PAGE_PX_PER_MM**2
-    areas = stats[1:count, cv2.CC_STAT_AREA]
-    return float(areas[areas >= min_area].sum()) / float(page.size)
+    washed = 0
+    for x, y, w, h, area in stats[1:count]:
+        core = dark[y + h // 4 : y + h - h // 4, x + w // 4 : x + w - w // 4]
+        if area >= min_area and core.size and core.mean() < GLARE_WASHED * page_dark:
+            washed += int(area)
+    return washed / float(page.size)

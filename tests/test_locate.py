@@ -319,3 +319,13 @@ def test_tiny_page_in_photo_asks_to_move_closer(pages) -> None:
     assert quality.reason_for(report) == (
         "the page is too small in the photo: move closer so the page fills the photo"
     )
+
+
+def test_black_and_white_scan_is_rescanned_in_grayscale(pages) -> None:
+    layout, page = pages["a4"]
+    gray = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
+    bilevel = np.where(gray < 150, 0, 255).astype(np.uint8)  # a 1-bit scanner setting
+    location = locate.locate_page(bilevel)
+    assert location is not None and location.page_id == layout.page_id
+    assert quality.retake_reason(bilevel, location) == quality.BILEVEL
+    assert quality.retake_reason(gray, locate.locate_page(gray)) is None

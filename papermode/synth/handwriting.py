@@ -11,12 +11,13 @@ digits) onto a grayscale page at `px_per_mm`; `degrade` adds what a phone camera
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from papermode.digits_segment import comb_dots
 from papermode.model import Box, Field
 from papermode.pageframe import DROPOUT_RGB
 
@@ -100,8 +101,11 @@ def blank_page(size_mm: tuple[float, float], px_per_mm: float = 8.0) -> np.ndarr
     return np.full((height, width), 255, np.uint8)
 
 
-def draw_comb_border(page: np.ndarray, box: Box, cells: int, px_per_mm: float = 8.0) -> None:
-    """Print a comb (outer box plus cell separators) in the drop-out colour, as the PDF does."""
+def draw_comb_border(
+    page: np.ndarray, box: Box, cells: int, px_per_mm: float = 8.0, *, field: Field | None = None
+) -> None:
+    """Print a comb (outer box, cell separators, and with `field` its decimal point or time
+    colon) in the drop-out colour, as the PDF does."""
     thickness = max(1, int(round(BORDER_MM * px_per_mm)))
 
     def px(value: float) -> int:
@@ -112,6 +116,12 @@ def draw_comb_border(page: np.ndarray, box: Box, cells: int, px_per_mm: float = 
     for index in range(1, cells):
         x = px(box.x + box.w * index / cells)
         cv2.line(page, (x, top_left[1]), (x, bottom_right[1]), DROPOUT_GRAY, thickness)
+    if field is not None:
+        printed = replace(field, box=box)
+        for x_mm, y_mm, half in comb_dots(printed):
+            corner_a = (px(x_mm - half), px(y_mm - half))
+            corner_b = (px(x_mm + half), px(y_mm + half))
+            cv2.rectangle(page, corner_a, corner_b, DROPOUT_GRAY, -1)
 
 
 def draw_glyph(
@@ -169,7 +179,7 @@ def draw_comb(
     "x" writes a crossed-out digit (a digit with a pen stroke through it).
     """
     pen = pen or Pen()
-    draw_comb_border(page, field.box, field.cells, px_per_mm)
+    draw_comb_border(page, field.box, field.cells, px_per_mm, field=field)
     for cell, char in zip(field.cell_boxes(), text, strict=False):
         if char.isdigit():
             draw_glyph(page, digit_glyph(int(char), rng), cell, pen, rng, px_per_mm)
