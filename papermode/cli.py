@@ -71,7 +71,8 @@ def main() -> None:
     """papermode: downtime forms that turn back into data.
 
     Before an outage, `prepare` prints forms; during it, `ingest` reads photos and
-    scans of the filled pages; after it, `review`, `reconcile` and `export`.
+    scans of the filled pages and `readings` shows what was read and what needs a
+    person; `search` finds words in photos of screens and notes.
     """
 
 

@@ -1,0 +1,63 @@
+"""Write docs/cli.md from the commands' own --help, so the reference never drifts.
+
+    .venv/bin/python tools/cli_reference.py          # rewrite docs/cli.md
+    .venv/bin/python tools/cli_reference.py --check  # exit 1 when docs/cli.md is stale
+
+tests/test_docs.py runs the check.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from click.testing import CliRunner
+
+from papermode.cli import main
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+
+HEADER = """# Command-line reference
+
+Generated from `papermode COMMAND --help` by `tools/cli_reference.py`; a test keeps it in
+step with the code. Every command takes `--help`. The store is `--store PATH` (default
+`./papermode.db`, or `$PAPERMODE_STORE`). Exit codes: 0 success, 1 a check failed,
+2 usage error, 3 census problem, 4 template problem, 5 store problem, 6 input file
+problem, 7 retake, 8 page id problem, 9 installation problem, 10 OCR failure,
+70 internal error (a bug: run again with `PAPERMODE_DEBUG=1` and report it).
+See [errors.md](errors.md) for every message and what to do about it.
+"""
+
+
+def render() -> str:
+    """The whole reference as markdown."""
+    runner = CliRunner()
+    parts = [HEADER]
+    context = click.Context(main)
+    names = sorted(main.list_commands(context))
+    parts.append("## papermode\n\n```\n" + _help(runner, []) + "```\n")
+    for name in names:
+        parts.append(f"## papermode {name}\n\n```\n" + _help(runner, [name]) + "```\n")
+    return "\n".join(parts)
+
+
+def _help(runner: CliRunner, args: list[str]) -> str:
+    result = runner.invoke(main, [*args, "--help"], prog_name="papermode", terminal_width=100)
+    return result.output
+
+
+def run(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        if not DOC.exists() or DOC.read_text(encoding="utf-8") != text:
+            print(f"{DOC} is out of date: run .venv/bin/python tools/cli_reference.py")
+            return 1
+        return 0
+    DOC.write_text(text, encoding="utf-8")
+    print(f"wrote {DOC}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))
