@@ -165,6 +165,8 @@ def _strokes(dark: np.ndarray, ppm: float) -> tuple[np.ndarray, bool]:
     and JPEG halos do not widen it; specks and a neighbour's overshoot are dropped.
     """
     smooth = cv2.GaussianBlur(dark, (3, 3), 0.7)
+    if float(smooth.max()) < INK_WEAK:  # blank paper: most boxes on a page
+        return np.zeros(dark.shape, dtype=bool), False
     weak = (smooth >= INK_WEAK).astype(np.uint8)
     count, labels, _, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
     strongest = np.zeros(count, dtype=np.float32)
@@ -173,7 +175,7 @@ def _strokes(dark: np.ndarray, ppm: float) -> tuple[np.ndarray, bool]:
     keep[0] = False
     ink = keep[labels]
     if ink.any():
-        ink &= smooth >= 0.5 * float(np.percentile(smooth[ink], 90))
+        ink &= smooth >= 0.5 * _quantile(smooth[ink], 0.9)
     ink = _drop_edge_pokes(_drop_specks(ink, ppm))
     trace = _drop_edge_pokes(_drop_specks(weak.astype(bool) & ~keep[labels], ppm))
     return ink, _extent(trace) >= TICK_EXTENT
@@ -204,7 +206,7 @@ def _darkness(region: np.ndarray, ppm: float, local: bool) -> np.ndarray:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
         paper = cv2.blur(cv2.dilate(pixels, kernel), (size, size))
     else:
-        paper = np.full_like(pixels, float(np.percentile(region, 90)))
+        paper = np.full_like(pixels, _quantile(pixels, 0.9))
     return np.clip((paper - pixels) / np.maximum(paper, 1.0), 0.0, 1.0)
 
 
@@ -218,12 +220,25 @@ def _register(dark: np.ndarray, box: Box, ppm: float, origin: tuple[int, int]) -
     """
     x_mid = _middle(box.x * ppm - origin[0], box.w * ppm, dark.shape[1])
     y_mid = _middle(box.y * ppm - origin[1], box.h * ppm, dark.shape[0])
-    rows = np.percentile(dark[:, x_mid], 25, axis=1)
-    cols = np.percentile(dark[y_mid, :], 25, axis=0)
+    rows = _quantile_along(dark[:, x_mid], 0.25, axis=1)
+    cols = _quantile_along(dark[y_mid, :], 0.25, axis=0)
     reach = int(SEARCH_MM * ppm)
     dx = _best_shift(cols, box.x * ppm - origin[0], box.w * ppm, reach)
     dy = _best_shift(rows, box.y * ppm - origin[1], box.h * ppm, reach)
     return dx, dy
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    """The q-quantile (nearest rank) by partition: np.percentile is slow on small arrays."""
+    flat = values.ravel()
+    k = min(int(q * (flat.size - 1) + 0.5), flat.size - 1)
+    return float(np.partition(flat, k)[k])
+
+
+def _quantile_along(values: np.ndarray, q: float, axis: int) -> np.ndarray:
+    size = values.shape[axis]
+    k = min(int(q * (size - 1) + 0.5), size - 1)
+    return np.take(np.partition(values, k, axis=axis), k, axis=axis)
 
 
 def _middle(start: float, length: float, size: int) -> slice:
@@ -235,33 +250,35 @@ def _middle(start: float, length: float, size: int) -> slice:
 
 
 def _best_shift(profile: np.ndarray, start: float, length: float, reach: int) -> int:
-    size = len(profile)
-    padded = np.concatenate(([0.0], profile, [0.0]))
-    peaks = np.maximum(padded[1:-1], 0.5 * (padded[:-2] + padded[2:]))
-    shifts = np.arange(-reach, reach + 1)
-    a = np.round(start + shifts).astype(int)
-    b = np.round(start + length + shifts).astype(int)
-    valid = (a >= 0) & (b < size)
-    if not valid[reach]:
-        return 0
-    # Both sides must be there: the weaker one scores (a black label beside the box or the
-    # pen inside it makes one strong peak, never a pair at the box's width).
-    # A printed side is a thin line with paper just outside the box: score each side by
-    # how much darker it is than the profile 3 px further out (a scribble or a letter
-    # next to the box is dark there too), then take the weaker side.
-    outside_a = profile[(a - 3).clip(0, size - 1)] * (a >= 3)
-    outside_b = profile[(b + 3).clip(0, size - 1)] * (b + 3 < size)
-    side_a = peaks[a.clip(0, size - 1)] - outside_a
-    side_b = peaks[b.clip(0, size - 1)] - outside_b
+    """The shift (px) of the box's two printed sides along one axis; 0 when unclear.
+
+    A printed side is a thin line with paper just outside the box: each side scores how
+    much darker it is than the profile 3 px further out (a scribble or a letter next to
+    the box is dark there too), and the pair scores its weaker side (a black label or the
+    pen inside makes one strong peak, never a pair at the box's width).
+    """
+    size, pad = len(profile), reach + 4
+    line = np.zeros(size + 2 * pad, dtype=np.float32)
+    line[pad : pad + size] = profile
+    peaks = np.maximum(line[1:-1], 0.5 * (line[:-2] + line[2:]))
+    peaks = np.concatenate(([0.0], peaks, [0.0]))
+    shifts = _SHIFTS[reach] if reach in _SHIFTS else np.arange(-reach, reach + 1)
+    a = (np.round(start + shifts).astype(int) + pad).clip(3, len(line) - 1)
+    b = (np.round(start + length + shifts).astype(int) + pad).clip(0, len(line) - 4)
+    side_a = peaks[a] - line[a - 3]
+    side_b = peaks[b] - line[b + 3]
     pair = np.minimum(side_a, side_b)
     alike = pair >= 0.5 * np.maximum(side_a, side_b)  # both sides are the same printed line
     penalty = 0.01 * np.abs(shifts) / max(reach, 1)  # far shifts must win clearly
-    scores = np.where(valid & alike, pair - penalty, -1.0)
+    scores = np.where(alike, pair - penalty, -1.0)
     best = int(np.argmax(scores))
     # Trust only a visible border that clearly beats the expected position.
     if scores[best] < BORDER_MIN_DARKNESS or scores[best] <= scores[reach] + 0.02:
         return 0
     return best - reach
+
+
+_SHIFTS = {reach: np.arange(-reach, reach + 1) for reach in range(1, 40)}
 
 
 def _drop_edge_pokes(ink: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from papermode import capture, locate
+from papermode import capture, fieldreading, locate
 from papermode.model import PageLayout
 
 
@@ -63,7 +63,25 @@ def test_ruled_lines_of_a_writing_area_are_not_ink() -> None:
     for y in range(60, 380, 40):
         page[y : y + 2, 20:380] = 170  # printed ruling
     box = Box(2.0, 2.0, 46.0, 46.0)
-    cleaned = capture._without_ruled_lines(page, box)
+    cleaned = fieldreading.without_ruled_lines(page, box)
     assert cleaned[61, 200] > 240
     page[200:215, 100:110] = 30  # a handwritten stroke survives
-    assert capture._without_ruled_lines(page, box)[205, 105] < 60
+    assert fieldreading.without_ruled_lines(page, box)[205, 105] < 60
+
+
+def test_invisible_printed_borders_mean_glare() -> None:
+    from papermode.model import Box, Field
+    from papermode.washout import check_borders
+
+    page = np.full((800, 800), 245, np.uint8)
+    fields = []
+    for n in range(8):
+        x, y = 10 + n * 10, 20
+        fields.append(Field(f"f{n}", "checkbox", Box(x, y, 6, 6)))
+        x0, y0, x1, y1 = (int(v * 8) for v in (x, y, x + 6, y + 6))
+        page[y0 : y0 + 2, x0:x1] = page[y1 : y1 + 2, x0:x1] = 170
+        page[y0:y1, x0 : x0 + 2] = page[y0:y1, x1 : x1 + 2] = 170
+    assert check_borders(page, fields, 8.0).washed_out == ()
+    page[:, 400:] = 255  # glare clips the right half to white
+    result = check_borders(page, fields, 8.0)
+    assert set(result.washed_out) == {"f4", "f5", "f6", "f7"} and result.retake

@@ -19,7 +19,7 @@ def test_packaged_defaults() -> None:
     assert {"insulin", "heparine", "morfine", "enoxaparin"} <= set(settings.high_alert_words)
     assert "potassium chloride" in settings.high_alert_iv_only_words
     assert settings.ocr_languages == ("fra", "eng")
-    assert 0 < settings.reading["auto_accept"] <= 1
+    assert 0 < settings.reading["checkbox"] <= 1
 
 
 def test_every_declared_key_is_in_the_defaults() -> None:
@@ -49,7 +49,7 @@ def test_hospital_file_overrides_and_merges(tmp_path: Path) -> None:
     assert settings.timing_aliases["3 fois par jour"] == "tid" and "bd" in settings.timing_aliases
     assert "methotrexate" in settings.high_alert_words and "insulin" in settings.high_alert_words
     assert settings.ocr_languages == ("nld", "eng")
-    assert settings.reading["my_threshold"] == 0.5 and "auto_accept" in settings.reading
+    assert settings.reading["my_threshold"] == 0.5 and "checkbox" in settings.reading
 
 
 def test_every_problem_is_reported_with_its_key(tmp_path: Path) -> None:
@@ -59,7 +59,7 @@ def test_every_problem_is_reported_with_its_key(tmp_path: Path) -> None:
         '[schedule.standard_times]\nq8h = ["6am"]\n'
         '[schedule.aliases]\nbiquotidien = "twice"\n'
         '[ocr]\nlanguages = ["French"]\n'
-        "[reading]\nauto_accept = 1.5\n",
+        "[reading]\ncheckbox = 1.5\n",
         encoding="utf-8",
     )
     with pytest.raises(SettingsError) as caught:
@@ -69,7 +69,7 @@ def test_every_problem_is_reported_with_its_key(tmp_path: Path) -> None:
         "schedule.day_start: '25:00' is not a time of day; write it as \"HH:MM\"",
         "schedule.standard_times.q8h[0]: '6am' is not a time of day; write it as \"HH:MM\"",
         "ocr.languages: ['French']: use Tesseract language codes like \"fra\"",
-        "reading.auto_accept: 1.5 must lie between 0 and 1",
+        "reading.checkbox: 1.5 must lie between 0 and 1",
         "schedule.aliases.biquotidien: 'twice' is not a code of schedule.standard_times",
     ]
     assert str(caught.value).startswith("bad.toml: 6 problem(s) in the settings:")
