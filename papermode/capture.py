@@ -86,7 +86,9 @@ def read_page_image(
         return CaptureOutcome(image.index, "free", free.problem, seconds=clock.seconds, free=free)
     with clock.stage("quality"):
         reason = quality.retake_reason(gray, location)
-    if reason:
+    # Glare only matters where it hides boxes: once the page is known, `check_borders`
+    # decides with the layout in hand (a bright but readable page is not sent back).
+    if reason and reason != quality.GLARE:
         return CaptureOutcome(image.index, "retake", reason, seconds=clock.seconds)
     with clock.stage("identity"):
         identity = _identify(gray, location, context_of)

@@ -31,6 +31,7 @@ GLARE_PAPER_BELOW = 250.0  # paper this white everywhere (a scan): no glare to t
 GLARE_WASHED = 0.25  # a glare blob's core holds under this share of the page's dark pixels
 BLURRED = "the photo is too blurred: hold the phone still, closer, in better light"
 DARK = "the photo is too dark: turn on the light or move to a window"
+GLARE = "glare covers part of the page: tilt the phone to avoid reflections"
 # A 1-bit scan drops every mark lighter than the scanner's threshold (pencil, a faint tick):
 # an empty box there cannot be trusted.
 BILEVEL = (
@@ -130,7 +131,7 @@ def reason_for(report: QualityReport) -> str | None:
     if report.blur_mm is not None and report.blur_mm > MAX_BLUR_MM:
         return BLURRED
     if report.glare_fraction > GLARE_MAX_FRACTION:
-        return "glare covers part of the page: tilt the phone to avoid reflections"
+        return GLARE
     return None
 
 

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from papermode.model import Field
+from papermode.quality import GLARE
 
 BAND_MM = 1.2  # the printed border is searched this far either side of its place
 MIN_BORDER_CONTRAST = 12.0  # grey levels between the paper and a visible printed border
 RETAKE_SHARE = 0.05  # this share of the boxes washed out (and at least MIN_RETAKE_BOXES)
 MIN_RETAKE_BOXES = 3
-GLARE_MESSAGE = "glare covers part of the page: tilt the phone to avoid reflections"
+GLARE_MESSAGE = GLARE
 
 
 @dataclass(frozen=True)
