@@ -26,7 +26,7 @@ from papermode.freecapture import FreeRead, read_free_image
 from papermode.imaging import PageImage
 from papermode.model import Snapshot
 from papermode.stopwatch import Stopwatch
-from papermode.washout import GLARE_MESSAGE, check_borders
+from papermode.washout import check_borders, retake_message
 
 ContextLookup = Callable[[str], PageContext]
 # Tick boxes and ink boxes; digits thresholds per field type are `digits.DEFAULT_THRESHOLDS`
@@ -107,7 +107,9 @@ def read_page_image(
     with clock.stage("quality"):
         washout = check_borders(rectified, context.layout.fields, PX_PER_MM)
     if washout.retake:
-        return CaptureOutcome(image.index, "retake", GLARE_MESSAGE, seconds=clock.seconds)
+        return CaptureOutcome(
+            image.index, "retake", retake_message(image.source), seconds=clock.seconds
+        )
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
     results = read_fields(rectified, context, limits, clock, set(washout.washed_out))
     with clock.stage("encode"):

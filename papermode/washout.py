@@ -23,6 +23,16 @@ MIN_BORDER_CONTRAST = 12.0  # grey levels between the paper and a visible printe
 RETAKE_SHARE = 0.05  # this share of the boxes washed out (and at least MIN_RETAKE_BOXES)
 MIN_RETAKE_BOXES = 3
 GLARE_MESSAGE = GLARE
+# A scanner has no glare: boxes vanish when it scans black-and-white or far too light.
+SCAN_MESSAGE = (
+    "the printed boxes are lost in this scan (black-and-white or too light), so light pen "
+    "marks may be lost too: scan the page again in grayscale or colour"
+)
+
+
+def retake_message(source: str) -> str:
+    """What to tell the clerk when the printed boxes vanished, by kind of capture."""
+    return GLARE_MESSAGE if source == "photo" else SCAN_MESSAGE
 
 
 @dataclass(frozen=True)

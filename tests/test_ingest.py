@@ -429,3 +429,35 @@ def test_screen_photo_is_linked_searchable_and_compared(
     assert found.exit_code == 0, found.output
     hits = json.loads(found.output)
     assert hits and hits[0]["mrn"] == patient.mrn
+
+
+def test_pages_of_an_older_snapshot_stay_readable(
+    prepared: Path, store_path: Path, tmp_path: Path
+) -> None:
+    """prepare runs every few hours: yesterday's printout must still be read."""
+    bundle = json.loads(sample_census_path().read_text(encoding="utf-8"))
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        if resource["resourceType"] == "MedicationRequest":
+            dose = resource["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]
+            dose["value"] = dose["value"] * 2  # the orders changed since
+            break
+    newer = tmp_path / "census-later.json"
+    newer.write_text(json.dumps(bundle), encoding="utf-8")
+    prepare_forms(
+        newer,
+        tmp_path / "later",
+        store_path,
+        start=START,
+        hours=24,
+        lang="en",
+        paper="a4",
+        settings_path=None,
+    )
+    with open_store(store_path) as store:
+        assert store.db.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0] == 2
+    photo, page, ticked = _ticked_photo(prepared, tmp_path, "older.jpg", 1)
+    with open_store(store_path) as store:
+        summary = ingest_paths([photo], store)
+    assert [(o.status, o.page_id) for o in summary.outcomes] == [("read", page["page_id"])]
+    assert _state(store_path, page["page_id"])[ticked[0]]["value"] == "ticked"
