@@ -26,6 +26,9 @@ MIN_COMPONENT_MM2 = 0.2  # smaller ink blobs are specks (dust, noise, JPEG)
 MIN_INK_MM2 = 0.9  # less ink than this in a cell: the cell is empty
 MIN_DARKNESS = 35.0  # gray levels below the paper that can be ink at all
 ABOVE_BAND_MM = 1.5  # how far above the comb ink is looked for (forms leave >= 2.5 mm free)
+# The top of a tall digit crossing the comb's top line: narrow and small above the line.
+POKE_MAX_SPAN = 0.45  # of the cell's width
+POKE_MAX_MM2 = 0.8
 LOW_DARKNESS = 25.0  # a pixel this dark is ink if it touches ink darker than the threshold
 
 
@@ -61,15 +64,45 @@ def field_cells(rectified: np.ndarray, field: Field, px_per_mm: float = 8.0) -> 
         y0 = (cell.y - origin[1]) * px_per_mm + shift[1]
         region = _window(clean, x0, y0, cell.w * px_per_mm, cell.h * px_per_mm, 0.2 * px_per_mm)
         # a band just above the printed top line, short of whatever is printed above the comb
-        above = clean[
-            max(int(y0 - ABOVE_BAND_MM * px_per_mm), 0) : max(
-                int(y0 - LINE_BAND_MM * px_per_mm), 0
-            ),
-            max(int(x0), 0) : int(x0 + cell.w * px_per_mm),
-        ]
-        above_mm2 = float((above > threshold).sum()) / px_per_mm**2
+        above_mm2 = _ink_above(clean, x0, y0, cell, threshold, px_per_mm)
         cells.append(replace(cell_ink(region, threshold, px_per_mm), above_mm2=above_mm2))
     return cells
+
+
+def _ink_above(
+    clean: np.ndarray, x0: float, y0: float, cell: Box, threshold: float, px_per_mm: float
+) -> float:
+    """Ink (mm²) in a band just above a cell that is not the top of the digit written in it.
+
+    A tall digit often pokes above the comb's top line: a narrow, small stroke joined to the
+    ink inside the cell is the digit's own. Anything else above the line (a stroke standing
+    apart, or a wide one: a correction squeezed in there) counts. The printed top line was
+    subtracted, so strokes are joined across its band before deciding what belongs to what.
+    """
+    top = max(int(y0 - ABOVE_BAND_MM * px_per_mm), 0)
+    band = max(int(y0 - LINE_BAND_MM * px_per_mm), 0) - top
+    bottom = int(y0 + cell.h * px_per_mm)
+    left, right = max(int(x0), 0), int(x0 + cell.w * px_per_mm)
+    ink = (clean[top:bottom, left:right] > threshold).astype(np.uint8)
+    if ink.size == 0 or band <= 0 or not ink[:band].any():
+        return 0.0
+    bridge = max(3, int(2 * LINE_BAND_MM * px_per_mm) + 1)
+    joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((bridge, 1), np.uint8))
+    _, labels = cv2.connectedComponents(joined, connectivity=8)
+    labels = labels * (ink > 0)
+    inside = set(np.unique(labels[band + bridge :])) - {0}
+    outside = 0
+    for label in set(np.unique(labels[:band])) - {0}:
+        part = labels[:band] == label
+        columns = np.flatnonzero(part.any(axis=0))
+        span = (columns[-1] - columns[0] + 1) / max(ink.shape[1], 1)
+        rows = np.flatnonzero(part.any(axis=1))
+        reaches_top = rows[0] < 0.3 * band  # it goes on above the band: written up there
+        small = part.sum() < POKE_MAX_MM2 * px_per_mm**2
+        poke = label in inside and span < POKE_MAX_SPAN and small and not reaches_top
+        if not poke:
+            outside += int(part.sum())
+    return float(outside) / px_per_mm**2
 
 
 def comb_dots(field: Field) -> list[tuple[float, float, float]]:

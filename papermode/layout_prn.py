@@ -9,7 +9,9 @@ from papermode.layout_kit import Body, Ctx, Draw, Row, comb, fit, flow, wrap, wr
 from papermode.model import Box, Order
 from papermode.templates import Template
 
-_LABEL_H = 3.2  # small labels above each entry's boxes
+_LABEL_GAP = 2.0  # label baseline above the boxes
+_LABEL_H = 4.4  # small labels above each entry's boxes, clear of the band the digit reader
+# checks for writing above a comb (1.5 mm)
 _COLUMN_GAP = 6.0
 _WRITE_IN_ROWS = 12
 
@@ -137,13 +139,15 @@ def _entry(
     unit = (order.dose_unit if order is not None else None) or "__"
     common = {"order_id": order.order_id if order is not None else None}
     boxes_y = y + _LABEL_H
-    body.text(x, boxes_y - 0.7, ctx.t("prn.time"), 6.0)
+    body.text(x, boxes_y - _LABEL_GAP, ctx.t("prn.time"), 6.0)
     body.add(comb(f"{name}.time", x, boxes_y, 4, cell_w, cell_h, role="time", **common))
     x += 4 * cell_w + gap
     cells = form.count("dose_cells")
-    body.text(x, boxes_y - 0.7, fit(ctx.t("prn.dose", unit=unit), cells * cell_w + gap, 6.0), 6.0)
+    body.text(
+        x, boxes_y - _LABEL_GAP, fit(ctx.t("prn.dose", unit=unit), cells * cell_w + gap, 6.0), 6.0
+    )
     body.add(comb(f"{name}.dose", x, boxes_y, cells, cell_w, cell_h, role="dose", **common))
     x += cells * cell_w + gap
     sign = Box(x, boxes_y, form.g("sign_w"), form.g("sign_h"))
-    body.text(x, boxes_y - 0.7, fit(ctx.t("prn.initials"), sign.w, 6.0), 6.0)
+    body.text(x, boxes_y - _LABEL_GAP, fit(ctx.t("prn.initials"), sign.w, 6.0), 6.0)
     body.add(write_in(f"{name}.initials", "signature", sign, role="initials", **common))
