@@ -19,8 +19,8 @@ test-all: install
 	$(BIN)/python -m pytest -q -m ''
 
 lint: install
-	$(BIN)/ruff check papermode tests bench tools
-	$(BIN)/ruff format --check papermode tests bench tools
+	$(BIN)/ruff check papermode tests bench tools scans
+	$(BIN)/ruff format --check papermode tests bench tools scans
 	$(BIN)/mypy papermode
 
 bench: install

@@ -57,9 +57,10 @@ def normalise(text: str) -> str:
             advice="Check the id printed at the bottom of the page and type it again.",
         )
     compact = candidate.replace("-", "")
-    if any(symbol not in ALPHABET for symbol in compact) or _check_symbols(
-        compact[:_BODY]
-    ) != compact[_BODY:]:
+    if (
+        any(symbol not in ALPHABET for symbol in compact)
+        or _check_symbols(compact[:_BODY]) != compact[_BODY:]
+    ):
         raise PageIdError(
             f"{text.strip()!r} fails its check value: a symbol was misread or mistyped.",
             advice="Check the id printed at the bottom of the page and type it again.",
