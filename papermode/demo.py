@@ -266,11 +266,14 @@ def figures_step(store: Path, summary: Any, truth: dict[str, Any]) -> dict[str, 
 
 def attention(summary: Any) -> list[dict[str, str]]:
     """Photos the clerk must act on (retake, quarantined), with the reason, as ingest says."""
-    return [
+    entries = [
         {"file": Path(o.file).name, "status": o.status, "message": (o.message or "").split("\n")[0]}
         for o in summary.outcomes
         if o.status in ("retake", "quarantined")
     ]
+    # A multi-page scan sent back for one reason is one thing to do, not one per page.
+    unique = {tuple(entry.values()): entry for entry in entries}
+    return list(unique.values())
 
 
 def readings_counts(report: dict[str, Any]) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
