@@ -178,11 +178,11 @@ def readings(store_path: Path, page_id: str | None, mrn: str | None, as_json: bo
 
     from papermode.pageid import normalise
     from papermode.readings import readings_report
-    from papermode.store import open_store
+    from papermode.store import open_existing_store
 
     if page_id:
         page_id = normalise(page_id)
-    with open_store(store_path) as store:
+    with open_existing_store(store_path) as store:
         report = readings_report(store, page_id=page_id, mrn=mrn)
     if as_json:
         click.echo(json_module.dumps(report, indent=2, ensure_ascii=False))

@@ -442,6 +442,17 @@ def open_store(path: Path | str) -> Store:
     return Store(Path(path))
 
 
+def open_existing_store(path: Path | str) -> Store:
+    """Open the store at `path` for reading what is in it; StoreError when there is none."""
+    if not Path(path).exists():
+        raise StoreError(
+            f"there is no store at {path}.",
+            advice="Point --store (or $PAPERMODE_STORE) at the store that `papermode prepare` "
+            "and `papermode ingest` wrote.",
+        )
+    return open_store(path)
+
+
 # ---------------------------------------------------------------------- rows
 
 

@@ -461,3 +461,10 @@ def test_pages_of_an_older_snapshot_stay_readable(
         summary = ingest_paths([photo], store)
     assert [(o.status, o.page_id) for o in summary.outcomes] == [("read", page["page_id"])]
     assert _state(store_path, page["page_id"])[ticked[0]]["value"] == "ticked"
+
+
+def test_readings_without_a_store_says_where_to_point(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["readings", "--store", str(tmp_path / "none.db")])
+    assert result.exit_code == 5
+    assert "there is no store at" in result.output
+    assert not (tmp_path / "none.db").exists()
