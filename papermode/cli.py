@@ -124,15 +124,29 @@ def ingest(
     """
     import json as json_module
 
-    from papermode.ingest import expand_inputs, ingest_paths
+    from papermode.ingest import PageOutcome, expand_inputs, ingest_paths
     from papermode.settings import load_settings
     from papermode.store import open_store
 
     thresholds = dict(load_settings(settings_path).reading)
+
+    def say_at_once(outcome: PageOutcome) -> None:
+        if outcome.status in ("retake", "quarantined") and not as_json:
+            label = "RETAKE" if outcome.status == "retake" else "QUARANTINED"
+            frame = f" (page {outcome.frame + 1})" if outcome.frame else ""
+            # On a terminal the progress bar holds the line: start a fresh one.
+            fresh = "\n" if sys.stderr.isatty() else ""
+            click.echo(f"{fresh}{label}: {outcome.file}{frame}: {outcome.message}")
+
     with open_store(store_path) as store:
         if as_json or not sys.stderr.isatty():
             summary = ingest_paths(
-                list(paths), store, workers=workers, kind=kind, thresholds=thresholds
+                list(paths),
+                store,
+                workers=workers,
+                kind=kind,
+                thresholds=thresholds,
+                on_outcome=say_at_once,
             )
         else:
             total = sum(1 for _ in expand_inputs(paths))
@@ -145,16 +159,12 @@ def ingest(
                     workers=workers,
                     kind=kind,
                     thresholds=thresholds,
+                    on_outcome=say_at_once,
                     progress=lambda _name: bar.update(1),
                 )
     if as_json:
         click.echo(json_module.dumps(summary.as_json(), indent=2))
         return
-    for outcome in summary.outcomes:
-        if outcome.status in ("retake", "quarantined"):
-            label = "RETAKE" if outcome.status == "retake" else "QUARANTINED"
-            frame = f" (page {outcome.frame + 1})" if outcome.frame else ""
-            click.echo(f"{label}: {outcome.file}{frame}: {outcome.message}")
     counts = summary.as_json()["counts"]
     fields = summary.as_json()["fields"]
     assert isinstance(counts, dict) and isinstance(fields, dict)

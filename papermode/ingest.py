@@ -80,6 +80,8 @@ class PageOutcome:
 class IngestSummary:
     outcomes: list[PageOutcome] = field(default_factory=list)
     seconds_by_stage: dict[str, float] = field(default_factory=dict)
+    # Told of each outcome as soon as it is stored: a retake is said at once, not at the end.
+    on_outcome: Callable[[PageOutcome], None] | None = field(default=None, repr=False)
 
     def count(self, status: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
@@ -223,6 +225,7 @@ def ingest_paths(
     progress: Callable[[str], None] | None = None,
     kind: str = "auto",
     thresholds: dict[str, float] | None = None,
+    on_outcome: Callable[[PageOutcome], None] | None = None,
 ) -> IngestSummary:
     """Ingest files and folders into `store`; returns what became of every page image.
 
@@ -233,7 +236,7 @@ def ingest_paths(
         from papermode.settings import load_settings
 
         thresholds = dict(load_settings().reading)
-    summary = IngestSummary()
+    summary = IngestSummary(on_outcome=on_outcome)
     inputs = list(expand_inputs(paths))
     files = _flatten(inputs, store, summary, progress)
     workers = workers or min(2, os.cpu_count() or 1)
@@ -407,6 +410,9 @@ def _record(
         )
         store.audit("ingest", sha, {"status": status, "pages": len(outcomes)})
     summary.outcomes.extend(outcomes)
+    if summary.on_outcome:
+        for outcome in outcomes:
+            summary.on_outcome(outcome)
     if progress:
         progress(item.name)
 

@@ -468,3 +468,26 @@ def test_readings_without_a_store_says_where_to_point(tmp_path: Path) -> None:
     assert result.exit_code == 5
     assert "there is no store at" in result.output
     assert not (tmp_path / "none.db").exists()
+
+
+def test_clerk_is_told_which_photo_to_retake_and_why(
+    prepared: Path, store_path: Path, tmp_path: Path
+) -> None:
+    page = _mar_page(prepared)
+    image = _render(prepared, page)
+    cut = tmp_path / "IMG_0042.jpg"
+    cv2.imwrite(str(cut), image[: int(image.shape[0] * 0.88), :])
+    text = tmp_path / "list.jpg"
+    text.write_text("not a photo")
+    result = CliRunner().invoke(main, ["ingest", str(cut), str(text), "--store", str(store_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(
+        line.startswith(f"RETAKE: {cut}: the bottom")
+        and "step back and include the whole page" in line
+        for line in lines
+    ), result.output
+    assert any(line.startswith(f"QUARANTINED: {text}: list.jpg is not an image") for line in lines)
+    assert lines[-1].startswith(
+        "0 page(s) read, 1 to retake, 0 free photo(s), 0 duplicate(s), 1 quarantined"
+    )
