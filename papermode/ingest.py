@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import os
-import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -27,15 +26,15 @@ from pathlib import Path
 from typing import Literal
 
 from papermode import capture
-from papermode.errors import InputFileError, PapermodeError
-from papermode.imaging import load_images_from_bytes, sniff_kind
-from papermode.merge import CapturedReading, merge_field
-from papermode.model import Reading, Snapshot
-from papermode.store import Store, now_text, open_store
+from papermode.errors import InputFileError
+from papermode.imaging import sniff_kind
+from papermode.inputs import InputFile, expand_inputs, zip_members
+from papermode.pagestate import update_page_state
+from papermode.store import Store
+from papermode.store_rows import now_text
+from papermode.workers import FileRead, read_file
 
 FileStatus = Literal["read", "retake", "duplicate", "free", "quarantined"]
-MAX_ZIP_MEMBERS = 2000
-MAX_ZIP_MEMBER_BYTES = 200 * 1024 * 1024
 SUFFIXES = {
     "jpeg": ".jpg",
     "png": ".png",
@@ -44,22 +43,6 @@ SUFFIXES = {
     "pdf": ".pdf",
     "zip": ".zip",
 }
-
-
-@dataclass(frozen=True)
-class InputFile:
-    """One file to ingest: a path on disk, or a member of a zip archive (bytes)."""
-
-    name: str
-    path: Path | None = None
-    data: bytes | None = None
-    mtime: float | None = None
-
-    def read(self) -> bytes:
-        if self.data is not None:
-            return self.data
-        assert self.path is not None
-        return self.path.read_bytes()
 
 
 @dataclass(frozen=True)
@@ -96,122 +79,6 @@ class IngestSummary:
                 "review": sum(o.fields_review for o in self.outcomes),
             },
         }
-
-
-# ---------------------------------------------------------------------- inputs
-
-
-def expand_inputs(paths: Iterable[Path]) -> Iterator[InputFile]:
-    """Files given, files under folders (recursively, sorted), never hidden files."""
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and not any(p.startswith(".") for p in child.parts[-1:]):
-                    yield InputFile(str(child), path=child, mtime=child.stat().st_mtime)
-        elif path.is_file():
-            yield InputFile(str(path), path=path, mtime=path.stat().st_mtime)
-        else:
-            raise InputFileError(
-                f"{path} does not exist.", advice="Check the file or folder name and try again."
-            )
-
-
-def zip_members(name: str, data: bytes) -> list[InputFile]:
-    """The files inside a zip archive, guarded against zip bombs."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = [
-            i
-            for i in archive.infolist()
-            if not i.is_dir()
-            and not i.filename.startswith("__MACOSX/")
-            and not Path(i.filename).name.startswith(".")
-        ]
-        if len(infos) > MAX_ZIP_MEMBERS or any(i.file_size > MAX_ZIP_MEMBER_BYTES for i in infos):
-            raise InputFileError(
-                f"{name} holds too many or too large files to be a set of page photos.",
-                advice="Unpack it and ingest the photos themselves.",
-            )
-        return [InputFile(f"{name}/{i.filename}", data=archive.read(i)) for i in infos]
-    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as error:
-        raise InputFileError(
-            f"{name} is a damaged zip archive ({error}).",
-            advice="Copy the archive again from the phone or scanner, or add the photos "
-            "themselves.",
-        ) from error
-
-
-# ---------------------------------------------------------------------- workers
-
-_WORKER_STORE: Store | None = None
-_WORKER_SNAPSHOT: dict[str, Snapshot | None] = {}
-
-
-def _worker_store(store_path: str) -> Store:
-    global _WORKER_STORE
-    if _WORKER_STORE is None or str(_WORKER_STORE.path) != store_path:
-        _WORKER_STORE = open_store(store_path)
-        _WORKER_SNAPSHOT.clear()
-    return _WORKER_STORE
-
-
-def _context_lookup(store_path: str) -> Callable[[str], capture.PageContext]:
-    store = _worker_store(store_path)
-
-    def context_of(page_id: str) -> capture.PageContext:
-        layout = store.page_layout(page_id)
-        return capture.PageContext(
-            layout,
-            store.order_doses(layout.snapshot_id),
-            store.medicines(layout.snapshot_id),
-            store.known_mrns(),
-        )
-
-    return context_of
-
-
-def _snapshot_lookup(store_path: str) -> Callable[[], Snapshot | None]:
-    store = _worker_store(store_path)
-
-    def snapshot_of() -> Snapshot | None:
-        if "latest" not in _WORKER_SNAPSHOT:
-            _WORKER_SNAPSHOT["latest"] = store.latest_snapshot()
-        return _WORKER_SNAPSHOT["latest"]
-
-    return snapshot_of
-
-
-@dataclass(frozen=True)
-class _FileRead:
-    outcomes: tuple[capture.CaptureOutcome, ...] = ()
-    error: str | None = None
-
-
-def read_file(
-    data: bytes,
-    name: str,
-    store_path: str,
-    kind: str = "auto",
-    thresholds: dict[str, float] | None = None,
-) -> _FileRead:
-    """Read every page image of one file (runs in a worker process)."""
-    try:
-        images = load_images_from_bytes(data, name)
-    except InputFileError as error:
-        return _FileRead(error=str(error))
-    context_of = _context_lookup(store_path)
-    snapshot_of = _snapshot_lookup(store_path)
-    outcomes = []
-    for image in images:
-        try:
-            outcomes.append(
-                capture.read_page_image(
-                    image, context_of, kind=kind, snapshot_of=snapshot_of, thresholds=thresholds
-                )
-            )
-        except PapermodeError as error:
-            outcomes.append(capture.CaptureOutcome(image.index, "quarantined", str(error)))
-    return _FileRead(outcomes=tuple(outcomes))
 
 
 # ---------------------------------------------------------------------- ingest
@@ -256,7 +123,7 @@ def ingest_paths(
     # A bounded window of files in flight: photos are large, memory is not endless.
     window = 2 * workers
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: deque[tuple[InputFile, bytes, str, Future[_FileRead]]] = deque()
+        pending: deque[tuple[InputFile, bytes, str, Future[FileRead]]] = deque()
         for item, data, sha in files:
             pending.append(
                 (
@@ -274,8 +141,8 @@ def ingest_paths(
 
 
 def _result(
-    entry: tuple[InputFile, bytes, str, Future[_FileRead]],
-) -> tuple[InputFile, bytes, str, _FileRead]:
+    entry: tuple[InputFile, bytes, str, Future[FileRead]],
+) -> tuple[InputFile, bytes, str, FileRead]:
     item, data, sha, future = entry
     return item, data, sha, future.result()
 
@@ -353,7 +220,7 @@ def _store_read(
     item: InputFile,
     data: bytes,
     sha: str,
-    result: _FileRead,
+    result: FileRead,
     summary: IngestSummary,
     progress: Callable[[str], None] | None,
 ) -> None:
@@ -505,49 +372,6 @@ def _store_free(
         link=free.link or PatientLink(None, (), 0.0),
         candidates=free.candidates,
         differences=free.differences,
-    )
-
-
-def update_page_state(store: Store, page_id: str) -> None:
-    """Recompute the current state of a page from all its captures (merge rules)."""
-    histories: dict[str, list[CapturedReading]] = {}
-    rows = store.db.query(
-        "SELECT r.*, c.captured_at FROM readings r JOIN captures c USING (capture_id) "
-        "WHERE r.page_id = ? AND c.status = 'read'",
-        [page_id],
-    )
-    crops: dict[tuple[str, str], bytes] = {}
-    suggestions: dict[tuple[str, str], str | None] = {}
-    for row in rows:
-        reading = Reading(
-            row["field_id"],
-            row["value"],
-            row["confidence"],
-            row["status"],
-            tuple(json.loads(row["flags"] or "[]")),
-        )
-        histories.setdefault(row["field_id"], []).append(
-            CapturedReading(row["capture_id"], datetime.fromisoformat(row["captured_at"]), reading)
-        )
-        crops[(row["capture_id"], row["field_id"])] = row["crop"]
-        suggestions[(row["capture_id"], row["field_id"])] = row["suggestion"]
-    store.db.execute("DELETE FROM page_state WHERE page_id = ?", [page_id])
-    store.db.table("page_state").insert_all(
-        [
-            {
-                "page_id": page_id,
-                "field_id": merged.field_id,
-                "value": merged.value,
-                "confidence": merged.confidence,
-                "status": merged.status,
-                "flags": json.dumps(list(merged.flags)),
-                "captures": json.dumps(list(merged.captures)),
-                "crop": crops.get((merged.source, merged.field_id)),
-                "suggestion": suggestions.get((merged.source, merged.field_id)),
-                "updated_at": now_text(),
-            }
-            for merged in (merge_field(history) for history in histories.values())
-        ],
     )
 
 

@@ -14,8 +14,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +22,22 @@ import sqlite_utils
 
 from papermode.errors import PageIdError, StoreError
 from papermode.model import (
-    Box,
-    Field,
-    Order,
     PageLayout,
     Patient,
     PrintedPage,
     Snapshot,
-    Timing,
+)
+from papermode.store_rows import (
+    field_from_row,
+    field_row,
+    from_iso,
+    iso,
+    now_text,
+    order_from_row,
+    order_row,
+    page_row,
+    patient_from_row,
+    patient_row,
 )
 
 SCHEMA_VERSION = 2
@@ -111,18 +118,6 @@ MIGRATIONS: list[str] = [
     ALTER TABLE page_state ADD COLUMN suggestion TEXT;
     """,
 ]
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="minutes") if value else None
-
-
-def _from_iso(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def now_text() -> str:
-    return datetime.now().isoformat(timespec="seconds")
 
 
 class Store:
@@ -235,11 +230,11 @@ class Store:
             db.table("snapshots").upsert(
                 {
                     "snapshot_id": snapshot.snapshot_id,
-                    "taken_at": _iso(snapshot.taken_at),
+                    "taken_at": iso(snapshot.taken_at),
                     "source": snapshot.source,
                     "registered_at": now_text(),
-                    "period_start": _iso(period[0]),
-                    "period_end": _iso(period[1]),
+                    "period_start": iso(period[0]),
+                    "period_end": iso(period[1]),
                     "lang": lang,
                     "paper": paper,
                     "warnings": json.dumps(list(snapshot.warnings)),
@@ -247,11 +242,11 @@ class Store:
                 pk="snapshot_id",
             )
             db.table("patients").upsert_all(
-                [_patient_row(snapshot.snapshot_id, p) for p in snapshot.patients],
+                [patient_row(snapshot.snapshot_id, p) for p in snapshot.patients],
                 pk=("snapshot_id", "patient_id"),
             )
             db.table("orders").upsert_all(
-                [_order_row(snapshot.snapshot_id, o) for o in snapshot.orders],
+                [order_row(snapshot.snapshot_id, o) for o in snapshot.orders],
                 pk=("snapshot_id", "order_id"),
             )
             self.audit("snapshot", snapshot.snapshot_id, {"source": snapshot.source})
@@ -265,11 +260,11 @@ class Store:
             db.conn.executemany("INSERT INTO _new_pages VALUES (?)", [(p,) for p in page_ids])
             db.execute("DELETE FROM fields WHERE page_id IN (SELECT page_id FROM _new_pages)")
             db.table("pages").upsert_all(
-                [_page_row(printed) for printed in printed_pages], pk="page_id"
+                [page_row(printed) for printed in printed_pages], pk="page_id"
             )
             db.table("fields").insert_all(
                 (
-                    _field_row(printed.layout.page_id, n, f)
+                    field_row(printed.layout.page_id, n, f)
                     for printed in printed_pages
                     for n, f in enumerate(printed.layout.fields)
                 ),
@@ -345,17 +340,17 @@ class Store:
         row = rows[0]
         snapshot_id = row["snapshot_id"]
         patients = tuple(
-            _patient_from_row(p)
+            patient_from_row(p)
             for p in self.db.query(
                 "SELECT * FROM patients WHERE snapshot_id = ? ORDER BY ward, room, bed",
                 [snapshot_id],
             )
         )
         orders = tuple(
-            _order_from_row(o)
+            order_from_row(o)
             for o in self.db.query("SELECT * FROM orders WHERE snapshot_id = ?", [snapshot_id])
         )
-        taken_at = _from_iso(row["taken_at"]) or datetime.min
+        taken_at = from_iso(row["taken_at"]) or datetime.min
         return Snapshot(snapshot_id, taken_at, row["source"], patients, orders)
 
     def snapshot_patient(self, snapshot_id: str, patient_id: str) -> Patient | None:
@@ -365,11 +360,11 @@ class Store:
                 [snapshot_id, patient_id],
             )
         )
-        return _patient_from_row(rows[0]) if rows else None
+        return patient_from_row(rows[0]) if rows else None
 
     def _printed(self, row: dict[str, Any]) -> PrintedPage:
         fields = tuple(
-            _field_from_row(f)
+            field_from_row(f)
             for f in self.db.query(
                 "SELECT * FROM fields WHERE page_id = ? ORDER BY position", [row["page_id"]]
             )
@@ -387,8 +382,8 @@ class Store:
             page_number=row["page_number"],
             page_count=row["page_count"],
             fields=fields,
-            period_start=_from_iso(row["period_start"]),
-            period_end=_from_iso(row["period_end"]),
+            period_start=from_iso(row["period_start"]),
+            period_end=from_iso(row["period_end"]),
             lang=row["lang"] or "en",
         )
         also_in = tuple((pdf, int(n)) for pdf, n in json.loads(row["also_in"] or "[]"))
@@ -451,167 +446,3 @@ def open_existing_store(path: Path | str) -> Store:
             "and `papermode ingest` wrote.",
         )
     return open_store(path)
-
-
-# ---------------------------------------------------------------------- rows
-
-
-def _patient_row(snapshot_id: str, patient: Patient) -> dict[str, Any]:
-    row = asdict(patient)
-    row.pop("weight")
-    row["snapshot_id"] = snapshot_id
-    row["birth_date"] = patient.birth_date.isoformat() if patient.birth_date else None
-    row["allergies"] = (
-        None if patient.allergies is None else json.dumps([asdict(a) for a in patient.allergies])
-    )
-    row["weight_kg"] = patient.weight.kg if patient.weight else None
-    measured = patient.weight.measured_on if patient.weight else None
-    row["weight_on"] = measured.isoformat() if measured else None
-    return row
-
-
-def _patient_from_row(row: dict[str, Any]) -> Patient:
-    from datetime import date
-
-    from papermode.model import Allergy, Weight
-
-    allergies = (
-        None
-        if row["allergies"] is None
-        else tuple(Allergy(**a) for a in json.loads(row["allergies"]))
-    )
-    weight = (
-        Weight(row["weight_kg"], date.fromisoformat(row["weight_on"]) if row["weight_on"] else None)
-        if row["weight_kg"] is not None
-        else None
-    )
-    return Patient(
-        patient_id=row["patient_id"],
-        mrn=row["mrn"],
-        family=row["family"],
-        given=row["given"],
-        birth_date=date.fromisoformat(row["birth_date"]) if row["birth_date"] else None,
-        sex=row["sex"],
-        ward=row["ward"],
-        room=row["room"],
-        bed=row["bed"],
-        encounter=row["encounter"],
-        allergies=allergies,
-        weight=weight,
-    )
-
-
-def _order_row(snapshot_id: str, order: Any) -> dict[str, Any]:
-    timing = order.timing
-    return {
-        "snapshot_id": snapshot_id,
-        "order_id": order.order_id,
-        "patient_id": order.patient_id,
-        "medication": order.medication,
-        "dose_value": order.dose_value,
-        "dose_unit": order.dose_unit,
-        "route": order.route,
-        "timing": json.dumps(asdict(timing), default=str) if timing else None,
-        "timing_label": timing.label if timing else None,
-        "as_needed": int(order.as_needed),
-        "indication": order.indication,
-        "max_per_period": order.max_per_period,
-        "authored_on": _iso(order.authored_on),
-        "requester": order.requester,
-        "high_alert": int(order.high_alert),
-        "note": order.note,
-    }
-
-
-def _order_from_row(row: dict[str, Any]) -> Order:
-    timing = None
-    if row["timing"]:
-        data = json.loads(row["timing"])
-        times = tuple(time.fromisoformat(t) for t in data.get("times_of_day") or ())
-        timing = Timing(
-            frequency=data.get("frequency"),
-            period=data.get("period"),
-            period_unit=data.get("period_unit"),
-            times_of_day=times,
-            code=data.get("code"),
-        )
-    return Order(
-        order_id=row["order_id"],
-        patient_id=row["patient_id"],
-        medication=row["medication"],
-        dose_value=row["dose_value"],
-        dose_unit=row["dose_unit"],
-        route=row["route"],
-        timing=timing,
-        as_needed=bool(row["as_needed"]),
-        indication=row["indication"],
-        max_per_period=row["max_per_period"],
-        authored_on=_from_iso(row["authored_on"]),
-        requester=row["requester"],
-        high_alert=bool(row["high_alert"]),
-        note=row["note"],
-    )
-
-
-def _page_row(printed: PrintedPage) -> dict[str, Any]:
-    layout = printed.layout
-    return {
-        "page_id": layout.page_id,
-        "snapshot_id": layout.snapshot_id,
-        "template": layout.template,
-        "template_version": layout.template_version,
-        "paper": layout.paper,
-        "width_mm": layout.size_mm[0],
-        "height_mm": layout.size_mm[1],
-        "patient_id": layout.patient_id,
-        "mrn": layout.mrn,
-        "ward": layout.ward,
-        "page_number": layout.page_number,
-        "page_count": layout.page_count,
-        "pdf": printed.pdf,
-        "pdf_page": printed.pdf_page,
-        "also_in": json.dumps([list(entry) for entry in printed.also_in]),
-        "period_start": _iso(layout.period_start),
-        "period_end": _iso(layout.period_end),
-        "lang": layout.lang,
-        "registered_at": now_text(),
-    }
-
-
-def _field_row(page_id: str, position: int, field: Field) -> dict[str, Any]:
-    return {
-        "page_id": page_id,
-        "field_id": field.field_id,
-        "kind": field.kind,
-        "x": field.box.x,
-        "y": field.box.y,
-        "w": field.box.w,
-        "h": field.box.h,
-        "role": field.role,
-        "cells": field.cells,
-        "decimals": field.decimals,
-        "order_id": field.order_id,
-        "scheduled": _iso(field.scheduled),
-        "code": field.code,
-        "grp": field.group,
-        "value": field.value,
-        "label": field.label,
-        "position": position,
-    }
-
-
-def _field_from_row(row: dict[str, Any]) -> Field:
-    return Field(
-        field_id=row["field_id"],
-        kind=row["kind"],
-        box=Box(row["x"], row["y"], row["w"], row["h"]),
-        role=row["role"],
-        cells=row["cells"] or 0,
-        decimals=row["decimals"] or 0,
-        order_id=row["order_id"],
-        scheduled=_from_iso(row["scheduled"]),
-        code=row["code"],
-        group=row["grp"],
-        value=row["value"],
-        label=row["label"] or "",
-    )
