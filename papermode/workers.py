@@ -6,6 +6,7 @@ the latest census) and return plain results; the parent process writes everythin
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -83,4 +84,15 @@ def read_file(
             )
         except PapermodeError as error:
             outcomes.append(capture.CaptureOutcome(image.index, "quarantined", str(error)))
+        except Exception as error:  # a bug must cost one page, never the batch or the file
+            if os.environ.get("PAPERMODE_DEBUG"):
+                raise
+            outcomes.append(
+                capture.CaptureOutcome(
+                    image.index,
+                    "quarantined",
+                    f"papermode could not read this page ({type(error).__name__}): the "
+                    "original is kept; try another photo, and report the file to IT",
+                )
+            )
     return FileRead(outcomes=tuple(outcomes))

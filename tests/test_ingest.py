@@ -491,3 +491,50 @@ def test_clerk_is_told_which_photo_to_retake_and_why(
     assert lines[-1].startswith(
         "0 page(s) read, 1 to retake, 0 free photo(s), 0 duplicate(s), 1 quarantined"
     )
+
+
+def test_a_bug_in_reading_costs_one_page_not_the_file(
+    prepared: Path, store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papermode import capture
+
+    photo, _, _ = _ticked_photo(prepared, tmp_path, "bug.jpg", 1)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError
+
+    monkeypatch.delenv("PAPERMODE_DEBUG", raising=False)
+    monkeypatch.setattr(capture, "read_page_image", broken)
+    with open_store(store_path) as store:
+        summary = ingest_paths([photo], store, workers=1)
+        kept = [
+            store.evidence_dir / row["evidence"]
+            for row in store.db.query("SELECT evidence FROM files")
+        ]
+    outcome = summary.outcomes[0]
+    assert outcome.status == "quarantined" and "ZeroDivisionError" in (outcome.message or "")
+    assert kept[0].read_bytes() == photo.read_bytes()
+
+
+def test_a_quarantined_page_is_read_once_its_store_knows_it(prepared: Path, tmp_path: Path) -> None:
+    photo, page, _ = _ticked_photo(prepared, tmp_path, "early.jpg", 1)
+    laptop = tmp_path / "laptop.db"
+    with open_store(laptop) as store:
+        first = ingest_paths([photo], store)
+    assert first.outcomes[0].status == "quarantined"
+    # The same census printed into this store: it now knows the page.
+    prepare_forms(
+        sample_census_path(),
+        tmp_path / "reprint",
+        laptop,
+        start=START,
+        hours=24,
+        lang="en",
+        paper="a4",
+        settings_path=None,
+    )
+    with open_store(laptop) as store:
+        second = ingest_paths([photo], store)  # quarantined before: read again
+        third = ingest_paths([photo], store)  # read: now a duplicate
+    assert [(o.status, o.page_id) for o in second.outcomes] == [("read", page["page_id"])]
+    assert third.outcomes[0].status == "duplicate"
