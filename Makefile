@@ -29,7 +29,7 @@ bench: install
 install: system-deps $(VENV)/.installed
 
 system-deps:
-	@sh tools/install-system-deps.sh
+	@PYTHON=$(PYTHON) sh tools/install-system-deps.sh
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "papermode needs Python 3.11 or newer"' \

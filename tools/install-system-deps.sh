@@ -11,6 +11,12 @@ for pkg in $PACKAGES; do
     fi
 done
 
+# Debian ships venv support separately from Python itself.
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    missing="$missing python3-venv"
+fi
+
 if [ -z "$missing" ]; then
     exit 0
 fi
