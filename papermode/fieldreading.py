@@ -88,7 +88,7 @@ def _drug_suggestions(
     itself always goes to review.
     """
     from papermode import ocr
-    from papermode.medlines import Lexicon, find_drug
+    from papermode.medlines import census_lexicon, find_drug
 
     fields = [
         f
@@ -97,7 +97,7 @@ def _drug_suggestions(
     ]
     if not fields:
         return {}
-    lexicon = Lexicon.load(extra_names=context.medicines)
+    lexicon = census_lexicon(context.medicines)
     suggestions: dict[str, str] = {}
     for f in fields:
         text = ocr.ocr_line(_crop(rectified, f.box.inset(0.6), margin_mm=0.0), langs=("eng",))

@@ -16,8 +16,8 @@ from papermode.errors import PapermodeError
 from papermode.freephoto import FreeText, read_free_photo
 from papermode.medlines import (
     Difference,
-    Lexicon,
     MedicationCandidate,
+    census_lexicon,
     compare_with_snapshot,
     extract_medication_lines,
 )
@@ -49,9 +49,7 @@ def read_free_image(
     except PapermodeError as error:
         return FreeRead(kind=kind, problem=f"the text of this photo could not be read: {error}")
     medicines = tuple(order.medication for order in snapshot.orders) if snapshot else ()
-    candidates = tuple(
-        extract_medication_lines(free_text.lines, Lexicon.load(extra_names=medicines))
-    )
+    candidates = tuple(extract_medication_lines(free_text.lines, census_lexicon(medicines)))
     if snapshot is None:
         return FreeRead(free_text.kind, free_text, None, candidates)
     link = link_patient(free_text.text, free_text.words, snapshot)

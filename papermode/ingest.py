@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Literal
 
 from papermode import capture
+from papermode import workers as workers_module
 from papermode.errors import InputFileError
 from papermode.imaging import sniff_kind
 from papermode.inputs import InputFile, expand_inputs, zip_members
@@ -104,6 +105,7 @@ def ingest_paths(
 
         thresholds = dict(load_settings().reading)
     summary = IngestSummary(on_outcome=on_outcome)
+    workers_module.reset()  # a fresh view of the store, and no connection to fork
     inputs = list(expand_inputs(paths))
     files = _flatten(inputs, store, summary, progress)
     workers = workers or min(2, os.cpu_count() or 1)

@@ -128,7 +128,7 @@ def _ocr_line(image: np.ndarray, whitelist: str) -> str:
     except pytesseract.TesseractNotFoundError as error:
         raise InstallationError(
             "Tesseract is not installed: the printed page id cannot be read.",
-            advice="Ask IT to install tesseract-ocr (see docs/install.md).",
+            advice="Ask IT to install tesseract-ocr (`papermode doctor` gives the exact command).",
         ) from error
     except RuntimeError:  # pytesseract's timeout: treat the text as unread
         return ""

@@ -69,6 +69,17 @@ class Lexicon:
         return (self.spellings[found[0]], float(found[1])) if found else None
 
 
+@lru_cache(maxsize=8)
+def lexicon_with(medicines: tuple[str, ...]) -> Lexicon:
+    """The formulary plus a census's medicine names, built once per set of names."""
+    return Lexicon.load(extra_names=medicines)
+
+
+def census_lexicon(medicines: Iterable[str]) -> Lexicon:
+    """`lexicon_with` keyed on the distinct names, whatever their order or repeats."""
+    return lexicon_with(tuple(sorted(set(medicines))))
+
+
 @lru_cache(maxsize=1)
 def default_lexicon() -> Lexicon:
     """The formulary alone (no snapshot medicines)."""

@@ -40,7 +40,7 @@ from papermode.store_rows import (
     patient_row,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: list[str] = [
     # 1: prepare (snapshots, patients, orders, pages, fields) and capture (files, captures,
@@ -116,6 +116,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE readings ADD COLUMN suggestion TEXT;
     ALTER TABLE page_state ADD COLUMN suggestion TEXT;
+    """,
+    # 3: every file is looked up by its SHA-256 (is it a duplicate? which captures?).
+    """
+    CREATE INDEX IF NOT EXISTS ingests_sha ON ingests (sha256);
+    CREATE INDEX IF NOT EXISTS captures_sha ON captures (sha256);
     """,
 ]
 

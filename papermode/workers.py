@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from papermode import capture
 from papermode.errors import InputFileError, PapermodeError
@@ -16,16 +17,35 @@ from papermode.imaging import load_images_from_bytes
 from papermode.model import Snapshot
 from papermode.store import Store, open_store
 
+# One store connection and the census facts read through it, per process. They live for
+# one ingest run: `reset()` forgets them before the next (a new census may have been
+# printed since) and before worker processes are forked (a connection must not be shared).
 _WORKER_STORE: Store | None = None
-_WORKER_SNAPSHOT: dict[str, Snapshot | None] = {}
+_CACHE: dict[tuple[str, str], object] = {}
+
+
+def reset() -> None:
+    """Close the process's store connection and forget what was looked up through it."""
+    global _WORKER_STORE
+    if _WORKER_STORE is not None:
+        _WORKER_STORE.close()
+    _WORKER_STORE = None
+    _CACHE.clear()
 
 
 def _worker_store(store_path: str) -> Store:
     global _WORKER_STORE
     if _WORKER_STORE is None or str(_WORKER_STORE.path) != store_path:
+        reset()
         _WORKER_STORE = open_store(store_path)
-        _WORKER_SNAPSHOT.clear()
     return _WORKER_STORE
+
+
+def _cached(kind: str, key: str, compute: Callable[[], object]) -> Any:
+    """`compute()` once per run for each (kind, key): the census does not change mid-run."""
+    if (kind, key) not in _CACHE:
+        _CACHE[(kind, key)] = compute()
+    return _CACHE[(kind, key)]
 
 
 def _context_lookup(store_path: str) -> Callable[[str], capture.PageContext]:
@@ -33,11 +53,12 @@ def _context_lookup(store_path: str) -> Callable[[str], capture.PageContext]:
 
     def context_of(page_id: str) -> capture.PageContext:
         layout = store.page_layout(page_id)
+        snapshot = layout.snapshot_id
         return capture.PageContext(
             layout,
-            store.order_doses(layout.snapshot_id),
-            store.medicines(layout.snapshot_id),
-            store.known_mrns(),
+            _cached("doses", snapshot, lambda: store.order_doses(snapshot)),
+            _cached("medicines", snapshot, lambda: store.medicines(snapshot)),
+            _cached("mrns", "", store.known_mrns),
         )
 
     return context_of
@@ -45,13 +66,7 @@ def _context_lookup(store_path: str) -> Callable[[str], capture.PageContext]:
 
 def _snapshot_lookup(store_path: str) -> Callable[[], Snapshot | None]:
     store = _worker_store(store_path)
-
-    def snapshot_of() -> Snapshot | None:
-        if "latest" not in _WORKER_SNAPSHOT:
-            _WORKER_SNAPSHOT["latest"] = store.latest_snapshot()
-        return _WORKER_SNAPSHOT["latest"]
-
-    return snapshot_of
+    return lambda: _cached("snapshot", "latest", store.latest_snapshot)
 
 
 @dataclass(frozen=True)
