@@ -1,5 +1,5 @@
 """Benchmark: the capture core (load -> quality -> locate -> rectify -> tick boxes) on the
-synthetic corpus (`papermode.synth`): real printed forms, filled, photographed and scanned.
+synthetic corpus (`papermode.demo.synth`): real printed forms, filled, photographed and scanned.
 
 Prints, over every page image of the corpus:
 
@@ -23,17 +23,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from papermode import locate, marks, quality  # noqa: E402
-from papermode.imaging import load_images  # noqa: E402
-from papermode.manifest import read_manifest  # noqa: E402
-from papermode.model import PageLayout  # noqa: E402
+from papermode.reading import locate, marks, quality  # noqa: E402
+from papermode.reading.imaging import load_images  # noqa: E402
+from papermode.printing.manifest import read_manifest  # noqa: E402
+from papermode.core.model import PageLayout  # noqa: E402
 
 PPM = 8.0
 
 
 def prepare(folder: Path) -> dict[str, PageLayout]:
-    from papermode.census import sample_census_path
-    from papermode.prepare import prepare_forms
+    from papermode.census.snapshot import sample_census_path
+    from papermode.printing.prepare import prepare_forms
 
     start = datetime(2026, 3, 2, 8, 0)
     result = prepare_forms(
@@ -50,7 +50,7 @@ def prepare(folder: Path) -> dict[str, PageLayout]:
 
 
 def run(count: int, seed: int, threshold: float) -> None:
-    from papermode.synth.corpus import make_corpus, read_truth
+    from papermode.demo.synth.corpus import make_corpus, read_truth
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

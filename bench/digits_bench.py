@@ -28,10 +28,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from papermode.digits import BLOCKING_FLAGS, field_type, load_model, read_digit_fields  # noqa: E402
-from papermode.model import Box, Field  # noqa: E402
-from papermode.plausibility import check  # noqa: E402
-from papermode.synth.handwriting import Pen, blank_page, degrade, draw_comb, heldout_digits  # noqa: E402
+from papermode.reading.digits import BLOCKING_FLAGS, field_type, load_model, read_digit_fields  # noqa: E402
+from papermode.core.model import Box, Field  # noqa: E402
+from papermode.reading.plausibility import check  # noqa: E402
+from papermode.demo.synth.handwriting import Pen, blank_page, degrade, draw_comb, heldout_digits  # noqa: E402
 
 PX = 8.0
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995)

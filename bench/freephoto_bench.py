@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/freephoto_bench.py --photos 24 --seed 1 [--json out.json]
 
-Reports, over seeded synthetic photos (papermode.synth.screens): character accuracy of the
+Reports, over seeded synthetic photos (papermode.demo.synth.screens): character accuracy of the
 OCR (1 - CER, rapidfuzz Levenshtein), recall and precision of medication lines and of each
 field (drug, dose, unit, route, frequency), patient-link precision (goal 100%) and link rate,
 and seconds per photo.
@@ -22,11 +22,11 @@ from rapidfuzz.distance import Levenshtein
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # the laptop's cores are shared; be fair
 
-from papermode.freephoto import read_free_photo  # noqa: E402
-from papermode.medlines import Lexicon, MedicationCandidate, extract_medication_lines  # noqa: E402
-from papermode.model import Patient  # noqa: E402
-from papermode.patientlink import link_patient  # noqa: E402
-from papermode.synth.screens import (  # noqa: E402
+from papermode.free.photo import read_free_photo  # noqa: E402
+from papermode.free.medlines import Lexicon, MedicationCandidate, extract_medication_lines  # noqa: E402
+from papermode.core.model import Patient  # noqa: E402
+from papermode.free.patientlink import link_patient  # noqa: E402
+from papermode.demo.synth.screens import (  # noqa: E402
     FreePhotoTruth,
     MedicationTruth,
     snapshot_for,

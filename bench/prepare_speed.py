@@ -19,8 +19,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from papermode.census import sample_csv_path
-from papermode.prepare import prepare_forms
+from papermode.census.snapshot import sample_csv_path
+from papermode.printing.prepare import prepare_forms
 
 BEDS_PER_WARD = 25
 

@@ -6,15 +6,15 @@ from datetime import datetime as _h2b_datetime
 
 import pytest as _h2b_pytest
 
-from papermode.model import PAPER_SIZES_MM as _H2B_PAPER_SIZES
-from papermode.model import Box as _H2BBox
-from papermode.model import Field as _H2BField
-from papermode.model import Line as _H2BLine
-from papermode.model import PageLayout as _H2BPageLayout
-from papermode.model import Shade as _H2BShade
-from papermode.model import Text as _H2BText
-from papermode.pageframe import frame_for as _h2b_frame_for
-from papermode.pageid import new_page_id as _h2b_new_page_id
+from papermode.core.model import PAPER_SIZES_MM as _H2B_PAPER_SIZES
+from papermode.core.model import Box as _H2BBox
+from papermode.core.model import Field as _H2BField
+from papermode.core.model import Line as _H2BLine
+from papermode.core.model import PageLayout as _H2BPageLayout
+from papermode.core.model import Shade as _H2BShade
+from papermode.core.model import Text as _H2BText
+from papermode.core.pageframe import frame_for as _h2b_frame_for
+from papermode.core.pageid import new_page_id as _h2b_new_page_id
 
 
 def handmade_page(

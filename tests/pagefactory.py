@@ -1,6 +1,6 @@
 """Test pages for the capture core: the real PDF rasterised, pen marks, phone-photo distortions.
 
-A page is rendered by `papermode.pdf.render_pdf` (the real renderer) and rasterised with
+A page is rendered by `papermode.printing.pdf.render_pdf` (the real renderer) and rasterised with
 pypdfium2; pen marks are drawn in page pixels; `photograph` warps the page into a larger
 photo with perspective, rotation, a background, uneven light, blur, noise and JPEG. Every
 function returns the truth it needs (the homography page-mm -> photo-px) so tests can check.
@@ -15,10 +15,10 @@ import cv2
 import numpy as np
 import pypdfium2
 
-from papermode.model import PAPER_SIZES_MM, Box, Field, PageLayout, Text
-from papermode.pageframe import MRN_TEXT_SIZE_PT, frame_for
-from papermode.pageid import new_page_id
-from papermode.pdf import render_pdf
+from papermode.core.model import PAPER_SIZES_MM, Box, Field, PageLayout, Text
+from papermode.core.pageframe import MRN_TEXT_SIZE_PT, frame_for
+from papermode.core.pageid import new_page_id
+from papermode.printing.pdf import render_pdf
 
 MARK_STYLES = ("tick", "cross", "faint", "scribble", "dot", "overshoot", "none")
 EXPECTED = {

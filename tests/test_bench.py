@@ -8,7 +8,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from papermode.bench import (
+from papermode.demo.scoring import (
     evaluate_goals,
     markdown_table,
     same_value,
@@ -16,7 +16,7 @@ from papermode.bench import (
     score_identity,
     score_ticks,
 )
-from papermode.cli import main
+from papermode.cli.main import main
 
 KINDS = {
     "m.given": "checkbox",

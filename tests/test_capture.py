@@ -7,8 +7,10 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from papermode import capture, fieldreading, locate
-from papermode.model import PageLayout
+from papermode.reading import fields as fieldreading
+from papermode.reading import locate
+from papermode.reading import page as capture
+from papermode.core.model import PageLayout
 
 
 def _layout(mrn: str | None) -> PageLayout:
@@ -57,7 +59,7 @@ def test_blank_pack_has_no_mrn_to_check() -> None:
 
 
 def test_ruled_lines_of_a_writing_area_are_not_ink() -> None:
-    from papermode.model import Box
+    from papermode.core.model import Box
 
     page = np.full((400, 400), 250, np.uint8)
     for y in range(60, 380, 40):
@@ -70,8 +72,8 @@ def test_ruled_lines_of_a_writing_area_are_not_ink() -> None:
 
 
 def test_invisible_printed_borders_mean_glare() -> None:
-    from papermode.model import Box, Field
-    from papermode.washout import check_borders
+    from papermode.core.model import Box, Field
+    from papermode.reading.washout import check_borders
 
     page = np.full((800, 800), 245, np.uint8)
     fields = []

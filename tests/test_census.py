@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from papermode.census import load_census, sample_census_path, sample_csv_path
-from papermode.errors import CensusError
-from papermode.model import Allergy, Weight
-from papermode.schedule import scheduled_doses
-from papermode.settings import load_settings
+from papermode.census.snapshot import load_census, sample_census_path, sample_csv_path
+from papermode.core.errors import CensusError
+from papermode.core.model import Allergy, Weight
+from papermode.census.schedule import scheduled_doses
+from papermode.core.settings import load_settings
 
 MR = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from papermode import demo
-from papermode.cli import main
+from papermode.demo import story as demo
+from papermode.cli.main import main
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from papermode.digits import (
+from papermode.reading.digits import (
     DigitsModelError,
     DigitsReading,
     decide,
@@ -17,8 +17,8 @@ from papermode.digits import (
     read_digit_fields,
     read_digits,
 )
-from papermode.model import Box, Field
-from papermode.synth.handwriting import (
+from papermode.core.model import Box, Field
+from papermode.demo.synth.handwriting import (
     Pen,
     blank_page,
     degrade,

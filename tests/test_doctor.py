@@ -6,8 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from papermode.cli import main
-from papermode.doctor import check_store, check_tesseract
+from papermode.cli.main import main
+from papermode.core.doctor import check_store, check_tesseract
 
 
 def test_doctor_reports_every_check(tmp_path: Path) -> None:
@@ -24,7 +24,7 @@ def test_tesseract_found_with_languages() -> None:
 
 
 def test_missing_tesseract_says_what_to_install(monkeypatch: object) -> None:
-    import papermode.doctor as doctor
+    import papermode.core.doctor as doctor
 
     monkeypatch.setattr(doctor.shutil, "which", lambda name: None)  # type: ignore[attr-defined]
     check = doctor.check_tesseract()

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from papermode import imaging
-from papermode.errors import InputFileError
-from papermode.imaging import load_images, load_images_from_bytes, sniff_kind
+from papermode.reading import imaging
+from papermode.core.errors import InputFileError
+from papermode.reading.imaging import load_images, load_images_from_bytes, sniff_kind
 
 
 def _jpeg(image: Image.Image, **options: object) -> bytes:
@@ -109,7 +109,7 @@ def test_multipage_pdf_is_rendered_at_reading_resolution(tmp_path: Path) -> None
     sys.path.insert(0, str(Path(__file__).parent))
     from pagefactory import checkbox_layout
 
-    from papermode.pdf import render_pdf
+    from papermode.printing.pdf import render_pdf
 
     pdf = tmp_path / "scan.pdf"
     render_pdf([checkbox_layout("a4", seed="p1"), checkbox_layout("letter", seed="p2")], pdf)

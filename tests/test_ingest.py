@@ -21,13 +21,13 @@ import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
 
-from papermode import ingest as ingest_module
-from papermode.census import sample_census_path
-from papermode.cli import main
-from papermode.ingest import ingest_paths
-from papermode.prepare import prepare_forms
-from papermode.readings import readings_report
-from papermode.store import open_store
+from papermode.ingest import pipeline as ingest_module
+from papermode.census.snapshot import sample_census_path
+from papermode.cli.main import main
+from papermode.ingest.pipeline import ingest_paths
+from papermode.printing.prepare import prepare_forms
+from papermode.state.readings import readings_report
+from papermode.store.database import open_store
 
 DPI = 200
 START = datetime(2026, 11, 28, 7, 0)
@@ -391,8 +391,8 @@ def test_new_order_goes_to_review_with_a_drug_name_suggestion(
 def test_screen_photo_is_linked_searchable_and_compared(
     prepared: Path, store_path: Path, tmp_path: Path
 ) -> None:
-    from papermode.census import load_census
-    from papermode.synth.screens import MedicationTruth, render_screen
+    from papermode.census.snapshot import load_census
+    from papermode.demo.synth.screens import MedicationTruth, render_screen
 
     snapshot = load_census(sample_census_path())
     patient = snapshot.patients[0]
@@ -496,7 +496,7 @@ def test_clerk_is_told_which_photo_to_retake_and_why(
 def test_a_bug_in_reading_costs_one_page_not_the_file(
     prepared: Path, store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from papermode import capture
+    from papermode.reading import page as capture
 
     photo, _, _ = _ticked_photo(prepared, tmp_path, "bug.jpg", 1)
 

@@ -13,14 +13,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from papermode.layout import (
+from papermode.printing.layout.snapshot import (
     layout_blank_packs,
     layout_patient,
     layout_snapshot,
     layout_ward_census,
 )
-from papermode.layout_kit import PT_MM, text_width
-from papermode.model import (
+from papermode.printing.layout.kit import PT_MM, text_width
+from papermode.core.model import (
     PAPER_SIZES_MM,
     Allergy,
     Box,
@@ -35,9 +35,9 @@ from papermode.model import (
     Timing,
     Weight,
 )
-from papermode.pageframe import MARKER_IDS, MARKER_QUIET_MM, MRN_TEXT_SIZE_PT, frame_for
-from papermode.pageid import is_valid
-from papermode.templates import (
+from papermode.core.pageframe import MARKER_IDS, MARKER_QUIET_MM, MRN_TEXT_SIZE_PT, frame_for
+from papermode.core.pageid import is_valid
+from papermode.printing.templates import (
     GEOMETRY,
     LANGUAGES,
     MAXIMUM,
@@ -514,7 +514,7 @@ def test_snapshot_print_order_census_patients_blanks() -> None:
 
 
 def test_bad_options_are_usage_errors() -> None:
-    from papermode.errors import UsageError
+    from papermode.core.errors import UsageError
 
     with pytest.raises(UsageError):
         _layout(_patient(), [], {}, paper="a3")
@@ -523,7 +523,7 @@ def test_bad_options_are_usage_errors() -> None:
 
 
 def test_rendered_pdf_carries_mrn_labels_and_page_ids(tmp_path: Path) -> None:
-    from papermode.pdf import render_pdf
+    from papermode.printing.pdf import render_pdf
 
     pages = _layout(_patient(), [_order("o1")], {"o1": _doses("o1", [3])}, lang="nl")
     path = tmp_path / "patient.pdf"

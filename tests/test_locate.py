@@ -1,6 +1,6 @@
 """Finding the page in photos and scans, straightening it, and the quality gate's messages.
 
-Pages are the real PDF (papermode.pdf) rasterised, then photographed by `pagefactory`:
+Pages are the real PDF (papermode.printing.pdf) rasterised, then photographed by `pagefactory`:
 perspective, rotation, background, uneven light, noise, JPEG.
 """
 
@@ -16,9 +16,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import pagefactory as pf  # noqa: E402
 
-from papermode import locate, quality  # noqa: E402
-from papermode.model import PageLayout  # noqa: E402
-from papermode.pageframe import frame_for  # noqa: E402
+from papermode.reading import locate, quality  # noqa: E402
+from papermode.core.model import PageLayout  # noqa: E402
+from papermode.core.pageframe import frame_for  # noqa: E402
 
 PAGE_PPM = 10.0
 PHOTO = (2400, 3200)  # 7.7 MP keeps the suite fast; one test uses 12 MP

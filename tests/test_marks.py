@@ -12,8 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import pagefactory as pf  # noqa: E402
 
-from papermode import locate, marks  # noqa: E402
-from papermode.model import Box, Field, PageLayout  # noqa: E402
+from papermode.reading import locate, marks  # noqa: E402
+from papermode.core.model import Box, Field, PageLayout  # noqa: E402
 
 PPM = 8.0  # the reader's rectified resolution
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from papermode.medlines import (
+from papermode.free.medlines import (
     CONSISTENT,
     Lexicon,
     compare_with_snapshot,
@@ -12,8 +12,8 @@ from papermode.medlines import (
     parse_frequency,
     summarise,
 )
-from papermode.model import Order, Timing
-from papermode.ocr import TextLine, Word
+from papermode.core.model import Order, Timing
+from papermode.free.ocr import TextLine, Word
 
 # line -> (drug, dose, unit, route, frequency, as needed)
 PHRASINGS = [

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from papermode.merge import CapturedReading, is_marked, merge_field
-from papermode.model import Reading
+from papermode.state.merge import CapturedReading, is_marked, merge_field
+from papermode.core.model import Reading
 
 T0 = datetime(2026, 11, 28, 8, 0)
 

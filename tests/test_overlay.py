@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from papermode.errors import PageIdError
-from papermode.overlay import COLOURS, FieldMark, category, draw_overlay
-from papermode.store import Store, open_store
+from papermode.core.errors import PageIdError
+from papermode.demo.overlay import COLOURS, FieldMark, category, draw_overlay
+from papermode.store.database import Store, open_store
 
 
 def test_category_follows_status_flags_and_value() -> None:
@@ -49,10 +49,10 @@ def test_draw_overlay_outlines_each_box_in_its_colour() -> None:
 
 @pytest.fixture(scope="module")
 def read_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from papermode.census import sample_census_path
-    from papermode.ingest import ingest_paths
-    from papermode.prepare import prepare_forms
-    from papermode.synth.corpus import make_corpus
+    from papermode.census.snapshot import sample_census_path
+    from papermode.ingest.pipeline import ingest_paths
+    from papermode.printing.prepare import prepare_forms
+    from papermode.demo.synth.corpus import make_corpus
 
     folder = tmp_path_factory.mktemp("overlay")
     store_path = folder / "papermode.db"
@@ -79,7 +79,7 @@ def _store(path: Path) -> Store:
 
 
 def test_overlay_of_a_read_page(read_store: Path, tmp_path: Path) -> None:
-    from papermode.overlay import most_telling_page, write_overlay
+    from papermode.demo.overlay import most_telling_page, write_overlay
 
     with _store(read_store) as store:
         page_id = most_telling_page(store)
@@ -102,7 +102,7 @@ def test_overlay_of_a_read_page(read_store: Path, tmp_path: Path) -> None:
 
 
 def test_overlay_of_an_unread_page_says_so(read_store: Path, tmp_path: Path) -> None:
-    from papermode.overlay import write_overlay
+    from papermode.demo.overlay import write_overlay
 
     with _store(read_store) as store, pytest.raises(PageIdError, match="no read capture"):
         write_overlay(store, "ZZZZ-ZZZZ-ZZ", tmp_path / "none.png")

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from papermode.model import Patient, Snapshot
-from papermode.patientlink import find_dates, find_mrns, link_patient
+from papermode.core.model import Patient, Snapshot
+from papermode.free.patientlink import find_dates, find_mrns, link_patient
 
 HELENE = Patient("p1", "1234567", "Dupont", "Hélène", date(1948, 3, 12))
 JEAN = Patient("p2", "7654321", "Martin", "Jean", date(1960, 1, 2))

@@ -11,9 +11,9 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
-from papermode import pdf
-from papermode.model import Box, Field, PageLayout
-from papermode.pageframe import MARKER_IDS, frame_for
+from papermode.printing import pdf
+from papermode.core.model import Box, Field, PageLayout
+from papermode.core.pageframe import MARKER_IDS, frame_for
 
 DPI = 200
 MM_PER_PX = 25.4 / DPI
@@ -244,7 +244,7 @@ def test_printed_page_id_reads_back_with_tesseract(tmp_path: Path, make_handmade
     """The page id under the QR code is the fallback when the QR is torn or smudged."""
     import pytesseract
 
-    from papermode.pageid import normalise
+    from papermode.core.pageid import normalise
 
     layouts = [make_handmade_page(seed=f"ocr{n}") for n in range(3)]
     path = tmp_path / "ocr.pdf"

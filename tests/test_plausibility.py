@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from papermode.digits import DigitsReading, decide
-from papermode.model import Box, Field
-from papermode.plausibility import (
+from papermode.reading.digits import DigitsReading, decide
+from papermode.core.model import Box, Field
+from papermode.reading.plausibility import (
     check,
     check_blood_pressure,
     check_dose,

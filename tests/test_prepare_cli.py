@@ -11,10 +11,10 @@ import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
 
-from papermode.cli import main
-from papermode.model import Patient, PrintedPage, Snapshot
-from papermode.prepare import plan_pdfs, slug
-from papermode.store import open_store
+from papermode.cli.main import main
+from papermode.core.model import Patient, PrintedPage, Snapshot
+from papermode.printing.prepare import plan_pdfs, slug
+from papermode.store.database import open_store
 
 
 def run(*args: str):
@@ -80,7 +80,7 @@ def stored(tmp_path: Path, make_handmade_page) -> tuple[Path, list[PrintedPage]]
 
 
 def test_layout_json_lists_manifest_entries(stored) -> None:
-    from papermode.manifest import page_entry
+    from papermode.printing.manifest import page_entry
 
     store_path, printed = stored
     result = run("layout", "--store", str(store_path), "--json")
@@ -122,7 +122,7 @@ def test_layout_patient_selects_by_mrn(stored) -> None:
 
 
 def test_layout_unknown_page_id_is_a_clear_error(stored) -> None:
-    from papermode.pageid import new_page_id
+    from papermode.core.pageid import new_page_id
 
     store_path, _ = stored
     unknown = new_page_id("never printed")
@@ -155,7 +155,7 @@ START = "2026-11-28T12:00"
 
 
 def sample_csv() -> Path:
-    from papermode.census import sample_csv_path
+    from papermode.census.snapshot import sample_csv_path
 
     return sample_csv_path()
 
@@ -201,7 +201,7 @@ def test_prepare_json_summary_shape(sample_run) -> None:
 
 
 def test_prepare_writes_pdfs_that_match_the_manifest(sample_run) -> None:
-    from papermode.manifest import read_manifest
+    from papermode.printing.manifest import read_manifest
 
     tmp, summary = sample_run
     out = tmp / "forms"
@@ -231,7 +231,7 @@ def test_prepared_pages_are_machine_readable(sample_run) -> None:
     """Rasterise one page of every template (and its patient copy): QR, markers, boxes."""
     from test_pdf import check_page_raster, rasterise
 
-    from papermode.manifest import read_manifest
+    from papermode.printing.manifest import read_manifest
 
     tmp, _ = sample_run
     out = tmp / "forms"
@@ -271,7 +271,7 @@ def test_prepared_text_names_doses_and_footer(sample_run) -> None:
 
 
 def test_prepare_registers_snapshot_and_pages_in_the_store(sample_run) -> None:
-    from papermode.manifest import read_manifest
+    from papermode.printing.manifest import read_manifest
 
     tmp, summary = sample_run
     printed = read_manifest(tmp / "forms" / "manifest.json")
@@ -296,7 +296,7 @@ def test_prepare_letter_and_other_languages(
 ) -> None:
     from test_pdf import check_page_raster, pdf_text
 
-    from papermode.manifest import read_manifest
+    from papermode.printing.manifest import read_manifest
 
     result = prepare(tmp_path, sample_csv(), "--paper", paper, "--lang", lang)
     assert result.exit_code == 0, result.output
@@ -425,8 +425,8 @@ def test_bad_start_and_hours_are_usage_errors(tmp_path: Path) -> None:
 def test_a_failure_while_writing_leaves_the_previous_forms_untouched(
     tmp_path: Path, monkeypatch
 ) -> None:
-    from papermode import pdf
-    from papermode.prepare import prepare_forms
+    from papermode.printing import pdf
+    from papermode.printing.prepare import prepare_forms
 
     assert prepare(tmp_path, sample_csv()).exit_code == 0
     before = {
@@ -469,7 +469,7 @@ def test_a_store_inside_the_output_folder_is_refused(tmp_path: Path) -> None:
 def test_prepare_from_the_fhir_bundle(tmp_path: Path) -> None:
     from test_pdf import pdf_text
 
-    from papermode.census import sample_census_path
+    from papermode.census.snapshot import sample_census_path
 
     result = prepare(tmp_path, sample_census_path(), "--json")
     assert result.exit_code == 0, result.output

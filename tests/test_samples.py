@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from papermode.census import sample_census_path
-from papermode.ingest import ingest_paths
-from papermode.prepare import prepare_forms
-from papermode.store import open_store
+from papermode.census.snapshot import sample_census_path
+from papermode.ingest.pipeline import ingest_paths
+from papermode.printing.prepare import prepare_forms
+from papermode.store.database import open_store
 
 SAMPLES = Path(__file__).resolve().parents[1] / "scans" / "forms"
 EXPECTED = json.loads((SAMPLES / "expected.json").read_text(encoding="utf-8"))

@@ -10,12 +10,12 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from papermode.cli import main
-from papermode.errors import UsageError
-from papermode.freephoto import FreeText
-from papermode.medlines import compare_with_snapshot, extract_medication_lines
-from papermode.patientlink import PatientLink
-from papermode.search import ensure_schema, index_form_text, record_free_text, search
+from papermode.cli.main import main
+from papermode.core.errors import UsageError
+from papermode.free.photo import FreeText
+from papermode.free.medlines import compare_with_snapshot, extract_medication_lines
+from papermode.free.patientlink import PatientLink
+from papermode.free.search import ensure_schema, index_form_text, record_free_text, search
 
 IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from papermode.settings import SETTINGS, SettingsError, default_settings_path, load_settings
+from papermode.core.settings import SETTINGS, SettingsError, default_settings_path, load_settings
 
 
 def test_packaged_defaults() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from papermode.errors import PageIdError
-from papermode.model import Box, Field, PageLayout, Patient, PrintedPage, Snapshot, Weight
-from papermode.store import open_store
+from papermode.core.errors import PageIdError
+from papermode.core.model import Box, Field, PageLayout, Patient, PrintedPage, Snapshot, Weight
+from papermode.store.database import open_store
 
 
 def _layout(page_id: str = "K3QX-9M2A-7C") -> PageLayout:
@@ -128,7 +128,7 @@ def test_audit_chain_detects_tampering(tmp_path: Path) -> None:
 def test_an_older_store_is_migrated(tmp_path: Path) -> None:
     import sqlite3
 
-    from papermode.store import MIGRATIONS, SCHEMA_VERSION
+    from papermode.store.database import MIGRATIONS, SCHEMA_VERSION
 
     path = tmp_path / "old.db"
     connection = sqlite3.connect(path)
@@ -145,7 +145,7 @@ def test_an_older_store_is_migrated(tmp_path: Path) -> None:
 def test_a_newer_store_is_refused(tmp_path: Path) -> None:
     import sqlite3
 
-    from papermode.errors import StoreError
+    from papermode.core.errors import StoreError
 
     path = tmp_path / "new.db"
     connection = sqlite3.connect(path)

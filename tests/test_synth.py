@@ -18,18 +18,18 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageOps
 
-from papermode.errors import InputFileError
-from papermode.manifest import SnapshotInfo, write_manifest
-from papermode.model import PAPER_SIZES_MM, Box, Field, PageLayout, PrintedPage
-from papermode.pageframe import MARKER_IDS
-from papermode.pageid import new_page_id
-from papermode.pdf import render_pdf
-from papermode.synth import codecs
-from papermode.synth.corpus import make_corpus, read_truth
-from papermode.synth.degrade import Capture, phone_photo, scan_page
-from papermode.synth.fill import FillProfile, PageTruth, fill_page
-from papermode.synth.render import PageRenderer
-from papermode.synth.values import vital_value
+from papermode.core.errors import InputFileError
+from papermode.printing.manifest import SnapshotInfo, write_manifest
+from papermode.core.model import PAPER_SIZES_MM, Box, Field, PageLayout, PrintedPage
+from papermode.core.pageframe import MARKER_IDS
+from papermode.core.pageid import new_page_id
+from papermode.printing.pdf import render_pdf
+from papermode.demo.synth import codecs
+from papermode.demo.synth.corpus import make_corpus, read_truth
+from papermode.demo.synth.degrade import Capture, phone_photo, scan_page
+from papermode.demo.synth.fill import FillProfile, PageTruth, fill_page
+from papermode.demo.synth.render import PageRenderer
+from papermode.demo.synth.values import vital_value
 
 PX_PER_MM = 10.0
 START = datetime(2026, 11, 28, 8, 0)
@@ -386,7 +386,7 @@ def test_corpus_refuses_an_unknown_kind_and_a_folder_without_manifest(
 
 def test_every_real_form_fills_with_truth_matching_its_ink(tmp_path: Path) -> None:
     """The forms `prepare` prints from the sample census: every template, ink where truth says."""
-    from papermode.prepare import prepare_forms
+    from papermode.printing.prepare import prepare_forms
 
     census = Path(__file__).parents[1] / "papermode" / "data" / "sample_ward.json"
     prepare_forms(census, tmp_path / "out", tmp_path / "store.db", start=START, hours=24,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from papermode.errors import TemplateError
-from papermode.templates import FORMS, LANGUAGES, default_forms_dir, load_templates
+from papermode.core.errors import TemplateError
+from papermode.printing.templates import FORMS, LANGUAGES, default_forms_dir, load_templates
 
 REPO_FORMS = Path(__file__).resolve().parent.parent / "forms"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from papermode.cli import main
+from papermode.cli.main import main
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 

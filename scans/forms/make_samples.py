@@ -4,7 +4,7 @@
 
 1. prints the built-in sample ward exactly as tests/test_samples.py does (A4, English,
    period from 2026-11-28 07:00 for 24 h), so the page ids are the same;
-2. fills pages with known truth and photographs / scans them with papermode.synth (seed 2026);
+2. fills pages with known truth and photographs / scans them with papermode.demo.synth (seed 2026);
 3. scales the photos to 70% (to keep the repository small; 5 MP is still a fair phone
    photo) keeping their EXIF orientation tag, and writes `expected.json`: for each file,
    the expected outcome, the page id and every field's true value.
@@ -21,9 +21,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from papermode.census import sample_census_path
-from papermode.prepare import prepare_forms
-from papermode.synth.corpus import make_corpus
+from papermode.census.snapshot import sample_census_path
+from papermode.printing.prepare import prepare_forms
+from papermode.demo.synth.corpus import make_corpus
 
 HERE = Path(__file__).resolve().parent
 START = datetime(2026, 11, 28, 7, 0)

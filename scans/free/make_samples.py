@@ -2,7 +2,7 @@
 
     .venv/bin/python scans/free/make_samples.py
 
-Each sample is `papermode.synth.screens.synth_free_photo(seed, ...)`: a rendered record
+Each sample is `papermode.demo.synth.screens.synth_free_photo(seed, ...)`: a rendered record
 screen or paper note, photograph-distorted (perspective, moiré/glare or shadow, blur, noise),
 saved as JPEG quality 80. `expected.json` holds the truth of each and what papermode must
 find in it at least (kind, patient link, drugs).
@@ -16,7 +16,7 @@ from typing import Any
 
 import cv2
 
-from papermode.synth.screens import synth_free_photo
+from papermode.demo.synth.screens import synth_free_photo
 
 HERE = Path(__file__).parent
 SAMPLES: tuple[tuple[str, int, dict[str, Any]], ...] = (

@@ -1,0 +1,216 @@
+"""Census export (FHIR R4 Bundle in JSON, or CSV files) -> a typed, checked `Snapshot`.
+
+`load_census` never produces a partial snapshot silently: every problem found in the
+export is collected and raised at once as `CensusError`, each problem a line naming the
+resource or row it came from (never a name, MRN or birth date) and saying what to fix.
+What can still be printed safely (no weight, allergies not recorded) becomes a warning in
+`Snapshot.warnings`. The two readers live in `census_fhir` and `census_csv`; the checks
+every census must pass, the high-alert flags and the snapshot itself are made here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+
+from papermode.census.csv_files import read_csv_census
+from papermode.census.fhir import read_bundle
+from papermode.census.raw import RawCensus
+from papermode.core.errors import CensusError
+from papermode.core.model import Order, Patient, Snapshot
+from papermode.census.schedule import describes
+from papermode.core.settings import Settings, load_settings
+
+
+def sample_census_path() -> Path:
+    """The built-in sample ward, a FHIR R4 Bundle (`papermode/data/sample_ward.json`)."""
+    return Path(str(resources.files("papermode") / "data" / "sample_ward.json"))
+
+
+def sample_csv_path() -> Path:
+    """The same sample ward as CSV files (`papermode/data/sample_csv/`)."""
+    return Path(str(resources.files("papermode") / "data" / "sample_csv"))
+
+
+def load_census(path: Path, settings: Settings | None = None) -> Snapshot:
+    """Read a census export: a FHIR R4 Bundle (.json), a folder of CSVs, or patients.csv.
+
+    Patients come out in (ward, room, bed) order. Raises `CensusError` listing every
+    problem when anything would make a printed form wrong or incomplete.
+    """
+    settings = settings or load_settings()
+    path = Path(path)
+    if not path.exists():
+        raise CensusError(path.name, [f"{path} does not exist; check the path of the export"])
+    path = _bundle_in_folder(path)
+    if path.is_dir() or path.suffix.lower() in {".csv", ".txt"}:
+        raw = read_csv_census(path, settings)
+    else:
+        raw = read_bundle(path, settings)
+    return _snapshot(raw, path, settings)
+
+
+def _bundle_in_folder(path: Path) -> Path:
+    """A folder holding one JSON file and no patients.csv means that JSON file."""
+    if not path.is_dir():
+        return path
+    names = {child.name.lower() for child in path.iterdir()}
+    bundles = sorted(child for child in path.iterdir() if child.suffix.lower() == ".json")
+    return bundles[0] if "patients.csv" not in names and len(bundles) == 1 else path
+
+
+def _snapshot(raw: RawCensus, path: Path, settings: Settings) -> Snapshot:
+    problems = raw.problems + _check_patients(raw) + _check_orders(raw, settings)
+    if problems:
+        raise CensusError(raw.source, problems)
+    warnings = raw.warnings + _patient_warnings(raw)
+    patients = tuple(sorted((p for _, p in raw.patients), key=_bed_order))
+    orders = tuple(replace(o, high_alert=is_high_alert(o, settings)) for _, o in raw.orders)
+    taken_at = raw.taken_at or datetime.fromtimestamp(path.stat().st_mtime)
+    return Snapshot(
+        snapshot_id=_content_hash(patients, orders),
+        taken_at=taken_at.replace(microsecond=0),
+        source=raw.source,
+        patients=patients,
+        orders=orders,
+        warnings=tuple(warnings),
+    )
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_patients(raw: RawCensus) -> list[str]:
+    problems: list[str] = []
+    seen_mrn: dict[str, str] = {}
+    seen_id: dict[str, str] = {}
+    for where, patient in raw.patients:
+        if not patient.mrn.strip():
+            problems.append(f"{where}: no MRN; every patient needs the hospital's record number")
+        elif patient.mrn.strip().upper() in seen_mrn:
+            first = seen_mrn[patient.mrn.strip().upper()]
+            problems.append(f"{where}: same MRN as {first}; each patient needs their own MRN")
+        else:
+            seen_mrn[patient.mrn.strip().upper()] = where
+        if patient.patient_id in seen_id:
+            problems.append(
+                f"{where}: patient id {patient.patient_id} is used twice "
+                f"(also {seen_id[patient.patient_id]}); each patient needs their own id"
+            )
+        seen_id.setdefault(patient.patient_id, where)
+        if not patient.family.strip() and not patient.given.strip():
+            problems.append(f"{where}: no patient name; add the family and given names")
+        if not patient.ward.strip():
+            problems.append(f"{where}: no ward; add the ward the patient is in")
+    return problems
+
+
+def _check_orders(raw: RawCensus, settings: Settings) -> list[str]:
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for where, order in raw.orders:
+        if order.order_id in seen:
+            problems.append(
+                f"{where}: order id {order.order_id} is used twice (also {seen[order.order_id]})"
+            )
+        seen.setdefault(order.order_id, where)
+        if not order.medication.strip():
+            problems.append(f"{where}: no medication name; add the medicine to the order")
+        if order.dose_value is not None and not (order.dose_unit or "").strip():
+            dose = f"{order.dose_value:g}"
+            problems.append(
+                f"{where}: the dose {dose} has no unit; add the unit (mg, g, mL, units...)"
+            )
+        problems += _check_timing(where, order, settings)
+    return problems
+
+
+def _check_timing(where: str, order: Order, settings: Settings) -> list[str]:
+    if order.as_needed:  # PRN timing is printed as written, never scheduled
+        return []
+    if order.timing is None or not order.timing.label and not order.timing.frequency:
+        return [
+            f"{where}: no timing; add a frequency (q8h, BID, daily, or times like 08:00;20:00) "
+            "or mark the order as needed (PRN)"
+        ]
+    if not describes(order.timing, settings):
+        return [
+            f"{where}: the timing '{order.timing.label}' is not known; use a standard code "
+            "(q4h, q6h, q8h, q12h, BID, TID, QID, daily, nightly), times like 08:00;20:00, "
+            "or add it to [schedule.aliases] in the settings"
+        ]
+    return []
+
+
+def _patient_warnings(raw: RawCensus) -> list[str]:
+    warnings: list[str] = []
+    for where, patient in raw.patients:
+        if patient.weight is None:
+            warnings.append(f"{where}: no body weight recorded; the forms leave it blank")
+        if patient.allergies is None:
+            warnings.append(
+                f"{where}: allergy information not recorded; the forms print "
+                "'allergies: NOT RECORDED'"
+            )
+    return warnings
+
+
+# --------------------------------------------------------------------------- high alert
+
+_IV_ROUTE = re.compile(
+    r"(?<![a-z0-9])(iv|i\.v\.?|ivd|ivl|ivse|intravenous|intraveineuse|intraveineux|"
+    r"intraveneus|intravenoos|perfusion|infusion|infuus)(?![a-z0-9])"
+)
+
+
+def plain(text: str) -> str:
+    """Lower case without accents, for matching words across spellings (héparine = heparine)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _has_word(text: str, words: tuple[str, ...]) -> bool:
+    return any(
+        re.search(rf"(?<![a-z0-9]){re.escape(plain(word))}(?![a-z0-9])", text) for word in words
+    )
+
+
+def is_high_alert(order: Order, settings: Settings) -> bool:
+    """True for the medicines that need an independent double check (ISMP high-alert)."""
+    medication = plain(order.medication)
+    if _has_word(medication, settings.high_alert_words):
+        return True
+    given_iv = bool(_IV_ROUTE.search(plain(order.route or "")) or _IV_ROUTE.search(medication))
+    return given_iv and _has_word(medication, settings.high_alert_iv_only_words)
+
+
+# --------------------------------------------------------------------------- snapshot
+
+
+def _natural(text: str | None) -> tuple[tuple[int, int | str], ...]:
+    """ "Bed 10" after "Bed 9": digits compare as numbers."""
+    parts = re.findall(r"\d+|\D+", plain(text or ""))
+    return tuple((0, int(p)) if p.isdigit() else (1, p.strip()) for p in parts)
+
+
+def _bed_order(patient: Patient) -> tuple[object, ...]:
+    return (_natural(patient.ward), _natural(patient.room), _natural(patient.bed), patient.mrn)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _content_hash(patients: tuple[Patient, ...], orders: tuple[Order, ...]) -> str:
+    """A short hash of what will be printed: the same census content, the same id."""
+    content = {"patients": [asdict(p) for p in patients], "orders": [asdict(o) for o in orders]}
+    text = json.dumps(content, sort_keys=True, default=_json_default, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]

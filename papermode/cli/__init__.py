@@ -1,0 +1,1 @@
+"""The `papermode` command: click commands only, one module per moment."""

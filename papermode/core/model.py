@@ -1,0 +1,301 @@
+"""Domain values shared along the whole flow: census -> layout -> reading -> export.
+
+Frozen dataclasses only; no I/O here. Times are naive local wall-clock times of the
+hospital (`datetime` without tzinfo), as printed on the forms and written by nurses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Literal
+
+# --------------------------------------------------------------------------- census
+
+
+@dataclass(frozen=True)
+class Allergy:
+    substance: str
+    reaction: str | None = None
+    criticality: str | None = None
+
+
+@dataclass(frozen=True)
+class Weight:
+    kg: float
+    measured_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Patient:
+    """One inpatient of the census. `patient_id` is the census's own id (FHIR Patient.id)."""
+
+    patient_id: str
+    mrn: str
+    family: str
+    given: str
+    birth_date: date | None = None
+    sex: str | None = None
+    ward: str = ""
+    room: str | None = None
+    bed: str | None = None
+    encounter: str | None = None
+    # None: allergy status not recorded (print "NOT RECORDED", never "none").
+    # (): recorded as no known allergies.
+    allergies: tuple[Allergy, ...] | None = None
+    weight: Weight | None = None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family.upper()}, {self.given}".strip(", ")
+
+    @property
+    def location(self) -> str:
+        parts = [self.ward, self.room or "", self.bed or ""]
+        return " / ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """FHIR-like timing: `frequency` times per `period` `period_unit` (h, d, wk), or fixed times."""
+
+    frequency: int | None = None
+    period: float | None = None
+    period_unit: str | None = None
+    times_of_day: tuple[time, ...] = ()
+    code: str | None = None  # e.g. "q8h", "BID", as given by the source or derived
+
+    @property
+    def label(self) -> str:
+        if self.code:
+            return self.code
+        if self.times_of_day:
+            return " ".join(t.strftime("%H:%M") for t in self.times_of_day)
+        if self.frequency and self.period and self.period_unit:
+            period = f"{self.period:g}"
+            return f"{self.frequency}x / {period} {self.period_unit}"
+        return ""
+
+
+@dataclass(frozen=True)
+class Order:
+    """An active medication order (FHIR MedicationRequest)."""
+
+    order_id: str
+    patient_id: str
+    medication: str
+    dose_value: float | None = None
+    dose_unit: str | None = None
+    route: str | None = None
+    timing: Timing | None = None
+    as_needed: bool = False
+    indication: str | None = None  # as-needed reason
+    max_per_period: str | None = None  # e.g. "4 doses / 24 h"
+    authored_on: datetime | None = None
+    requester: str | None = None
+    high_alert: bool = False
+    note: str | None = None
+
+    @property
+    def dose_text(self) -> str:
+        """Dose as printed, following ISMP: no trailing zeros, a leading zero, no "U"."""
+        if self.dose_value is None:
+            return ""
+        value = format_quantity(self.dose_value)
+        unit = (self.dose_unit or "").strip()
+        if unit in {"U", "u", "IU", "iu"}:
+            unit = "units"
+        return f"{value} {unit}".strip()
+
+
+def format_quantity(value: float) -> str:
+    """1.0 -> "1", 0.5 -> "0.5", .5 never printed without its leading zero."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text if text else "0"
+
+
+@dataclass(frozen=True)
+class ScheduledDose:
+    """One administration the MAR expects: order X at time T."""
+
+    order_id: str
+    scheduled_at: datetime
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the record system said at `taken_at`: the source of every printed fact."""
+
+    snapshot_id: str
+    taken_at: datetime
+    source: str
+    patients: tuple[Patient, ...]
+    orders: tuple[Order, ...]
+    warnings: tuple[str, ...] = ()
+
+    def orders_for(self, patient_id: str) -> tuple[Order, ...]:
+        return tuple(o for o in self.orders if o.patient_id == patient_id)
+
+    def patient(self, patient_id: str) -> Patient:
+        for candidate in self.patients:
+            if candidate.patient_id == patient_id:
+                return candidate
+        raise KeyError(patient_id)
+
+
+# --------------------------------------------------------------------------- layout
+
+FieldKind = Literal["checkbox", "digits", "text", "signature"]
+PaperName = Literal["a4", "letter"]
+
+PAPER_SIZES_MM: dict[str, tuple[float, float]] = {
+    "a4": (210.0, 297.0),
+    "letter": (215.9, 279.4),
+}
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in millimetres, measured from the page's top-left corner."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def as_list(self) -> list[float]:
+        return [round(self.x, 2), round(self.y, 2), round(self.w, 2), round(self.h, 2)]
+
+    def cell(self, index: int, cells: int) -> Box:
+        """The `index`-th of `cells` equal comb cells, left to right."""
+        width = self.w / cells
+        return Box(self.x + index * width, self.y, width, self.h)
+
+    def inset(self, margin: float) -> Box:
+        return Box(self.x + margin, self.y + margin, self.w - 2 * margin, self.h - 2 * margin)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One box a nurse fills in, and what it records.
+
+    `role` (MAR: given, held, refused, time, initials, dose, second_initials; vitals: vital;
+    new orders: drug, dose, unit, route, frequency, prescriber, readback; PRN: time, dose,
+    initials; blank pack: temp_number). A checkbox in a group (one question, several
+    answers) has `group` and `value`.
+    """
+
+    field_id: str
+    kind: FieldKind
+    box: Box
+    role: str | None = None
+    cells: int = 0
+    decimals: int = 0  # digits: how many of the cells follow the printed decimal point
+    order_id: str | None = None
+    scheduled: datetime | None = None
+    code: str | None = None  # vitals: LOINC code
+    group: str | None = None
+    value: str | None = None
+    label: str = ""
+
+    def cell_boxes(self) -> tuple[Box, ...]:
+        if self.kind != "digits" or self.cells <= 0:
+            return ()
+        return tuple(self.box.cell(i, self.cells) for i in range(self.cells))
+
+
+@dataclass(frozen=True)
+class Text:
+    """Printed text. `x`, `y` is the baseline start (or centre/end by `align`)."""
+
+    x: float
+    y: float
+    text: str
+    size: float = 9.0
+    bold: bool = False
+    align: Literal["left", "centre", "right"] = "left"
+    mono: bool = False
+
+
+@dataclass(frozen=True)
+class Line:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    width: float = 0.3
+    grey: float = 0.0  # 0 black .. 1 white
+
+
+@dataclass(frozen=True)
+class Shade:
+    """A filled rectangle (row shading, high-alert band)."""
+
+    box: Box
+    grey: float = 0.9
+    outline: bool = False
+
+
+Drawing = Text | Line | Shade
+
+
+@dataclass(frozen=True)
+class PageLayout:
+    """One printed page: its identity, its fields and everything drawn on it, in mm."""
+
+    page_id: str
+    template: str
+    template_version: str
+    paper: str
+    size_mm: tuple[float, float]
+    snapshot_id: str
+    patient_id: str | None
+    mrn: str | None
+    ward: str | None
+    page_number: int
+    page_count: int
+    fields: tuple[Field, ...]
+    drawings: tuple[Drawing, ...] = ()
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    lang: str = "en"
+
+    @property
+    def qr_text(self) -> str:
+        from papermode.core.pageid import qr_text
+
+        return qr_text(self.page_id)
+
+    def field(self, field_id: str) -> Field:
+        for candidate in self.fields:
+            if candidate.field_id == field_id:
+                return candidate
+        raise KeyError(field_id)
+
+
+@dataclass(frozen=True)
+class PrintedPage:
+    """A page as printed: its layout and where it sits in the PDFs `prepare` wrote."""
+
+    layout: PageLayout
+    pdf: str  # file name of the ward PDF, relative to the output folder
+    pdf_page: int  # 1-based
+    also_in: tuple[tuple[str, int], ...] = ()  # (pdf, pdf_page) in the per-patient PDF
+
+
+# --------------------------------------------------------------------------- reading
+
+ReadingStatus = Literal["auto", "review", "confirmed", "corrected"]
+MarkState = Literal["empty", "ticked", "filled"]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one capture says one field holds."""
+
+    field_id: str
+    value: str | None  # checkbox: "ticked" / "empty" / "filled"; digits: "0815"; ink: "ink"/"empty"
+    confidence: float  # 0..1
+    status: ReadingStatus
+    flags: tuple[str, ...] = ()  # e.g. "correction", "contradiction", "implausible"
+    detail: dict[str, float] = field(default_factory=dict, compare=False, hash=False)

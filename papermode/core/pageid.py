@@ -1,0 +1,92 @@
+"""Compact page identity printed in the QR code and as text: no patient data in it.
+
+A page id is eight Crockford base-32 symbols (40 bits) and two check symbols, written
+in groups for people: ``K3QX-9M2A-7C``. The QR code carries ``PM1:`` and the page id,
+all in QR alphanumeric mode so the code stays small (version 1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from papermode.core.errors import PageIdError
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+QR_PREFIX = "PM1:"
+_BODY = 8
+_CHECK = 2
+_PATTERN = re.compile(r"^[0-9A-Z]{4}-?[0-9A-Z]{4}-?[0-9A-Z]{2}$")
+# Misreadings Crockford base 32 forgives, applied to OCR and typed ids.
+_SUBSTITUTES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+
+
+def _encode(number: int, length: int) -> str:
+    symbols = []
+    for _ in range(length):
+        number, digit = divmod(number, 32)
+        symbols.append(ALPHABET[digit])
+    return "".join(reversed(symbols))
+
+
+def _check_symbols(body: str) -> str:
+    digest = hashlib.sha256(("papermode-page:" + body).encode("ascii")).digest()
+    return _encode(int.from_bytes(digest[:2], "big") >> 6, _CHECK)
+
+
+def new_page_id(seed: str) -> str:
+    """The page id derived from `seed` (deterministic: same seed, same id)."""
+    digest = hashlib.sha256(seed.encode("utf-8")).digest()
+    body = _encode(int.from_bytes(digest[:5], "big"), _BODY)
+    return _format(body + _check_symbols(body))
+
+
+def _format(compact: str) -> str:
+    return f"{compact[:4]}-{compact[4:8]}-{compact[8:]}"
+
+
+def normalise(text: str) -> str:
+    """Canonical page id from a typed, OCRed or QR text, checked; raises PageIdError."""
+    candidate = text.strip().upper()
+    if candidate.startswith(QR_PREFIX):
+        candidate = candidate[len(QR_PREFIX) :]
+    candidate = candidate.replace(" ", "").translate(_SUBSTITUTES)
+    if not _PATTERN.match(candidate):
+        raise PageIdError(
+            f"{text.strip()!r} is not a papermode page id (expected like K3QX-9M2A-7C).",
+            advice="Check the id printed at the bottom of the page and type it again.",
+        )
+    compact = candidate.replace("-", "")
+    if (
+        any(symbol not in ALPHABET for symbol in compact)
+        or _check_symbols(compact[:_BODY]) != compact[_BODY:]
+    ):
+        raise PageIdError(
+            f"{text.strip()!r} fails its check value: a symbol was misread or mistyped.",
+            advice="Check the id printed at the bottom of the page and type it again.",
+        )
+    return _format(compact)
+
+
+def is_valid(text: str) -> bool:
+    try:
+        normalise(text)
+    except PageIdError:
+        return False
+    return True
+
+
+def qr_text(page_id: str) -> str:
+    """The exact text of the page's QR code."""
+    return QR_PREFIX + page_id
+
+
+def from_qr(text: str) -> str | None:
+    """The page id in a decoded QR text, or None when it is not a papermode code."""
+    stripped = text.strip().upper()
+    if not stripped.startswith(QR_PREFIX):
+        return None
+    try:
+        return normalise(stripped)
+    except PageIdError:
+        return None

@@ -1,0 +1,1 @@
+"""Synthetic corpus, demo and benchmark. The reading code never imports this package."""

@@ -1,0 +1,279 @@
+"""Fill a blank page image like nurses do, and record exactly what was written (the truth).
+
+Truth representation (`PageTruth`, JSON-ready, see docs/synth.md):
+
+- checkbox: "ticked", "empty" or "filled" (a box scribbled over: a correction, not a tick);
+- digits: the digits as written in the cells, left to right, blank cells and the printed
+  decimal point left out ("0815" for a time, "378" for 37.8 in a 3-cell comb with one
+  decimal, "72" for 72 in a 3-cell comb); `numbers` holds the value meant ("08:15", "37.8");
+- text and signature: "ink" or "empty";
+- `flags` per field: "correction", "contradiction", "crossed_out", "overshoot" (ink from
+  a neighbour's tick reaches into this box), "faint", "vanished" (drawn in an earlier capture,
+  missing now), "touching" (a digit touches the cell border);
+- `stray_marks`: pen dots placed on purpose outside every field.
+
+Every decision for one administration (or vitals column, PRN row, ...) comes from its own
+random stream derived from the page seed and the slot, so a later capture of the same page
+(higher `progress`) draws exactly the same marks plus new ones.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from papermode.core.model import Box, Field, PageLayout
+from papermode.demo.synth import pen as pens
+from papermode.demo.synth.sheet import (
+    FillProfile,
+    PageTruth,
+    Sheet,
+    StrayMark,
+    digits,
+    ink,
+    scribble,
+    tick,
+)
+from papermode.demo.synth.values import vital_value
+
+__all__ = ["FillProfile", "PageTruth", "StrayMark", "fill_page"]
+
+MAR_ROLES = ("given", "held", "refused", "time", "initials", "dose", "second_initials")
+OUTCOMES = ("given", "held", "refused")
+
+
+def fill_page(
+    page_image: np.ndarray,
+    layout: PageLayout,
+    px_per_mm: float,
+    rng: np.random.Generator,
+    *,
+    profile: FillProfile | None = None,
+) -> tuple[np.ndarray, PageTruth]:
+    """A filled copy of `page_image` (RGB or grey, at `px_per_mm`) and its truth.
+
+    The blank image is not changed. Seeded: the same rng state, layout and profile give
+    identical pixels; a higher `profile.progress` gives a superset of the marks.
+    """
+    profile = profile or FillProfile()
+    base_seed = int(rng.integers(2**31))
+    palette = [pens.random_pen(np.random.default_rng([base_seed, k])) for k in range(3)]
+    sheet = Sheet(page_image.copy(), layout, px_per_mm, profile.erase)
+    cutoff = _cutoff(layout, profile.progress)
+    for key, fields in _slots(layout).items():
+        slot_rng = np.random.default_rng([base_seed, zlib.crc32(repr(key).encode())])
+        nurse_pen = palette[int(slot_rng.integers(len(palette)))]
+        due = _is_due(key, fields, cutoff, profile, slot_rng)
+        if due:
+            _FILLERS[key[0]](sheet, fields, nurse_pen, slot_rng, profile)
+    _stray_dots(sheet, palette[0], np.random.default_rng([base_seed, 7]), profile)
+    return sheet.image, sheet.truth()
+
+
+# --------------------------------------------------------------------------- slots
+
+
+def _row_key(field_id: str) -> str:
+    """The row a field belongs to: its id without the last part ("prn.o1.3.time" -> "prn.o1.3")."""
+    parts = re.split(r"[.:_-]", field_id)
+    if len(parts) < 2:
+        return field_id
+    return field_id[: len(field_id) - len(parts[-1]) - 1]
+
+
+def _slots(layout: PageLayout) -> dict[tuple[str, ...], list[Field]]:
+    """Fields grouped into what one nurse fills at once, in page order.
+
+    A scheduled administration (MAR), a vitals column (one observation time), or a row:
+    the fields sharing an id prefix (a PRN entry, a new order, the notes page).
+    """
+    slots: dict[tuple[str, ...], list[Field]] = defaultdict(list)
+    for item in sorted(layout.fields, key=lambda f: (f.box.y, f.box.x)):
+        when = item.scheduled.isoformat() if item.scheduled else ""
+        if item.role in MAR_ROLES and item.scheduled is not None:
+            key: tuple[str, ...] = ("dose", item.order_id or "", when)
+        elif item.role == "vital":
+            key = ("vitals", when or _row_key(item.field_id))
+        else:
+            key = ("row", _row_key(item.group) if item.group else _row_key(item.field_id))
+        slots[key].append(item)
+    return dict(slots)
+
+
+def _cutoff(layout: PageLayout, progress: float) -> datetime | None:
+    """The time up to which the page is documented."""
+    start, end = layout.period_start, layout.period_end
+    if start is None or end is None:
+        times = [item.scheduled for item in layout.fields if item.scheduled is not None]
+        if not times:
+            return None
+        start, end = min(times), max(times) + timedelta(minutes=1)
+    return start + (end - start) * progress
+
+
+def _is_due(
+    key: tuple[str, ...],
+    fields: list[Field],
+    cutoff: datetime | None,
+    profile: FillProfile,
+    rng: np.random.Generator,
+) -> bool:
+    """Whether this slot has been written by now (monotone in `progress`)."""
+    share = rng.random()  # the slot's own fixed draw, so later captures are supersets
+    scheduled = [item.scheduled for item in fields if item.scheduled is not None]
+    if scheduled and cutoff is not None:
+        rate = profile.vitals_rate if key[0] == "vitals" else 1.0
+        return min(scheduled) < cutoff and share < rate
+    # Unscheduled rows (PRN entries, new orders, notes) fill up along the period.
+    return share < min(1.0, profile.progress * profile.row_rate)
+
+
+# --------------------------------------------------------------------------- fillers
+
+
+def _fill_dose(
+    sheet: Sheet,
+    fields: list[Field],
+    pen: pens.Pen,
+    rng: np.random.Generator,
+    profile: FillProfile,
+) -> None:
+    """One scheduled administration: an outcome ticked, the time written, initials."""
+    roles = {item.role: item for item in fields}
+    draws = rng.random(6)  # drawn up front so every branch sees the same stream
+    if draws[0] < profile.missed_rate:
+        return
+    outcome = _outcome(draws[1], profile)
+    box = roles.get(outcome) or roles.get("given")
+    others = [roles[name] for name in OUTCOMES if name in roles and roles[name] is not box]
+    if box is not None:
+        if others and draws[2] < profile.correction_rate:
+            scribble(sheet, others[int(draws[3] * len(others))], pen, rng)
+        tick(sheet, box, pen, rng, profile)
+        if others and draws[4] < profile.contradiction_rate:
+            extra = others[-1]
+            if sheet.fields[extra.field_id] == "empty":
+                tick(sheet, extra, pen, rng, profile)
+                for item in (box, extra):
+                    sheet.flags[item.field_id].append("contradiction")
+    time_field = roles.get("time")
+    if time_field is not None and (outcome == "given" or draws[5] < 0.5):
+        _write_time(sheet, time_field, pen, rng, profile)
+    for role in ("initials", "second_initials"):
+        if role in roles and (role == "initials" or draws[5] < 0.3):
+            ink(sheet, roles[role], pen, rng)
+
+
+def _outcome(draw: float, profile: FillProfile) -> str:
+    if draw < profile.given_rate:
+        return "given"
+    if draw < profile.given_rate + profile.held_rate:
+        return "held"
+    return "refused"
+
+
+def _write_time(
+    sheet: Sheet, item: Field, pen: pens.Pen, rng: np.random.Generator, profile: FillProfile
+) -> None:
+    """The time the dose was given: near the scheduled time (within 45 minutes)."""
+    scheduled = item.scheduled or datetime(2026, 1, 1, 8, 0)
+    minutes = int(np.clip(rng.normal(0, 15), -45, 45))
+    when = scheduled + timedelta(minutes=minutes)
+    text = when.strftime("%H%M")
+    if item.cells and item.cells != 4:
+        text = text[-item.cells :].rjust(item.cells)
+    digits(sheet, item, text, when.strftime("%H:%M"), pen, rng, profile)
+
+
+def _fill_vitals(
+    sheet: Sheet,
+    fields: list[Field],
+    pen: pens.Pen,
+    rng: np.random.Generator,
+    profile: FillProfile,
+) -> None:
+    """One set of observations: every vital of the column, plausible values."""
+    for item in fields:
+        if item.kind == "digits":
+            cell_text, number = vital_value(item, rng)
+            digits(sheet, item, cell_text, number, pen, rng, profile)
+        elif item.kind == "checkbox":
+            if rng.random() < 0.5:
+                tick(sheet, item, pen, rng, profile)
+        else:
+            ink(sheet, item, pen, rng)
+
+
+def _fill_row(
+    sheet: Sheet, fields: list[Field], pen: pens.Pen, rng: np.random.Generator, profile: FillProfile
+) -> None:
+    """An unscheduled row (PRN entry, new order, note): one answer per group, the rest written."""
+    groups: dict[str, list[Field]] = defaultdict(list)
+    for item in fields:
+        if item.group and item.kind == "checkbox":
+            groups[item.group].append(item)
+        elif item.kind == "checkbox":
+            if rng.random() < profile.tick_rate:
+                tick(sheet, item, pen, rng, profile)
+        elif item.kind == "digits":
+            _write_number(sheet, item, pen, rng, profile)
+        elif rng.random() < profile.text_rate or item.role in ("initials", "signature"):
+            ink(sheet, item, pen, rng)
+    for boxes in groups.values():
+        _fill_group(sheet, boxes, pen, rng, profile)
+
+
+def _write_number(
+    sheet: Sheet, item: Field, pen: pens.Pen, rng: np.random.Generator, profile: FillProfile
+) -> None:
+    if item.role == "time":
+        start = sheet.layout.period_start or datetime(2026, 1, 1, 8, 0)
+        when = start + timedelta(minutes=int(rng.integers(0, 24 * 60)))
+        cells = item.cells or 4
+        digits(
+            sheet, item, when.strftime("%H%M")[-cells:], when.strftime("%H:%M"), pen, rng, profile
+        )
+        return
+    cell_text, number = vital_value(item, rng)
+    digits(sheet, item, cell_text, number, pen, rng, profile)
+
+
+def _fill_group(
+    sheet: Sheet, boxes: list[Field], pen: pens.Pen, rng: np.random.Generator, profile: FillProfile
+) -> None:
+    """One answer ticked in a group of checkboxes (rarely two: a contradiction)."""
+    chosen = boxes[int(rng.integers(len(boxes)))]
+    tick(sheet, chosen, pen, rng, profile)
+    if len(boxes) > 1 and rng.random() < profile.contradiction_rate:
+        extra = next(item for item in boxes if item is not chosen)
+        tick(sheet, extra, pen, rng, profile)
+        for item in (chosen, extra):
+            sheet.flags[item.field_id].append("contradiction")
+
+
+_FILLERS = {"dose": _fill_dose, "vitals": _fill_vitals, "row": _fill_row}
+
+
+def _stray_dots(
+    sheet: Sheet, pen: pens.Pen, rng: np.random.Generator, profile: FillProfile
+) -> None:
+    """Pen dots well away from every field: marks the reader must ignore."""
+    width, height = sheet.layout.size_mm
+    wanted = int(rng.integers(0, profile.stray_dots + 1)) if profile.stray_dots > 0 else 0
+    for _ in range(40):
+        if len(sheet.strays) >= wanted:
+            return
+        x, y = rng.uniform(0.15 * width, 0.85 * width), rng.uniform(0.2 * height, 0.85 * height)
+        spot = Box(x - 2.5, y - 2.5, 5.0, 5.0)
+        if any(_overlaps(spot, item.box) for item in sheet.layout.fields):
+            continue
+        pens.draw_dot(sheet.image, x, y, pen, sheet.px_per_mm, rng)
+        sheet.strays.append(StrayMark("dot", (round(x - 1, 2), round(y - 1, 2), 2.0, 2.0)))
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a.x < b.x + b.w and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h

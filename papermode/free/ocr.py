@@ -1,0 +1,260 @@
+"""Tesseract, in one place: printed text as words with boxes and confidences.
+
+Every call to Tesseract in papermode goes through this module, so that a missing binary or
+language, a timeout or a crash becomes one clear `PapermodeError`, never a hang or a traceback.
+The engine is a small protocol (`OcrEngine`), so tests can plug in a fake engine that fails
+on purpose, the way OCRmyPDF tests its pipeline.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from papermode.core.errors import InstallationError, PapermodeError
+
+INSTALL_ADVICE = (
+    "Ask IT to install Tesseract and its languages: "
+    "apt-get install tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng tesseract-ocr-nld"
+)
+
+
+class OcrError(PapermodeError):
+    """Tesseract ran but could not read an image (timeout, crash, unreadable image)."""
+
+    exit_code = 10
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word Tesseract read: its text, its box in pixels (x, y, w, h) and confidence 0..1."""
+
+    text: str
+    box: tuple[int, int, int, int]
+    confidence: float
+    block: int = 0
+    paragraph: int = 0
+    line: int = 0
+    word: int = 0
+
+    @property
+    def line_key(self) -> tuple[int, int, int]:
+        return (self.block, self.paragraph, self.line)
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """Words of one printed line, left to right; `number` counts lines from 0, top down."""
+
+    number: int
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return union_box(w.box for w in self.words)
+
+
+class OcrEngine(Protocol):
+    """What papermode needs from an OCR engine; `TesseractEngine` is the real one."""
+
+    def recognise(
+        self, image: np.ndarray, *, langs: Sequence[str], psm: int, timeout: float
+    ) -> list[Word]: ...
+
+    def languages(self) -> tuple[str, list[str]]:
+        """(version text, installed languages); raises InstallationError when unusable."""
+        ...
+
+
+class TesseractEngine:
+    """The `tesseract` binary through pytesseract."""
+
+    def recognise(
+        self, image: np.ndarray, *, langs: Sequence[str], psm: int, timeout: float
+    ) -> list[Word]:
+        import pytesseract
+
+        _, installed = self.languages()
+        missing = [lang for lang in langs if lang not in installed]
+        if missing:
+            raise InstallationError(
+                f"Tesseract has no data for the language(s): {', '.join(missing)}.",
+                advice=INSTALL_ADVICE,
+            )
+        try:
+            data = pytesseract.image_to_data(
+                _as_uint8(image),
+                lang="+".join(langs),
+                config=f"--psm {int(psm)}",
+                output_type=pytesseract.Output.DICT,
+                timeout=timeout,
+            )
+        except pytesseract.TesseractNotFoundError as error:
+            raise InstallationError("Tesseract is not installed.", advice=INSTALL_ADVICE) from error
+        except RuntimeError as error:  # pytesseract signals its timeout as RuntimeError
+            if "timeout" in str(error).lower():
+                raise OcrError(
+                    f"Tesseract took longer than {timeout:g} s on one image and was stopped.",
+                    advice="Retake the photo closer to the text, or ingest it again later.",
+                ) from error
+            raise OcrError(f"Tesseract failed: {error}", advice=INSTALL_ADVICE) from error
+        return _words_from_data(data)
+
+    def languages(self) -> tuple[str, list[str]]:
+        return _tesseract_languages()
+
+
+@functools.lru_cache(maxsize=1)
+def _tesseract_languages() -> tuple[str, list[str]]:
+    import pytesseract
+
+    try:
+        version = str(pytesseract.get_tesseract_version())
+        langs = sorted(pytesseract.get_languages(config=""))
+    except (pytesseract.TesseractNotFoundError, OSError) as error:
+        raise InstallationError("Tesseract is not installed.", advice=INSTALL_ADVICE) from error
+    return version, langs
+
+
+_engine: OcrEngine = TesseractEngine()
+
+
+def set_engine(engine: OcrEngine | None) -> OcrEngine:
+    """Replace the OCR engine (tests); None restores Tesseract. Returns the previous engine."""
+    global _engine
+    previous = _engine
+    _engine = engine if engine is not None else TesseractEngine()
+    return previous
+
+
+def tesseract_available() -> tuple[bool, list[str]]:
+    """(True, [version, languages...]) when Tesseract runs, else (False, [what to install])."""
+    try:
+        version, langs = _engine.languages()
+    except InstallationError as error:
+        return False, [str(error)]
+    return True, [version, *langs]
+
+
+def ocr_words(
+    image: np.ndarray,
+    *,
+    langs: Sequence[str] = ("fra", "eng"),
+    psm: int = 3,
+    timeout: float = 30,
+) -> list[Word]:
+    """Read every word of a page or screen image (grayscale or BGR), top to bottom.
+
+    Raises InstallationError (Tesseract or a language missing) or OcrError (timeout, crash).
+    """
+    if image.size == 0:
+        raise OcrError("The image to read is empty.", advice="Retake the photo.")
+    words = _engine.recognise(image, langs=tuple(langs), psm=psm, timeout=timeout)
+    return [w for w in words if w.text.strip()]
+
+
+def ocr_line(
+    image: np.ndarray,
+    *,
+    langs: Sequence[str] = ("fra", "eng"),
+    timeout: float = 10,
+) -> str:
+    """Read a small crop holding one line of printed text (psm 7); '' when nothing is read."""
+    words = ocr_words(image, langs=langs, psm=7, timeout=timeout)
+    return " ".join(w.text for w in words).strip()
+
+
+def ocr_batch(
+    images: Iterable[np.ndarray],
+    *,
+    langs: Sequence[str] = ("fra", "eng"),
+    psm: int = 3,
+    timeout: float = 30,
+) -> list[list[Word]]:
+    """Read several images one after the other (the laptop has few cores; Tesseract threads)."""
+    return [ocr_words(image, langs=langs, psm=psm, timeout=timeout) for image in images]
+
+
+def group_lines(words: Sequence[Word]) -> list[TextLine]:
+    """Group words into printed lines, top to bottom, words left to right.
+
+    Tesseract's own lines follow skew but split table rows into one line per column; lines
+    that sit side by side at the same height are joined back into one row.
+    """
+    by_key: dict[tuple[int, int, int], list[Word]] = {}
+    for word in words:
+        by_key.setdefault(word.line_key, []).append(word)
+    rows: list[list[Word]] = []
+    for segment in sorted(by_key.values(), key=lambda ws: min(w.box[0] for w in ws)):
+        row = next((r for r in rows if _same_row(r, segment)), None)
+        if row is None:
+            rows.append(list(segment))
+        else:
+            row.extend(segment)
+    rows.sort(key=lambda ws: (union_box(w.box for w in ws)[1], min(w.box[0] for w in ws)))
+    return [
+        TextLine(number, tuple(sorted(ws, key=lambda w: w.box[0])))
+        for number, ws in enumerate(rows)
+    ]
+
+
+def _same_row(row: list[Word], segment: list[Word]) -> bool:
+    """The segment starts right of the row's last word and overlaps it mostly in height."""
+    last = max(row, key=lambda w: w.box[0] + w.box[2])
+    first = min(segment, key=lambda w: w.box[0])
+    if first.box[0] < last.box[0] + last.box[2] - 2:
+        return False
+    a, b = union_box(w.box for w in row), union_box(w.box for w in segment)
+    overlap = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return overlap >= 0.5 * min(a[3], b[3])
+
+
+def union_box(boxes: Iterable[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    """The smallest box holding all `boxes` (x, y, w, h)."""
+    items = list(boxes)
+    if not items:
+        return (0, 0, 0, 0)
+    x0 = min(b[0] for b in items)
+    y0 = min(b[1] for b in items)
+    x1 = max(b[0] + b[2] for b in items)
+    y1 = max(b[1] + b[3] for b in items)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _as_uint8(image: np.ndarray) -> np.ndarray:
+    if image.dtype == np.uint8:
+        return image
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _words_from_data(data: dict[str, list[Any]]) -> list[Word]:
+    words = []
+    for i, text in enumerate(data.get("text", [])):
+        conf = float(data["conf"][i])
+        if conf < 0 or not str(text).strip():
+            continue  # layout rows (blocks, lines) carry conf -1 and no text
+        words.append(
+            Word(
+                text=str(text).strip(),
+                box=(
+                    int(data["left"][i]),
+                    int(data["top"][i]),
+                    int(data["width"][i]),
+                    int(data["height"][i]),
+                ),
+                confidence=round(conf / 100.0, 4),
+                block=int(data["block_num"][i]),
+                paragraph=int(data["par_num"][i]),
+                line=int(data["line_num"][i]),
+                word=int(data["word_num"][i]),
+            )
+        )
+    return words

@@ -1,0 +1,1 @@
+"""During the outage: inputs (files, folders, zips), the pipeline per file, worker processes."""

@@ -1,0 +1,113 @@
+"""What a worker process does with one file: load its pages and read each of them.
+
+Workers open the store read-only in spirit (they only look up printed pages, orders and
+the latest census) and return plain results; the parent process writes everything.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from papermode.reading import page as capture
+from papermode.core.errors import InputFileError, PapermodeError
+from papermode.reading.imaging import load_images_from_bytes
+from papermode.core.model import Snapshot
+from papermode.store.database import Store, open_store
+
+# One store connection and the census facts read through it, per process. They live for
+# one ingest run: `reset()` forgets them before the next (a new census may have been
+# printed since) and before worker processes are forked (a connection must not be shared).
+_WORKER_STORE: Store | None = None
+_CACHE: dict[tuple[str, str], object] = {}
+
+
+def reset() -> None:
+    """Close the process's store connection and forget what was looked up through it."""
+    global _WORKER_STORE
+    if _WORKER_STORE is not None:
+        _WORKER_STORE.close()
+    _WORKER_STORE = None
+    _CACHE.clear()
+
+
+def _worker_store(store_path: str) -> Store:
+    global _WORKER_STORE
+    if _WORKER_STORE is None or str(_WORKER_STORE.path) != store_path:
+        reset()
+        _WORKER_STORE = open_store(store_path)
+    return _WORKER_STORE
+
+
+def _cached(kind: str, key: str, compute: Callable[[], object]) -> Any:
+    """`compute()` once per run for each (kind, key): the census does not change mid-run."""
+    if (kind, key) not in _CACHE:
+        _CACHE[(kind, key)] = compute()
+    return _CACHE[(kind, key)]
+
+
+def _context_lookup(store_path: str) -> Callable[[str], capture.PageContext]:
+    store = _worker_store(store_path)
+
+    def context_of(page_id: str) -> capture.PageContext:
+        layout = store.page_layout(page_id)
+        snapshot = layout.snapshot_id
+        return capture.PageContext(
+            layout,
+            _cached("doses", snapshot, lambda: store.order_doses(snapshot)),
+            _cached("medicines", snapshot, lambda: store.medicines(snapshot)),
+            _cached("mrns", "", store.known_mrns),
+        )
+
+    return context_of
+
+
+def _snapshot_lookup(store_path: str) -> Callable[[], Snapshot | None]:
+    store = _worker_store(store_path)
+    return lambda: _cached("snapshot", "latest", store.latest_snapshot)
+
+
+@dataclass(frozen=True)
+class FileRead:
+    outcomes: tuple[capture.CaptureOutcome, ...] = ()
+    error: str | None = None
+
+
+def read_file(
+    data: bytes,
+    name: str,
+    store_path: str,
+    kind: str = "auto",
+    thresholds: dict[str, float] | None = None,
+) -> FileRead:
+    """Read every page image of one file (runs in a worker process)."""
+    try:
+        images = load_images_from_bytes(data, name)
+    except InputFileError as error:
+        return FileRead(error=str(error))
+    context_of = _context_lookup(store_path)
+    snapshot_of = _snapshot_lookup(store_path)
+    outcomes = []
+    for image in images:
+        try:
+            outcomes.append(
+                capture.read_page_image(
+                    image, context_of, kind=kind, snapshot_of=snapshot_of, thresholds=thresholds
+                )
+            )
+        except PapermodeError as error:
+            outcomes.append(capture.CaptureOutcome(image.index, "quarantined", str(error)))
+        except Exception as error:  # a bug must cost one page, never the batch or the file
+            if os.environ.get("PAPERMODE_DEBUG"):
+                raise
+            outcomes.append(
+                capture.CaptureOutcome(
+                    image.index,
+                    "quarantined",
+                    f"papermode could not read this page ({type(error).__name__}): the "
+                    "original is kept; try another photo, and report the file to IT",
+                )
+            )
+    return FileRead(outcomes=tuple(outcomes))

@@ -1,0 +1,1 @@
+"""Before the outage: templates, layout of every form (in mm), PDF, manifest, prepare."""

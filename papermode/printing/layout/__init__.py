@@ -1,0 +1,1 @@
+"""Layout per form: template + patient + orders -> exact boxes in millimetres (pure)."""

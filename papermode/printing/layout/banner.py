@@ -1,0 +1,203 @@
+"""Page furniture drawn by the layout: patient banner, blank banner, ward banner, form title,
+footer (page i of n, orders-as-of time, template and version, period) and the page id."""
+
+from __future__ import annotations
+
+from papermode.printing.layout.kit import (
+    PT_MM,
+    TITLE_PT,
+    Body,
+    Ctx,
+    comb,
+    fit,
+    fit_size,
+    text_width,
+    wrap,
+    write_in,
+)
+from papermode.core.model import Box, Drawing, Field, Patient, Text
+from papermode.core.pageframe import MRN_TEXT_SIZE_PT
+from papermode.core.pageid import new_page_id
+from papermode.printing.templates import Template
+
+_NAME_PT = 14.0
+_SMALL_PT = 7.5
+
+
+def patient_banner(ctx: Ctx, patient: Patient) -> list[Drawing]:
+    """Name large, birth date, sex, location, MRN (at `frame.mrn_text_box`), weight, allergies."""
+    header, mrn_box = ctx.frame.header, ctx.frame.mrn_text_box
+    # The page-id text under the QR code reaches 1 mm into the header's right end.
+    width = ctx.frame.page_id_text_box.x - header.x - 2.0
+    drawings: list[Drawing] = [
+        Text(
+            header.x,
+            header.y + 5.5,
+            fit(patient.display_name, width, _NAME_PT, bold=True),
+            _NAME_PT,
+            bold=True,
+        ),
+        Text(
+            header.x,
+            header.y + 10.0,
+            fit(_identity_line(ctx, patient), width, _SMALL_PT),
+            _SMALL_PT,
+        ),
+    ]
+    mrn = f"MRN {patient.mrn}"
+    mrn_size = MRN_TEXT_SIZE_PT
+    drawings.append(
+        Text(
+            mrn_box.x,
+            mrn_box.y + mrn_box.h - 1.2,
+            fit(mrn, mrn_box.w, mrn_size, mono=True),
+            mrn_size,
+            bold=True,
+            mono=True,
+        )
+    )
+    weight_x = mrn_box.x + mrn_box.w + 2.0
+    drawings.append(
+        Text(
+            weight_x,
+            mrn_box.y + 4.0,
+            fit(_weight(ctx, patient), width - (weight_x - header.x), _SMALL_PT),
+            _SMALL_PT,
+        )
+    )
+    for index, line in enumerate(wrap(_allergies(ctx, patient), width, 8.0, bold=True, lines=2)):
+        drawings.append(Text(header.x, header.y + 21.5 + 3.5 * index, line, 8.0, bold=True))
+    return drawings
+
+
+def _identity_line(ctx: Ctx, patient: Patient) -> str:
+    parts = []
+    if patient.birth_date is not None:
+        parts.append(ctx.t("banner.born", date=patient.birth_date.isoformat()))
+    if patient.sex:
+        parts.append(ctx.t("banner.sex", sex=patient.sex))
+    if patient.location:
+        parts.append(ctx.t("banner.location", location=patient.location))
+    return "   ".join(parts)
+
+
+def _weight(ctx: Ctx, patient: Patient) -> str:
+    weight = patient.weight
+    if weight is None:
+        return ctx.t("banner.weight_not_recorded")
+    kg = f"{weight.kg:.1f}".rstrip("0").rstrip(".")
+    if weight.measured_on is None:
+        return ctx.t("banner.weight_undated", kg=kg)
+    return ctx.t("banner.weight", kg=kg, date=weight.measured_on.isoformat())
+
+
+def _allergies(ctx: Ctx, patient: Patient) -> str:
+    if patient.allergies is None:
+        return ctx.t("banner.allergies_not_recorded")
+    if not patient.allergies:
+        return ctx.t("banner.no_known_allergies")
+    items = [
+        f"{allergy.substance} ({allergy.reaction})" if allergy.reaction else allergy.substance
+        for allergy in patient.allergies
+    ]
+    return ctx.t("banner.allergies", allergies=", ".join(items))
+
+
+def blank_banner(ctx: Ctx, form: Template) -> tuple[list[Drawing], list[Field]]:
+    """Write-in banner of a blank pack: name, date of birth, temporary number (comb)."""
+    header = ctx.frame.header
+    width = ctx.frame.page_id_text_box.x - header.x - 2.0
+    name_w = min(form.g("name_w"), width * 0.6)
+    name = Box(header.x, header.y + 1.0, name_w, 9.0)
+    born = Box(name.x + name.w + 3.0, name.y, min(40.0, width - name.w - 3.0), 9.0)
+    label = ctx.t("blank.temp_number")
+    label_w = text_width(label, _SMALL_PT) + 2.0
+    # Right of the MRN box: blank pages print no MRN, and the reader must not find one there.
+    temp_x = ctx.frame.mrn_text_box.x + ctx.frame.mrn_text_box.w + 2.0
+    cells = form.count("temp_cells")
+    fields = [
+        write_in("blank.name", "text", name, role="name", label=ctx.t("blank.name")),
+        write_in(
+            "blank.birth_date", "text", born, role="birth_date", label=ctx.t("blank.birth_date")
+        ),
+        comb(
+            "blank.temp_number",
+            temp_x + label_w,
+            header.y + 12.5,
+            cells,
+            form.g("cell_w"),
+            form.g("cell_h"),
+            role="temp_number",
+        ),
+    ]
+    instructions = ctx.t("blank.instructions")
+    size = fit_size(instructions, width, 7.0, 5.5, bold=True)
+    drawings: list[Drawing] = [
+        Text(temp_x, header.y + 17.5, label, _SMALL_PT),
+        Text(header.x, header.y + 24.5, fit(instructions, width, size, bold=True), size, bold=True),
+    ]
+    return drawings, fields
+
+
+def ward_banner(ctx: Ctx, ward: str) -> list[Drawing]:
+    header = ctx.frame.header
+    width = ctx.frame.page_id_text_box.x - header.x - 2.0
+    return [
+        Text(
+            header.x,
+            header.y + 8.0,
+            fit(ctx.t("census.ward", ward=ward), width, 16.0, bold=True),
+            16.0,
+            bold=True,
+        )
+    ]
+
+
+def title(ctx: Ctx, form: Template) -> Text:
+    text = fit(ctx.t(form.title), ctx.width, TITLE_PT, bold=True)
+    return Text(ctx.left, ctx.frame.content.y + TITLE_PT * PT_MM + 0.5, text, TITLE_PT, bold=True)
+
+
+def footer(ctx: Ctx, form: Template, number: int, count: int) -> list[Drawing]:
+    """page i of n, template and version; the orders-as-of time and the period printed."""
+    box = ctx.frame.footer
+    half = box.w / 2 - 2.0
+    start, end = ctx.period
+    period = ctx.t("footer.period", start=f"{start:%Y-%m-%d %H:%M}", end=f"{end:%Y-%m-%d %H:%M}")
+    as_of = ctx.t("footer.orders_as_of", time=f"{ctx.snapshot.taken_at:%Y-%m-%d %H:%M}")
+    version = ctx.t("footer.template", name=form.name, version=form.version)
+    right = box.x + box.w
+    return [
+        Text(
+            box.x,
+            box.y + 4.5,
+            fit(ctx.t("footer.page", i=number, n=count), half, 8.5, bold=True),
+            8.5,
+            bold=True,
+        ),
+        Text(right, box.y + 4.5, fit(version, half, 7.5), 7.5, align="right"),
+        Text(box.x, box.y + 9.5, fit(as_of, half, 7.5, bold=True), 7.5, bold=True),
+        Text(right, box.y + 9.5, fit(period, half, 7.0), 7.0, align="right"),
+    ]
+
+
+def page_seed(ctx: Ctx, form: Template, owner: str, number: int) -> str:
+    """Seed of the page id: same census and options, same ids; a new snapshot, new ids."""
+    parts = (
+        ctx.snapshot.snapshot_id,
+        ctx.paper,
+        ctx.lang,
+        ctx.period[0].isoformat(),
+        form.name,
+        owner,
+        str(number),
+    )
+    return "\x1f".join(parts)
+
+
+def page_id(ctx: Ctx, form: Template, owner: str, number: int) -> str:
+    return new_page_id(page_seed(ctx, form, owner, number))
+
+
+def body_drawings(body: Body) -> tuple[Drawing, ...]:
+    return tuple(body.drawings)

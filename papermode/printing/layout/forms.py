@@ -1,0 +1,287 @@
+"""New-order sheet, vital-signs chart and notes page bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from papermode.printing.layout.kit import (
+    Body,
+    Ctx,
+    Draw,
+    Row,
+    chunks,
+    comb,
+    fit,
+    flow,
+    text_width,
+    tick,
+    wrap,
+    write_in,
+)
+from papermode.printing.layout.mar import stamp_id
+from papermode.core.model import Box
+from papermode.printing.templates import Option, Template
+
+_LABEL_W = 26.0  # left label column of the new-order block
+_OPTION_PT = 7.5
+
+
+# --------------------------------------------------------------------------- new orders
+
+
+def new_order_bodies(ctx: Ctx, form: Template) -> list[Body]:
+    """One new-order page: as many order blocks as fit, under the ISMP hint."""
+    hint = wrap(ctx.t("new_orders.hint"), ctx.width, 8.0, bold=True, lines=2)
+
+    def draw_hint(body: Body, y: float) -> None:
+        for index, line in enumerate(hint):
+            body.text(ctx.left, y + 3.2 + 3.6 * index, line, 8.0, bold=True)
+
+    head = Row(3.6 * len(hint) + 1.5, draw_hint)
+    height = _block_height(ctx, form)
+    count = max(1, int((ctx.bottom - ctx.top - head.height) // height))
+    rows = [Row(height, _order_block(ctx, form, number)) for number in range(1, count + 1)]
+    return flow(form, rows, ctx.top, ctx.bottom, head=head)
+
+
+def _line_height(form: Template) -> float:
+    return max(form.g("cell_h"), form.g("tick_size"))
+
+
+def _line_pitch(form: Template) -> float:
+    return _line_height(form) + form.g("gap")
+
+
+def _option_lines(ctx: Ctx, form: Template, options: tuple[Option, ...], first: float) -> int:
+    """How many lines a tick-box group needs (the first line starts `first` mm in)."""
+    lines, x = 1, first
+    right = ctx.width - _LABEL_W
+    for option in options:
+        width = _option_width(ctx, form, option)
+        if x + width > right and x > 0:
+            lines, x = lines + 1, 0.0
+        x += width
+    return lines
+
+
+def _option_width(ctx: Ctx, form: Template, option: Option) -> float:
+    return form.g("tick_size") + 1.2 + text_width(ctx.t(option.label), _OPTION_PT) + form.g("gap")
+
+
+def _dose_width(form: Template) -> float:
+    return form.count("dose_cells") * form.g("cell_w") + 2 * form.g("gap")
+
+
+def _block_height(ctx: Ctx, form: Template) -> float:
+    pitch = _line_pitch(form)
+    lines = _option_lines(ctx, form, form.units, _dose_width(form))
+    lines += _option_lines(ctx, form, form.routes, 0.0)
+    lines += _option_lines(ctx, form, form.frequencies, 0.0)
+    return 2.0 + form.g("drug_h") + form.g("gap") + lines * pitch + form.g("sign_h") + 4.0
+
+
+def _order_block(ctx: Ctx, form: Template, number: int) -> Draw:
+    def draw(body: Body, y: float) -> None:
+        prefix = f"new.{number}"
+        body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
+        body.text(ctx.left, y + 6.5, str(number), 12.0, bold=True)
+        x0 = ctx.left + _LABEL_W
+        top = y + 2.0
+        drug = Box(x0, top, ctx.width - _LABEL_W, form.g("drug_h"))
+        body.text(ctx.left + 7.0, top + 5.0, fit(ctx.t("new_orders.drug"), _LABEL_W - 8, 7.5), 7.5)
+        body.add(write_in(f"{prefix}.drug", "text", drug, role="drug"))
+        top += drug.h + form.g("gap")
+        top = _dose_line(ctx, form, body, top, prefix)
+        top = _group(ctx, form, body, top, prefix, "route", form.routes, 0.0)
+        top = _group(ctx, form, body, top, prefix, "frequency", form.frequencies, 0.0)
+        _prescriber_line(ctx, form, body, top, prefix)
+
+    return draw
+
+
+def _dose_line(ctx: Ctx, form: Template, body: Body, top: float, prefix: str) -> float:
+    x0 = ctx.left + _LABEL_W
+    label = f"{ctx.t('new_orders.dose')} / {ctx.t('new_orders.unit')}"
+    body.text(ctx.left, top + 4.8, fit(label, _LABEL_W - 1, 7.5), 7.5)
+    cells = form.count("dose_cells")
+    body.add(
+        comb(
+            f"{prefix}.dose",
+            x0,
+            top + (_line_height(form) - form.g("cell_h")) / 2,
+            cells,
+            form.g("cell_w"),
+            form.g("cell_h"),
+            role="dose",
+        )
+    )
+    return _group(ctx, form, body, top, prefix, "unit", form.units, _dose_width(form), label=False)
+
+
+def _group(
+    ctx: Ctx,
+    form: Template,
+    body: Body,
+    top: float,
+    prefix: str,
+    role: str,
+    options: tuple[Option, ...],
+    first: float,
+    *,
+    label: bool = True,
+) -> float:
+    """A tick-box group (one answer of several), flowing over lines; returns the next top."""
+    if label:
+        body.text(ctx.left, top + 4.8, fit(ctx.t(f"new_orders.{role}"), _LABEL_W - 1, 7.5), 7.5)
+    size, pitch = form.g("tick_size"), _line_pitch(form)
+    x0, right = ctx.left + _LABEL_W, ctx.left + ctx.width
+    x = x0 + first
+    box_top = top + (_line_height(form) - size) / 2
+    for option in options:
+        width = _option_width(ctx, form, option)
+        if x + width > right and x > x0:
+            x, top, box_top = x0, top + pitch, box_top + pitch
+        group = f"{prefix}.{role}"
+        body.add(
+            tick(
+                f"{group}.{option.value}",
+                x,
+                box_top,
+                size,
+                role=role,
+                group=group,
+                value=option.value,
+            )
+        )
+        body.text(x + size + 1.2, box_top + size - 1.0, ctx.t(option.label), _OPTION_PT)
+        x += width
+    return top + pitch
+
+
+def _prescriber_line(ctx: Ctx, form: Template, body: Body, top: float, prefix: str) -> None:
+    x0 = ctx.left + _LABEL_W
+    sign = Box(x0, top, min(80.0, ctx.width / 2), form.g("sign_h"))
+    label = ctx.t("new_orders.prescriber")
+    body.add(write_in(f"{prefix}.prescriber", "signature", sign, role="prescriber", label=label))
+    x = sign.x + sign.w + 3 * form.g("gap")
+    size = form.g("tick_size")
+    body.add(tick(f"{prefix}.readback", x, top + (sign.h - size) / 2, size, role="readback"))
+    text = fit(ctx.t("new_orders.readback"), ctx.left + ctx.width - x - size - 2, _OPTION_PT)
+    body.text(x + size + 1.2, top + (sign.h + size) / 2 - 1.0, text, _OPTION_PT)
+
+
+# --------------------------------------------------------------------------- vitals
+
+
+def vitals_times(ctx: Ctx, form: Template) -> list[datetime]:
+    """Observation times over the period: `settings.vitals_times` (times of day) when given,
+    else every `settings.vitals_every_hours` (or the template's `every_hours`) from midnight."""
+    start, end = ctx.period
+    times_of_day = getattr(ctx.settings, "vitals_times", None) or ()
+    if times_of_day:
+        days = range((end.date() - start.date()).days + 1)
+        moments = [
+            datetime.combine(start.date() + timedelta(days=d), t)
+            for d in days
+            for t in times_of_day
+        ]
+        times = sorted(m for m in moments if start <= m < end)
+    else:
+        every = _hours(getattr(ctx.settings, "vitals_every_hours", None)) or form.g("every_hours")
+        step = timedelta(hours=every)
+        moment = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        moment += step * max(0, int((start - moment) / step))
+        times = []
+        while moment < end:
+            if moment >= start:
+                times.append(moment)
+            moment += step
+    return times or [start.replace(second=0, microsecond=0)]
+
+
+def _hours(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and value >= 0.5 else None
+
+
+def vitals_bodies(ctx: Ctx, form: Template) -> list[Body]:
+    """The vital-signs chart: blocks of time columns, one comb per vital sign."""
+    pitch = max(v.cells for v in form.vitals) * form.g("cell_w") + form.g("gap")
+    per_block = max(1, int((ctx.width - form.g("label_w")) // pitch))
+    row = max(form.g("cell_h"), form.g("sign_h")) + form.g("gap")
+    height = 9.0 + (len(form.vitals) + 1) * row + 1.0
+    times = vitals_times(ctx, form)
+    rows = [
+        Row(height, _vitals_block(ctx, form, list(run), pitch)) for run in chunks(times, per_block)
+    ]
+    return flow(form, rows, ctx.top, ctx.bottom)
+
+
+def _vitals_block(ctx: Ctx, form: Template, times: list[datetime], pitch: float) -> Draw:
+    def draw(body: Body, y: float) -> None:
+        body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
+        x0 = ctx.left + form.g("label_w")
+        for index, moment in enumerate(times):
+            body.text(x0 + index * pitch, y + 3.5, ctx.short_date(moment), 6.5)
+            body.text(x0 + index * pitch, y + 7.0, f"{moment:%H:%M}", 7.5, bold=True)
+        top = y + 9.0
+        row = max(form.g("cell_h"), form.g("sign_h")) + form.g("gap")
+        cell_w, cell_h = form.g("cell_w"), form.g("cell_h")
+        for vital in form.vitals:
+            body.text(ctx.left, top + 4.8, fit(ctx.t(vital.label), form.g("label_w") - 1, 7.5), 7.5)
+            for index, moment in enumerate(times):
+                body.add(
+                    comb(
+                        f"vitals.{stamp_id(moment)}.{vital.name}",
+                        x0 + index * pitch,
+                        top,
+                        vital.cells,
+                        cell_w,
+                        cell_h,
+                        role="vital",
+                        code=vital.code,
+                        scheduled=moment,
+                        decimals=vital.decimals,
+                    )
+                )
+            top += row
+        body.text(
+            ctx.left, top + 4.8, fit(ctx.t("vitals.initials"), form.g("label_w") - 1, 7.5), 7.5
+        )
+        for index, moment in enumerate(times):
+            box = Box(x0 + index * pitch, top, pitch - form.g("gap"), form.g("sign_h"))
+            body.add(
+                write_in(
+                    f"vitals.{stamp_id(moment)}.initials",
+                    "signature",
+                    box,
+                    role="initials",
+                    scheduled=moment,
+                )
+            )
+
+    return draw
+
+
+# --------------------------------------------------------------------------- notes
+
+
+def notes_bodies(ctx: Ctx, form: Template) -> list[Body]:
+    """One notes page: a ruled writing area, then the time and a signature box."""
+    body = Body(form)
+    sign_h, pitch = form.g("sign_h"), form.g("line_pitch")
+    bottom = ctx.bottom - max(sign_h, form.g("cell_h")) - 3.5
+    area = Box(ctx.left, ctx.top, ctx.width, bottom - ctx.top)
+    body.add(write_in("notes.body", "text", area, role="note"))
+    y = ctx.top + pitch
+    while y < bottom - 1.0:
+        body.rule(ctx.left + 2.0, y, ctx.left + ctx.width - 2.0, grey=0.7, width=0.15)
+        y += pitch
+    top = bottom + 3.0
+    body.text(ctx.left, top + 4.8, ctx.t("notes.time"), 7.5)
+    x = ctx.left + 4.0 + text_width(ctx.t("notes.time"), 7.5)
+    body.add(comb("notes.time", x, top, 4, form.g("cell_w"), form.g("cell_h"), role="time"))
+    sign = Box(ctx.left + ctx.width - form.g("sign_w"), top, form.g("sign_w"), sign_h)
+    label = ctx.t("notes.signature")
+    body.add(write_in("notes.signature", "signature", sign, role="signature", label=label))
+    return [body]

@@ -1,0 +1,188 @@
+"""Building blocks of the layout engine: text measuring, a page body builder, row flow.
+
+Pure geometry in millimetres. Text widths are estimated (the PDF renderer owns the fonts)
+with per-character widths a little wider than DejaVu Sans, so text never runs into a box.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from papermode.core.model import Box, Drawing, Field, Line, Shade, Snapshot, Text
+from papermode.core.pageframe import Frame
+from papermode.printing.templates import Template, TemplateSet
+
+PT_MM = 25.4 / 72.0
+ELLIPSIS = "…"
+TITLE_PT = 11.0
+BODY_TOP_MM = 8.0  # below the top of `frame.content`: the form title sits there
+
+
+@functools.lru_cache(maxsize=8192)  # labels repeat on every page: measure each once
+def text_width(text: str, size: float, *, bold: bool = False, mono: bool = False) -> float:
+    """Estimated printed width of `text` in mm (slightly generous on purpose)."""
+    if mono:
+        return len(text) * 0.605 * size * PT_MM
+    upper, lower, space = (0.86, 0.70, 0.36) if bold else (0.78, 0.62, 0.33)
+    em = sum(space if c == " " else upper if c.isupper() or c in "MWmw" else lower for c in text)
+    return em * size * PT_MM
+
+
+def fit(text: str, width: float, size: float, *, bold: bool = False, mono: bool = False) -> str:
+    """`text`, cut with an ellipsis if it would be wider than `width` mm."""
+    if text_width(text, size, bold=bold, mono=mono) <= width:
+        return text
+    while text and text_width(text + ELLIPSIS, size, bold=bold, mono=mono) > width:
+        text = text[:-1]
+    return text.rstrip() + ELLIPSIS
+
+
+def fit_size(text: str, width: float, size: float, smallest: float, *, bold: bool = False) -> float:
+    """The largest font size from `size` down to `smallest` at which `text` fits `width`."""
+    while size > smallest and text_width(text, size, bold=bold) > width:
+        size -= 0.5
+    return max(size, smallest)
+
+
+def wrap(text: str, width: float, size: float, *, bold: bool = False, lines: int = 99) -> list[str]:
+    """Greedy word wrap into at most `lines` lines; the last line ends in an ellipsis if cut."""
+    out: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}".strip()
+        if text_width(candidate, size, bold=bold) <= width or not current:
+            current = candidate
+        else:
+            out.append(current)
+            current = word
+    if current:
+        out.append(current)
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = fit(out[-1] + " " + ELLIPSIS * 3, width, size, bold=bold)
+    return [fit(line, width, size, bold=bold) for line in out]
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Everything a form builder needs besides the patient: language, page, snapshot, period."""
+
+    templates: TemplateSet
+    lang: str
+    paper: str
+    frame: Frame
+    snapshot: Snapshot
+    period: tuple[datetime, datetime]
+    settings: Any = None
+
+    def t(self, key: str, **values: object) -> str:
+        text = self.templates.translations[self.lang][key]
+        return text.format(**values) if values else text
+
+    def short_date(self, moment: datetime) -> str:
+        return self.t("date.short", day=moment.day, month=self.t(f"month.{moment.month}"))
+
+    def stamp(self, moment: datetime) -> str:
+        return f"{self.short_date(moment)} {moment:%H:%M}"
+
+    @functools.cached_property
+    def left(self) -> float:
+        return self.frame.content.x
+
+    @functools.cached_property
+    def width(self) -> float:
+        return self.frame.content.w
+
+    @functools.cached_property
+    def top(self) -> float:
+        return self.frame.content.y + BODY_TOP_MM
+
+    @functools.cached_property
+    def bottom(self) -> float:
+        content = self.frame.content
+        return content.y + content.h
+
+
+@dataclass
+class Body:
+    """A page's own fields and drawings while it is being built (no banner, no footer)."""
+
+    form: Template
+    fields: list[Field] = field(default_factory=list)
+    drawings: list[Drawing] = field(default_factory=list)
+
+    def text(self, x: float, y: float, text: str, size: float = 8.0, **style: Any) -> None:
+        self.drawings.append(Text(x, y, text, size, **style))
+
+    def rule(self, x1: float, y: float, x2: float, grey: float = 0.6, width: float = 0.2) -> None:
+        self.drawings.append(Line(x1, y, x2, y, width, grey))
+
+    def shade(self, box: Box, grey: float = 0.85) -> None:
+        self.drawings.append(Shade(box, grey))
+
+    def add(self, *fields: Field) -> None:
+        self.fields.extend(fields)
+
+
+def tick(field_id: str, x: float, y: float, size: float, **attrs: Any) -> Field:
+    return Field(field_id=field_id, kind="checkbox", box=Box(x, y, size, size), **attrs)
+
+
+def comb(field_id: str, x: float, y: float, cells: int, w: float, h: float, **attrs: Any) -> Field:
+    return Field(field_id, "digits", Box(x, y, cells * w, h), cells=cells, **attrs)
+
+
+def write_in(field_id: str, kind: str, box: Box, **attrs: Any) -> Field:
+    return Field(field_id=field_id, kind=kind, box=box, **attrs)  # type: ignore[arg-type]
+
+
+Draw = Callable[[Body, float], None]
+
+
+@dataclass(frozen=True)
+class Row:
+    """A horizontal slice of a form: its height and how to draw it at a given top `y`."""
+
+    height: float
+    draw: Callable[[Body, float], None]
+
+
+def flow(
+    form: Template, rows: Sequence[Row], top: float, bottom: float, head: Row | None = None
+) -> list[Body]:
+    """Place rows top to bottom, starting a new page when the next one does not fit.
+
+    `head` (a legend, a hint line) is repeated at the top of every page. A page always gets
+    at least one row, so a too-tall row can never loop forever (builders keep rows small).
+    """
+    pages: list[Body] = []
+    body, y = None, bottom
+    for row in rows:
+        if body is None or (y + row.height > bottom and y > _start(top, head)):
+            body = Body(form)
+            pages.append(body)
+            y = top
+            if head is not None:
+                head.draw(body, y)
+                y += head.height
+        row.draw(body, y)
+        y += row.height
+    if not pages:
+        body = Body(form)
+        if head is not None:
+            head.draw(body, top)
+        pages.append(body)
+    return pages
+
+
+def _start(top: float, head: Row | None) -> float:
+    return top + (head.height if head is not None else 0.0)
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), max(1, size)):
+        yield items[start : start + max(1, size)]

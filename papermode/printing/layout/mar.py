@@ -1,0 +1,222 @@
+"""MAR and PRN record bodies: one cell per scheduled dose, entry rows per as-needed order.
+
+A MAR band is one order (or a run of its doses when they do not fit one band): the order
+column on the left (drug, dose, route, frequency, prescriber, HIGH ALERT band), then one
+dose cell per scheduled time with given / held / refused tick boxes, the actual time in comb
+boxes, and initials (and second initials for high-alert drugs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from papermode.printing.layout.kit import (
+    Body,
+    Ctx,
+    Draw,
+    Row,
+    chunks,
+    comb,
+    fit,
+    fit_size,
+    flow,
+    tick,
+    wrap,
+    write_in,
+)
+from papermode.core.model import Box, Order, ScheduledDose
+from papermode.printing.templates import Template
+
+_PAD = 1.0
+_LABEL_H = 6.5  # the scheduled time and the tick-box letters above the boxes
+_MARKS = ("given", "held", "refused")
+_WRITE_IN_ROWS = 40  # blank MAR: bands offered (the flow keeps only what fits one page)
+
+
+def stamp_id(moment: datetime) -> str:
+    """The readable, stable time part of a field id: 20261128T0800."""
+    return moment.strftime("%Y%m%dT%H%M")
+
+
+def mar_band_height(form: Template, high_alert: bool) -> float:
+    gap = form.g("gap")
+    height = _PAD + _LABEL_H + form.g("tick_size") + gap + form.g("cell_h") + gap + form.g("sign_h")
+    if high_alert:
+        height += gap + form.g("sign_h")
+    return height + _PAD + 0.5
+
+
+def mar_cells_per_band(ctx: Ctx, form: Template) -> int:
+    return max(1, int((ctx.width - form.g("info_w") - 2.0) // form.g("dose_w")))
+
+
+def mar_bodies(
+    ctx: Ctx,
+    form: Template,
+    orders: Sequence[Order],
+    doses: Mapping[str, Sequence[ScheduledDose]],
+) -> list[Body]:
+    """The MAR pages of one patient: every scheduled dose of every scheduled order."""
+    scheduled = [order for order in orders if not order.as_needed]
+    rows: list[Row] = []
+    per_band = mar_cells_per_band(ctx, form)
+    for order in scheduled:
+        times = _times_in_period(ctx, doses.get(order.order_id, ()))
+        if not times:
+            rows.append(
+                Row(mar_band_height(form, order.high_alert), _no_dose_band(ctx, form, order))
+            )
+        for run in chunks(times, per_band):
+            rows.append(Row(mar_band_height(form, order.high_alert), _band(ctx, form, order, run)))
+    if not scheduled:
+        rows.append(Row(10.0, _message(ctx, "mar.no_orders")))
+    return flow(form, rows, ctx.top, ctx.bottom, head=_legend(ctx, form))
+
+
+def blank_mar_bodies(ctx: Ctx, form: Template) -> list[Body]:
+    """A blank MAR page: write-in order column, dose cells without pre-printed times."""
+    height = mar_band_height(form, high_alert=False)
+    rows = [Row(height, _write_in_band(ctx, form, number)) for number in range(1, _WRITE_IN_ROWS)]
+    return flow(form, rows, ctx.top, ctx.bottom, head=_legend(ctx, form))[:1]
+
+
+def _times_in_period(ctx: Ctx, doses: Sequence[ScheduledDose]) -> list[datetime]:
+    start, end = ctx.period
+    # Cells are per minute (that is what the nurse reads and the field id carries).
+    minutes = {dose.scheduled_at.replace(second=0, microsecond=0) for dose in doses}
+    return sorted(moment for moment in minutes if start <= moment < end)
+
+
+def _legend(ctx: Ctx, form: Template) -> Row:
+    letters = {mark: ctx.t(f"mar.{mark}") for mark in _MARKS}
+    lines = wrap(ctx.t("mar.legend", **letters), ctx.width, 7.5, lines=2)
+
+    def draw(body: Body, y: float) -> None:
+        for index, line in enumerate(lines):
+            body.text(ctx.left, y + 3.0 + 3.4 * index, line, 7.5)
+
+    return Row(3.4 * len(lines) + 1.5, draw)
+
+
+def _message(ctx: Ctx, key: str) -> Draw:
+    def draw(body: Body, y: float) -> None:
+        body.text(ctx.left + 2.0, y + 6.0, fit(ctx.t(key), ctx.width - 4.0, 9.0), 9.0, bold=True)
+
+    return draw
+
+
+def _order_lines(ctx: Ctx, order: Order, width: float) -> list[tuple[str, float, bool]]:
+    """The printed facts of an order, as (text, size, bold) lines for the order column."""
+    lines = [(line, 8.5, True) for line in wrap(order.medication, width, 8.5, bold=True, lines=2)]
+    dose = " ".join(part for part in (order.dose_text, order.route or "") if part)
+    lines += [(line, 8.0, False) for line in wrap(dose, width, 8.0, lines=2)]
+    if order.timing is not None and order.timing.label:
+        lines.append((fit(order.timing.label, width, 8.0), 8.0, False))
+    if order.requester:
+        lines.append((fit(ctx.t("mar.prescriber", name=order.requester), width, 6.5), 6.5, False))
+    return lines
+
+
+def _order_column(ctx: Ctx, form: Template, order: Order, body: Body, y: float) -> None:
+    width = form.g("info_w") - 2.0
+    height = mar_band_height(form, order.high_alert) - 0.5
+    lines = _order_lines(ctx, order, width)
+    if order.high_alert:
+        body.shade(Box(ctx.left, y + 0.3, form.g("info_w"), height - 0.3), grey=0.78)
+        lines.insert(0, (fit(ctx.t("mar.high_alert"), width, 9.0, bold=True), 9.0, True))
+        lines.append((fit(ctx.t("mar.double_check"), width, 6.5), 6.5, False))
+    baseline = y + _PAD + 3.2
+    for text, size, bold in lines:
+        if baseline > y + height - 0.5:
+            break
+        body.text(ctx.left + 1.0, baseline, text, size, bold=bold)
+        baseline += size * 0.43
+    body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
+
+
+def _band(ctx: Ctx, form: Template, order: Order, times: Sequence[datetime]) -> Draw:
+    def draw(body: Body, y: float) -> None:
+        _order_column(ctx, form, order, body, y)
+        for index, moment in enumerate(times):
+            x = ctx.left + form.g("info_w") + 2.0 + index * form.g("dose_w")
+            prefix = f"mar.{order.order_id}.{stamp_id(moment)}"
+            label = ctx.stamp(moment)
+            size = fit_size(label, form.g("dose_w") - 2.0, 7.5, 5.5, bold=True)
+            body.text(x, y + _PAD + 2.8, label, size, bold=True)
+            _dose_cell(ctx, form, body, x, y, prefix, order.order_id, moment, order.high_alert)
+
+    return draw
+
+
+def _no_dose_band(ctx: Ctx, form: Template, order: Order) -> Draw:
+    def draw(body: Body, y: float) -> None:
+        _order_column(ctx, form, order, body, y)
+        x = ctx.left + form.g("info_w") + 2.0
+        text = fit(ctx.t("mar.no_dose_due"), ctx.width - form.g("info_w") - 4.0, 8.0)
+        body.text(x, y + _PAD + 6.0, text, 8.0)
+
+    return draw
+
+
+def _write_in_band(ctx: Ctx, form: Template, number: int) -> Draw:
+    def draw(body: Body, y: float) -> None:
+        height = mar_band_height(form, high_alert=False)
+        box = Box(ctx.left + 0.5, y + _PAD + 0.5, form.g("info_w") - 2.0, height - 2 * _PAD - 1.5)
+        label = ctx.t("mar.drug_write_in")
+        body.add(write_in(f"mar.row{number}.drug", "text", box, role="drug", label=label))
+        body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
+        for index in range(mar_cells_per_band(ctx, form)):
+            x = ctx.left + form.g("info_w") + 2.0 + index * form.g("dose_w")
+            _dose_cell(ctx, form, body, x, y, f"mar.row{number}.{index + 1}", None, None, False)
+
+    return draw
+
+
+def _dose_cell(
+    ctx: Ctx,
+    form: Template,
+    body: Body,
+    x: float,
+    y: float,
+    prefix: str,
+    order_id: str | None,
+    scheduled: datetime | None,
+    high_alert: bool,
+) -> None:
+    """given/held/refused (one group), actual time HH:MM, initials (+ second initials)."""
+    size, gap = form.g("tick_size"), form.g("gap")
+    common = {"order_id": order_id, "scheduled": scheduled}
+    top = y + _PAD + _LABEL_H
+    for index, mark in enumerate(_MARKS):
+        left = x + index * (size + gap)
+        body.text(left + size / 2, top - 0.6, ctx.t(f"mar.{mark}"), 6.0, bold=True, align="centre")
+        body.add(
+            tick(f"{prefix}.{mark}", left, top, size, role=mark, group=prefix, value=mark, **common)
+        )
+    top += size + gap
+    cell_w, cell_h = form.g("cell_w"), form.g("cell_h")
+    body.add(comb(f"{prefix}.time", x, top, 4, cell_w, cell_h, role="time", **common))
+    top += cell_h + gap
+    sign = Box(x, top, _cell_width(form), form.g("sign_h"))
+    label = ctx.t("mar.initials")
+    body.add(
+        write_in(f"{prefix}.initials", "signature", sign, role="initials", label=label, **common)
+    )
+    if high_alert:
+        second = Box(x, top + form.g("sign_h") + gap, sign.w, sign.h)
+        label = ctx.t("mar.second_initials")
+        body.add(
+            write_in(
+                f"{prefix}.second_initials",
+                "signature",
+                second,
+                role="second_initials",
+                label=label,
+                **common,
+            )
+        )
+
+
+def _cell_width(form: Template) -> float:
+    return max(3 * form.g("tick_size") + 2 * form.g("gap"), 4 * form.g("cell_w"))

@@ -1,0 +1,351 @@
+"""The prepare stage: census -> schedule -> layout -> ward and patient PDFs + manifest + store.
+
+`prepare_forms` is what `papermode prepare` runs. It writes nothing at all when the census
+is refused, renders everything into a temporary folder beside the output folder, records
+the snapshot and pages in the store, and only then moves the files into place, so a
+failure never leaves a half-written set of forms that someone might print.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from papermode.core.errors import UsageError
+from papermode.printing.manifest import (
+    MANIFEST_NAME,
+    SnapshotInfo,
+    iso_minutes,
+    load_manifest_document,
+    write_manifest,
+)
+from papermode.core.model import PAPER_SIZES_MM, PageLayout, PrintedPage, ScheduledDose, Snapshot
+from papermode.core.settings import Settings
+
+PATIENTS_DIR = "patients"
+LANGUAGES = ("en", "fr", "nl")
+# What a folder that `prepare` wrote may contain: it can be replaced by a newer run.
+_OUTPUT_NAMES = re.compile(r"^(ward-.*\.pdf|patients|manifest\.json|\..*)$")
+
+
+@dataclass(frozen=True)
+class PrepareResult:
+    """What `prepare_forms` wrote. Paths are inside `out_dir`."""
+
+    out_dir: Path
+    ward_pdfs: tuple[Path, ...]
+    patient_pdfs: tuple[Path, ...]
+    manifest: Path
+    page_count: int
+    warnings: tuple[str, ...]
+    seconds: float
+    snapshot_id: str = ""
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    patient_count: int = 0
+    blank_pages: int = 0
+
+
+@dataclass(frozen=True)
+class PdfPlan:
+    """One PDF to write: its name relative to the output folder and its pages in order."""
+
+    name: str
+    pages: tuple[PageLayout, ...]
+    copy_of: str | None = None  # a patient PDF: copied from this ward PDF...
+    copy_pages: tuple[int, ...] = ()  # ...these pages (1-based)
+
+
+def slug(text: str) -> str:
+    """A safe lower-case file-name part: accents dropped, anything odd becomes '-'."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    cleaned = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
+    return cleaned or "x"
+
+
+def prepare_forms(
+    census: Path,
+    out_dir: Path,
+    store_path: Path,
+    *,
+    start: datetime | None,
+    hours: int,
+    lang: str,
+    paper: str,
+    settings_path: Path | None,
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> PrepareResult:
+    """Print the downtime forms of every patient in `census` into `out_dir`.
+
+    `progress(pages_rendered, pages_total)` is called after each ward PDF.
+
+    Raises CensusError (nothing written) when the census is refused, UsageError for
+    options that cannot work, TemplateError / StoreError from the stages below.
+    """
+    from papermode.census.snapshot import load_census
+    from papermode.census.schedule import default_period, doses_for_snapshot
+    from papermode.core.settings import load_settings
+
+    started = time.perf_counter()
+    _check_options(out_dir, hours=hours, lang=lang, paper=paper)
+    _check_store_outside(Path(store_path), Path(out_dir))
+    settings = load_settings(settings_path)
+    snapshot = load_census(Path(census), settings)
+    if start is None:
+        period = default_period(now or datetime.now(), hours)
+    else:
+        period = (start.replace(tzinfo=None), start.replace(tzinfo=None) + timedelta(hours=hours))
+    doses = doses_for_snapshot(snapshot, period[0], period[1], settings)
+    wards = _layout(snapshot, doses, period, paper=paper, lang=lang, settings=settings)
+    printed, plans = plan_pdfs(snapshot, wards)
+    _write_all(
+        out_dir, store_path, snapshot, printed, plans, period,
+        paper=paper, lang=lang, progress=progress,
+    )  # fmt: skip
+    return _result(out_dir, snapshot, printed, plans, period, time.perf_counter() - started)
+
+
+def _check_options(out_dir: Path, *, hours: int, lang: str, paper: str) -> None:
+    if hours <= 0:
+        raise UsageError(f"--hours must be at least 1, not {hours}.")
+    if lang not in LANGUAGES:
+        raise UsageError(f"--lang {lang!r} is not available; use one of {', '.join(LANGUAGES)}.")
+    if paper not in PAPER_SIZES_MM:
+        raise UsageError(f"--paper {paper!r} is not available; use a4 or letter.")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} is a file; give a folder for the forms.")
+    if out_dir.is_dir():
+        foreign = [p.name for p in out_dir.iterdir() if not _OUTPUT_NAMES.match(p.name)]
+        if foreign:
+            raise UsageError(
+                f"--out {out_dir} holds other files ({', '.join(sorted(foreign)[:3])}); "
+                "prepare replaces the whole folder.",
+                advice="Choose an empty or new folder, or one an earlier prepare wrote.",
+            )
+
+
+def _check_store_outside(store_path: Path, out_dir: Path) -> None:
+    """The output folder is replaced as a whole: a store inside it would be deleted."""
+    if store_path.resolve().is_relative_to(out_dir.resolve()):
+        raise UsageError(
+            f"the store {store_path} is inside the output folder {out_dir}, which every "
+            "prepare replaces.",
+            advice="Keep the store outside --out (the default is ./papermode.db).",
+        )
+
+
+def _layout(
+    snapshot: Snapshot,
+    doses: dict[str, list[ScheduledDose]],
+    period: tuple[datetime, datetime],
+    *,
+    paper: str,
+    lang: str,
+    settings: Settings,
+) -> dict[str, list[PageLayout]]:
+    from papermode.printing.layout.snapshot import layout_snapshot
+    from papermode.printing.templates import load_templates
+
+    return layout_snapshot(
+        snapshot,
+        doses,
+        period=period,
+        paper=paper,
+        lang=lang,
+        templates=load_templates(),
+        settings=settings,
+    )
+
+
+def plan_pdfs(
+    snapshot: Snapshot, wards: dict[str, list[PageLayout]]
+) -> tuple[list[PrintedPage], list[PdfPlan]]:
+    """Where every page goes: one PDF per ward (print order), one per patient (a copy).
+
+    Patient PDFs are named by ward, bed and census patient id only: never a name or MRN.
+    """
+    printed: list[PrintedPage] = []
+    plans: list[PdfPlan] = []
+    used: set[str] = set()
+    for ward, pages in wards.items():
+        if not pages:
+            continue
+        ward_name = _unique(f"ward-{slug(ward or 'no-ward')}.pdf", used)
+        plans.append(PdfPlan(ward_name, tuple(pages)))
+        patient_pages: dict[str, list[int]] = {}
+        for index, layout in enumerate(pages):
+            if layout.patient_id is not None:
+                patient_pages.setdefault(layout.patient_id, []).append(index)
+        copies: dict[int, tuple[str, int]] = {}
+        for patient_id, indexes in patient_pages.items():
+            name = _unique(_patient_pdf_name(snapshot, ward, patient_id), used)
+            numbers = tuple(i + 1 for i in indexes)
+            plans.append(PdfPlan(name, tuple(pages[i] for i in indexes), ward_name, numbers))
+            copies.update({i: (name, n) for n, i in enumerate(indexes, start=1)})
+        for index, layout in enumerate(pages):
+            also_in = (copies[index],) if index in copies else ()
+            printed.append(PrintedPage(layout, ward_name, index + 1, also_in))
+    return printed, plans
+
+
+def _patient_pdf_name(snapshot: Snapshot, ward: str, patient_id: str) -> str:
+    """patients/<ward>-<room>-<bed>-<patient id>.pdf: sorts by bed, names no one."""
+    try:
+        patient = snapshot.patient(patient_id)
+        place = "-".join(slug(part) for part in (patient.room, patient.bed) if part)
+    except KeyError:
+        place = ""
+    return f"{PATIENTS_DIR}/{slug(ward or 'no-ward')}-{place or 'no-bed'}-{slug(patient_id)}.pdf"
+
+
+def _unique(name: str, used: set[str]) -> str:
+    stem, suffix = name.rsplit(".", 1)
+    candidate, number = name, 2
+    while candidate in used:
+        candidate, number = f"{stem}-{number}.{suffix}", number + 1
+    used.add(candidate)
+    return candidate
+
+
+def _write_all(
+    out_dir: Path,
+    store_path: Path,
+    snapshot: Snapshot,
+    printed: Sequence[PrintedPage],
+    plans: Sequence[PdfPlan],
+    period: tuple[datetime, datetime],
+    *,
+    paper: str,
+    lang: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Render into a temp folder, register in the store, then swap the folder into place."""
+    from papermode.store.database import open_store
+
+    out_dir = Path(out_dir).absolute()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-prepare-", dir=out_dir.parent))
+    try:
+        render_plans(staging, plans, progress)
+        info = SnapshotInfo(
+            snapshot.snapshot_id, snapshot.taken_at, snapshot.source, period[0], period[1]
+        )
+        generated = datetime.now().replace(microsecond=0)
+        write_manifest(
+            staging / MANIFEST_NAME, printed, info, paper=paper, lang=lang, generated_at=generated
+        )
+        with open_store(store_path) as store:
+            store.register_snapshot(snapshot, period=period, lang=lang, paper=paper)
+            store.register_pages(printed)
+        _swap_into_place(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def render_plans(
+    folder: Path, plans: Sequence[PdfPlan], progress: Callable[[int, int], None] | None = None
+) -> None:
+    """Write every planned PDF under `folder`: ward PDFs drawn, patient PDFs copied."""
+    from papermode.printing.pdf import copy_pages, render_pdf
+
+    (folder / PATIENTS_DIR).mkdir(parents=True, exist_ok=True)
+    total = sum(len(plan.pages) for plan in plans if plan.copy_of is None)
+    done = 0
+    for plan in plans:
+        if plan.copy_of is None:
+            render_pdf(plan.pages, folder / plan.name)
+            done += len(plan.pages)
+            if progress is not None:
+                progress(done, total)
+    for plan in plans:
+        if plan.copy_of is not None:
+            copy_pages(folder / plan.copy_of, plan.copy_pages, folder / plan.name)
+
+
+def _swap_into_place(staging: Path, out_dir: Path) -> None:
+    """Replace `out_dir` (if an earlier prepare wrote it) by the staged folder."""
+    previous: Path | None = None
+    if out_dir.exists():
+        previous = out_dir.with_name(f".{out_dir.name}-previous-{time.time_ns()}")
+        out_dir.rename(previous)
+    try:
+        staging.rename(out_dir)
+    except OSError:
+        if previous is not None:
+            previous.rename(out_dir)
+        raise
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def _result(
+    out_dir: Path,
+    snapshot: Snapshot,
+    printed: Sequence[PrintedPage],
+    plans: Sequence[PdfPlan],
+    period: tuple[datetime, datetime],
+    seconds: float,
+) -> PrepareResult:
+    names = [plan.name for plan in plans]
+    out_dir = Path(out_dir).absolute()
+    return PrepareResult(
+        out_dir=Path(out_dir),
+        ward_pdfs=tuple(Path(out_dir) / n for n in names if not n.startswith(PATIENTS_DIR)),
+        patient_pdfs=tuple(Path(out_dir) / n for n in names if n.startswith(PATIENTS_DIR)),
+        manifest=Path(out_dir) / MANIFEST_NAME,
+        page_count=len(printed),
+        warnings=snapshot.warnings,
+        seconds=seconds,
+        snapshot_id=snapshot.snapshot_id,
+        period_start=period[0],
+        period_end=period[1],
+        patient_count=len(snapshot.patients),
+        blank_pages=sum(1 for p in printed if p.layout.patient_id is None),
+    )
+
+
+def result_summary(result: PrepareResult, store_path: Path) -> dict[str, Any]:
+    """The JSON summary `papermode prepare --json` prints (file names relative to out_dir)."""
+    manifest = read_manifest_counts(result.manifest)
+    return {
+        "out_dir": str(result.out_dir),
+        "store": str(store_path),
+        "snapshot_id": result.snapshot_id,
+        "period_start": iso_minutes(result.period_start),
+        "period_end": iso_minutes(result.period_end),
+        "pages": result.page_count,
+        "patients": result.patient_count,
+        "blank_pages": result.blank_pages,
+        "ward_pdfs": [
+            {
+                "pdf": _relative(p, result.out_dir),
+                "pages": manifest.get(_relative(p, result.out_dir), 0),
+            }
+            for p in result.ward_pdfs
+        ],
+        "patient_pdfs": [_relative(p, result.out_dir) for p in result.patient_pdfs],
+        "manifest": _relative(result.manifest, result.out_dir),
+        "warnings": list(result.warnings),
+        "seconds": round(result.seconds, 3),
+    }
+
+
+def _relative(path: Path, folder: Path) -> str:
+    return path.relative_to(folder).as_posix()
+
+
+def read_manifest_counts(path: Path) -> dict[str, int]:
+    """Pages per ward PDF, as the manifest records them."""
+    counts: dict[str, int] = {}
+    for entry in load_manifest_document(path)["pages"]:
+        counts[entry["pdf"]] = counts.get(entry["pdf"], 0) + 1
+    return counts

@@ -1,0 +1,242 @@
+"""Read every field of an identified, straightened page: tick boxes, ink, digits, text.
+
+Pure decisions on the rectified page (8 px per mm): which value each box holds, how sure
+we are, and whether a person must look (the thresholds are settings). New-order sheets
+always go to a person; handwritten drug names get an OCR + lexicon suggestion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import cv2
+import numpy as np
+
+from papermode.reading import digits, marks, plausibility
+from papermode.core.model import Box, Field, PageLayout, Reading, ReadingStatus
+from papermode.core.stopwatch import Stopwatch
+
+PX_PER_MM = 8.0
+CROP_MARGIN_MM = 2.0
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What the reader needs to know of a printed page: its layout and its orders' doses."""
+
+    layout: PageLayout
+    order_doses: dict[str, float | None] = field(default_factory=dict)
+    medicines: tuple[str, ...] = ()  # the snapshot's medicines, for drug-name suggestions
+    known_mrns: frozenset[str] = frozenset()  # every patient this store printed pages for
+
+
+@dataclass(frozen=True)
+class FieldResult:
+    reading: Reading
+    crop_png: bytes
+    suggestion: str | None = None  # a handwritten drug name as OCR + lexicon read it
+
+
+def read_fields(
+    rectified: np.ndarray,
+    context: PageContext,
+    thresholds: dict[str, float],
+    clock: Stopwatch,
+    washed_out: set[str] | frozenset[str] = frozenset(),
+) -> tuple[FieldResult, ...]:
+    layout = context.layout
+    readings: dict[str, Reading] = {}
+    with clock.stage("marks"):
+        readings.update(_read_marks(rectified, layout, thresholds))
+    with clock.stage("digits"):
+        readings.update(_read_digits(rectified, context, thresholds))
+    with clock.stage("text"):
+        suggestions = _drug_suggestions(rectified, context, readings)
+    if layout.template == "new_orders":
+        readings = _new_orders_to_review(readings)
+    for field_id in washed_out & readings.keys():
+        # The printed box is invisible (glare, a shadow): nothing read there is trusted.
+        reading = readings[field_id]
+        readings[field_id] = replace(
+            reading, status="review", flags=reading.flags + ("washed_out",)
+        )
+    with clock.stage("crops"):
+        return tuple(
+            FieldResult(readings[f.field_id], _crop_png(rectified, f), suggestions.get(f.field_id))
+            for f in layout.fields
+            if f.field_id in readings
+        )
+
+
+def _new_orders_to_review(readings: dict[str, Reading]) -> dict[str, Reading]:
+    """An order is never created from what a machine read: everything written goes to a
+    person, who confirms the whole order."""
+    return {
+        field_id: reading
+        if reading.value in (None, "empty")
+        else replace(reading, status="review", flags=reading.flags + ("new_order",))
+        for field_id, reading in readings.items()
+    }
+
+
+def _drug_suggestions(
+    rectified: np.ndarray, context: PageContext, readings: dict[str, Reading]
+) -> dict[str, str]:
+    """Tesseract's reading of handwritten drug names, matched to the medicine lexicon.
+
+    Only a suggestion for the reviewer: Tesseract reads handwriting poorly, so the field
+    itself always goes to review.
+    """
+    from papermode.free import ocr
+    from papermode.free.medlines import census_lexicon, find_drug
+
+    fields = [
+        f
+        for f in context.layout.fields
+        if f.role == "drug" and readings.get(f.field_id, _EMPTY).value == "ink"
+    ]
+    if not fields:
+        return {}
+    lexicon = census_lexicon(context.medicines)
+    suggestions: dict[str, str] = {}
+    for f in fields:
+        text = ocr.ocr_line(_crop(rectified, f.box.inset(0.6), margin_mm=0.0), langs=("eng",))
+        found = find_drug(text, lexicon) if text else None
+        if found:
+            suggestions[f.field_id] = found[0]
+    return suggestions
+
+
+_EMPTY = Reading("", "empty", 1.0, "auto")
+
+
+def _status(confidence: float, threshold: float, flags: tuple[str, ...]) -> ReadingStatus:
+    return "auto" if confidence >= threshold and not flags else "review"
+
+
+def _read_marks(
+    rectified: np.ndarray, layout: PageLayout, thresholds: dict[str, float]
+) -> dict[str, Reading]:
+    readings: dict[str, Reading] = {}
+    groups: dict[str, list[Field]] = {}
+    for f in layout.fields:
+        if f.kind == "checkbox":
+            groups.setdefault(f.group or f.field_id, []).append(f)
+        elif f.kind in ("signature", "text"):
+            page = without_ruled_lines(rectified, f.box) if f.role == "note" else rectified
+            mark = marks.ink_present(page, f.box, PX_PER_MM)
+            value = "ink" if mark.state != "empty" else "empty"
+            flags = tuple(mark.flags)
+            # Handwritten text (a drug name) is never auto-accepted: a person reads it.
+            threshold = thresholds.get(f.kind, 0.9)
+            readings[f.field_id] = Reading(
+                f.field_id,
+                value,
+                round(mark.confidence, 4),
+                _status(mark.confidence, threshold, flags)
+                if value == "empty" or f.kind == "signature"
+                else "review",
+                flags,
+            )
+    for members in groups.values():
+        for field_id, mark in marks.read_group(rectified, members, PX_PER_MM).items():
+            flags = tuple(mark.flags)
+            readings[field_id] = Reading(
+                field_id,
+                mark.state,
+                round(mark.confidence, 4),
+                _status(mark.confidence, thresholds["checkbox"], flags),
+                flags,
+            )
+    return readings
+
+
+def _read_digits(
+    rectified: np.ndarray, context: PageContext, thresholds: dict[str, float]
+) -> dict[str, Reading]:
+    """Every comb field of the page in one batch, checked for plausibility."""
+    layout = context.layout
+    fields = [f for f in layout.fields if f.kind == "digits"]
+    if not fields:
+        return {}
+    results = digits.read_digit_fields(rectified, fields, PX_PER_MM)
+    period = None
+    if layout.period_start and layout.period_end:
+        period = (layout.period_start, layout.period_end)
+    readings: dict[str, Reading] = {}
+    for f in fields:
+        result = results[f.field_id]
+        flags = tuple(result.flags)
+        verdict = plausibility.PLAUSIBLE
+        if result.value is not None:
+            dose = context.order_doses.get(f.order_id) if f.order_id else None
+            verdict = plausibility.check(f, str(result.value), period=period, order_dose=dose)
+            if not verdict.ok:
+                flags += ("implausible",)
+        status, confidence = digits.decide(
+            result, f, factor=verdict.factor, plausible=verdict.ok, thresholds=thresholds
+        )
+        value = "empty" if result.empty else result.value
+        readings[f.field_id] = Reading(f.field_id, value, round(confidence, 4), status, flags)
+    return _check_blood_pressure(fields, readings)
+
+
+def _check_blood_pressure(fields: list[Field], readings: dict[str, Reading]) -> dict[str, Reading]:
+    """Diastolic must be below systolic in the same chart column: else both go to review."""
+    by_time: dict[object, dict[str, Field]] = {}
+    for f in fields:
+        if f.code in (SYSTOLIC, DIASTOLIC):
+            by_time.setdefault(f.scheduled, {})[f.code] = f
+    for pair in by_time.values():
+        if len(pair) != 2:
+            continue
+        high, low = readings[pair[SYSTOLIC].field_id], readings[pair[DIASTOLIC].field_id]
+        verdict = plausibility.check_blood_pressure(
+            high.value if high.value != "empty" else None,
+            low.value if low.value != "empty" else None,
+        )
+        if not verdict.ok:
+            for reading in (high, low):
+                readings[reading.field_id] = replace(
+                    reading, status="review", flags=reading.flags + ("implausible",)
+                )
+    return readings
+
+
+SYSTOLIC, DIASTOLIC = "8480-6", "8462-4"
+
+
+def without_ruled_lines(rectified: np.ndarray, box: Box) -> np.ndarray:
+    """A copy of the page with the printed ruled lines of a writing area removed.
+
+    The notes page prints light horizontal lines to write on; only handwriting is ink.
+    Long, thin, horizontal strokes (over a quarter of the box wide) are the ruling.
+    """
+    page = rectified.copy()
+    top, left = int(box.y * PX_PER_MM), int(box.x * PX_PER_MM)
+    bottom, right = int((box.y + box.h) * PX_PER_MM), int((box.x + box.w) * PX_PER_MM)
+    region = page[top:bottom, left:right]
+    if region.size == 0:
+        return page
+    dark = cv2.adaptiveThreshold(
+        region, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 8
+    )
+    length = max(3, int(box.w * PX_PER_MM / 4))
+    rules = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8))
+    region[rules > 0] = 255
+    return page
+
+
+def _crop(rectified: np.ndarray, box: Box, *, margin_mm: float = CROP_MARGIN_MM) -> np.ndarray:
+    scale = PX_PER_MM
+    top = max(0, int((box.y - margin_mm) * scale))
+    left = max(0, int((box.x - margin_mm) * scale))
+    bottom = int((box.y + box.h + margin_mm) * scale)
+    right = int((box.x + box.w + margin_mm) * scale)
+    return rectified[top:bottom, left:right]
+
+
+def _crop_png(rectified: np.ndarray, f: Field) -> bytes:
+    ok, png = cv2.imencode(".png", _crop(rectified, f.box))
+    return png.tobytes() if ok else b""

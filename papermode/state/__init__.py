@@ -1,0 +1,1 @@
+"""Merge of repeated captures of one page into its current state; the `readings` report."""

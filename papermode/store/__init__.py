@@ -1,0 +1,1 @@
+"""The SQLite store: schema and migrations, rows, evidence files, audit chain."""
