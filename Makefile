@@ -22,6 +22,7 @@ lint: install
 	$(BIN)/ruff check papermode tests bench tools scans
 	$(BIN)/ruff format --check papermode tests bench tools scans
 	$(BIN)/mypy papermode
+	$(BIN)/lint-imports --no-cache
 
 bench: install
 	$(BIN)/papermode bench --pages 200 --out bench/out
@@ -35,7 +36,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "papermode needs Python 3.11 or newer"' \
 	  || { echo "papermode needs Python 3.11 or newer: install python3.11 and run again"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
