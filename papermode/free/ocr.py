@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from papermode.core.errors import InstallationError, PapermodeError
+from papermode.core.errors import ExitCode, InstallationError, PapermodeError
 
 INSTALL_ADVICE = (
     "Ask IT to install Tesseract and its languages: "
@@ -26,7 +26,7 @@ INSTALL_ADVICE = (
 class OcrError(PapermodeError):
     """Tesseract ran but could not read an image (timeout, crash, unreadable image)."""
 
-    exit_code = 10
+    exit_code = ExitCode.OCR
 
 
 @dataclass(frozen=True)

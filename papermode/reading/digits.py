@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from papermode.reading.combs import MIN_INK_MM2, CellInk, field_cells
-from papermode.core.errors import PapermodeError
+from papermode.core.errors import ExitCode, PapermodeError
 from papermode.core.model import Field, ReadingStatus
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "digits_model.npz"
@@ -43,7 +43,7 @@ BLOCKING_FLAGS = frozenset(
 class DigitsModelError(PapermodeError):
     """The digit classifier's weights are missing or damaged."""
 
-    exit_code = 8
+    exit_code = ExitCode.DIGITS_MODEL
 
 
 @dataclass(frozen=True)
