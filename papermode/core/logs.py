@@ -35,7 +35,7 @@ class OwnerOnlyFileHandler(logging.FileHandler):
 
     def _open(self) -> io.TextIOWrapper:
         descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        return io.open(descriptor, "a", encoding=self.encoding or "utf-8")
+        return open(descriptor, "a", encoding=self.encoding or "utf-8")
 
 
 def start_logging(*, verbose: bool = False, log_file: Path | None = None) -> None:

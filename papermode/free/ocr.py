@@ -9,6 +9,7 @@ on purpose, the way OCRmyPDF tests its pipeline.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -16,6 +17,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from papermode.core.errors import ExitCode, InstallationError, PapermodeError
+
+logger = logging.getLogger(__name__)
 
 INSTALL_ADVICE = (
     "Ask IT to install Tesseract and its languages: "
@@ -101,6 +104,7 @@ class TesseractEngine:
             raise InstallationError("Tesseract is not installed.", advice=INSTALL_ADVICE) from error
         except RuntimeError as error:  # pytesseract signals its timeout as RuntimeError
             if "timeout" in str(error).lower():
+                logger.info("Tesseract stopped after %g s (timeout), psm %d", timeout, psm)
                 raise OcrError(
                     f"Tesseract took longer than {timeout:g} s on one image and was stopped.",
                     advice="Retake the photo closer to the text, or ingest it again later.",
