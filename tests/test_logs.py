@@ -7,14 +7,27 @@ of the census code, so a bug there cannot hide a leak.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import stat
 import subprocess
 import sys
 import unicodedata
 from importlib import resources
+from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
+
+from papermode.core.pageframe import frame_for
+from papermode.free.ocr import OcrError, ocr_words
+from papermode.reading import page as capture
+from papermode.reading.fields import PageContext
+from papermode.reading.imaging import PageImage
+
+sys.path.insert(0, str(Path(__file__).parent))
+import pagefactory as pf  # noqa: E402
 
 PAGE_ID = r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}"
 
@@ -115,3 +128,43 @@ def test_verbose_goes_to_stderr(demo_log: tuple[str, str]) -> None:
     _log, stderr = demo_log
     assert re.search(rf"INFO papermode.reading.fields: page {PAGE_ID} field", stderr)
     assert "DEBUG papermode.reading.digits: field" in stderr
+
+
+# ---------------------------------------------------------------------- one page, in the reader
+
+
+def test_a_page_read_from_its_printed_id_logs_why_and_never_the_mrn(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    layout = pf.checkbox_layout(seed="logs-qr", mrn="30018842")
+    page = pf.render_page(layout, tmp_path, 10.0)
+    qr = frame_for(layout.size_mm).qr_box
+    corner = (int(qr.x * 10) + 25, int(qr.y * 10) + 25)
+    far = (int((qr.x + qr.w) * 10) - 25, int((qr.y + qr.h) * 10) - 25)
+    cv2.rectangle(page, corner, far, (255, 255, 255), -1)  # coffee on the QR code
+    rng = np.random.default_rng(3)
+    by_id = {f.field_id: f for f in layout.fields}
+    for field_id in ("cb-0-0", "cb-0-1"):  # given and held ticked: a contradiction
+        pf.draw_mark(page, by_id[field_id].box, 10.0, "tick", rng)
+    photo = pf.photograph(page, 10.0, rng, tilt_deg=8, photo_size=(2400, 3200))
+    context = PageContext(layout, known_mrns=frozenset({"30018842", "30019107"}))
+    with caplog.at_level(logging.DEBUG, logger="papermode"):
+        outcome = capture.read_page_image(
+            PageImage(0, photo.pixels, None, "photo"), lambda _page_id: context
+        )
+    assert outcome.status == "read" and outcome.page_id == layout.page_id
+    text = caplog.text
+    assert "QR code second try, straightened: not read" in text
+    assert f"QR code not read: page id from the printed text: {layout.page_id}" in text
+    assert f"page {layout.page_id}: id from printed, banner MRN check: match" in text
+    assert "fields cb-0-0, cb-0-1: ticked in one group, a contradiction" in text
+    assert re.search(rf"page {layout.page_id} field cb-0-0 \(checkbox given\): review", text)
+    assert "30018842" not in text  # the banner was read and matched: still never logged
+
+
+def test_a_tesseract_timeout_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    noisy = np.random.default_rng(0).integers(0, 255, (3000, 3000), dtype=np.uint8)
+    with caplog.at_level(logging.INFO, logger="papermode"), pytest.raises(OcrError):
+        ocr_words(noisy, timeout=0.05)
+    assert [r.name for r in caplog.records] == ["papermode.free.ocr"]
+    assert "Tesseract stopped after 0.05 s (timeout), psm 3" in caplog.text
