@@ -47,16 +47,14 @@ from papermode.store.database import Store, open_existing_store, open_store
     "goes to review.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
-@click.pass_context
 def ingest(
-    ctx: click.Context,
     paths: tuple[Path, ...],
     store_path: Path,
     workers: int | None,
     kind: str,
     settings_path: Path | None,
     as_json: bool,
-) -> None:
+) -> ExitCode:
     """Read photos and scans of filled pages (files, folders, zip archives).
 
     JPEG, PNG, TIFF, HEIC and PDF. Each original is kept byte for byte; a file seen
@@ -89,7 +87,8 @@ def ingest(
             f"{fields['review']} for review."
         )
     if counts["retake"] or counts["quarantined"]:
-        ctx.exit(ExitCode.RETAKE_OR_QUARANTINE)
+        return ExitCode.RETAKE_OR_QUARANTINE
+    return ExitCode.OK
 
 
 def _ingest(

@@ -111,9 +111,16 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; the one place where errors become messages and exit codes."""
+        """Run the command; the one place where errors and outcomes become exit codes.
+
+        A command returns an `ExitCode` when its outcome is not plain success (files to
+        retake, a failed check); a `PapermodeError` becomes its message and its code.
+        """
         try:
-            return super().invoke(ctx)
+            outcome = super().invoke(ctx)
+            if isinstance(outcome, ExitCode) and outcome != ExitCode.OK:
+                raise click.exceptions.Exit(outcome)
+            return outcome
         except PapermodeError as error:
             logger.info(
                 "%s stopped: %s, exit code %d",

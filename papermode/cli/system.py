@@ -15,8 +15,7 @@ from papermode.core.errors import ExitCode
 @click.command()
 @store_option
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
-@click.pass_context
-def doctor(ctx: click.Context, store_path: Path, as_json: bool) -> None:
+def doctor(store_path: Path, as_json: bool) -> ExitCode:
     """Check the installation (Tesseract and its languages, OpenCV, fonts, store)."""
     checks = run_checks(store_path)
     if as_json:
@@ -27,5 +26,4 @@ def doctor(ctx: click.Context, store_path: Path, as_json: bool) -> None:
             click.echo(f"[{mark}] {check.name}: {check.detail}")
             if check.fix:
                 click.echo(f"       fix: {check.fix}")
-    if not all(check.ok for check in checks):
-        ctx.exit(ExitCode.FAILED)
+    return ExitCode.OK if all(check.ok for check in checks) else ExitCode.FAILED
