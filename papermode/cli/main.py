@@ -142,7 +142,7 @@ class LazyGroup(click.Group):
         except BrokenPipeError:  # `papermode layout | head`: the reader went away
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise click.exceptions.Exit(ExitCode.OK) from None
-        except Exception as error:  # a bug: say so plainly, keep the traceback for IT
+        except Exception as error:  # a bug: say so plainly; PAPERMODE_DEBUG=1 shows the traceback
             if os.environ.get("PAPERMODE_DEBUG"):
                 raise
             # Where, not what: a bug's message may hold any value, patient data included.
