@@ -143,8 +143,8 @@ def test_layout_without_a_store(tmp_path: Path) -> None:
     result = run("layout", "--store", str(missing))
     assert result.exit_code == 5
     assert result.output == (
-        f"Error: there is no store at {missing}.\n"
-        "Run `papermode prepare` first, or point --store at the right file.\n"
+        f"Error: there is no store at {missing}: give the store `prepare` wrote with --store, "
+        "or set $PAPERMODE_STORE.\n"
     )
     assert not missing.exists()
 

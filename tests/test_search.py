@@ -124,6 +124,6 @@ def test_cli_search(db: sqlite_utils.Database, tmp_path: Path) -> None:
 
 def test_cli_errors(tmp_path: Path, db: sqlite_utils.Database) -> None:
     result = CliRunner().invoke(main, ["search", "x", "--store", str(tmp_path / "none.db")])
-    assert result.exit_code == 5 and "There is no store" in result.output
+    assert result.exit_code == 5 and "there is no store at" in result.output
     result = CliRunner().invoke(main, ["search", "*", "--store", str(tmp_path / "store.db")])
     assert result.exit_code == 2 and "no words" in result.output

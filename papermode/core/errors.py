@@ -3,15 +3,43 @@
 The library raises these; only `papermode.cli.main` turns them into messages and exit codes.
 Messages never contain patient data (names, MRNs, birth dates): they name files, rows,
 resource ids and page ids instead.
+
+`ExitCode` is the one table of exit codes: every error class names its member, and
+docs/errors.md lists the same table (tests/test_errors.py keeps the two equal). A code has
+one meaning; a subclass may keep its parent's code only when it narrows the same meaning.
+Reserved for errors still to come: 20-29 review, 30-39 reconcile and export, 40-49 store
+verify, backup and merge.
 """
 
 from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """What a papermode command's exit status means (docs/errors.md has the same table)."""
+
+    OK = 0
+    FAILED = 1  # a check or a step failed (doctor, demo); the message says which
+    USAGE = 2
+    CENSUS = 3
+    TEMPLATE = 4
+    STORE = 5
+    INPUT_FILE = 6
+    RETAKE_OR_QUARANTINE = 7  # ingest finished; some files must be retaken or were quarantined
+    PAGE_ID = 8
+    INSTALLATION = 9
+    OCR = 10
+    DIGITS_MODEL = 11
+    SETTINGS = 12
+    INTERNAL = 70  # a bug
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells expect
 
 
 class PapermodeError(Exception):
     """Base class: `str(error)` is a complete message that says what to do next."""
 
-    exit_code = 1
+    exit_code: ExitCode | int = ExitCode.FAILED
 
     def __init__(self, message: str, *, advice: str | None = None) -> None:
         self.message = message
@@ -27,13 +55,13 @@ class PapermodeError(Exception):
 class UsageError(PapermodeError):
     """The command was called with options that cannot work together."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class CensusError(PapermodeError):
     """The census export cannot be turned into forms; `problems` lists every problem found."""
 
-    exit_code = 3
+    exit_code = ExitCode.CENSUS
 
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
@@ -51,7 +79,7 @@ class CensusError(PapermodeError):
 class TemplateError(PapermodeError):
     """A form template in forms/ is invalid; `problems` lists every problem with file and key."""
 
-    exit_code = 4
+    exit_code = ExitCode.TEMPLATE
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
@@ -63,28 +91,22 @@ class TemplateError(PapermodeError):
 class StoreError(PapermodeError):
     """The store cannot be opened, read or written."""
 
-    exit_code = 5
+    exit_code = ExitCode.STORE
 
 
 class InputFileError(PapermodeError):
     """An input file cannot be read (unknown format, damaged, too large). It is quarantined."""
 
-    exit_code = 6
-
-
-class RetakeError(PapermodeError):
-    """A photo cannot be read reliably; the clerk must take it again. The original is kept."""
-
-    exit_code = 7
+    exit_code = ExitCode.INPUT_FILE
 
 
 class PageIdError(PapermodeError):
     """A page id is malformed, fails its check value, or is unknown to this store."""
 
-    exit_code = 8
+    exit_code = ExitCode.PAGE_ID
 
 
 class InstallationError(PapermodeError):
     """Something papermode needs is missing from this machine (Tesseract, a language, OpenCV)."""
 
-    exit_code = 9
+    exit_code = ExitCode.INSTALLATION

@@ -16,13 +16,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from papermode.core.errors import PapermodeError
+from papermode.core.errors import ExitCode, PapermodeError
 
 
 class SettingsError(PapermodeError):
     """The settings file is invalid; `problems` lists every problem with its key."""
 
-    exit_code = 2
+    exit_code = ExitCode.SETTINGS
 
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from papermode.core.errors import PapermodeError, UsageError
+from papermode.core.errors import ExitCode, PapermodeError, UsageError
 
 MARKER = ".papermode-demo"
 PIECES = {
@@ -35,7 +35,7 @@ PIECES = {
 class DemoError(PapermodeError):
     """A piece the demo needs is missing or failed."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILED
 
 
 class DemoReporter(Protocol):

@@ -9,13 +9,16 @@ on purpose, the way OCRmyPDF tests its pipeline.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
-from papermode.core.errors import InstallationError, PapermodeError
+from papermode.core.errors import ExitCode, InstallationError, PapermodeError
+
+logger = logging.getLogger(__name__)
 
 INSTALL_ADVICE = (
     "Ask IT to install Tesseract and its languages: "
@@ -26,7 +29,7 @@ INSTALL_ADVICE = (
 class OcrError(PapermodeError):
     """Tesseract ran but could not read an image (timeout, crash, unreadable image)."""
 
-    exit_code = 10
+    exit_code = ExitCode.OCR
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class TesseractEngine:
             raise InstallationError("Tesseract is not installed.", advice=INSTALL_ADVICE) from error
         except RuntimeError as error:  # pytesseract signals its timeout as RuntimeError
             if "timeout" in str(error).lower():
+                logger.info("Tesseract stopped after %g s (timeout), psm %d", timeout, psm)
                 raise OcrError(
                     f"Tesseract took longer than {timeout:g} s on one image and was stopped.",
                     advice="Retake the photo closer to the text, or ingest it again later.",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,6 +35,8 @@ from papermode.state.page_state import update_page_state
 from papermode.store.database import Store
 from papermode.store.rows import now_text
 from papermode.ingest.workers import FileRead, read_file
+
+logger = logging.getLogger(__name__)
 
 FileStatus = Literal["read", "retake", "duplicate", "free", "quarantined"]
 SUFFIXES = {
@@ -286,6 +289,15 @@ def _record(
         )
         store.audit("ingest", sha, {"status": status, "pages": len(outcomes)})
     summary.outcomes.extend(outcomes)
+    for o in outcomes:  # for IT: what became of each file and why (file and page ids only)
+        logger.info(
+            "%s %s: page %s frame %d: %s",
+            o.file,
+            o.status,
+            o.page_id,
+            o.frame,
+            (o.message or "").replace("\n", " "),
+        )
     if summary.on_outcome:
         for outcome in outcomes:
             summary.on_outcome(outcome)

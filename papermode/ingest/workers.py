@@ -6,6 +6,7 @@ the latest census) and return plain results; the parent process writes everythin
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from papermode.core.errors import InputFileError, PapermodeError
 from papermode.reading.imaging import load_images_from_bytes
 from papermode.core.model import Snapshot
 from papermode.store.database import Store, open_store
+
+logger = logging.getLogger(__name__)
 
 # One store connection and the census facts read through it, per process. They live for
 # one ingest run: `reset()` forgets them before the next (a new census may have been
@@ -83,6 +86,7 @@ def read_file(
     thresholds: dict[str, float] | None = None,
 ) -> FileRead:
     """Read every page image of one file (runs in a worker process)."""
+    logger.debug("reading %s (%d bytes)", name, len(data))
     try:
         images = load_images_from_bytes(data, name)
     except InputFileError as error:

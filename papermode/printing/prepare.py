@@ -8,6 +8,7 @@ failure never leaves a half-written set of forms that someone might print.
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import tempfile
@@ -29,6 +30,8 @@ from papermode.printing.manifest import (
 )
 from papermode.core.model import PAPER_SIZES_MM, PageLayout, PrintedPage, ScheduledDose, Snapshot
 from papermode.core.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 PATIENTS_DIR = "patients"
 LANGUAGES = ("en", "fr", "nl")
@@ -111,6 +114,12 @@ def prepare_forms(
         out_dir, store_path, snapshot, printed, plans, period,
         paper=paper, lang=lang, progress=progress,
     )  # fmt: skip
+    logger.info(
+        "prepare: %d page(s), %d PDF(s), snapshot %s",
+        len(printed),
+        len(plans),
+        snapshot.snapshot_id,
+    )
     return _result(out_dir, snapshot, printed, plans, period, time.perf_counter() - started)
 
 

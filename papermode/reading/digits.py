@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +24,10 @@ import cv2
 import numpy as np
 
 from papermode.reading.combs import MIN_INK_MM2, CellInk, field_cells
-from papermode.core.errors import PapermodeError
+from papermode.core.errors import ExitCode, PapermodeError
 from papermode.core.model import Field, ReadingStatus
+
+logger = logging.getLogger(__name__)
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "digits_model.npz"
 NOT_A_DIGIT = 10
@@ -43,7 +46,7 @@ BLOCKING_FLAGS = frozenset(
 class DigitsModelError(PapermodeError):
     """The digit classifier's weights are missing or damaged."""
 
-    exit_code = 8
+    exit_code = ExitCode.DIGITS_MODEL
 
 
 @dataclass(frozen=True)
@@ -296,6 +299,14 @@ def decide(
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
     confidence = min(1.0, reading.confidence * factor)
     blocked = bool(BLOCKING_FLAGS.intersection(reading.flags)) or not plausible
+    logger.debug(
+        "field %s: confidence %.2f, threshold %s (%s)%s",
+        field.field_id,
+        confidence,
+        limits[field_type(field)],
+        field_type(field),
+        " blocked" if blocked else "",
+    )
     if reading.empty and not blocked:
         return ("auto" if confidence >= limits[field_type(field)] else "review"), confidence
     if reading.value is None or blocked or confidence < limits[field_type(field)]:

@@ -7,6 +7,7 @@ always go to a person; handwritten drug names get an OCR + lexicon suggestion.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -15,6 +16,8 @@ import numpy as np
 from papermode.reading import digits, marks, plausibility
 from papermode.core.model import Box, Field, PageLayout, Reading, ReadingStatus
 from papermode.core.stopwatch import Stopwatch
+
+logger = logging.getLogger(__name__)
 
 PX_PER_MM = 8.0
 CROP_MARGIN_MM = 2.0
@@ -60,6 +63,18 @@ def read_fields(
         readings[field_id] = replace(
             reading, status="review", flags=reading.flags + ("washed_out",)
         )
+    for f in (f for f in layout.fields if f.field_id in readings):  # ids, never the value
+        reading = readings[f.field_id]
+        if reading.status == "review":
+            logger.info(
+                "page %s field %s (%s %s): review, confidence %.2f, flags %s",
+                layout.page_id,
+                f.field_id,
+                f.kind,
+                f.role,
+                reading.confidence,
+                ",".join(reading.flags) or "none",
+            )
     with clock.stage("crops"):
         return tuple(
             FieldResult(readings[f.field_id], _crop_png(rectified, f), suggestions.get(f.field_id))
@@ -173,6 +188,7 @@ def _read_digits(
             verdict = plausibility.check(f, str(result.value), period=period, order_dose=dose)
             if not verdict.ok:
                 flags += ("implausible",)
+                logger.info("field %s: implausible: %s", f.field_id, verdict.reason)
         status, confidence = digits.decide(
             result, f, factor=verdict.factor, plausible=verdict.ok, thresholds=thresholds
         )
@@ -196,6 +212,7 @@ def _check_blood_pressure(fields: list[Field], readings: dict[str, Reading]) -> 
             low.value if low.value != "empty" else None,
         )
         if not verdict.ok:
+            logger.info("fields %s, %s: %s", high.field_id, low.field_id, verdict.reason)
             for reading in (high, low):
                 readings[reading.field_id] = replace(
                     reading, status="review", flags=reading.flags + ("implausible",)

@@ -9,6 +9,7 @@ The QR code carries the page id; the printed page id and the banner MRN are OCR 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import cv2
@@ -19,6 +20,8 @@ from papermode.reading.printed_text import read_banner_mrn, read_printed_page_id
 from papermode.core.model import PAPER_SIZES_MM
 from papermode.core.pageframe import MARKER_IDS, Frame, frame_for
 from papermode.core.pageid import from_qr
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "PageLocation",
@@ -92,6 +95,7 @@ def locate_page(
     location = _fit_best(gray.shape[:2], markers, qr_corners, sizes)
     if qr_text is None and location.homography is not None:
         qr_text = _read_qr_rectified(gray, location)
+        logger.info("QR code second try, straightened: %s", "read" if qr_text else "not read")
     page_id = from_qr(qr_text) if qr_text else None
     certain = True if size_hint_mm else location.size_certain
     return _finish(location, page_id, qr_text, certain)

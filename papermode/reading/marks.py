@@ -9,6 +9,7 @@ inset. Ink that only pokes in from an edge (the tail of a neighbour's tick) is i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -17,6 +18,8 @@ import cv2
 import numpy as np
 
 from papermode.core.model import Box, Field
+
+logger = logging.getLogger(__name__)
 
 SEARCH_MM = 1.5  # how far a printed box may have moved from its expected position
 INSET_FRACTION = 0.16  # ink is measured inside the box, this far in from each side
@@ -77,6 +80,12 @@ def read_group(
     the group goes to review as a whole.
     """
     readings = {f.field_id: read_checkbox(rectified, f.box, px_per_mm) for f in fields}
+    for f in (f for f in fields if any(readings[f.field_id].offset_mm)):  # the paper bent
+        logger.debug(
+            "field %s: box re-registered by %+.2f, %+.2f mm",
+            f.field_id,
+            *readings[f.field_id].offset_mm,
+        )
     groups: dict[str, list[str]] = {}
     for f in fields:
         if f.group and readings[f.field_id].state == "ticked":
@@ -84,6 +93,7 @@ def read_group(
     for members in groups.values():
         if len(members) < 2:
             continue
+        logger.info("fields %s: ticked in one group, a contradiction", ", ".join(members))
         for field_id in members:
             mark = readings[field_id]
             readings[field_id] = MarkReading(

@@ -7,6 +7,7 @@ printed layout of a page id (read from the store, read-only).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -27,6 +28,8 @@ from papermode.reading.imaging import PageImage
 from papermode.core.model import Snapshot
 from papermode.core.stopwatch import Stopwatch
 from papermode.reading.washout import check_borders, retake_message
+
+logger = logging.getLogger(__name__)
 
 ContextLookup = Callable[[str], PageContext]
 # Tick boxes and ink boxes; digits thresholds per field type are `digits.DEFAULT_THRESHOLDS`
@@ -79,8 +82,10 @@ def read_page_image(
         with clock.stage("quality"):
             reason = quality.retake_reason(gray, None)
         if reason:
+            logger.info("frame %d: retake, before the page is found: %s", image.index, reason)
             return CaptureOutcome(image.index, "retake", reason, seconds=clock.seconds)
     if location is None:
+        logger.debug("frame %d: no form markers or QR code: a free photo (%s)", image.index, kind)
         with clock.stage("ocr"):
             free = read_free_image(image.pixels, kind, snapshot_of())
         return CaptureOutcome(image.index, "free", free.problem, seconds=clock.seconds, free=free)
@@ -89,10 +94,12 @@ def read_page_image(
     # Glare only matters where it hides boxes: once the page is known, `check_borders`
     # decides with the layout in hand (a bright but readable page is not sent back).
     if reason and reason != quality.GLARE:
+        logger.info("frame %d: retake (quality gate): %s", image.index, reason)
         return CaptureOutcome(image.index, "retake", reason, seconds=clock.seconds)
     with clock.stage("identity"):
         identity = _identify(gray, location, context_of)
     if identity.problem or identity.context is None or identity.rectified is None:
+        logger.info("frame %d: %s: %s", image.index, identity.status, identity.problem)
         return CaptureOutcome(
             image.index,
             identity.status,
@@ -107,6 +114,9 @@ def read_page_image(
     with clock.stage("quality"):
         washout = check_borders(rectified, context.layout.fields, PX_PER_MM)
     if washout.retake:
+        logger.info(
+            "page %s: retake, %d boxes washed out", context.layout.page_id, len(washout.washed_out)
+        )
         return CaptureOutcome(
             image.index, "retake", retake_message(image.source), seconds=clock.seconds
         )
@@ -160,6 +170,7 @@ def _identify(
         rectified = locate.rectify(gray, location, px_per_mm=PX_PER_MM)
         page_id = locate.read_printed_page_id(rectified, location.size_mm, PX_PER_MM)
         source = "printed"
+        logger.info("QR code not read: page id from the printed text: %s", page_id or "not read")
     if page_id is None:
         return _Identity(
             None,
@@ -177,6 +188,7 @@ def _identify(
         location = locate.refit(location, context.layout.size_mm)
         rectified = locate.rectify(gray, location, px_per_mm=PX_PER_MM)
     mrn_check = _check_mrn(rectified, location, context)
+    logger.info("page %s: id from %s, banner MRN check: %s", page_id, source, mrn_check)
     if mrn_check == "mismatch":
         return _Identity(
             None,

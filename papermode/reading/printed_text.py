@@ -6,6 +6,7 @@ one line (psm 7) with a character whitelist: two calls per page at most, ~50 ms 
 
 from __future__ import annotations
 
+import logging
 import re
 
 import cv2
@@ -15,6 +16,8 @@ from papermode.core.errors import InstallationError, PageIdError
 from papermode.core.model import Box
 from papermode.core.pageframe import frame_for
 from papermode.core.pageid import ALPHABET, normalise
+
+logger = logging.getLogger(__name__)
 
 OCR_TIMEOUT_S = 5.0
 OCR_CAP_HEIGHT_PX = 32.0  # Tesseract reads capitals ~30 px tall well; smaller is faster
@@ -42,6 +45,7 @@ def read_printed_page_id(
             return valid
         readings.append(compact)
     corrected = {c for reading in readings for c in _one_confusion_fixed(reading)}
+    logger.info("printed page id fails its check value; %d one-symbol fix(es)", len(corrected))
     return corrected.pop() if len(corrected) == 1 else None
 
 
@@ -90,6 +94,7 @@ def read_banner_mrn(
     box = frame_for(size_mm).mrn_text_box
     text = _ocr_line(_crop(rectified, box, px_per_mm, margin_mm=0.8), MRN_CHARS + " :#")
     match = _MRN.search(text.upper())
+    logger.debug("banner MRN text %s", "found" if match else "not read")  # never the MRN itself
     return match.group(1).strip("-") if match else None
 
 
@@ -131,4 +136,5 @@ def _ocr_line(image: np.ndarray, whitelist: str) -> str:
             advice="Ask IT to install tesseract-ocr (`papermode doctor` gives the exact command).",
         ) from error
     except RuntimeError:  # pytesseract's timeout: treat the text as unread
+        logger.info("Tesseract timed out after %s s on a printed line: unread", OCR_TIMEOUT_S)
         return ""

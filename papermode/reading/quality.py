@@ -8,6 +8,7 @@ surrounded by dimmer paper. `retake_reason` turns a report into one specific mes
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import cv2
@@ -16,6 +17,8 @@ import numpy as np
 from papermode.reading.locate import PageLocation
 from papermode.core.model import Box
 from papermode.core.pageframe import MARKER_IDS, MARKER_QUIET_MM, frame_for
+
+logger = logging.getLogger(__name__)
 
 PATCH_PX_PER_MM = 10.0
 PAGE_PX_PER_MM = 2.0
@@ -111,6 +114,12 @@ def retake_reason(image: np.ndarray, location: PageLocation | None) -> str | Non
 
 def reason_for(report: QualityReport) -> str | None:
     """The first problem of `report` as a message, most fundamental first."""
+    logger.debug(
+        "quality %s; limits: blur %s mm, glare %s",
+        report.as_numbers(),
+        MAX_BLUR_MM,
+        GLARE_MAX_FRACTION,
+    )
     if report.cut_off_corners:
         return _cut_off_message(report.cut_off_corners)
     if not report.has_homography:

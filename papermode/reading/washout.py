@@ -10,6 +10,7 @@ Pure numpy on the rectified page; about 10 ms for a MAR page.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ import numpy as np
 
 from papermode.core.model import Field
 from papermode.reading.quality import GLARE
+
+logger = logging.getLogger(__name__)
 
 BAND_MM = 1.2  # the printed border is searched this far either side of its place
 MIN_BORDER_CONTRAST = 12.0  # grey levels between the paper and a visible printed border
@@ -53,6 +56,13 @@ def check_borders(rectified: np.ndarray, fields: Sequence[Field], px_per_mm: flo
     washed = [
         f.field_id for f in fields if border_contrast(rectified, f, px_per_mm) < MIN_BORDER_CONTRAST
     ]
+    logger.debug(
+        "%d of %d printed borders under contrast %s: %s",
+        len(washed),
+        len(fields),
+        MIN_BORDER_CONTRAST,
+        ", ".join(washed[:20]) or "none",
+    )
     return Washout(tuple(washed), len(fields))
 
 

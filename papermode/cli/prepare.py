@@ -1,0 +1,130 @@
+"""Before the outage: `prepare` prints the forms, `layout` shows what was printed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from papermode.cli.options import existing_store_option, store_option
+from papermode.printing.manifest import layout_table, stored_page_entries
+from papermode.printing.prepare import prepare_forms, result_summary
+
+
+def _parse_start(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO date and time (like 2026-11-28T14:00)."
+        ) from None
+
+
+def _render_progress(done: int, total: int) -> None:
+    """One self-overwriting line on a terminal: the bulk of prepare is drawing pages."""
+    click.echo(f"\rDrawing pages: {done}/{total}", nl=False, err=True)
+
+
+@click.command()
+@click.argument("census", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the PDFs and manifest.json (replaced as a whole).",
+)
+@store_option
+@click.option(
+    "--start",
+    callback=_parse_start,
+    metavar="ISO",
+    help="First hour of the printed period (default: the next full hour).",
+)
+@click.option(
+    "--hours",
+    type=int,
+    default=24,
+    show_default=True,
+    help="Length of the printed period in hours.",
+)
+@click.option("--lang", type=click.Choice(["en", "fr", "nl"]), default="en", show_default=True)
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True)
+@click.option(
+    "--settings",
+    "settings_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The hospital's settings TOML (standard times, high-alert words).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+def prepare(
+    census: Path,
+    out_dir: Path,
+    store_path: Path,
+    start: datetime | None,
+    hours: int,
+    lang: str,
+    paper: str,
+    settings_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Print the downtime forms of every patient in a census export (FHIR Bundle or CSV).
+
+    Writes one PDF per ward (ready to print, blank packs at the end), one PDF per patient
+    under patients/, and manifest.json; records every page in the store.
+    """
+    result = prepare_forms(
+        census,
+        out_dir,
+        store_path,
+        start=start,
+        hours=hours,
+        lang=lang,
+        paper=paper,
+        settings_path=settings_path,
+        progress=_render_progress if sys.stderr.isatty() and not as_json else None,
+    )
+    if sys.stderr.isatty() and not as_json:
+        click.echo(err=True)
+    summary = result_summary(result, store_path)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    click.echo(
+        f"Wrote {summary['pages']} page(s) for {summary['patients']} patient(s) "
+        f"into {summary['out_dir']}:"
+    )
+    for ward_pdf in summary["ward_pdfs"]:
+        click.echo(f"  {ward_pdf['pdf']}: {ward_pdf['pages']} page(s)")
+    click.echo(f"  patients/: {len(summary['patient_pdfs'])} patient PDF(s)")
+    click.echo(f"  {summary['manifest']}")
+    click.echo(
+        f"Period {summary['period_start']} to {summary['period_end']}; "
+        f"{summary['blank_pages']} blank-pack page(s); store {store_path}."
+    )
+    for warning in summary["warnings"]:
+        click.echo(f"Warning: {warning}")
+
+
+@click.command()
+@existing_store_option
+@click.option("--page", "page_id", help="Only this page id (as printed under the QR code).")
+@click.option("--patient", "mrn", help="Only this patient's pages (MRN).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the pages as manifest entries (a JSON list)."
+)
+def layout(store_path: Path, page_id: str | None, mrn: str | None, as_json: bool) -> None:
+    """Show printed pages and their fields (boxes in mm) from the store."""
+    entries = stored_page_entries(store_path, page_id=page_id, mrn=mrn)
+    if as_json:
+        click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
+        return
+    for line in layout_table(entries, with_fields=bool(page_id or mrn)):
+        click.echo(line)
