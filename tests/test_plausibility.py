@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from papermode.core.model import Box, Field, PageLayout
+from papermode.core.settings import PlausibilityLimits, load_settings
+from papermode.core.stopwatch import Stopwatch
+from papermode.demo.synth.handwriting import blank_page, draw_comb
+from papermode.reading import fields as fields_module
 from papermode.reading.digits import DigitsReading, decide
-from papermode.core.model import Box, Field
+from papermode.reading.fields import PageContext, read_fields
 from papermode.reading.plausibility import (
     check,
     check_blood_pressure,
@@ -121,3 +127,67 @@ def test_every_valid_clock_time_parses(hours: int, minutes: int) -> None:
 def test_check_time_never_raises(number: int) -> None:
     verdict = check_time(f"{number:04d}", scheduled=datetime(2026, 3, 1, 8, 0), period=PERIOD)
     assert verdict.ok in (True, False)
+
+
+def heart_rate_page(texts: list[str]) -> tuple[np.ndarray, PageContext]:
+    """A straightened page (8 px/mm) with one handwritten heart-rate comb per text."""
+    rng = np.random.default_rng(21)
+    page = blank_page((200.0, 100.0), fields_module.PX_PER_MM)
+    fields = []
+    for index, text in enumerate(texts):
+        field = Field(
+            f"vitals.{index}.hr",
+            "digits",
+            Box(10 + index * 31.0, 20, 15.0, 7.0),
+            role="vital",
+            cells=3,
+            code="8867-4",
+        )
+        draw_comb(page, field, text, rng)
+        fields.append(field)
+    layout = PageLayout(
+        "pg", "vitals", "1", "a4", (200.0, 100.0), "snap", "p1", None, None, 1, 1, tuple(fields)
+    )
+    return page, PageContext(layout)
+
+
+def test_a_narrower_vital_range_sends_the_value_read_to_review() -> None:
+    texts = [" 72", " 88", "110", " 95", " 64", "120"]
+    page, context = heart_rate_page(texts)
+    thresholds = load_settings().reading
+
+    def read(limits: PlausibilityLimits) -> dict[str, tuple[str | None, str, tuple[str, ...]]]:
+        results = read_fields(page, context, thresholds, Stopwatch(), plausibility_limits=limits)
+        return {
+            r.reading.field_id: (r.reading.value, r.reading.status, r.reading.flags)
+            for r in results
+        }
+
+    hospital = PlausibilityLimits(
+        vital_ranges={**PlausibilityLimits().vital_ranges, "heart_rate": (40, 100)}
+    )
+    default, narrow = read(PlausibilityLimits()), read(hospital)
+    fast = [f"vitals.{i}.hr" for i, t in enumerate(texts) if int(t) > 100]
+    read_right = [
+        key
+        for key, (value, _, _) in default.items()
+        if value == texts[int(key.split(".")[1])].strip()
+    ]
+    assert set(fast) <= set(read_right), default  # the model reads these clean digits
+    for key in read_right:
+        assert "implausible" not in default[key][2]
+        if key in fast:
+            # Read right and confident, yet out of this hospital's range: a person looks.
+            assert default[key][1] == "auto"
+            assert narrow[key][1] == "review" and "implausible" in narrow[key][2]
+        else:
+            assert narrow[key] == default[key]
+
+
+def test_the_time_window_is_the_hospitals() -> None:
+    narrow = PlausibilityLimits(time_window_hours=1.0)
+    assert check(time_field(), "0940", period=PERIOD).ok  # 1 h 40 from 08:00: inside 2 h
+    verdict = check(time_field(), "0940", period=PERIOD, limits=narrow)
+    assert not verdict.ok and verdict.reason == "1.7 h from the scheduled time"
+    wide = PlausibilityLimits(time_window_hours=4.0)
+    assert check(time_field(), "1130", period=PERIOD, limits=wide).ok

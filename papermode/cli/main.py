@@ -128,7 +128,8 @@ def ingest(
     from papermode.core.settings import load_settings
     from papermode.store.database import open_store
 
-    thresholds = dict(load_settings(settings_path).reading)
+    settings = load_settings(settings_path)
+    thresholds = dict(settings.reading)
 
     def say_at_once(outcome: PageOutcome) -> None:
         if outcome.status in ("retake", "quarantined") and not as_json:
@@ -146,6 +147,7 @@ def ingest(
                 workers=workers,
                 kind=kind,
                 thresholds=thresholds,
+                plausibility_limits=settings.plausibility,
                 on_outcome=say_at_once,
             )
         else:
@@ -159,6 +161,7 @@ def ingest(
                     workers=workers,
                     kind=kind,
                     thresholds=thresholds,
+                    plausibility_limits=settings.plausibility,
                     on_outcome=say_at_once,
                     progress=lambda _name: bar.update(1),
                 )

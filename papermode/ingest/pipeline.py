@@ -28,6 +28,7 @@ from typing import Literal
 from papermode.reading import page as capture
 from papermode.ingest import workers as workers_module
 from papermode.core.errors import InputFileError
+from papermode.core.settings import PlausibilityLimits
 from papermode.reading.imaging import sniff_kind
 from papermode.ingest.inputs import InputFile, expand_inputs, zip_members
 from papermode.state.page_state import update_page_state
@@ -94,16 +95,20 @@ def ingest_paths(
     kind: str = "auto",
     thresholds: dict[str, float] | None = None,
     on_outcome: Callable[[PageOutcome], None] | None = None,
+    plausibility_limits: PlausibilityLimits | None = None,
 ) -> IngestSummary:
     """Ingest files and folders into `store`; returns what became of every page image.
 
-    `thresholds` are the confidence thresholds of the hospital's settings (`[reading]`);
-    None means the packaged defaults.
+    `thresholds` are the confidence thresholds of the hospital's settings (`[reading]`),
+    `plausibility_limits` its `[plausibility]` (`Settings.plausibility`); None means the
+    packaged defaults.
     """
     if thresholds is None:
         from papermode.core.settings import load_settings
 
         thresholds = dict(load_settings().reading)
+    if plausibility_limits is None:
+        plausibility_limits = PlausibilityLimits()
     summary = IngestSummary(on_outcome=on_outcome)
     workers_module.reset()  # a fresh view of the store, and no connection to fork
     inputs = list(expand_inputs(paths))
@@ -117,7 +122,7 @@ def ingest_paths(
                 item,
                 data,
                 sha,
-                read_file(data, item.name, str(store.path), kind, thresholds),
+                read_file(data, item.name, str(store.path), kind, thresholds, plausibility_limits),
                 summary,
                 progress,
             )
@@ -132,7 +137,15 @@ def ingest_paths(
                     item,
                     data,
                     sha,
-                    pool.submit(read_file, data, item.name, str(store.path), kind, thresholds),
+                    pool.submit(
+                        read_file,
+                        data,
+                        item.name,
+                        str(store.path),
+                        kind,
+                        thresholds,
+                        plausibility_limits,
+                    ),
                 )
             )
             while len(pending) >= window:

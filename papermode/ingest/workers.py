@@ -15,6 +15,7 @@ from papermode.reading import page as capture
 from papermode.core.errors import InputFileError, PapermodeError
 from papermode.reading.imaging import load_images_from_bytes
 from papermode.core.model import Snapshot
+from papermode.core.settings import PlausibilityLimits
 from papermode.store.database import Store, open_store
 
 # One store connection and the census facts read through it, per process. They live for
@@ -81,6 +82,7 @@ def read_file(
     store_path: str,
     kind: str = "auto",
     thresholds: dict[str, float] | None = None,
+    plausibility_limits: PlausibilityLimits | None = None,
 ) -> FileRead:
     """Read every page image of one file (runs in a worker process)."""
     try:
@@ -94,7 +96,12 @@ def read_file(
         try:
             outcomes.append(
                 capture.read_page_image(
-                    image, context_of, kind=kind, snapshot_of=snapshot_of, thresholds=thresholds
+                    image,
+                    context_of,
+                    kind=kind,
+                    snapshot_of=snapshot_of,
+                    thresholds=thresholds,
+                    plausibility_limits=plausibility_limits,
                 )
             )
         except PapermodeError as error:

@@ -14,6 +14,7 @@ import numpy as np
 
 from papermode.reading import digits, marks, plausibility
 from papermode.core.model import Box, Field, PageLayout, Reading, ReadingStatus
+from papermode.core.settings import PlausibilityLimits
 from papermode.core.stopwatch import Stopwatch
 
 PX_PER_MM = 8.0
@@ -43,13 +44,14 @@ def read_fields(
     thresholds: dict[str, float],
     clock: Stopwatch,
     washed_out: set[str] | frozenset[str] = frozenset(),
+    plausibility_limits: PlausibilityLimits = plausibility.DEFAULT_LIMITS,
 ) -> tuple[FieldResult, ...]:
     layout = context.layout
     readings: dict[str, Reading] = {}
     with clock.stage("marks"):
         readings.update(_read_marks(rectified, layout, thresholds))
     with clock.stage("digits"):
-        readings.update(_read_digits(rectified, context, thresholds))
+        readings.update(_read_digits(rectified, context, thresholds, plausibility_limits))
     with clock.stage("text"):
         suggestions = _drug_suggestions(rectified, context, readings)
     if layout.template == "new_orders":
@@ -152,7 +154,10 @@ def _read_marks(
 
 
 def _read_digits(
-    rectified: np.ndarray, context: PageContext, thresholds: dict[str, float]
+    rectified: np.ndarray,
+    context: PageContext,
+    thresholds: dict[str, float],
+    limits: PlausibilityLimits = plausibility.DEFAULT_LIMITS,
 ) -> dict[str, Reading]:
     """Every comb field of the page in one batch, checked for plausibility."""
     layout = context.layout
@@ -170,7 +175,9 @@ def _read_digits(
         verdict = plausibility.PLAUSIBLE
         if result.value is not None:
             dose = context.order_doses.get(f.order_id) if f.order_id else None
-            verdict = plausibility.check(f, str(result.value), period=period, order_dose=dose)
+            verdict = plausibility.check(
+                f, str(result.value), period=period, order_dose=dose, limits=limits
+            )
             if not verdict.ok:
                 flags += ("implausible",)
         status, confidence = digits.decide(

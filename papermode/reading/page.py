@@ -25,6 +25,7 @@ from papermode.reading.fields import (
 from papermode.free.capture import FreeRead, read_free_image
 from papermode.reading.imaging import PageImage
 from papermode.core.model import Snapshot
+from papermode.core.settings import PlausibilityLimits
 from papermode.core.stopwatch import Stopwatch
 from papermode.reading.washout import check_borders, retake_message
 
@@ -63,11 +64,13 @@ def read_page_image(
     kind: str = "auto",
     snapshot_of: Callable[[], Snapshot | None] = lambda: None,
     thresholds: dict[str, float] | None = None,
+    plausibility_limits: PlausibilityLimits | None = None,
 ) -> CaptureOutcome:
     """Everything one page image says, or why it must be retaken / is not a form.
 
     `kind` is "auto" (a form when markers or a papermode QR code are found, else a free
-    photo), or "screen" / "note" for photos the clerk says are not forms.
+    photo), or "screen" / "note" for photos the clerk says are not forms. `thresholds` and
+    `plausibility_limits` are the hospital's settings; None: the packaged defaults.
     """
     clock = Stopwatch()
     gray = image.gray
@@ -111,7 +114,14 @@ def read_page_image(
             image.index, "retake", retake_message(image.source), seconds=clock.seconds
         )
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
-    results = read_fields(rectified, context, limits, clock, set(washout.washed_out))
+    results = read_fields(
+        rectified,
+        context,
+        limits,
+        clock,
+        set(washout.washed_out),
+        plausibility_limits or PlausibilityLimits(),
+    )
     with clock.stage("encode"):
         ok, jpeg = cv2.imencode(".jpg", rectified, [cv2.IMWRITE_JPEG_QUALITY, 80])
     homography = location.homography
