@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from papermode.core.errors import PapermodeError
+from papermode.core.flags import Threshold
 
 
 class SettingsError(PapermodeError):
@@ -47,9 +48,7 @@ DEFAULT_VITAL_RANGES: dict[str, tuple[float, float]] = {
 }
 # The [reading] thresholds the readers use: tick boxes and ink boxes by field kind
 # (`reading.fields`), comb fields by field type (`reading.digits.field_type`).
-READING_THRESHOLDS: tuple[str, ...] = (
-    "checkbox", "signature", "text", "time", "vital", "dose", "number",
-)  # fmt: skip
+READING_THRESHOLDS: tuple[Threshold, ...] = tuple(Threshold)
 
 
 @dataclass(frozen=True)
@@ -218,13 +217,13 @@ class SettingSpec:
 
 
 _THRESHOLD_HELP = {
-    "checkbox": "tick boxes (empty / ticked / filled)",
-    "signature": "initials and signature boxes (ink or empty)",
-    "text": "handwritten text boxes left empty (ink always goes to review)",
-    "time": "HHMM comb boxes",
-    "vital": "vital signs",
-    "dose": "doses",
-    "number": "other numbers (temporary admission number)",
+    Threshold.CHECKBOX: "tick boxes (empty / ticked / filled)",
+    Threshold.SIGNATURE: "initials and signature boxes (ink or empty)",
+    Threshold.TEXT: "handwritten text boxes left empty (ink always goes to review)",
+    Threshold.TIME: "HHMM comb boxes",
+    Threshold.VITAL: "vital signs",
+    Threshold.DOSE: "doses",
+    Threshold.NUMBER: "other numbers (temporary admission number)",
 }
 _VITAL_HELP = {
     "heart_rate": "heart rate, /min",

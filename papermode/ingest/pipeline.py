@@ -23,11 +23,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 from papermode.reading import page as capture
 from papermode.ingest import workers as workers_module
 from papermode.core.errors import InputFileError
+from papermode.core.flags import FileStatus, ReadingStatus
 from papermode.core.settings import PlausibilityLimits
 from papermode.reading.imaging import sniff_kind
 from papermode.ingest.inputs import InputFile, expand_inputs, zip_members
@@ -36,7 +36,6 @@ from papermode.store.database import Store
 from papermode.store.rows import now_text
 from papermode.ingest.workers import FileRead, read_file
 
-FileStatus = Literal["read", "retake", "duplicate", "free", "quarantined"]
 SUFFIXES = {
     "jpeg": ".jpg",
     "png": ".png",
@@ -72,7 +71,7 @@ class IngestSummary:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
 
     def as_json(self) -> dict[str, object]:
-        statuses = ["read", "retake", "duplicate", "free", "quarantined"]
+        statuses = list(FileStatus)
         return {
             "files": [outcome.__dict__ for outcome in self.outcomes],
             "counts": {status: self.count(status) for status in statuses},
@@ -183,7 +182,11 @@ def _flatten(
                 sha,
                 [
                     PageOutcome(
-                        item.name, sha, 0, "duplicate", message="this file was ingested before"
+                        item.name,
+                        sha,
+                        0,
+                        FileStatus.DUPLICATE,
+                        message="this file was ingested before",
                     )
                 ],
                 remember=False,
@@ -232,7 +235,7 @@ def _quarantine(
         item,
         data,
         sha,
-        [PageOutcome(item.name, sha, 0, "quarantined", message=reason)],
+        [PageOutcome(item.name, sha, 0, FileStatus.QUARANTINED, message=reason)],
         remember=True,
     )
 
@@ -307,9 +310,15 @@ def _record(
 
 
 def _file_status(outcomes: Sequence[PageOutcome]) -> str:
-    order = ["quarantined", "retake", "read", "free", "duplicate"]
+    order = [
+        FileStatus.QUARANTINED,
+        FileStatus.RETAKE,
+        FileStatus.READ,
+        FileStatus.FREE,
+        FileStatus.DUPLICATE,
+    ]
     statuses = {o.status for o in outcomes}
-    return next((s for s in order if s in statuses), "read")
+    return next((s for s in order if s in statuses), FileStatus.READ)
 
 
 def _store_capture(
@@ -341,8 +350,8 @@ def _store_capture(
         store.put_evidence(read.rectified_jpeg, suffix=".rectified.jpg")
     if read.free is not None and read.free.free_text is not None:
         _store_free(store, item, sha, capture_id, read, captured_at)
-    if read.status != "read" or read.page_id is None:
-        status = read.status if read.status != "read" else "quarantined"
+    if read.status != FileStatus.READ or read.page_id is None:
+        status = read.status if read.status != FileStatus.READ else FileStatus.QUARANTINED
         return PageOutcome(item.name, sha, read.frame, status, None, read.message)
     db.table("readings").upsert_all(
         [
@@ -362,9 +371,16 @@ def _store_capture(
         pk=("capture_id", "field_id"),
     )
     update_page_state(store, read.page_id)
-    auto = sum(1 for r in read.fields if r.reading.status == "auto")
+    auto = sum(1 for r in read.fields if r.reading.status == ReadingStatus.AUTO)
     return PageOutcome(
-        item.name, sha, read.frame, "read", read.page_id, None, auto, len(read.fields) - auto
+        item.name,
+        sha,
+        read.frame,
+        FileStatus.READ,
+        read.page_id,
+        None,
+        auto,
+        len(read.fields) - auto,
     )
 
 

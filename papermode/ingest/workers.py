@@ -13,6 +13,7 @@ from typing import Any
 
 from papermode.reading import page as capture
 from papermode.core.errors import InputFileError, PapermodeError
+from papermode.core.flags import FileStatus
 from papermode.reading.imaging import load_images_from_bytes
 from papermode.core.model import Snapshot
 from papermode.core.settings import PlausibilityLimits
@@ -105,14 +106,14 @@ def read_file(
                 )
             )
         except PapermodeError as error:
-            outcomes.append(capture.CaptureOutcome(image.index, "quarantined", str(error)))
+            outcomes.append(capture.CaptureOutcome(image.index, FileStatus.QUARANTINED, str(error)))
         except Exception as error:  # a bug must cost one page, never the batch or the file
             if os.environ.get("PAPERMODE_DEBUG"):
                 raise
             outcomes.append(
                 capture.CaptureOutcome(
                     image.index,
-                    "quarantined",
+                    FileStatus.QUARANTINED,
                     f"papermode could not read this page ({type(error).__name__}): the "
                     "original is kept; try another photo, and report the file to IT",
                 )

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from papermode.reading import digits, marks, plausibility
+from papermode.core.flags import Flag, Threshold
 from papermode.core.model import Box, Field, PageLayout, Reading, ReadingStatus
 from papermode.core.settings import PlausibilityLimits
 from papermode.core.stopwatch import Stopwatch
@@ -60,7 +61,7 @@ def read_fields(
         # The printed box is invisible (glare, a shadow): nothing read there is trusted.
         reading = readings[field_id]
         readings[field_id] = replace(
-            reading, status="review", flags=reading.flags + ("washed_out",)
+            reading, status=ReadingStatus.REVIEW, flags=reading.flags + (Flag.WASHED_OUT,)
         )
     with clock.stage("crops"):
         return tuple(
@@ -76,7 +77,7 @@ def _new_orders_to_review(readings: dict[str, Reading]) -> dict[str, Reading]:
     return {
         field_id: reading
         if reading.value in (None, "empty")
-        else replace(reading, status="review", flags=reading.flags + ("new_order",))
+        else replace(reading, status=ReadingStatus.REVIEW, flags=reading.flags + (Flag.NEW_ORDER,))
         for field_id, reading in readings.items()
     }
 
@@ -109,11 +110,11 @@ def _drug_suggestions(
     return suggestions
 
 
-_EMPTY = Reading("", "empty", 1.0, "auto")
+_EMPTY = Reading("", "empty", 1.0, ReadingStatus.AUTO)
 
 
 def _status(confidence: float, threshold: float, flags: tuple[str, ...]) -> ReadingStatus:
-    return "auto" if confidence >= threshold and not flags else "review"
+    return ReadingStatus.AUTO if confidence >= threshold and not flags else ReadingStatus.REVIEW
 
 
 def _read_marks(
@@ -137,7 +138,7 @@ def _read_marks(
                 round(mark.confidence, 4),
                 _status(mark.confidence, threshold, flags)
                 if value == "empty" or f.kind == "signature"
-                else "review",
+                else ReadingStatus.REVIEW,
                 flags,
             )
     for members in groups.values():
@@ -147,7 +148,7 @@ def _read_marks(
                 field_id,
                 mark.state,
                 round(mark.confidence, 4),
-                _status(mark.confidence, thresholds["checkbox"], flags),
+                _status(mark.confidence, thresholds[Threshold.CHECKBOX], flags),
                 flags,
             )
     return readings
@@ -179,7 +180,7 @@ def _read_digits(
                 f, str(result.value), period=period, order_dose=dose, limits=limits
             )
             if not verdict.ok:
-                flags += ("implausible",)
+                flags += (Flag.IMPLAUSIBLE,)
         status, confidence = digits.decide(
             result, f, factor=verdict.factor, plausible=verdict.ok, thresholds=thresholds
         )
@@ -205,7 +206,7 @@ def _check_blood_pressure(fields: list[Field], readings: dict[str, Reading]) -> 
         if not verdict.ok:
             for reading in (high, low):
                 readings[reading.field_id] = replace(
-                    reading, status="review", flags=reading.flags + ("implausible",)
+                    reading, status=ReadingStatus.REVIEW, flags=reading.flags + (Flag.IMPLAUSIBLE,)
                 )
     return readings
 

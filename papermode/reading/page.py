@@ -16,6 +16,7 @@ import numpy as np
 
 from papermode.reading import locate, quality
 from papermode.core.errors import PageIdError
+from papermode.core.flags import FileStatus, Threshold
 from papermode.reading.fields import (
     PX_PER_MM,
     FieldResult,
@@ -32,9 +33,13 @@ from papermode.reading.washout import check_borders, retake_message
 ContextLookup = Callable[[str], PageContext]
 # Tick boxes and ink boxes; digits thresholds per field type are `digits.DEFAULT_THRESHOLDS`
 # (chosen from the measured curves in docs/digits.md). Both are settings.
-DEFAULT_THRESHOLDS = {"checkbox": 0.9, "signature": 0.9, "text": 0.9}
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    Threshold.CHECKBOX: 0.9,
+    Threshold.SIGNATURE: 0.9,
+    Threshold.TEXT: 0.9,
+}
 
-CaptureStatus = Literal["read", "retake", "free", "quarantined"]
+CaptureStatus = FileStatus  # read, retake, free or quarantined: never duplicate
 MrnCheck = Literal["match", "mismatch", "unread", "not_applicable"]
 
 
@@ -82,17 +87,19 @@ def read_page_image(
         with clock.stage("quality"):
             reason = quality.retake_reason(gray, None)
         if reason:
-            return CaptureOutcome(image.index, "retake", reason, seconds=clock.seconds)
+            return CaptureOutcome(image.index, FileStatus.RETAKE, reason, seconds=clock.seconds)
     if location is None:
         with clock.stage("ocr"):
             free = read_free_image(image.pixels, kind, snapshot_of())
-        return CaptureOutcome(image.index, "free", free.problem, seconds=clock.seconds, free=free)
+        return CaptureOutcome(
+            image.index, FileStatus.FREE, free.problem, seconds=clock.seconds, free=free
+        )
     with clock.stage("quality"):
         reason = quality.retake_reason(gray, location)
     # Glare only matters where it hides boxes: once the page is known, `check_borders`
     # decides with the layout in hand (a bright but readable page is not sent back).
     if reason and reason != quality.GLARE:
-        return CaptureOutcome(image.index, "retake", reason, seconds=clock.seconds)
+        return CaptureOutcome(image.index, FileStatus.RETAKE, reason, seconds=clock.seconds)
     with clock.stage("identity"):
         identity = _identify(gray, location, context_of)
     if identity.problem or identity.context is None or identity.rectified is None:
@@ -111,7 +118,7 @@ def read_page_image(
         washout = check_borders(rectified, context.layout.fields, PX_PER_MM)
     if washout.retake:
         return CaptureOutcome(
-            image.index, "retake", retake_message(image.source), seconds=clock.seconds
+            image.index, FileStatus.RETAKE, retake_message(image.source), seconds=clock.seconds
         )
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
     results = read_fields(
@@ -127,7 +134,7 @@ def read_page_image(
     homography = location.homography
     return CaptureOutcome(
         frame=image.index,
-        status="read",
+        status=FileStatus.READ,
         page_id=context.layout.page_id,
         identity_source=identity.source,
         mrn_check=identity.mrn_check,
@@ -150,7 +157,7 @@ class _Identity:
     context: PageContext | None
     source: str | None
     mrn_check: MrnCheck
-    status: CaptureStatus = "read"
+    status: CaptureStatus = FileStatus.READ
     problem: str | None = None
     rectified: np.ndarray | None = None
     location: locate.PageLocation | None = None
@@ -175,14 +182,14 @@ def _identify(
             None,
             None,
             "unread",
-            "retake",
+            FileStatus.RETAKE,
             "the page's QR code and printed page id cannot be read: retake the "
             "photo with the top-right corner sharp and free of glare",
         )
     try:
         context = context_of(page_id)
     except PageIdError as error:
-        return _Identity(None, source, "unread", "quarantined", error.message)
+        return _Identity(None, source, "unread", FileStatus.QUARANTINED, error.message)
     if rectified is None or tuple(location.size_mm) != tuple(context.layout.size_mm):
         location = locate.refit(location, context.layout.size_mm)
         rectified = locate.rectify(gray, location, px_per_mm=PX_PER_MM)
@@ -192,7 +199,7 @@ def _identify(
             None,
             source,
             mrn_check,
-            "quarantined",
+            FileStatus.QUARANTINED,
             f"identity check failed for page {page_id}: the MRN printed on the "
             "banner does not match the page's patient; the page is not attributed "
             "and goes to review",
