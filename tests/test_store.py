@@ -255,3 +255,17 @@ def test_each_migration_sets_its_version_with_its_tables(
     monkeypatch.undo()
     with open_store(path) as store:  # the real migration, tried again, succeeds
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+
+
+def test_opening_a_store_another_process_is_writing_to_does_not_wait(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    open_store(path).close()
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # an ingest holding the write lock
+    writer.execute("INSERT INTO files (sha256, size) VALUES ('being-written', 1)")
+    try:
+        with open_store(path) as reader:  # `papermode readings` meanwhile
+            assert reader.db["files"].count == 0
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -103,21 +103,28 @@ MIGRATIONS: list[str] = [
 def migrate(db: sqlite_utils.Database, path: Path) -> None:
     """Bring the store at `path` to `SCHEMA_VERSION`, one migration per transaction.
 
-    StoreError when the store is newer than this papermode, or a migration fails (the store
-    is then left at the version it had).
+    A store already up to date is only read (no write lock: reading a store while another
+    process writes to it never waits). StoreError when the store is newer than this
+    papermode, or a migration fails (the store is then left at the version it had).
     """
-    while True:
+    version = _version(db, path)
+    while version < SCHEMA_VERSION:
         with transaction(db):
-            # Read inside the transaction: another process may have migrated meanwhile.
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{path} was written by a newer papermode (schema {version}).",
-                    advice="Update papermode on this laptop, or use the laptop that made it.",
-                )
-            if version == SCHEMA_VERSION:
-                return
-            _apply(db, path, version + 1)
+            # Read again under the write lock: another process may have migrated meanwhile.
+            version = _version(db, path)
+            if version < SCHEMA_VERSION:
+                _apply(db, path, version + 1)
+                version += 1
+
+
+def _version(db: sqlite_utils.Database, path: Path) -> int:
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} was written by a newer papermode (schema {version}).",
+            advice="Update papermode on this laptop, or use the laptop that made it.",
+        )
+    return version
 
 
 def _apply(db: sqlite_utils.Database, path: Path, number: int) -> None:
