@@ -160,3 +160,15 @@ def test_the_search_tables_are_created_all_or_nothing(tmp_path: Path) -> None:
     assert database.table_names() == []
     ensure_schema(database)
     assert {"free_photos", "text_index", "text_index_fts"} <= set(database.table_names())
+
+
+def test_a_search_while_an_ingest_writes_does_not_wait(
+    db: sqlite_utils.Database, tmp_path: Path
+) -> None:
+    writer = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # an ingest holding the write lock
+    try:
+        assert [h.capture_id for h in search(db, "paracetamol")] == ["c2"]
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -28,6 +28,10 @@ from papermode.free.photo import FreeText
 from papermode.store.transactions import transaction
 
 TOKENIZE = "unicode61 remove_diacritics 2"
+# Created together in one transaction, FTS triggers included.
+SEARCH_TABLES = frozenset(
+    {"free_photos", "free_medication_candidates", "text_index", "text_index_fts"}
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,10 @@ class SearchHit:
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create the free-text tables and the FTS5 index if they are missing (idempotent), all
-    in one transaction (or inside the caller's)."""
+    in one transaction (or inside the caller's). When they exist, only reads: a search
+    never waits for an ingest that is writing."""
+    if set(db.table_names()) >= SEARCH_TABLES:
+        return
     with transaction(db):
         _create_tables(db)
 
