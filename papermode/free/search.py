@@ -22,6 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from papermode.core.errors import StoreError, UsageError
+from papermode.core.flags import ReadingStatus
 from papermode.free.medlines import Difference, MedicationCandidate, default_lexicon, summarise
 from papermode.free.patientlink import PatientLink
 from papermode.free.photo import FreeText
@@ -234,7 +235,7 @@ def _document(row: dict[str, Any], *, source: str, doc_id: str, terms: str) -> d
 def _candidate_row(capture_id: str, number: int, candidate: MedicationCandidate) -> dict[str, Any]:
     row = asdict(candidate)
     row.update(
-        candidate_id=f"{capture_id}:{number}", capture_id=capture_id, status="review",
+        candidate_id=f"{capture_id}:{number}", capture_id=capture_id, status=ReadingStatus.REVIEW,
         span=json.dumps(list(candidate.span)), times=json.dumps(list(candidate.times)),
         boxes=json.dumps([list(b) for b in candidate.boxes]), as_needed=int(candidate.as_needed),
     )  # fmt: skip
