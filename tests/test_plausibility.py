@@ -3,14 +3,30 @@ ranges, doses equal to the order's."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import datetime
+from pathlib import Path
 
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
+from papermode.census.snapshot import sample_census_path
+from papermode.cli.main import main
+from papermode.core.model import Box, Field, PageLayout
+from papermode.core.settings import PlausibilityLimits, load_settings
+from papermode.core.stopwatch import Stopwatch
+from papermode.demo.synth.fill import FillProfile, fill_page
+from papermode.demo.synth.handwriting import blank_page, draw_comb
+from papermode.printing.prepare import prepare_forms
+from papermode.reading import fields as fields_module
 from papermode.reading.digits import DigitsReading, decide
-from papermode.core.model import Box, Field
+from papermode.reading.fields import PageContext, read_fields
 from papermode.reading.plausibility import (
     check,
     check_blood_pressure,
@@ -19,6 +35,8 @@ from papermode.reading.plausibility import (
     parse_hhmm,
     vital_name,
 )
+from papermode.state.readings import readings_report
+from papermode.store.database import open_store
 
 BOX = Box(10, 10, 24, 8)
 PERIOD = (datetime(2026, 3, 1, 7, 0), datetime(2026, 3, 2, 7, 0))
@@ -121,3 +139,112 @@ def test_every_valid_clock_time_parses(hours: int, minutes: int) -> None:
 def test_check_time_never_raises(number: int) -> None:
     verdict = check_time(f"{number:04d}", scheduled=datetime(2026, 3, 1, 8, 0), period=PERIOD)
     assert verdict.ok in (True, False)
+
+
+def heart_rate_page(texts: list[str]) -> tuple[np.ndarray, PageContext]:
+    """A straightened page (8 px/mm) with one handwritten heart-rate comb per text."""
+    rng = np.random.default_rng(21)
+    page = blank_page((200.0, 100.0), fields_module.PX_PER_MM)
+    fields = []
+    for index, text in enumerate(texts):
+        field = Field(
+            f"vitals.{index}.hr",
+            "digits",
+            Box(10 + index * 31.0, 20, 15.0, 7.0),
+            role="vital",
+            cells=3,
+            code="8867-4",
+        )
+        draw_comb(page, field, text, rng)
+        fields.append(field)
+    layout = PageLayout(
+        "pg", "vitals", "1", "a4", (200.0, 100.0), "snap", "p1", None, None, 1, 1, tuple(fields)
+    )
+    return page, PageContext(layout)
+
+
+def test_a_narrower_vital_range_sends_the_value_read_to_review() -> None:
+    texts = [" 72", " 88", "110", " 95", " 64", "120"]
+    page, context = heart_rate_page(texts)
+    thresholds = load_settings().reading
+
+    def read(limits: PlausibilityLimits) -> dict[str, tuple[str | None, str, tuple[str, ...]]]:
+        results = read_fields(page, context, thresholds, Stopwatch(), plausibility_limits=limits)
+        return {
+            r.reading.field_id: (r.reading.value, r.reading.status, r.reading.flags)
+            for r in results
+        }
+
+    hospital = PlausibilityLimits(
+        vital_ranges={**PlausibilityLimits().vital_ranges, "heart_rate": (40, 100)}
+    )
+    default, narrow = read(PlausibilityLimits()), read(hospital)
+    fast = [f"vitals.{i}.hr" for i, t in enumerate(texts) if int(t) > 100]
+    read_right = [
+        key
+        for key, (value, _, _) in default.items()
+        if value == texts[int(key.split(".")[1])].strip()
+    ]
+    assert set(fast) <= set(read_right), default  # the model reads these clean digits
+    for key in read_right:
+        assert "implausible" not in default[key][2]
+        if key in fast:
+            # Read right and confident, yet out of this hospital's range: a person looks.
+            assert default[key][1] == "auto"
+            assert narrow[key][1] == "review" and "implausible" in narrow[key][2]
+        else:
+            assert narrow[key] == default[key]
+
+
+def test_the_time_window_is_the_hospitals() -> None:
+    narrow = PlausibilityLimits(time_window_hours=1.0)
+    assert check(time_field(), "0940", period=PERIOD).ok  # 1 h 40 from 08:00: inside 2 h
+    verdict = check(time_field(), "0940", period=PERIOD, limits=narrow)
+    assert not verdict.ok and verdict.reason == "1.7 h from the scheduled time"
+    wide = PlausibilityLimits(time_window_hours=4.0)
+    assert check(time_field(), "1130", period=PERIOD, limits=wide).ok
+
+
+def test_ingest_settings_narrow_a_vital_range_and_the_values_go_to_review(
+    tmp_path: Path,
+) -> None:
+    """The real path: a printed vitals chart, filled, scanned, `papermode ingest --settings`."""
+    start = datetime(2026, 11, 28, 7, 0)
+    forms, template = tmp_path / "forms", tmp_path / "template.db"
+    prepare_forms(sample_census_path(), forms, template, start=start, hours=24, lang="en",
+                  paper="a4", settings_path=None)  # fmt: skip
+    pages = json.loads((forms / "manifest.json").read_text())["pages"]
+    page = next(p for p in pages if p["template"] == "vitals")
+    document = pdfium.PdfDocument(str(forms / page["pdf"]))
+    blank = document[page["pdf_page"] - 1].render(scale=200 / 72).to_numpy()[:, :, :3].copy()
+    document.close()
+    with open_store(template) as store:
+        layout = store.page_layout(page["page_id"])
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    quiet = FillProfile(progress=1.0, vitals_rate=1.0, correction_rate=0.0,
+                        contradiction_rate=0.0, crossed_digit_rate=0.0, overshoot_rate=0.0,
+                        faint_rate=0.0, touch_rate=0.0, stray_dots=0)  # fmt: skip
+    filled, _ = fill_page(blank, layout, 200 / 25.4, np.random.default_rng(5), profile=quiet)
+    scan = tmp_path / "vitals.png"
+    cv2.imwrite(str(scan), cv2.cvtColor(filled, cv2.COLOR_RGB2BGR))
+    hospital = tmp_path / "hospital.toml"
+    hospital.write_text("[plausibility.vital_ranges]\nheart_rate = [20, 40]\n", encoding="utf-8")
+
+    def heart_rates(*settings: str) -> dict[str, dict[str, object]]:
+        store_path = tmp_path / f"store{len(settings)}.db"
+        shutil.copy(template, store_path)
+        result = CliRunner().invoke(
+            main, ["ingest", "--store", str(store_path), *settings, str(scan), "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        with open_store(store_path) as store:
+            report = readings_report(store, page_id=page["page_id"])
+        fields = report["pages"][0]["fields"]
+        return {f["field_id"]: f for f in fields if f["code"] == "8867-4" and f["value"] != "empty"}
+
+    default, narrow = heart_rates(), heart_rates("--settings", str(hospital))
+    accepted = [key for key, f in default.items() if f["status"] == "auto"]
+    assert accepted, default  # clean handwriting: most heart rates are accepted as read
+    for key in accepted:
+        assert 40 < float(str(default[key]["value"])) <= 250
+        assert narrow[key]["status"] == "review" and "implausible" in narrow[key]["flags"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 
@@ -11,11 +12,13 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from papermode.cli.main import main
-from papermode.core.errors import UsageError
-from papermode.free.photo import FreeText
+from papermode.core.errors import StoreError, UsageError
+from papermode.free import search as search_module
 from papermode.free.medlines import compare_with_snapshot, extract_medication_lines
 from papermode.free.patientlink import PatientLink
+from papermode.free.photo import FreeText
 from papermode.free.search import ensure_schema, index_form_text, record_free_text, search
+from papermode.store.transactions import transaction
 
 IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
 
@@ -127,3 +130,45 @@ def test_cli_errors(tmp_path: Path, db: sqlite_utils.Database) -> None:
     assert result.exit_code == 5 and "there is no store at" in result.output
     result = CliRunner().invoke(main, ["search", "*", "--store", str(tmp_path / "store.db")])
     assert result.exit_code == 2 and "no words" in result.output
+
+
+def test_a_text_that_fails_to_save_leaves_nothing_inside_the_ingest_transaction(
+    db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_row(*args: object) -> dict[str, object]:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    # Ingest stores a whole file in one transaction; one photo whose text fails half-way
+    # (its row written, its medication lines not) must leave no half-saved photo behind.
+    with transaction(db):
+        db["files"].insert({"sha256": "f1"})
+        monkeypatch.setattr(search_module, "_candidate_row", broken_row)
+        with pytest.raises(StoreError):
+            _record(db, "c3", "amoxicilline 1 g IV 3x/j", PatientLink(None, (), 0.0))
+        monkeypatch.undo()
+        _record(db, "c4", "paracétamol 500 mg", PatientLink(None, (), 0.0))
+    photos = {row["capture_id"] for row in db.query("SELECT capture_id FROM free_photos")}
+    assert photos == {"c1", "c2", "c4"} and db["files"].count == 1
+    assert [h.capture_id for h in search(db, "paracetamol 500")] == ["c4"]
+
+
+def test_the_search_tables_are_created_all_or_nothing(tmp_path: Path) -> None:
+    database = sqlite_utils.Database(tmp_path / "store.db")
+    with pytest.raises(RuntimeError), transaction(database):
+        ensure_schema(database)
+        raise RuntimeError("power cut")
+    assert database.table_names() == []
+    ensure_schema(database)
+    assert {"free_photos", "text_index", "text_index_fts"} <= set(database.table_names())
+
+
+def test_a_search_while_an_ingest_writes_does_not_wait(
+    db: sqlite_utils.Database, tmp_path: Path
+) -> None:
+    writer = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # an ingest holding the write lock
+    try:
+        assert [h.capture_id for h in search(db, "paracetamol")] == ["c2"]
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

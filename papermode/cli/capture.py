@@ -13,7 +13,7 @@ import click
 from papermode.cli.options import existing_store_option
 from papermode.core.errors import ExitCode
 from papermode.core.pageid import normalise
-from papermode.core.settings import load_settings
+from papermode.core.settings import Settings, load_settings
 from papermode.free.search import search
 from papermode.ingest.inputs import expand_inputs
 from papermode.ingest.pipeline import IngestSummary, PageOutcome, ingest_paths
@@ -61,7 +61,7 @@ def ingest(
     before is not read twice. Photos that must be retaken are listed at once. Exit code 7
     when a file must be retaken or was quarantined (after reading all the others).
     """
-    thresholds = dict(load_settings(settings_path).reading)
+    settings = load_settings(settings_path)
 
     def say_at_once(outcome: PageOutcome) -> None:
         if outcome.status in ("retake", "quarantined") and not as_json:
@@ -72,7 +72,7 @@ def ingest(
             click.echo(f"{fresh}{label}: {outcome.file}{frame}: {outcome.message}")
 
     with open_store(store_path) as store:
-        summary = _ingest(store, paths, workers, kind, thresholds, say_at_once, as_json)
+        summary = _ingest(store, paths, workers, kind, settings, say_at_once, as_json)
     counts = summary.as_json()["counts"]
     assert isinstance(counts, dict)
     if as_json:
@@ -96,7 +96,7 @@ def _ingest(
     paths: tuple[Path, ...],
     workers: int | None,
     kind: str,
-    thresholds: dict[str, float],
+    settings: Settings,
     say_at_once: Callable[[PageOutcome], None],
     as_json: bool,
 ) -> IngestSummary:
@@ -107,7 +107,8 @@ def _ingest(
             store,
             workers=workers,
             kind=kind,
-            thresholds=thresholds,
+            thresholds=dict(settings.reading),
+            plausibility_limits=settings.plausibility,
             on_outcome=say_at_once,
         )
     total = sum(1 for _ in expand_inputs(paths))
@@ -119,7 +120,8 @@ def _ingest(
             store,
             workers=workers,
             kind=kind,
-            thresholds=thresholds,
+            thresholds=dict(settings.reading),
+            plausibility_limits=settings.plausibility,
             on_outcome=say_at_once,
             progress=lambda _name: bar.update(1),
         )

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Literal
 
+from papermode.core.flags import Flag, ReadingStatus
+
+__all__ = ["Flag", "ReadingStatus"]  # re-exported: the enums live in papermode.core.flags
 # --------------------------------------------------------------------------- census
 
 
@@ -285,7 +288,6 @@ class PrintedPage:
 
 # --------------------------------------------------------------------------- reading
 
-ReadingStatus = Literal["auto", "review", "confirmed", "corrected"]
 MarkState = Literal["empty", "ticked", "filled"]
 
 
@@ -297,5 +299,5 @@ class Reading:
     value: str | None  # checkbox: "ticked" / "empty" / "filled"; digits: "0815"; ink: "ink"/"empty"
     confidence: float  # 0..1
     status: ReadingStatus
-    flags: tuple[str, ...] = ()  # e.g. "correction", "contradiction", "implausible"
+    flags: tuple[str, ...] = ()  # `Flag` members (plain strings once read back from the store)
     detail: dict[str, float] = field(default_factory=dict, compare=False, hash=False)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from papermode.core.errors import ExitCode, PapermodeError
+from papermode.core.flags import Threshold
 
 
 class SettingsError(PapermodeError):
@@ -34,13 +35,44 @@ class SettingsError(PapermodeError):
         )
 
 
+# Today's plausibility limits, also the packaged defaults (`[plausibility]` in settings.toml).
+DEFAULT_TIME_WINDOW_HOURS = 2.0
+# Human ranges a nurse can record; outside them the value is almost surely a misreading.
+DEFAULT_VITAL_RANGES: dict[str, tuple[float, float]] = {
+    "heart_rate": (20, 250),
+    "systolic": (50, 260),
+    "diastolic": (20, 160),
+    "temperature": (30.0, 43.5),
+    "spo2": (50, 100),
+    "respiratory_rate": (4, 60),
+}
+# The [reading] thresholds the readers use: tick boxes and ink boxes by field kind
+# (`reading.fields`), comb fields by field type (`reading.digits.field_type`).
+READING_THRESHOLDS: tuple[Threshold, ...] = tuple(Threshold)
+
+
+@dataclass(frozen=True)
+class PlausibilityLimits:
+    """How far a written time may be from its slot, and each vital sign's human range.
+
+    Passed down to `papermode.reading.plausibility.check`; `Settings.plausibility` holds a
+    hospital's own.
+    """
+
+    time_window_hours: float = DEFAULT_TIME_WINDOW_HOURS
+    vital_ranges: dict[str, tuple[float, float]] = field(
+        default_factory=lambda: dict(DEFAULT_VITAL_RANGES)
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """A hospital's settings. Build with `load_settings`; `Settings()` holds no times at all.
 
     `standard_times` maps a lower-case timing code ("q8h", "bid", "daily") to its times of
     day; `timing_aliases` maps other spellings ("bd", "2x/j") to such a code. `reading`
-    holds confidence thresholds by name (callers use `settings.reading.get(name, default)`).
+    holds the confidence thresholds by name (`READING_THRESHOLDS`: checkbox, time, ...);
+    `time_window_hours` and `vital_ranges` are the plausibility limits (`plausibility`).
     """
 
     day_start: time = time(6, 0)
@@ -52,6 +84,15 @@ class Settings:
     reading: dict[str, float] = field(default_factory=dict)
     vitals_times: tuple[time, ...] = ()  # empty: every `vitals_every_hours`
     vitals_every_hours: float | None = None  # None: the vitals template's own interval
+    time_window_hours: float = DEFAULT_TIME_WINDOW_HOURS
+    vital_ranges: dict[str, tuple[float, float]] = field(
+        default_factory=lambda: dict(DEFAULT_VITAL_RANGES)
+    )
+
+    @property
+    def plausibility(self) -> PlausibilityLimits:
+        """What the plausibility checks of the readers need (`[plausibility]`)."""
+        return PlausibilityLimits(self.time_window_hours, dict(self.vital_ranges))
 
 
 # --------------------------------------------------------------------------- declared keys
@@ -123,39 +164,83 @@ def _parse_languages(key: str, value: Any, problems: Problems) -> tuple[str, ...
     return words
 
 
-def _parse_thresholds(key: str, value: Any, problems: Problems) -> dict[str, float]:
-    if not isinstance(value, dict):
-        problems.append(f"{key}: must be a table of name = number between 0 and 1")
-        return {}
-    thresholds: dict[str, float] = {}
-    for name, number in value.items():
-        if isinstance(number, bool) or not isinstance(number, int | float):
-            problems.append(f"{key}.{name}: {number!r} is not a number")
-        elif not 0.0 <= float(number) <= 1.0:
-            problems.append(f"{key}.{name}: {number!r} must lie between 0 and 1")
-        else:
-            thresholds[name] = float(number)
-    return thresholds
+def _parse_threshold(key: str, value: Any, problems: Problems) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        problems.append(f"{key}: {value!r} is not a number")
+        return None
+    if not 0.0 <= float(value) <= 1.0:
+        problems.append(f"{key}: {value!r} must lie between 0 and 1")
+        return None
+    return float(value)
+
+
+def _parse_window(key: str, value: Any, problems: Problems) -> float | None:
+    # Beyond 12 h the nearest day of a written time is ambiguous: no window is wider.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 12:
+        problems.append(f"{key}: {value!r} must be a number of hours above 0, at most 12")
+        return None
+    return float(value)
+
+
+def _parse_range(key: str, value: Any, problems: Problems) -> tuple[float, float] | None:
+    numbers = value if isinstance(value, list) and len(value) == 2 else None
+    if numbers is None or any(
+        isinstance(n, bool) or not isinstance(n, int | float) for n in numbers
+    ):
+        problems.append(f"{key}: {value!r} must be two numbers [lowest, highest], like [20, 250]")
+        return None
+    low, high = numbers
+    if not 0 <= low < high:
+        problems.append(f"{key}: {value!r}: the lowest must be 0 or more, below the highest")
+        return None
+    return (low, high)
 
 
 @dataclass(frozen=True)
 class SettingSpec:
-    """One settings key: where it sits in the TOML file and how its value is checked."""
+    """One settings key: where it sits in the TOML file and how its value is checked.
+
+    `item` set: the value is one entry of a dict attribute (`reading["checkbox"]`).
+    """
 
     key: str  # dotted TOML path, e.g. "schedule.day_start"
     attribute: str  # the Settings attribute it fills
     parse: Parser
     help: str
     merge: bool = False  # tables: a hospital's entries are added to the defaults
+    item: str | None = None
 
+    @property
+    def target(self) -> str:
+        """Where the value lands in `Settings`: `day_start`, `reading["checkbox"]`."""
+        return f'{self.attribute}["{self.item}"]' if self.item else self.attribute
+
+
+_THRESHOLD_HELP = {
+    Threshold.CHECKBOX: "tick boxes (empty / ticked / filled)",
+    Threshold.SIGNATURE: "initials and signature boxes (ink or empty)",
+    Threshold.TEXT: "handwritten text boxes left empty (ink always goes to review)",
+    Threshold.TIME: "HHMM comb boxes",
+    Threshold.VITAL: "vital signs",
+    Threshold.DOSE: "doses",
+    Threshold.NUMBER: "other numbers (temporary admission number)",
+}
+_VITAL_HELP = {
+    "heart_rate": "heart rate, /min",
+    "systolic": "systolic blood pressure, mmHg",
+    "diastolic": "diastolic blood pressure, mmHg",
+    "temperature": "temperature, °C",
+    "spo2": "oxygen saturation, %",
+    "respiratory_rate": "respiratory rate, /min",
+}
 
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("schedule.day_start", "day_start", _parse_time,
                 "First standard hour; regular frequencies with no standard times start here."),
     SettingSpec("schedule.standard_times", "standard_times", _parse_time_table,
-                "Times of day per timing code (q8h, bid, daily, ...).", merge=True),
+                "Times of day per lower-case timing code (q8h, bid, daily, ...).", merge=True),
     SettingSpec("schedule.aliases", "timing_aliases", _parse_aliases,
-                "Other spellings of the timing codes (bd, 2x/j, ...).", merge=True),
+                "Other spellings of the timing codes (bd, 2x/j, ...) -> a code.", merge=True),
     SettingSpec("high_alert.words", "high_alert_words", _parse_words,
                 "Words that make an order high-alert (whole words; case, accents ignored)."),
     SettingSpec("high_alert.iv_only_words", "high_alert_iv_only_words", _parse_words,
@@ -168,8 +253,20 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "Times of day for vital signs on the chart; [] to use every_hours."),
     SettingSpec("vitals.every_hours", "vitals_every_hours", _parse_hours,
                 "Hours between vital-sign columns; 0 keeps the template's interval."),
-    SettingSpec("reading", "reading", _parse_thresholds,
-                "Confidence thresholds (0..1) for reading captured pages.", merge=True),
+    *(
+        SettingSpec(f"reading.{name}", "reading", _parse_threshold,
+                    f"Confidence threshold (0 to 1) for {_THRESHOLD_HELP[name]}; below it, "
+                    "review.", item=name)
+        for name in READING_THRESHOLDS
+    ),
+    SettingSpec("plausibility.time_window_hours", "time_window_hours", _parse_window,
+                "Hours (above 0, at most 12) a written time may be from its scheduled slot; "
+                "further: review."),
+    *(
+        SettingSpec(f"plausibility.vital_ranges.{name}", "vital_ranges", _parse_range,
+                    f"Human range [lowest, highest] of {help}; outside it: review.", item=name)
+        for name, help in _VITAL_HELP.items()
+    ),
 )  # fmt: skip
 
 
@@ -186,18 +283,22 @@ def default_settings_path() -> Path:
 def load_settings(path: Path | None = None) -> Settings:
     """The packaged defaults, overridden by the hospital's TOML file at `path` if given.
 
-    Raises `SettingsError` listing every problem (with its key) when anything is invalid.
+    Raises `SettingsError` listing every problem (with its key) when anything is invalid;
+    an unknown key is a problem that names the known keys of its table.
     """
     defaults = _read_toml(default_settings_path())
     overrides = _read_toml(path) if path is not None else {}
     source = path.name if path is not None else "settings.toml (packaged defaults)"
-    problems = [f"{key}: unknown setting; check its spelling" for key in _unknown(overrides)]
+    problems = unknown_keys(overrides)
     values: dict[str, Any] = {}
     for spec in SETTINGS:
         value = _parse_spec(spec, defaults, overrides, problems)
         if spec.key == "high_alert.extra_words":
             value = tuple(dict.fromkeys(values.get(spec.attribute, ()) + value))
-        values[spec.attribute] = value
+        if spec.item is not None:
+            values.setdefault(spec.attribute, {})[spec.item] = value
+        else:
+            values[spec.attribute] = value
     problems += _cross_check(values)
     if problems:
         raise SettingsError(source, problems)
@@ -223,17 +324,29 @@ def _lookup(document: dict[str, Any], key: str) -> Any:
     return node
 
 
-def _unknown(document: dict[str, Any], prefix: str = "") -> list[str]:
-    unknown: list[str] = []
+def unknown_keys(document: dict[str, Any], prefix: str = "") -> Problems:
+    """A problem for every key of `document` that no `SettingSpec` declares, each naming the
+    known keys of its table."""
+    problems: Problems = []
     for name, value in document.items():
         key = f"{prefix}{name}"
         if key in _SPEC_KEYS:
             continue
-        if isinstance(value, dict) and any(k.startswith(key + ".") for k in _SPEC_KEYS):
-            unknown += _unknown(value, key + ".")
-        else:
-            unknown.append(key)
-    return unknown
+        if any(k.startswith(key + ".") for k in _SPEC_KEYS):
+            if isinstance(value, dict):
+                problems += unknown_keys(value, key + ".")
+            else:
+                problems.append(f"{key}: must be a table ([{key}] with its own keys)")
+            continue
+        table = f"[{prefix[:-1]}]" if prefix else "the file"
+        known = ", ".join(_known_keys(prefix))
+        problems.append(f"{key}: unknown setting; the known keys of {table} are: {known}")
+    return problems
+
+
+def _known_keys(prefix: str) -> list[str]:
+    names = (k[len(prefix) :].split(".")[0] for k in _SPEC_KEYS if k.startswith(prefix))
+    return sorted(set(names))
 
 
 def _parse_spec(
@@ -259,3 +372,41 @@ def _cross_check(values: dict[str, Any]) -> Problems:
         for alias, code in values["timing_aliases"].items()
         if code not in codes
     ]
+
+
+# --------------------------------------------------------------------------- documentation
+
+
+def settings_table() -> str:
+    """The Markdown table of every declared key (docs/settings.md holds it, a test keeps it
+    equal): key, packaged default, where it lands in `Settings`, meaning."""
+    defaults = _read_toml(default_settings_path())
+    lines = [
+        "| key | default | `Settings` attribute | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for spec in SETTINGS:
+        default = describe_default(_lookup(defaults, spec.key))
+        merged = " (merged)" if spec.merge else ""
+        lines.append(f"| `{spec.key}`{merged} | {default} | `{spec.target}` | {spec.help} |")
+    return "\n".join(lines)
+
+
+def describe_default(value: Any) -> str:
+    """A packaged default as written in settings.toml, or where to find a long one."""
+    if isinstance(value, dict):
+        return f"{len(value)} entries in `settings.toml`"
+    text = _toml_value(value)
+    if len(text) > 30:
+        return f"{len(value)} items in `settings.toml`"
+    return f"`{text}`"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    return repr(value)

@@ -25,11 +25,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from papermode.core.errors import PageIdError, StoreError
+from papermode.core.flags import Flag
 from papermode.reading.imaging import load_images_from_bytes
 from papermode.store.database import Store
 
 PX_PER_MM = 6.0
-CONFLICT_FLAGS = frozenset({"disappeared", "changed", "contradiction", "implausible"})
+CONFLICT_FLAGS = frozenset({Flag.DISAPPEARED, Flag.CHANGED, Flag.CONTRADICTION, Flag.IMPLAUSIBLE})
 COLOURS: dict[str, tuple[int, int, int]] = {
     "accepted": (0, 150, 60),
     "empty": (150, 150, 150),

@@ -24,11 +24,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 from papermode.reading import page as capture
 from papermode.ingest import workers as workers_module
 from papermode.core.errors import InputFileError
+from papermode.core.flags import FileStatus, ReadingStatus
+from papermode.core.settings import PlausibilityLimits
 from papermode.reading.imaging import sniff_kind
 from papermode.ingest.inputs import InputFile, expand_inputs, zip_members
 from papermode.state.page_state import update_page_state
@@ -38,7 +39,6 @@ from papermode.ingest.workers import FileRead, read_file
 
 logger = logging.getLogger(__name__)
 
-FileStatus = Literal["read", "retake", "duplicate", "free", "quarantined"]
 SUFFIXES = {
     "jpeg": ".jpg",
     "png": ".png",
@@ -74,7 +74,7 @@ class IngestSummary:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
 
     def as_json(self) -> dict[str, object]:
-        statuses = ["read", "retake", "duplicate", "free", "quarantined"]
+        statuses = list(FileStatus)
         return {
             "files": [outcome.__dict__ for outcome in self.outcomes],
             "counts": {status: self.count(status) for status in statuses},
@@ -97,16 +97,20 @@ def ingest_paths(
     kind: str = "auto",
     thresholds: dict[str, float] | None = None,
     on_outcome: Callable[[PageOutcome], None] | None = None,
+    plausibility_limits: PlausibilityLimits | None = None,
 ) -> IngestSummary:
     """Ingest files and folders into `store`; returns what became of every page image.
 
-    `thresholds` are the confidence thresholds of the hospital's settings (`[reading]`);
-    None means the packaged defaults.
+    `thresholds` are the confidence thresholds of the hospital's settings (`[reading]`),
+    `plausibility_limits` its `[plausibility]` (`Settings.plausibility`); None means the
+    packaged defaults.
     """
     if thresholds is None:
         from papermode.core.settings import load_settings
 
         thresholds = dict(load_settings().reading)
+    if plausibility_limits is None:
+        plausibility_limits = PlausibilityLimits()
     summary = IngestSummary(on_outcome=on_outcome)
     workers_module.reset()  # a fresh view of the store, and no connection to fork
     inputs = list(expand_inputs(paths))
@@ -120,7 +124,7 @@ def ingest_paths(
                 item,
                 data,
                 sha,
-                read_file(data, item.name, str(store.path), kind, thresholds),
+                read_file(data, item.name, str(store.path), kind, thresholds, plausibility_limits),
                 summary,
                 progress,
             )
@@ -135,7 +139,15 @@ def ingest_paths(
                     item,
                     data,
                     sha,
-                    pool.submit(read_file, data, item.name, str(store.path), kind, thresholds),
+                    pool.submit(
+                        read_file,
+                        data,
+                        item.name,
+                        str(store.path),
+                        kind,
+                        thresholds,
+                        plausibility_limits,
+                    ),
                 )
             )
             while len(pending) >= window:
@@ -173,7 +185,11 @@ def _flatten(
                 sha,
                 [
                     PageOutcome(
-                        item.name, sha, 0, "duplicate", message="this file was ingested before"
+                        item.name,
+                        sha,
+                        0,
+                        FileStatus.DUPLICATE,
+                        message="this file was ingested before",
                     )
                 ],
                 remember=False,
@@ -222,7 +238,7 @@ def _quarantine(
         item,
         data,
         sha,
-        [PageOutcome(item.name, sha, 0, "quarantined", message=reason)],
+        [PageOutcome(item.name, sha, 0, FileStatus.QUARANTINED, message=reason)],
         remember=True,
     )
 
@@ -306,9 +322,15 @@ def _record(
 
 
 def _file_status(outcomes: Sequence[PageOutcome]) -> str:
-    order = ["quarantined", "retake", "read", "free", "duplicate"]
+    order = [
+        FileStatus.QUARANTINED,
+        FileStatus.RETAKE,
+        FileStatus.READ,
+        FileStatus.FREE,
+        FileStatus.DUPLICATE,
+    ]
     statuses = {o.status for o in outcomes}
-    return next((s for s in order if s in statuses), "read")
+    return next((s for s in order if s in statuses), FileStatus.READ)
 
 
 def _store_capture(
@@ -340,8 +362,8 @@ def _store_capture(
         store.put_evidence(read.rectified_jpeg, suffix=".rectified.jpg")
     if read.free is not None and read.free.free_text is not None:
         _store_free(store, item, sha, capture_id, read, captured_at)
-    if read.status != "read" or read.page_id is None:
-        status = read.status if read.status != "read" else "quarantined"
+    if read.status != FileStatus.READ or read.page_id is None:
+        status = read.status if read.status != FileStatus.READ else FileStatus.QUARANTINED
         return PageOutcome(item.name, sha, read.frame, status, None, read.message)
     db.table("readings").upsert_all(
         [
@@ -361,9 +383,16 @@ def _store_capture(
         pk=("capture_id", "field_id"),
     )
     update_page_state(store, read.page_id)
-    auto = sum(1 for r in read.fields if r.reading.status == "auto")
+    auto = sum(1 for r in read.fields if r.reading.status == ReadingStatus.AUTO)
     return PageOutcome(
-        item.name, sha, read.frame, "read", read.page_id, None, auto, len(read.fields) - auto
+        item.name,
+        sha,
+        read.frame,
+        FileStatus.READ,
+        read.page_id,
+        None,
+        auto,
+        len(read.fields) - auto,
     )
 
 

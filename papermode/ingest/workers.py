@@ -14,8 +14,10 @@ from typing import Any
 
 from papermode.reading import page as capture
 from papermode.core.errors import InputFileError, PapermodeError
+from papermode.core.flags import FileStatus
 from papermode.reading.imaging import load_images_from_bytes
 from papermode.core.model import Snapshot
+from papermode.core.settings import PlausibilityLimits
 from papermode.store.database import Store, open_store
 
 logger = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ def read_file(
     store_path: str,
     kind: str = "auto",
     thresholds: dict[str, float] | None = None,
+    plausibility_limits: PlausibilityLimits | None = None,
 ) -> FileRead:
     """Read every page image of one file (runs in a worker process)."""
     logger.debug("reading %s (%d bytes)", name, len(data))
@@ -98,18 +101,23 @@ def read_file(
         try:
             outcomes.append(
                 capture.read_page_image(
-                    image, context_of, kind=kind, snapshot_of=snapshot_of, thresholds=thresholds
+                    image,
+                    context_of,
+                    kind=kind,
+                    snapshot_of=snapshot_of,
+                    thresholds=thresholds,
+                    plausibility_limits=plausibility_limits,
                 )
             )
         except PapermodeError as error:
-            outcomes.append(capture.CaptureOutcome(image.index, "quarantined", str(error)))
+            outcomes.append(capture.CaptureOutcome(image.index, FileStatus.QUARANTINED, str(error)))
         except Exception as error:  # a bug must cost one page, never the batch or the file
             if os.environ.get("PAPERMODE_DEBUG"):
                 raise
             outcomes.append(
                 capture.CaptureOutcome(
                     image.index,
-                    "quarantined",
+                    FileStatus.QUARANTINED,
                     f"papermode could not read this page ({type(error).__name__}): the "
                     "original is kept; try another photo, and report the file to IT",
                 )

@@ -25,6 +25,7 @@ import numpy as np
 
 from papermode.reading.combs import MIN_INK_MM2, CellInk, field_cells
 from papermode.core.errors import ExitCode, PapermodeError
+from papermode.core.flags import Flag, Threshold
 from papermode.core.model import Field, ReadingStatus
 
 logger = logging.getLogger(__name__)
@@ -36,10 +37,22 @@ ABOVE_MM2 = 0.3  # more ink than this just above a cell: something was written o
 # without a person. Chosen from `python bench/digits_bench.py` (see docs/digits.md).
 # At 0.8: auto-accepted field error 0.0-0.2 % (clean) and 0.0-0.3 % (degraded), review 8-18 %
 # (clean) and 17-27 % (degraded). Identifiers ("number") have no plausibility check: stricter.
-DEFAULT_THRESHOLDS: dict[str, float] = {"time": 0.8, "vital": 0.8, "dose": 0.8, "number": 0.9}
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    Threshold.TIME: 0.8,
+    Threshold.VITAL: 0.8,
+    Threshold.DOSE: 0.8,
+    Threshold.NUMBER: 0.9,
+}
 # Flags that always send a value to review, whatever its confidence.
 BLOCKING_FLAGS = frozenset(
-    {"crossed_out", "gap", "incomplete", "unreadable", "implausible", "outside_image"}
+    {
+        Flag.CROSSED_OUT,
+        Flag.GAP,
+        Flag.INCOMPLETE,
+        Flag.UNREADABLE,
+        Flag.IMPLAUSIBLE,
+        Flag.OUTSIDE_IMAGE,
+    }
 )
 
 
@@ -162,7 +175,7 @@ def field_type(field: Field) -> str:
     """The threshold family of a digits field: time, vital, dose or number."""
     if field.role in ("time", "vital", "dose"):
         return field.role
-    return "number"
+    return Threshold.NUMBER
 
 
 def read_digits(rectified: np.ndarray, field: Field, px_per_mm: float = 8.0) -> DigitsReading:
@@ -187,7 +200,7 @@ def read_digit_fields(
             continue
         if field.field_id not in inks:  # cut off the image: never "surely empty"
             readings[field.field_id] = DigitsReading(
-                field.field_id, "", None, (), 0.0, ("outside_image",)
+                field.field_id, "", None, (), 0.0, (Flag.OUTSIDE_IMAGE,)
             )
             continue
         cells = tuple(
@@ -226,15 +239,15 @@ def _cell_reading(ink: CellInk, probabilities: np.ndarray | None) -> CellReading
     best_digit = int(np.argmax(probabilities[:NOT_A_DIGIT]))
     confidence = float(probabilities[best_digit])
     if int(np.argmax(probabilities)) == NOT_A_DIGIT or probabilities[NOT_A_DIGIT] > 0.3:
-        flags.append("crossed_out")
+        flags.append(Flag.CROSSED_OUT)
     elif ink.components >= 2 and ink.width_mm > 1.25 * ink.height_mm:
-        flags.append("crossed_out")  # two glyphs side by side: a correction beside the old one
+        flags.append(Flag.CROSSED_OUT)  # two glyphs side by side: a correction beside the old one
     if ink.above_mm2 > ABOVE_MM2:
-        flags.append("ink_outside")  # often a correction squeezed in above the comb
+        flags.append(Flag.INK_OUTSIDE)  # often a correction squeezed in above the comb
         confidence *= 0.5
     if ink.darkness < 70:
-        flags.append("faint")
-    if "crossed_out" in flags:
+        flags.append(Flag.FAINT)
+    if Flag.CROSSED_OUT in flags:
         return CellReading(None, min(confidence, 0.3), False, tuple(flags))
     return CellReading(best_digit, confidence, False, tuple(flags))
 
@@ -246,32 +259,32 @@ def assemble(field: Field, cells: tuple[CellReading, ...]) -> DigitsReading:
     flags = sorted({flag for cell in cells for flag in cell.flags})
     confidence = float(np.prod([cell.confidence for cell in cells])) if cells else 0.0
     if not text:
-        return DigitsReading(field.field_id, "", None, cells, confidence, ("empty",))
+        return DigitsReading(field.field_id, "", None, cells, confidence, (Flag.EMPTY,))
     value, shape_flags, factor = _value(field, chars)
     flags = sorted(set(flags) | set(shape_flags))
     return DigitsReading(field.field_id, text, value, cells, confidence * factor, tuple(flags))
 
 
-def _value(field: Field, chars: str) -> tuple[str | None, list[str], float]:
+def _value(field: Field, chars: str) -> tuple[str | None, list[Flag], float]:
     """The canonical value of cells written as `chars` (" " empty, "?" unreadable)."""
     text = chars.strip(" ")
     if "?" in text:
-        return None, ["unreadable"], 1.0
+        return None, [Flag.UNREADABLE], 1.0
     if " " in text:
-        return None, ["gap"], 0.5
+        return None, [Flag.GAP], 0.5
     integer_cells = len(chars) - field.decimals
     leading = len(chars) - len(chars.lstrip(" "))
     trailing = len(chars) - len(chars.rstrip(" "))
     if field.decimals and trailing > 0:
-        return None, ["incomplete"], 0.5  # the digits after the printed point are missing
+        return None, [Flag.INCOMPLETE], 0.5  # the digits after the printed point are missing
     flags, factor = [], 1.0
     if trailing:
-        flags.append("left_aligned")
+        flags.append(Flag.LEFT_ALIGNED)
         factor = 0.9  # written from the left: probably complete, but say so
     digits = text
     if field.role == "time":
         if leading:
-            flags.append("leading_blank")
+            flags.append(Flag.LEADING_BLANK)
             factor *= 0.95
         digits = text.rjust(len(chars), "0")
         return digits, flags, factor
@@ -308,7 +321,9 @@ def decide(
         " blocked" if blocked else "",
     )
     if reading.empty and not blocked:
-        return ("auto" if confidence >= limits[field_type(field)] else "review"), confidence
+        return (
+            ReadingStatus.AUTO if confidence >= limits[field_type(field)] else ReadingStatus.REVIEW
+        ), confidence
     if reading.value is None or blocked or confidence < limits[field_type(field)]:
-        return "review", confidence
-    return "auto", confidence
+        return ReadingStatus.REVIEW, confidence
+    return ReadingStatus.AUTO, confidence

@@ -14,7 +14,9 @@ import cv2
 import numpy as np
 
 from papermode.reading import digits, marks, plausibility
+from papermode.core.flags import Flag, Threshold
 from papermode.core.model import Box, Field, PageLayout, Reading, ReadingStatus
+from papermode.core.settings import PlausibilityLimits
 from papermode.core.stopwatch import Stopwatch
 
 logger = logging.getLogger(__name__)
@@ -46,13 +48,14 @@ def read_fields(
     thresholds: dict[str, float],
     clock: Stopwatch,
     washed_out: set[str] | frozenset[str] = frozenset(),
+    plausibility_limits: PlausibilityLimits = plausibility.DEFAULT_LIMITS,
 ) -> tuple[FieldResult, ...]:
     layout = context.layout
     readings: dict[str, Reading] = {}
     with clock.stage("marks"):
         readings.update(_read_marks(rectified, layout, thresholds))
     with clock.stage("digits"):
-        readings.update(_read_digits(rectified, context, thresholds))
+        readings.update(_read_digits(rectified, context, thresholds, plausibility_limits))
     with clock.stage("text"):
         suggestions = _drug_suggestions(rectified, context, readings)
     if layout.template == "new_orders":
@@ -61,7 +64,7 @@ def read_fields(
         # The printed box is invisible (glare, a shadow): nothing read there is trusted.
         reading = readings[field_id]
         readings[field_id] = replace(
-            reading, status="review", flags=reading.flags + ("washed_out",)
+            reading, status=ReadingStatus.REVIEW, flags=reading.flags + (Flag.WASHED_OUT,)
         )
     for f in (f for f in layout.fields if f.field_id in readings):  # ids, never the value
         reading = readings[f.field_id]
@@ -89,7 +92,7 @@ def _new_orders_to_review(readings: dict[str, Reading]) -> dict[str, Reading]:
     return {
         field_id: reading
         if reading.value in (None, "empty")
-        else replace(reading, status="review", flags=reading.flags + ("new_order",))
+        else replace(reading, status=ReadingStatus.REVIEW, flags=reading.flags + (Flag.NEW_ORDER,))
         for field_id, reading in readings.items()
     }
 
@@ -122,11 +125,11 @@ def _drug_suggestions(
     return suggestions
 
 
-_EMPTY = Reading("", "empty", 1.0, "auto")
+_EMPTY = Reading("", "empty", 1.0, ReadingStatus.AUTO)
 
 
 def _status(confidence: float, threshold: float, flags: tuple[str, ...]) -> ReadingStatus:
-    return "auto" if confidence >= threshold and not flags else "review"
+    return ReadingStatus.AUTO if confidence >= threshold and not flags else ReadingStatus.REVIEW
 
 
 def _read_marks(
@@ -150,7 +153,7 @@ def _read_marks(
                 round(mark.confidence, 4),
                 _status(mark.confidence, threshold, flags)
                 if value == "empty" or f.kind == "signature"
-                else "review",
+                else ReadingStatus.REVIEW,
                 flags,
             )
     for members in groups.values():
@@ -160,14 +163,17 @@ def _read_marks(
                 field_id,
                 mark.state,
                 round(mark.confidence, 4),
-                _status(mark.confidence, thresholds["checkbox"], flags),
+                _status(mark.confidence, thresholds[Threshold.CHECKBOX], flags),
                 flags,
             )
     return readings
 
 
 def _read_digits(
-    rectified: np.ndarray, context: PageContext, thresholds: dict[str, float]
+    rectified: np.ndarray,
+    context: PageContext,
+    thresholds: dict[str, float],
+    limits: PlausibilityLimits = plausibility.DEFAULT_LIMITS,
 ) -> dict[str, Reading]:
     """Every comb field of the page in one batch, checked for plausibility."""
     layout = context.layout
@@ -185,9 +191,11 @@ def _read_digits(
         verdict = plausibility.PLAUSIBLE
         if result.value is not None:
             dose = context.order_doses.get(f.order_id) if f.order_id else None
-            verdict = plausibility.check(f, str(result.value), period=period, order_dose=dose)
+            verdict = plausibility.check(
+                f, str(result.value), period=period, order_dose=dose, limits=limits
+            )
             if not verdict.ok:
-                flags += ("implausible",)
+                flags += (Flag.IMPLAUSIBLE,)
                 logger.info("field %s: implausible: %s", f.field_id, verdict.reason)
         status, confidence = digits.decide(
             result, f, factor=verdict.factor, plausible=verdict.ok, thresholds=thresholds
@@ -215,7 +223,7 @@ def _check_blood_pressure(fields: list[Field], readings: dict[str, Reading]) -> 
             logger.info("fields %s, %s: %s", high.field_id, low.field_id, verdict.reason)
             for reading in (high, low):
                 readings[reading.field_id] = replace(
-                    reading, status="review", flags=reading.flags + ("implausible",)
+                    reading, status=ReadingStatus.REVIEW, flags=reading.flags + (Flag.IMPLAUSIBLE,)
                 )
     return readings
 

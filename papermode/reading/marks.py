@@ -17,6 +17,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from papermode.core.flags import Flag
 from papermode.core.model import Box, Field
 
 logger = logging.getLogger(__name__)
@@ -60,13 +61,13 @@ def read_checkbox(rectified: np.ndarray, box: Box, px_per_mm: float) -> MarkRead
     """Read one tick box of a page rectified at `px_per_mm` (gray, layout mm -> px)."""
     inside = _inside_ink(rectified, box, px_per_mm)
     if inside is None:
-        return MarkReading("empty", 0.0, 0.0, ("outside_page",))
+        return MarkReading("empty", 0.0, 0.0, (Flag.OUTSIDE_PAGE,))
     ink = inside.ink
     mark = _classify(float(ink.mean()), _extent(ink), _openness(ink), inside.offset_mm)
     if mark.state == "empty" and inside.faint:
         # Something tick-sized is there, too faint to call: a person looks.
         return MarkReading(
-            "empty", min(mark.confidence, 0.6), mark.ink_fraction, ("faint",), mark.offset_mm
+            "empty", min(mark.confidence, 0.6), mark.ink_fraction, (Flag.FAINT,), mark.offset_mm
         )
     return mark
 
@@ -100,7 +101,7 @@ def read_group(
                 mark.state,
                 min(mark.confidence, 0.5),
                 mark.ink_fraction,
-                (*mark.flags, "contradiction"),
+                (*mark.flags, Flag.CONTRADICTION),
                 mark.offset_mm,
             )
     return readings
@@ -114,7 +115,7 @@ def ink_present(rectified: np.ndarray, box: Box, px_per_mm: float) -> MarkReadin
     """
     inside = _inside_ink(rectified, box, px_per_mm, search=False, label_band=True)
     if inside is None:
-        return MarkReading("empty", 0.0, 0.0, ("outside_page",))
+        return MarkReading("empty", 0.0, 0.0, (Flag.OUTSIDE_PAGE,))
     ink, offset = inside.ink, inside.offset_mm
     area_mm2 = float(ink.sum()) / px_per_mm**2
     extent_mm = _extent(ink) * max(ink.shape) / px_per_mm if ink.any() else 0.0
@@ -123,7 +124,7 @@ def ink_present(rectified: np.ndarray, box: Box, px_per_mm: float) -> MarkReadin
     state: MarkState = "ink" if score >= 1.0 else "empty"
     confidence = _ramp(abs(np.log2(max(score, 1e-3))), 1.0)
     if state == "empty" and inside.faint:
-        return MarkReading(state, min(confidence, 0.6), fraction, ("faint",), offset)
+        return MarkReading(state, min(confidence, 0.6), fraction, (Flag.FAINT,), offset)
     return MarkReading(state, confidence, fraction, (), offset)
 
 
@@ -353,7 +354,7 @@ def _classify(
             _ramp(FILLED_OPENNESS - openness, FILLED_OPENNESS),
             _ramp(fraction - FILLED_MIN_FRACTION, 0.15),
         )
-        return MarkReading("filled", confidence, fraction, ("correction",), offset_px)
+        return MarkReading("filled", confidence, fraction, (Flag.CORRECTION,), offset_px)
     if extent >= TICK_EXTENT and fraction >= TICK_MIN_FRACTION:
         filled_margin = max(
             _ramp(openness - FILLED_OPENNESS, FILLED_OPENNESS),

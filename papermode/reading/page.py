@@ -17,6 +17,7 @@ import numpy as np
 
 from papermode.reading import locate, quality
 from papermode.core.errors import PageIdError
+from papermode.core.flags import FileStatus, Threshold
 from papermode.reading.fields import (
     PX_PER_MM,
     FieldResult,
@@ -26,6 +27,7 @@ from papermode.reading.fields import (
 from papermode.free.capture import FreeRead, read_free_image
 from papermode.reading.imaging import PageImage
 from papermode.core.model import Snapshot
+from papermode.core.settings import PlausibilityLimits
 from papermode.core.stopwatch import Stopwatch
 from papermode.reading.washout import check_borders, retake_message
 
@@ -34,9 +36,13 @@ logger = logging.getLogger(__name__)
 ContextLookup = Callable[[str], PageContext]
 # Tick boxes and ink boxes; digits thresholds per field type are `digits.DEFAULT_THRESHOLDS`
 # (chosen from the measured curves in docs/digits.md). Both are settings.
-DEFAULT_THRESHOLDS = {"checkbox": 0.9, "signature": 0.9, "text": 0.9}
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    Threshold.CHECKBOX: 0.9,
+    Threshold.SIGNATURE: 0.9,
+    Threshold.TEXT: 0.9,
+}
 
-CaptureStatus = Literal["read", "retake", "free", "quarantined"]
+CaptureStatus = FileStatus  # read, retake, free or quarantined: never duplicate
 MrnCheck = Literal["match", "mismatch", "unread", "not_applicable"]
 
 
@@ -66,11 +72,13 @@ def read_page_image(
     kind: str = "auto",
     snapshot_of: Callable[[], Snapshot | None] = lambda: None,
     thresholds: dict[str, float] | None = None,
+    plausibility_limits: PlausibilityLimits | None = None,
 ) -> CaptureOutcome:
     """Everything one page image says, or why it must be retaken / is not a form.
 
     `kind` is "auto" (a form when markers or a papermode QR code are found, else a free
-    photo), or "screen" / "note" for photos the clerk says are not forms.
+    photo), or "screen" / "note" for photos the clerk says are not forms. `thresholds` and
+    `plausibility_limits` are the hospital's settings; None: the packaged defaults.
     """
     clock = Stopwatch()
     gray = image.gray
@@ -83,19 +91,21 @@ def read_page_image(
             reason = quality.retake_reason(gray, None)
         if reason:
             logger.info("frame %d: retake, before the page is found: %s", image.index, reason)
-            return CaptureOutcome(image.index, "retake", reason, seconds=clock.seconds)
+            return CaptureOutcome(image.index, FileStatus.RETAKE, reason, seconds=clock.seconds)
     if location is None:
         logger.debug("frame %d: no form markers or QR code: a free photo (%s)", image.index, kind)
         with clock.stage("ocr"):
             free = read_free_image(image.pixels, kind, snapshot_of())
-        return CaptureOutcome(image.index, "free", free.problem, seconds=clock.seconds, free=free)
+        return CaptureOutcome(
+            image.index, FileStatus.FREE, free.problem, seconds=clock.seconds, free=free
+        )
     with clock.stage("quality"):
         reason = quality.retake_reason(gray, location)
     # Glare only matters where it hides boxes: once the page is known, `check_borders`
     # decides with the layout in hand (a bright but readable page is not sent back).
     if reason and reason != quality.GLARE:
         logger.info("frame %d: retake (quality gate): %s", image.index, reason)
-        return CaptureOutcome(image.index, "retake", reason, seconds=clock.seconds)
+        return CaptureOutcome(image.index, FileStatus.RETAKE, reason, seconds=clock.seconds)
     with clock.stage("identity"):
         identity = _identify(gray, location, context_of)
     if identity.problem or identity.context is None or identity.rectified is None:
@@ -118,16 +128,23 @@ def read_page_image(
             "page %s: retake, %d boxes washed out", context.layout.page_id, len(washout.washed_out)
         )
         return CaptureOutcome(
-            image.index, "retake", retake_message(image.source), seconds=clock.seconds
+            image.index, FileStatus.RETAKE, retake_message(image.source), seconds=clock.seconds
         )
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
-    results = read_fields(rectified, context, limits, clock, set(washout.washed_out))
+    results = read_fields(
+        rectified,
+        context,
+        limits,
+        clock,
+        set(washout.washed_out),
+        plausibility_limits or PlausibilityLimits(),
+    )
     with clock.stage("encode"):
         ok, jpeg = cv2.imencode(".jpg", rectified, [cv2.IMWRITE_JPEG_QUALITY, 80])
     homography = location.homography
     return CaptureOutcome(
         frame=image.index,
-        status="read",
+        status=FileStatus.READ,
         page_id=context.layout.page_id,
         identity_source=identity.source,
         mrn_check=identity.mrn_check,
@@ -150,7 +167,7 @@ class _Identity:
     context: PageContext | None
     source: str | None
     mrn_check: MrnCheck
-    status: CaptureStatus = "read"
+    status: CaptureStatus = FileStatus.READ
     problem: str | None = None
     rectified: np.ndarray | None = None
     location: locate.PageLocation | None = None
@@ -176,14 +193,14 @@ def _identify(
             None,
             None,
             "unread",
-            "retake",
+            FileStatus.RETAKE,
             "the page's QR code and printed page id cannot be read: retake the "
             "photo with the top-right corner sharp and free of glare",
         )
     try:
         context = context_of(page_id)
     except PageIdError as error:
-        return _Identity(None, source, "unread", "quarantined", error.message)
+        return _Identity(None, source, "unread", FileStatus.QUARANTINED, error.message)
     if rectified is None or tuple(location.size_mm) != tuple(context.layout.size_mm):
         location = locate.refit(location, context.layout.size_mm)
         rectified = locate.rectify(gray, location, px_per_mm=PX_PER_MM)
@@ -194,7 +211,7 @@ def _identify(
             None,
             source,
             mrn_check,
-            "quarantined",
+            FileStatus.QUARANTINED,
             f"identity check failed for page {page_id}: the MRN printed on the "
             "banner does not match the page's patient; the page is not attributed "
             "and goes to review",

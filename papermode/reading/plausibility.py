@@ -4,7 +4,7 @@ A value that fails is never auto-accepted: the caller gives it status `review` a
 `implausible`. A value that passes keeps its confidence (`factor` 1.0), or loses some when
 it is possible but unusual (a time far from its slot, still inside the window).
 
-Usage: `check(field, "0815", period=(start, end), order_dose=None)`.
+Usage: `check(field, "0815", period=(start, end), order_dose=None, limits=settings.plausibility)`.
 """
 
 from __future__ import annotations
@@ -13,18 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from papermode.core.model import Field
+from papermode.core.settings import PlausibilityLimits
 
-# Settings (the settings module may override them).
-TIME_WINDOW_H = 2.0  # a MAR "actual time" further than this from its scheduled slot: review
-# Human ranges a nurse can record; outside them the value is almost surely a misreading.
-VITAL_RANGES: dict[str, tuple[float, float]] = {
-    "heart_rate": (20, 250),
-    "systolic": (50, 260),
-    "diastolic": (20, 160),
-    "temperature": (30.0, 43.5),
-    "spo2": (50, 100),
-    "respiratory_rate": (4, 60),
-}
+# The limits are settings (`[plausibility]`): a caller passes the hospital's
+# `Settings.plausibility`; without one, the packaged defaults.
+DEFAULT_LIMITS = PlausibilityLimits()
 LOINC_VITALS = {
     "8867-4": "heart_rate",
     "8480-6": "systolic",
@@ -70,15 +63,19 @@ def check(
     *,
     period: Period | None = None,
     order_dose: float | None = None,
+    limits: PlausibilityLimits = DEFAULT_LIMITS,
 ) -> Plausibility:
-    """Check a value read from a digits `field`: a time, a vital sign or a dose."""
+    """Check a value read from a digits `field`: a time, a vital sign or a dose, against
+    the hospital's `limits` (`Settings.plausibility`)."""
     if value is None or value.strip() == "":
         return PLAUSIBLE  # nothing written: emptiness is judged elsewhere
     if field.role == "time":
-        return check_time(value, scheduled=field.scheduled, period=period)
+        return check_time(value, scheduled=field.scheduled, period=period, limits=limits)
     if field.role == "vital":
         vital = vital_name(field)
-        return check_vital(vital, value, decimals=field.decimals) if vital else PLAUSIBLE
+        if vital is None:
+            return PLAUSIBLE
+        return check_vital(vital, value, decimals=field.decimals, limits=limits)
     if field.role == "dose":
         return check_dose(value, order_dose, decimals=field.decimals)
     return PLAUSIBLE
@@ -97,7 +94,11 @@ def parse_hhmm(value: str) -> time | None:
 
 
 def check_time(
-    value: str, *, scheduled: datetime | None = None, period: Period | None = None
+    value: str,
+    *,
+    scheduled: datetime | None = None,
+    period: Period | None = None,
+    limits: PlausibilityLimits = DEFAULT_LIMITS,
 ) -> Plausibility:
     """A valid time of day, inside the page's period, near its scheduled slot."""
     written = parse_hhmm(value)
@@ -106,7 +107,7 @@ def check_time(
     if scheduled is not None:
         moment = _nearest(written, scheduled)
         hours_off = abs((moment - scheduled).total_seconds()) / 3600
-        if hours_off > TIME_WINDOW_H:
+        if hours_off > limits.time_window_hours:
             return Plausibility(False, f"{hours_off:.1f} h from the scheduled time", 0.3)
         if period is not None and not _within(moment, period):
             return Plausibility(False, "outside the period of the page", 0.3)
@@ -161,12 +162,14 @@ def _number(value: str, decimals: int) -> float | None:
         return None
 
 
-def check_vital(vital: str, value: str, *, decimals: int = 0) -> Plausibility:
-    """A vital sign within the range a living patient can have."""
+def check_vital(
+    vital: str, value: str, *, decimals: int = 0, limits: PlausibilityLimits = DEFAULT_LIMITS
+) -> Plausibility:
+    """A vital sign within the range a living patient can have (`limits.vital_ranges`)."""
     number = _number(value, decimals)
     if number is None:
         return Plausibility(False, "not a number", 0.0)
-    low, high = VITAL_RANGES[vital]
+    low, high = limits.vital_ranges[vital]
     if not low <= number <= high:
         return Plausibility(False, f"{vital.replace('_', ' ')} outside {low:g}-{high:g}", 0.2)
     return PLAUSIBLE

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from papermode.core.flags import Flag
 from papermode.core.model import Reading, ReadingStatus
 
 EMPTY_VALUES = frozenset({None, "", "empty"})
@@ -61,7 +62,7 @@ def merge_field(history: Sequence[CapturedReading]) -> MergedField:
 
     if earlier_marks and not is_marked(newest.reading.value):
         kept = earlier_marks[-1]
-        return _merged(kept, ordered, captures, extra_flags=("disappeared",), force_review=True)
+        return _merged(kept, ordered, captures, extra_flags=(Flag.DISAPPEARED,), force_review=True)
 
     changed = [
         item
@@ -70,7 +71,7 @@ def merge_field(history: Sequence[CapturedReading]) -> MergedField:
         and not _is_later_correction(item.reading, newest.reading)
     ]
     if changed:
-        return _merged(newest, ordered, captures, extra_flags=("changed",), force_review=True)
+        return _merged(newest, ordered, captures, extra_flags=(Flag.CHANGED,), force_review=True)
     return _merged(newest, ordered, captures)
 
 
@@ -88,9 +89,12 @@ def _merged(
     force_review: bool = False,
 ) -> MergedField:
     agreeing = [item for item in ordered if item.reading.value == chosen.reading.value]
-    best = max(agreeing, key=lambda item: (item.reading.status == "auto", item.reading.confidence))
+    best = max(
+        agreeing,
+        key=lambda item: (item.reading.status == ReadingStatus.AUTO, item.reading.confidence),
+    )
     flags = tuple(dict.fromkeys(chosen.reading.flags + extra_flags))
-    status: ReadingStatus = "review" if force_review else best.reading.status
+    status: ReadingStatus = ReadingStatus.REVIEW if force_review else best.reading.status
     confidence = (
         min(item.reading.confidence for item in ordered)
         if force_review

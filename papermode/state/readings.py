@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from papermode.core.flags import FileStatus
 from papermode.store.database import Store
 
 
@@ -100,7 +101,7 @@ def _files(store: Store) -> list[dict[str, Any]]:
                 "SELECT * FROM captures WHERE sha256 = ? ORDER BY frame", [ingest["sha256"]]
             )
         )
-        if ingest["status"] == "duplicate" or not captures:
+        if ingest["status"] == FileStatus.DUPLICATE or not captures:
             entries.append(
                 _file_entry(
                     ingest, None, ingest["status"], ingest["message"], 0, _first_page(captures)
@@ -108,7 +109,11 @@ def _files(store: Store) -> list[dict[str, Any]]:
             )
             continue
         for row in captures:
-            status = row["status"] if row["page_id"] or row["status"] != "read" else "quarantined"
+            status = (
+                row["status"]
+                if row["page_id"] or row["status"] != FileStatus.READ
+                else FileStatus.QUARANTINED
+            )
             entries.append(
                 _file_entry(
                     ingest, row["frame"], status, row["message"], row["frame"], row["page_id"]

@@ -1,0 +1,70 @@
+"""Every word papermode writes into a reading, a capture or a file record, in one place.
+
+These are public contracts: they appear as plain strings in `readings --json`, in the
+store's `readings` / `page_state` / `ingests` tables and in docs/readings.md (a test keeps
+the flag table there equal to `Flag`). Each enum is a `StrEnum`, so a member *is* its string:
+`Flag.FAINT == "faint"`, `json.dumps([Flag.FAINT]) == '["faint"]'`, and rows read back
+from the store as plain strings compare equal to the members.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Flag(StrEnum):
+    """Why a value read needs a person (or how it was read), attached to a `Reading`."""
+
+    # tick boxes and ink boxes (papermode.reading.marks)
+    CORRECTION = "correction"  # a box scribbled over: a correction, meaning *not* ticked
+    CONTRADICTION = "contradiction"  # two answers ticked in one group
+    FAINT = "faint"  # so little or so light ink that it may be a smudge (marks, digits)
+    OUTSIDE_PAGE = "outside_page"  # the box lies outside the image
+    # comb fields (papermode.reading.digits)
+    CROSSED_OUT = "crossed_out"  # a digit crossed out, or two glyphs in one cell
+    INK_OUTSIDE = "ink_outside"  # ink just above the comb: often a correction squeezed in
+    GAP = "gap"  # an empty cell between digits
+    INCOMPLETE = "incomplete"  # the digits after the printed decimal point are missing
+    UNREADABLE = "unreadable"  # a cell holds ink that is no digit
+    OUTSIDE_IMAGE = "outside_image"  # the comb is cut off the image: never "surely empty"
+    LEFT_ALIGNED = "left_aligned"  # written from the left, empty cells after the digits
+    LEADING_BLANK = "leading_blank"  # a time written without its leading zero
+    EMPTY = "empty"  # nothing written in any cell
+    # decisions on the page (papermode.reading.fields)
+    IMPLAUSIBLE = "implausible"  # fails a plausibility check ([plausibility] settings)
+    WASHED_OUT = "washed_out"  # the printed box is invisible (glare, a shadow)
+    NEW_ORDER = "new_order"  # written on a new-order sheet: a person confirms the order
+    # merged over captures (papermode.state.merge)
+    DISAPPEARED = "disappeared"  # ticked in an earlier capture, empty now
+    CHANGED = "changed"  # a written value changed between captures
+
+
+class ReadingStatus(StrEnum):
+    """Who decided a field's value."""
+
+    AUTO = "auto"  # accepted by the machine
+    REVIEW = "review"  # a person must look
+    CONFIRMED = "confirmed"  # a person confirmed the value read
+    CORRECTED = "corrected"  # a person corrected it
+
+
+class FileStatus(StrEnum):
+    """What became of one page image of an ingested file (`files[].status`)."""
+
+    READ = "read"
+    RETAKE = "retake"
+    DUPLICATE = "duplicate"
+    FREE = "free"  # not a papermode form: a screen photo or a paper note, OCRed
+    QUARANTINED = "quarantined"
+
+
+class Threshold(StrEnum):
+    """The confidence thresholds of `[reading]` in the settings, one per kind of box."""
+
+    CHECKBOX = "checkbox"
+    SIGNATURE = "signature"
+    TEXT = "text"
+    TIME = "time"
+    VITAL = "vital"
+    DOSE = "dose"
+    NUMBER = "number"
