@@ -263,6 +263,7 @@ def _order(
         authored_on=_datetime(row, "authored_on", raw),
         requester=row.text("prescriber") or None,
         note=row.text("note") or None,
+        instructions=(row.text("note"),) if row.text("note") else (),
     )
 
 

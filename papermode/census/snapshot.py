@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -22,9 +22,9 @@ from pathlib import Path
 from papermode.census.csv_files import read_csv_census
 from papermode.census.fhir import read_bundle
 from papermode.census.raw import RawCensus
-from papermode.core.errors import CensusError
-from papermode.core.model import Order, Patient, Snapshot
 from papermode.census.schedule import describes
+from papermode.core.errors import CensusError
+from papermode.core.model import Dosage, Order, Patient, Snapshot, Timing
 from papermode.core.settings import Settings, load_settings
 
 
@@ -67,6 +67,10 @@ def _bundle_in_folder(path: Path) -> Path:
 
 def _snapshot(raw: RawCensus, path: Path, settings: Settings) -> Snapshot:
     problems = raw.problems + _check_patients(raw) + _check_orders(raw, settings)
+    if not problems and not raw.patients:
+        left = f" ({len(raw.left_out)} left out: see below)" if raw.left_out else ""
+        problems = [f"no patient to print for{left}; check that this is the right export"]
+        problems += [item.line for item in raw.left_out if item.kind == "patient"][:20]
     if problems:
         raise CensusError(raw.source, problems)
     warnings = raw.warnings + _patient_warnings(raw)
@@ -80,6 +84,7 @@ def _snapshot(raw: RawCensus, path: Path, settings: Settings) -> Snapshot:
         patients=patients,
         orders=orders,
         warnings=tuple(warnings),
+        left_out=tuple(raw.left_out),
     )
 
 
@@ -92,7 +97,10 @@ def _check_patients(raw: RawCensus) -> list[str]:
     seen_id: dict[str, str] = {}
     for where, patient in raw.patients:
         if not patient.mrn.strip():
-            problems.append(f"{where}: no MRN; every patient needs the hospital's record number")
+            problems.append(
+                f"{where}: no current MRN (an identifier typed MR, not old, period open); "
+                "every patient needs the hospital's record number"
+            )
         elif patient.mrn.strip().upper() in seen_mrn:
             first = seen_mrn[patient.mrn.strip().upper()]
             problems.append(f"{where}: same MRN as {first}; each patient needs their own MRN")
@@ -122,26 +130,39 @@ def _check_orders(raw: RawCensus, settings: Settings) -> list[str]:
         seen.setdefault(order.order_id, where)
         if not order.medication.strip():
             problems.append(f"{where}: no medication name; add the medicine to the order")
-        if order.dose_value is not None and not (order.dose_unit or "").strip():
-            dose = f"{order.dose_value:g}"
-            problems.append(
-                f"{where}: the dose {dose} has no unit; add the unit (mg, g, mL, units...)"
-            )
-        problems += _check_timing(where, order, settings)
+        for dosage in _dosages(order):
+            problems += _check_dose(where, order, dosage)
+            problems += _check_timing(where, order, dosage.timing, settings)
     return problems
 
 
-def _check_timing(where: str, order: Order, settings: Settings) -> list[str]:
+def _dosages(order: Order) -> tuple[Dosage, ...]:
+    """What is checked of an order: each scheduled dosage, or its single dose and timing."""
+    if order.dosages:
+        return order.dosages
+    return (Dosage(order.timing or Timing(), order.dose_value, order.dose_unit, order.dose_max),)
+
+
+def _check_dose(where: str, order: Order, dosage: Dosage) -> list[str]:
+    if dosage.dose_value is not None and not (dosage.dose_unit or "").strip():
+        dose = f"{dosage.dose_value:g}"
+        return [f"{where}: the dose {dose} has no unit; add the unit (mg, g, mL, units...)"]
+    if dosage.dose_value is None and not order.as_needed and order.timing is not None:
+        return [f"{where}: a scheduled order with no dose; add the dose and its unit"]
+    return []
+
+
+def _check_timing(where: str, order: Order, timing: Timing, settings: Settings) -> list[str]:
     if order.as_needed:  # PRN timing is printed as written, never scheduled
         return []
-    if order.timing is None or not order.timing.label and not order.timing.frequency:
+    if timing == Timing() or not timing.label and not timing.frequency and not timing.count:
         return [
             f"{where}: no timing; add a frequency (q8h, BID, daily, or times like 08:00;20:00) "
             "or mark the order as needed (PRN)"
         ]
-    if not describes(order.timing, settings):
+    if not describes(timing, settings):
         return [
-            f"{where}: the timing '{order.timing.label}' is not known; use a standard code "
+            f"{where}: the timing '{timing.label}' is not known; use a standard code "
             "(q4h, q6h, q8h, q12h, BID, TID, QID, daily, nightly), times like 08:00;20:00, "
             "or add it to [schedule.aliases] in the settings"
         ]

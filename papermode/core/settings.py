@@ -52,6 +52,13 @@ class Settings:
     reading: dict[str, float] = field(default_factory=dict)
     vitals_times: tuple[time, ...] = ()  # empty: every `vitals_every_hours`
     vitals_every_hours: float | None = None  # None: the vitals template's own interval
+    # census fidelity (docs/settings.md, [schedule.meals] and [census])
+    meal_times: dict[str, time] = field(default_factory=dict)  # breakfast, lunch, dinner
+    before_meal_minutes: int = 30  # FHIR AC* with no offset: this long before the meal
+    after_meal_minutes: int = 30  # FHIR PC* with no offset: this long after the meal
+    event_times: dict[str, tuple[time, ...]] = field(default_factory=dict)  # "hs" -> (22:00,)
+    census_max_age_hours: float = 12.0
+    mrn_system: str = ""  # "" : any system, the identifier typed MR decides
 
 
 # --------------------------------------------------------------------------- declared keys
@@ -138,6 +145,38 @@ def _parse_thresholds(key: str, value: Any, problems: Problems) -> dict[str, flo
     return thresholds
 
 
+MEALS = ("breakfast", "lunch", "dinner")
+
+
+def _parse_meals(key: str, value: Any, problems: Problems) -> dict[str, time]:
+    if not isinstance(value, dict) or sorted(value) != sorted(MEALS):
+        problems.append(f'{key}: must be a table of breakfast, lunch and dinner = "HH:MM"')
+        return {}
+    meals = {meal: _parse_time(f"{key}.{meal}", value[meal], problems) for meal in MEALS}
+    return {meal: at for meal, at in meals.items() if at is not None}
+
+
+def _parse_minutes(key: str, value: Any, problems: Problems) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 240:
+        problems.append(f"{key}: {value!r} must be a whole number of minutes from 0 to 240")
+        return 0
+    return value
+
+
+def _parse_age_hours(key: str, value: Any, problems: Problems) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 24 * 14:
+        problems.append(f"{key}: {value!r} must be a number of hours above 0 (at most 336)")
+        return 12.0
+    return float(value)
+
+
+def _parse_text(key: str, value: Any, problems: Problems) -> str:
+    if not isinstance(value, str):
+        problems.append(f'{key}: {value!r} must be text, like "https://ehr.example.org/mrn"')
+        return ""
+    return value.strip()
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     """One settings key: where it sits in the TOML file and how its value is checked."""
@@ -170,6 +209,23 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "Hours between vital-sign columns; 0 keeps the template's interval."),
     SettingSpec("reading", "reading", _parse_thresholds,
                 "Confidence thresholds (0..1) for reading captured pages.", merge=True),
+)  # fmt: skip
+
+# Census fidelity: FHIR EventTiming codes, census age, MRN identifier (docs/settings.md).
+SETTINGS += (
+    SettingSpec("schedule.meals", "meal_times", _parse_meals,
+                "Meal times (breakfast, lunch, dinner) that place FHIR AC/C/PC codes."),
+    SettingSpec("schedule.meal_minutes.before", "before_meal_minutes", _parse_minutes,
+                "Minutes before the meal for AC, ACM, ACD, ACV when no offset is given."),
+    SettingSpec("schedule.meal_minutes.after", "after_meal_minutes", _parse_minutes,
+                "Minutes after the meal for PC, PCM, PCD, PCV when no offset is given."),
+    SettingSpec("schedule.event_times", "event_times", _parse_time_table,
+                "Times of the other FHIR EventTiming codes (HS, WAKE, MORN, NOON, ...).",
+                merge=True),
+    SettingSpec("census.max_age_hours", "census_max_age_hours", _parse_age_hours,
+                "Warn when the census is older than this at the start of the printed period."),
+    SettingSpec("census.mrn_system", "mrn_system", _parse_text,
+                "The identifier system of the MRN; empty: the identifier typed MR."),
 )  # fmt: skip
 
 
