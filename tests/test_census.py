@@ -166,8 +166,7 @@ def test_mrn_from_mr_type_never_another_identifier(tmp_path: Path) -> None:
     assert {p.patient_id: p.mrn for p in load_census(path).patients} == {"p1": "MRN-7"}
     path = write_bundle(tmp_path, [typed, untyped, encounter("p1"), encounter("p2", bed="2")])
     assert problems_of(path) == [
-        "Patient/p2: no current MRN (an identifier typed MR, not old, period open); every "
-        "patient needs the hospital's record number"
+        "Patient/p2: no MRN; every patient needs the hospital's record number"
     ]
 
 
@@ -272,8 +271,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert problems_of(write_bundle(tmp_path, resources)) == [
         "MedicationRequest/med-13: its subject (Patient/p99) is not a Patient in this Bundle; "
         "export the patient with their orders",
-        "Patient/p1: no current MRN (an identifier typed MR, not old, period open); every "
-        "patient needs the hospital's record number",
+        "Patient/p1: no MRN; every patient needs the hospital's record number",
         "Patient/p3: same MRN as Patient/p2; each patient needs their own MRN",
         "Patient/p4: no ward; add the ward the patient is in",
         "MedicationRequest/med-12: the dose 5 has no unit; add the unit (mg, g, mL, units...)",

@@ -11,11 +11,18 @@ frequency that contradicts the listed times, a count with no start.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from papermode.census.fhir_parts import concept_text, get, parse_datetime
-from papermode.census.schedule import EVENT_TIMING_CODES, WEEKDAYS, describes, when_times
+from papermode.census.schedule import (
+    EVENT_TIMING_CODES,
+    WEEKDAYS,
+    describes,
+    dose_rule,
+    when_times,
+)
 from papermode.core.model import Timing
 from papermode.core.settings import Settings
 
@@ -147,6 +154,7 @@ class TimingReader:
         self._refuse_ranges(repeat, timing)
         self._check_when(timing)
         self._check_frequency(timing)
+        timing = self._code_agrees(timing)
         start, end = self._bounds(repeat)
         count = self._count(repeat)
         if count is not None and start is None:
@@ -202,6 +210,22 @@ class TimingReader:
             )
         if timing.offset_minutes and not timing.when:
             self.problem("an offset needs a when event (R4 rule tim-9)")
+
+    def _code_agrees(self, timing: Timing) -> Timing:
+        """A code and the times it repeats must agree; then the code alone is kept."""
+        if not timing.code or not (timing.when or timing.times_of_day):
+            return timing
+        coded = dose_rule(Timing(code=timing.code), self.settings)
+        listed = timing.times_of_day or when_times(timing, self.settings)
+        if coded is None or not coded.times or listed is None:
+            return timing
+        if tuple(coded.times) != tuple(listed):
+            self.problem(
+                f"timing.code {timing.code} and the repeat's times give different times; "
+                "send one of them"
+            )
+            return timing
+        return replace(timing, when=(), offset_minutes=0) if timing.when else timing
 
     def _check_frequency(self, timing: Timing) -> None:
         """A frequency beside listed times must say the same number of doses a day."""

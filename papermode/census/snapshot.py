@@ -97,10 +97,7 @@ def _check_patients(raw: RawCensus) -> list[str]:
     seen_id: dict[str, str] = {}
     for where, patient in raw.patients:
         if not patient.mrn.strip():
-            problems.append(
-                f"{where}: no current MRN (an identifier typed MR, not old, period open); "
-                "every patient needs the hospital's record number"
-            )
+            problems.append(f"{where}: no MRN; every patient needs the hospital's record number")
         elif patient.mrn.strip().upper() in seen_mrn:
             first = seen_mrn[patient.mrn.strip().upper()]
             problems.append(f"{where}: same MRN as {first}; each patient needs their own MRN")
@@ -231,7 +228,33 @@ def _json_default(value: object) -> str:
 
 
 def _content_hash(patients: tuple[Patient, ...], orders: tuple[Order, ...]) -> str:
-    """A short hash of what will be printed: the same census content, the same id."""
-    content = {"patients": [asdict(p) for p in patients], "orders": [asdict(o) for o in orders]}
+    """A short hash of what will be printed: the same census content, the same id.
+
+    Fields added to the model later are left out while they hold their default, so a
+    census that uses none of them keeps the id (and the page ids) it always had.
+    """
+    content = {
+        "patients": [asdict(p) for p in patients],
+        "orders": [_order_content(o) for o in orders],
+    }
     text = json.dumps(content, sort_keys=True, default=_json_default, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+_ADDED_TIMING = {"when": (), "offset_minutes": 0, "events": (), "count": None,
+                 "days_of_week": (), "bounds_start": None, "bounds_end": None}  # fmt: skip
+
+
+def _order_content(order: Order) -> dict[str, object]:
+    content = asdict(order)
+    for name, empty in (("dosages", ()), ("dose_max", None)):
+        if content[name] in (empty, list(empty) if isinstance(empty, tuple) else empty):
+            del content[name]
+    if "; ".join(order.instructions) == (order.note or ""):
+        del content["instructions"]  # the note already carries the same words
+    if isinstance(content.get("timing"), dict):
+        timing = content["timing"]
+        for name, empty in _ADDED_TIMING.items():
+            if timing[name] in (empty, [] if empty == () else empty):
+                del timing[name]
+    return content
