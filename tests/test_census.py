@@ -494,8 +494,6 @@ def test_damaged_resources_are_problems_not_crashes(tmp_path: Path) -> None:
         "(or ask IT to check the export)",
         "MedicationRequest/m2: dosageInstruction[0] is not an object",
         "Patient/p2: no patient name; add the family and given names",
-        "MedicationRequest/m2: no timing; add a frequency (q8h, BID, daily, or times like "
-        "08:00;20:00) or mark the order as needed (PRN)",
     ]
 
 

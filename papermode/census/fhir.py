@@ -67,10 +67,10 @@ def read_bundle(path: Path, settings: Settings) -> RawCensus:
             in_scope.add(key)
     scope = OrderScope(resources, current, in_scope, now)
     for label, resource in resources.of_type("MedicationRequest"):
-        why = guarded(raw, label, partial(scope.left_out, resource, label, raw))
-        if why:
-            raw.left_out.append(LeftOut(label, why, "order"))
-        elif why is not None:
+        reason = guarded(raw, label, partial(scope.left_out, resource, label, raw))
+        if reason:
+            raw.left_out.append(LeftOut(label, reason, "order"))
+        elif reason is not None:
             order = guarded(raw, label, partial(_order, resource, label, resources, raw, settings))
             ended = ends_before(order, now) if order is not None else None
             if ended is not None:
@@ -187,9 +187,10 @@ def _order(
     reading = read_dosages(resource, label, settings, anchor)
     raw.problems += reading.problems
     medication = _medication(resource, resources)
+    dosages: tuple[Dosage, ...] = ()
     if reading.as_needed:
         dose_value, dose_unit, dose_max = reading.prn_dose
-        timing, dosages = reading.prn_timing, ()
+        timing = reading.prn_timing
     else:
         dosages = tuple(reading.dosages)
         first = dosages[0] if dosages else None
@@ -249,7 +250,7 @@ def _medication(resource: Json, resources: Resources) -> str:
 
 
 def _ingredients(medication: Json | None) -> str:
-    """ "Potassium chloride 20 mEq/1 L + Sodium chloride 0.9 g/100 mL" from Medication.ingredient."""
+    """ "Potassium chloride 20 mEq/1 L + Water 1 L" from Medication.ingredient."""
     parts = []
     for ingredient in get(medication, "ingredient") or []:
         name = (

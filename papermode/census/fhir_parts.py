@@ -161,7 +161,7 @@ def current_encounters(
         if status not in _IN_STAY:
             other.setdefault(
                 patient,
-                f"its only encounters are not in progress ({label} is {status or 'without status'})",
+                f"no encounter in progress ({label} is {status or 'without status'})",
             )
             continue
         rank = _IN_STAY[status]
@@ -277,7 +277,7 @@ def _allergy(
         return
     if _codes(resource.get("clinicalStatus")) & {"inactive", "resolved"}:
         return
-    substance = concept_text(resource.get("code")) or _narrow_no_known(resource.get("code"))
+    substance = _narrow_no_known(resource.get("code")) or concept_text(resource.get("code"))
     if not substance:
         raw.problems.append(f"{label}: no substance; add what the patient is allergic to")
         return

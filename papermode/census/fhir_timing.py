@@ -39,6 +39,10 @@ def _number(value: Any, kind: type[int] | type[float]) -> Any:
     return kind(value) if kind is float or float(value).is_integer() else None
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def bound_start(value: Any) -> datetime | None:
     """Period.start at its precision: "2015" is 2015-01-01 00:00."""
     match = _DATE.match(value) if isinstance(value, str) else None
@@ -89,7 +93,7 @@ class TimingReader:
         result = Timing(
             frequency=_number(repeat.get("frequency"), int),
             period=_number(repeat.get("period"), float),
-            period_unit=repeat.get("periodUnit") if isinstance(repeat.get("periodUnit"), str) else None,
+            period_unit=_text(repeat.get("periodUnit")),
             times_of_day=self._times_of_day(repeat),
             code=self._code(timing),
             when=tuple(str(w) for w in repeat.get("when") or []),
@@ -97,7 +101,8 @@ class TimingReader:
             events=self._events(timing),
             days_of_week=self._days(repeat),
         )  # fmt: skip
-        if result == Timing():
+        bounds = ("count", "boundsPeriod", "boundsDuration", "boundsRange")
+        if result == Timing() and not any(key in repeat for key in bounds):
             return None
         if self.as_needed:
             return result

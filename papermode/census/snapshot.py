@@ -119,6 +119,8 @@ def _check_patients(raw: RawCensus) -> list[str]:
 def _check_orders(raw: RawCensus, settings: Settings) -> list[str]:
     problems: list[str] = []
     seen: dict[str, str] = {}
+    # an order the reader already refused is not refused twice for the same dosage
+    flagged = {problem.split(":")[0].split(" dosageInstruction")[0] for problem in raw.problems}
     for where, order in raw.orders:
         if order.order_id in seen:
             problems.append(
@@ -127,7 +129,7 @@ def _check_orders(raw: RawCensus, settings: Settings) -> list[str]:
         seen.setdefault(order.order_id, where)
         if not order.medication.strip():
             problems.append(f"{where}: no medication name; add the medicine to the order")
-        for dosage in _dosages(order):
+        for dosage in () if where in flagged else _dosages(order):
             problems += _check_dose(where, order, dosage)
             problems += _check_timing(where, order, dosage.timing, settings)
     return problems
@@ -247,9 +249,10 @@ _ADDED_TIMING = {"when": (), "offset_minutes": 0, "events": (), "count": None,
 
 def _order_content(order: Order) -> dict[str, object]:
     content = asdict(order)
-    for name, empty in (("dosages", ()), ("dose_max", None)):
-        if content[name] in (empty, list(empty) if isinstance(empty, tuple) else empty):
-            del content[name]
+    if not order.dosages:
+        del content["dosages"]
+    if order.dose_max is None:
+        del content["dose_max"]
     if "; ".join(order.instructions) == (order.note or ""):
         del content["instructions"]  # the note already carries the same words
     if isinstance(content.get("timing"), dict):
