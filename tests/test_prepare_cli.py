@@ -182,9 +182,17 @@ def test_prepare_json_summary_shape(sample_run) -> None:
         [
             "out_dir", "store", "snapshot_id", "period_start", "period_end", "pages",
             "patients", "blank_pages", "ward_pdfs", "patient_pdfs", "manifest", "warnings",
-            "seconds",
+            "left_out", "seconds",
         ]
     )  # fmt: skip
+    assert summary["left_out"] == [
+        {"resource": "MedicationRequest/ord-0999", "kind": "order",
+         "reason": "status is stopped, not active"}
+    ]  # fmt: skip
+    assert (
+        "MedicationRequest/ord-0999: left out (status is stopped, not active)"
+        in (summary["warnings"])
+    )
     assert summary["out_dir"] == str((tmp / "forms").absolute())
     assert (summary["period_start"], summary["period_end"]) == (START, "2026-11-29T12:00")
     assert summary["patients"] == 12

@@ -14,12 +14,21 @@ import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from papermode.core.errors import UsageError
+from papermode.core.errors import CensusError, UsageError
+from papermode.core.model import (
+    PAPER_SIZES_MM,
+    LeftOut,
+    PageLayout,
+    PrintedPage,
+    ScheduledDose,
+    Snapshot,
+)
+from papermode.core.settings import Settings
 from papermode.printing.manifest import (
     MANIFEST_NAME,
     SnapshotInfo,
@@ -27,8 +36,6 @@ from papermode.printing.manifest import (
     load_manifest_document,
     write_manifest,
 )
-from papermode.core.model import PAPER_SIZES_MM, PageLayout, PrintedPage, ScheduledDose, Snapshot
-from papermode.core.settings import Settings
 
 PATIENTS_DIR = "patients"
 LANGUAGES = ("en", "fr", "nl")
@@ -52,6 +59,7 @@ class PrepareResult:
     period_end: datetime | None = None
     patient_count: int = 0
     blank_pages: int = 0
+    left_out: tuple[LeftOut, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,8 +99,8 @@ def prepare_forms(
     Raises CensusError (nothing written) when the census is refused, UsageError for
     options that cannot work, TemplateError / StoreError from the stages below.
     """
-    from papermode.census.snapshot import load_census
     from papermode.census.schedule import default_period, doses_for_snapshot
+    from papermode.census.snapshot import load_census
     from papermode.core.settings import load_settings
 
     started = time.perf_counter()
@@ -105,13 +113,42 @@ def prepare_forms(
     else:
         period = (start.replace(tzinfo=None), start.replace(tzinfo=None) + timedelta(hours=hours))
     doses = doses_for_snapshot(snapshot, period[0], period[1], settings)
+    check_one_dose_per_time(snapshot, doses)
+    warnings = census_age_warnings(snapshot, period[0], settings)
     wards = _layout(snapshot, doses, period, paper=paper, lang=lang, settings=settings)
     printed, plans = plan_pdfs(snapshot, wards)
     _write_all(
         out_dir, store_path, snapshot, printed, plans, period,
         paper=paper, lang=lang, progress=progress,
     )  # fmt: skip
-    return _result(out_dir, snapshot, printed, plans, period, time.perf_counter() - started)
+    result = _result(out_dir, snapshot, printed, plans, period, time.perf_counter() - started)
+    return replace(result, warnings=result.warnings + tuple(warnings))
+
+
+def census_age_warnings(snapshot: Snapshot, start: datetime, settings: Settings) -> list[str]:
+    """A warning when the census was exported long before the printed period starts."""
+    age = (start - snapshot.taken_at).total_seconds() / 3600
+    if age <= settings.census_max_age_hours:
+        return []
+    return [
+        f"the census was exported {age:.0f} h before the printed period starts (more than "
+        f"{settings.census_max_age_hours:g} h): orders may have changed since; export it again"
+    ]
+
+
+def check_one_dose_per_time(snapshot: Snapshot, doses: dict[str, list[ScheduledDose]]) -> None:
+    """Refuse an order with two doses due at the same minute: one MAR cell cannot hold both."""
+    problems = []
+    for order in snapshot.orders:
+        minutes = [d.scheduled_at.replace(second=0, microsecond=0) for d in doses[order.order_id]]
+        twice = sorted({m for m in minutes if minutes.count(m) > 1})
+        if twice:
+            problems.append(
+                f"order {order.order_id}: two of its dosages are due at {twice[0]:%Y-%m-%d %H:%M}; "
+                "send one dose per time (the total dose), or two orders"
+            )
+    if problems:
+        raise CensusError(snapshot.source, problems)
 
 
 def _check_options(out_dir: Path, *, hours: int, lang: str, paper: str) -> None:
@@ -303,13 +340,14 @@ def _result(
         patient_pdfs=tuple(Path(out_dir) / n for n in names if n.startswith(PATIENTS_DIR)),
         manifest=Path(out_dir) / MANIFEST_NAME,
         page_count=len(printed),
-        warnings=snapshot.warnings,
+        warnings=snapshot.warnings + tuple(item.line for item in snapshot.left_out),
         seconds=seconds,
         snapshot_id=snapshot.snapshot_id,
         period_start=period[0],
         period_end=period[1],
         patient_count=len(snapshot.patients),
         blank_pages=sum(1 for p in printed if p.layout.patient_id is None),
+        left_out=snapshot.left_out,
     )
 
 
@@ -335,6 +373,10 @@ def result_summary(result: PrepareResult, store_path: Path) -> dict[str, Any]:
         "patient_pdfs": [_relative(p, result.out_dir) for p in result.patient_pdfs],
         "manifest": _relative(result.manifest, result.out_dir),
         "warnings": list(result.warnings),
+        "left_out": [
+            {"resource": item.resource, "kind": item.kind, "reason": item.reason}
+            for item in result.left_out
+        ],
         "seconds": round(result.seconds, 3),
     }
 
