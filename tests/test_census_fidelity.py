@@ -361,8 +361,8 @@ def test_a_count_with_no_start_is_refused(tmp_path: Path) -> None:
 
 
 def test_bounds_keep_doses_inside_the_order_s_period(tmp_path: Path) -> None:
-    bounded = dosage({"timeOfDay": ["08:00:00", "20:00:00"],
-                      "boundsPeriod": {"start": "2026-11-28T12:00:00", "end": "2026-11-29"}})  # fmt: skip
+    period = {"start": "2026-11-28T12:00:00", "end": "2026-11-29"}
+    bounded = dosage({"timeOfDay": ["08:00:00", "20:00:00"], "boundsPeriod": period})
     assert doses(only_order(tmp_path, bounded), hours=72) == [
         ("Sat 28 20:00", "1 g"),
         ("Sun 29 08:00", "1 g"),  # a date-only end includes its whole day
@@ -534,8 +534,8 @@ def test_medication_name_from_display_or_ingredients(tmp_path: Path) -> None:
             {"itemCodeableConcept": {"text": "Sodium chloride 0.9%"}},
         ],
     }  # fmt: skip
-    by_display = med("m1", medicationReference={"reference": "#kcl", "display": "KCl 20 mEq in 1L NS"},
-                     contained=[contained])  # fmt: skip
+    reference = {"reference": "#kcl", "display": "KCl 20 mEq in 1L NS"}
+    by_display = med("m1", medicationReference=reference, contained=[contained])
     by_ingredients = med("m2", medicationReference={"reference": "#kcl"}, contained=[contained])
     for order in (by_display, by_ingredients):
         del order["medicationCodeableConcept"]
