@@ -184,7 +184,7 @@ def _order(
     anchor = parse_datetime(resource.get("authoredOn")) or bound_start(
         get(resource, "dispenseRequest", "validityPeriod", "start")
     )
-    reading = read_dosages(resource, label, settings, anchor)
+    reading = read_dosages(resource, label, settings, anchor, raw.taken_at)
     raw.problems += reading.problems
     medication = _medication(resource, resources)
     dosages: tuple[Dosage, ...] = ()

@@ -43,7 +43,11 @@ class DosageReading:
 
 
 def read_dosages(
-    resource: Json, label: str, settings: Settings, anchor: datetime | None
+    resource: Json,
+    label: str,
+    settings: Settings,
+    anchor: datetime | None,
+    now: datetime | None = None,
 ) -> DosageReading:
     """All of `resource`'s dosage instructions; `anchor` starts durations and counts."""
     reading = DosageReading()
@@ -70,7 +74,7 @@ def read_dosages(
     if reading.as_needed:
         _as_needed(structured, label, settings, reading)
     else:
-        _scheduled(structured, label, settings, anchor, reading)
+        _scheduled(structured, label, settings, (anchor, now), reading)
     return reading
 
 
@@ -230,9 +234,10 @@ def _scheduled(
     structured: list[tuple[int, Json]],
     label: str,
     settings: Settings,
-    anchor: datetime | None,
+    moments: tuple[datetime | None, datetime | None],
     reading: DosageReading,
 ) -> None:
+    anchor, now = moments
     steps: dict[int | None, list[tuple[int, Json]]] = {}
     for number, entry in structured:
         sequence = entry.get("sequence")
@@ -270,6 +275,11 @@ def _scheduled(
             if timing.bounds_end is not None and (step_end is None or timing.bounds_end > step_end):
                 step_end = timing.bounds_end
         cursor = step_end or cursor
+    if tapered and now is not None:  # steps already over are not printed (all over: left out)
+        current = [
+            d for d in reading.dosages if d.timing.bounds_end is None or d.timing.bounds_end > now
+        ]
+        reading.dosages = current or reading.dosages
 
 
 def ends_before(order: Order, moment: datetime) -> datetime | None:

@@ -20,7 +20,7 @@ NO_KNOWN_NARROW = {
     "429625007": "No known food allergy",
     "428607008": "No known environmental allergy",
     "428197003": "No known insect allergy",
-    "1003774007": "No known latex allergy",
+    "716184000": "No known latex allergy",
 }
 _NO_KNOWN_WORDS = re.compile(r"^(no known allerg(y|ies)|nka|none known)\.?$")
 BODY_WEIGHT_LOINC = {"29463-7", "3141-9"}

@@ -160,6 +160,7 @@ class TimingReader:
         self._check_when(timing)
         self._check_frequency(timing)
         timing = self._code_agrees(timing)
+        timing = self._weekly(timing)
         start, end = self._bounds(repeat)
         count = self._count(repeat)
         if count is not None and start is None:
@@ -215,6 +216,19 @@ class TimingReader:
             )
         if timing.offset_minutes and not timing.when:
             self.problem("an offset needs a when event (R4 rule tim-9)")
+
+    def _weekly(self, timing: Timing) -> Timing:
+        """ "3 times a week" needs its days: on dayOfWeek it is daily on those days."""
+        if timing.period_unit != "wk" or not timing.frequency or timing.period != 1:
+            return timing
+        if timing.days_of_week and timing.frequency == len(timing.days_of_week):
+            return replace(timing, frequency=1, period=1.0, period_unit="d")
+        if timing.frequency > 1 or timing.days_of_week:
+            self.problem(
+                f"{timing.frequency} times a week needs {timing.frequency} days in dayOfWeek "
+                "(the MAR cannot choose the days)"
+            )
+        return timing
 
     def _code_agrees(self, timing: Timing) -> Timing:
         """A code and the times it repeats must agree; then the code alone is kept."""

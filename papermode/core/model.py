@@ -7,7 +7,7 @@ hospital (`datetime` without tzinfo), as printed on the forms and written by nur
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 # --------------------------------------------------------------------------- census
@@ -110,6 +110,20 @@ class Dosage:
     def dose_text(self) -> str:
         return dose_text(self.dose_value, self.dose_unit, self.dose_max)
 
+    @property
+    def label(self) -> str:
+        """ "4 TAB daily 2015-01-16 to 2015-01-20": the dose, its timing and its dates."""
+        text = f"{self.dose_text} {self.timing.label}".strip()
+        start, end = self.timing.bounds_start, self.timing.bounds_end
+        if start is not None and end is not None:
+            last = end - timedelta(seconds=1)
+            return f"{text} {start:%Y-%m-%d} to {last:%Y-%m-%d}"
+        if start is not None:
+            return f"{text} from {start:%Y-%m-%d}"
+        if end is not None:
+            return f"{text} until {end - timedelta(seconds=1):%Y-%m-%d}"
+        return text
+
 
 @dataclass(frozen=True)
 class Order:
@@ -148,7 +162,7 @@ class Order:
         """
         doses = {(d.dose_value, d.dose_unit, d.dose_max) for d in self.dosages}
         if len(doses) > 1:
-            return "; ".join(f"{d.dose_text} {d.timing.label}".strip() for d in self.dosages)
+            return "; ".join(d.label for d in self.dosages)
         return dose_text(self.dose_value, self.dose_unit, self.dose_max)
 
 

@@ -114,6 +114,7 @@ def prepare_forms(
         period = (start.replace(tzinfo=None), start.replace(tzinfo=None) + timedelta(hours=hours))
     doses = doses_for_snapshot(snapshot, period[0], period[1], settings)
     check_one_dose_per_time(snapshot, doses)
+    check_dose_schedules_fit(snapshot)
     warnings = census_age_warnings(snapshot, period[0], settings)
     wards = _layout(snapshot, doses, period, paper=paper, lang=lang, settings=settings)
     printed, plans = plan_pdfs(snapshot, wards)
@@ -134,6 +135,30 @@ def census_age_warnings(snapshot: Snapshot, start: datetime, settings: Settings)
         f"the census was exported {age:.0f} h before the printed period starts (more than "
         f"{settings.census_max_age_hours:g} h): orders may have changed since; export it again"
     ]
+
+
+def check_dose_schedules_fit(snapshot: Snapshot) -> None:
+    """Refuse an order whose doses differ by time when the MAR's order column would cut them.
+
+    Until each MAR cell prints its own dose, the order column lists every dose with its
+    times; a list cut with an ellipsis could hide the dose that is due.
+    """
+    from papermode.printing.layout.kit import ELLIPSIS, wrap
+    from papermode.printing.templates import load_templates
+
+    varying = [o for o in snapshot.orders if len({d.dose_text for d in o.dosages}) > 1]
+    if not varying:
+        return
+    width = load_templates().for_form("mar").g("info_w") - 2.0
+    problems = [
+        f"order {order.order_id}: its doses by time ({len(order.dosages)} dosages) do not fit "
+        "the MAR's order column; send fewer steps (only the current and next ones)"
+        for order in varying
+        if wrap(" ".join(p for p in (order.dose_text, order.route or "") if p), width, 8.0,
+                lines=2)[-1].endswith(ELLIPSIS)
+    ]  # fmt: skip
+    if problems:
+        raise CensusError(snapshot.source, problems)
 
 
 def check_one_dose_per_time(snapshot: Snapshot, doses: dict[str, list[ScheduledDose]]) -> None:
