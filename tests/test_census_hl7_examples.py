@@ -69,98 +69,116 @@ def outcome(request: dict[str, Any], tmp_path: Path, *, as_exported: bool) -> st
     return f"printed: {order.dose_text} | {times or 'none due'}"
 
 
+INFUSION = (
+    "refused: infusions are not printed yet: chart it on the paper infusion chart "
+    "(or send the order without a rate if it is not an infusion)"
+)
+OF_F001 = "left out: of Encounter/f001, not the patient's current encounter"
+NO_BOUNDS = (
+    "refused: step 1 of a multi-step order has no bounds; give each step a boundsPeriod "
+    "or boundsDuration"
+)
+COMPLETED = "left out: status is completed, not active"
+ON_HOLD = "left out: status is on-hold, not active"
+THREE_A_WEEK = "refused: 3 times a week needs 3 days in dayOfWeek (the MAR cannot choose the days)"
+TAPER = (
+    "printed: 4 TAB 1x / 1 d 2015-01-16 to 2015-01-20; 2 TAB 1x / 1 d 2015-01-23 to "
+    "2015-01-30; 1 TAB 1x / 1 d 2015-01-31 to 2015-02-06 | 08:00=4 TAB"
+)
+
 EXPECTED: dict[str, tuple[str, str]] = {
     "medrx002": (
-        "left out: of Encounter/f001, not the patient's current encounter",
-        "refused: no timing; add a frequency (q8h, BID, daily, or times like 08:00;20:00) or mark the order as needed (PRN)",
+        OF_F001,
+        "refused: no timing; add a frequency (q8h, BID, daily, or times like 08:00;20:00) "
+        "or mark the order as needed (PRN)",
     ),
-    "medrx0301": ("left out: status is completed, not active", "as needed: 1-2 TAB"),
+    "medrx0301": (COMPLETED, "as needed: 1-2 TAB"),
     "medrx0302": (
-        "left out: of Encounter/f001, not the patient's current encounter",
-        "refused: step 1 of a multi-step order has no bounds; give each step a boundsPeriod or boundsDuration",
+        OF_F001,
+        NO_BOUNDS,
     ),
     "medrx0303": (
-        "left out: of Encounter/f001, not the patient's current encounter",
-        "printed: 4 TAB 1x / 1 d 2015-01-16 to 2015-01-20; 2 TAB 1x / 1 d 2015-01-23 to 2015-01-30; 1 TAB 1x / 1 d 2015-01-31 to 2015-02-06 | 08:00=4 TAB",
+        OF_F001,
+        TAPER,
     ),
     "medrx0304": (
-        "left out: status is completed, not active",
+        COMPLETED,
         "printed: 10 drop | 08:00=10 drop 12:00=10 drop 16:00=10 drop 20:00=10 drop",
     ),
-    "medrx0305": ("left out: status is completed, not active", "as needed: 1 TAB"),
+    "medrx0305": (COMPLETED, "as needed: 1 TAB"),
     "medrx0306": ("printed: 6 mg | 08:00=6 mg", "printed: 6 mg | 08:00=6 mg"),
-    "medrx0307": ("left out: status is completed, not active", "as needed: 1 TAB"),
-    "medrx0308": ("left out: status is completed, not active", "as needed: 1 TAB"),
+    "medrx0307": (COMPLETED, "as needed: 1 TAB"),
+    "medrx0308": (COMPLETED, "as needed: 1 TAB"),
     "medrx0309": (
-        "left out: of Encounter/f001, not the patient's current encounter",
+        OF_F001,
         "printed: 1000 mg/m2 | none due",
     ),
     "medrx0310": (
-        "left out: of Encounter/f001, not the patient's current encounter",
+        OF_F001,
         "as needed: 1-2 TAB",
     ),
     "medrx0311": (
-        "left out: of Encounter/f001, not the patient's current encounter",
+        OF_F001,
         "printed: 1 TAB | 08:00=1 TAB",
     ),
     "medrx0312": (
         "printed: 100 mg | 08:00=100 mg 14:00=100 mg 20:00=100 mg",
         "printed: 100 mg | 08:00=100 mg 14:00=100 mg 20:00=100 mg",
     ),
-    "medrx0313": ("left out: status is completed, not active", "printed: 500 mg | 08:00=500 mg"),
-    "medrx0314": ("left out: status is completed, not active", "printed: 75 mcg | 08:00=75 mcg"),
+    "medrx0313": (COMPLETED, "printed: 500 mg | 08:00=500 mg"),
+    "medrx0314": (COMPLETED, "printed: 75 mcg | 08:00=75 mcg"),
     "medrx0315": (
-        "left out: of Encounter/f001, not the patient's current encounter",
-        "refused: infusions are not printed yet: chart it on the paper infusion chart (or send the order without a rate if it is not an infusion)",
+        OF_F001,
+        INFUSION,
     ),
     "medrx0316": (
-        "left out: status is completed, not active",
-        "refused: infusions are not printed yet: chart it on the paper infusion chart (or send the order without a rate if it is not an infusion)",
+        COMPLETED,
+        INFUSION,
     ),
     "medrx0317": (
-        "left out: status is completed, not active",
-        "refused: 3 times a week needs 3 days in dayOfWeek (the MAR cannot choose the days)",
+        COMPLETED,
+        THREE_A_WEEK,
     ),
     "medrx0318": (
-        "left out: of Encounter/f001, not the patient's current encounter",
+        OF_F001,
         "printed: 500 mg | 12:00=500 mg 18:00=500 mg 00:00=500 mg 06:00=500 mg",
     ),
     "medrx0319": (
-        "left out: status is completed, not active",
-        "refused: infusions are not printed yet: chart it on the paper infusion chart (or send the order without a rate if it is not an infusion)",
+        COMPLETED,
+        INFUSION,
     ),
     "medrx0320": (
-        "left out: status is completed, not active",
+        COMPLETED,
         "printed: 20 units | 08:00=20 units 14:00=20 units 20:00=20 units",
     ),
     "medrx0321": (
-        "refused: step 1 of a multi-step order has no bounds; give each step a boundsPeriod or boundsDuration",
-        "refused: step 1 of a multi-step order has no bounds; give each step a boundsPeriod or boundsDuration",
+        NO_BOUNDS,
+        NO_BOUNDS,
     ),
     "medrx0322": (
-        "left out: status is completed, not active",
-        "refused: infusions are not printed yet: chart it on the paper infusion chart (or send the order without a rate if it is not an infusion)",
+        COMPLETED,
+        INFUSION,
     ),
     "medrx0323": (
-        "left out: status is completed, not active",
+        COMPLETED,
         "refused: the timing gives both event and a repeating rhythm; send one of them",
     ),
-    "medrx0324": ("left out: status is completed, not active", "as needed: 240 mg"),
+    "medrx0324": (COMPLETED, "as needed: 240 mg"),
     "medrx0325": (
-        "left out: status is on-hold, not active",
+        ON_HOLD,
         "printed: 1 ea | 08:00=1 ea 12:00=1 ea 16:00=1 ea 20:00=1 ea",
     ),
     "medrx0326": (
-        "left out: status is on-hold, not active",
+        ON_HOLD,
         "printed: 1 ea | 08:00=1 ea 20:00=1 ea",
     ),
     "medrx0327": (
-        "refused: 3 times a week needs 3 days in dayOfWeek (the MAR cannot choose the days)",
-        "refused: 3 times a week needs 3 days in dayOfWeek (the MAR cannot choose the days)",
+        THREE_A_WEEK,
+        THREE_A_WEEK,
     ),
     "medrx0328": ("printed: 1 ea | 08:00=1 ea 20:00=1 ea", "printed: 1 ea | 08:00=1 ea 20:00=1 ea"),
     "medrx0329": (
-        "left out: status is on-hold, not active",
+        ON_HOLD,
         "printed: 1 ea | 08:00=1 ea 20:00=1 ea",
     ),
     "medrx0330": (
@@ -169,30 +187,31 @@ EXPECTED: dict[str, tuple[str, str]] = {
     ),
     "medrx0331": ("printed: 7 mg | 08:00=7 mg", "printed: 7 mg | 08:00=7 mg"),
     "medrx0332": (
-        "left out: of Encounter/f001, not the patient's current encounter",
+        OF_F001,
         "refused: count 1 with no time: give timing.event, timeOfDay or a frequency",
     ),
     "medrx0333": (
-        "left out: of Encounter/f001, not the patient's current encounter",
+        OF_F001,
         "printed: 1-2 TAB | 08:00=1-2 TAB",
     ),
-    "medrx0334": ("left out: status is on-hold, not active", "printed: 1 ea | none due"),
-    "medrx0335": ("left out: status is on-hold, not active", "printed: 1 ea | 09:00=1 ea"),
+    "medrx0334": (ON_HOLD, "printed: 1 ea | none due"),
+    "medrx0335": (ON_HOLD, "printed: 1 ea | 09:00=1 ea"),
     "medrx0336": (
-        "left out: status is completed, not active",
-        "refused: infusions are not printed yet: chart it on the paper infusion chart (or send the order without a rate if it is not an infusion)",
+        COMPLETED,
+        INFUSION,
     ),
     "medrx0337": (
-        "left out: status is completed, not active",
-        "refused: infusions are not printed yet: chart it on the paper infusion chart (or send the order without a rate if it is not an infusion)",
+        COMPLETED,
+        INFUSION,
     ),
     "medrx0338": (
-        "left out: status is completed, not active",
-        "refused: infusions are not printed yet: chart it on the paper infusion chart (or send the order without a rate if it is not an infusion)",
+        COMPLETED,
+        INFUSION,
     ),
     "medrx0339": (
-        "left out: of Encounter/f001, not the patient's current encounter",
-        "refused: its dosages give different routes (Vaginal Route, Topical Route); send one order per route",
+        OF_F001,
+        "refused: its dosages give different routes (Vaginal Route, Topical Route); "
+        "send one order per route",
     ),
 }
 
