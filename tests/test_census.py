@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from papermode.census.schedule import scheduled_doses
 from papermode.census.snapshot import load_census, sample_census_path, sample_csv_path
 from papermode.core.errors import CensusError
 from papermode.core.model import Allergy, Weight
-from papermode.census.schedule import scheduled_doses
 from papermode.core.settings import load_settings
 
 MR = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}

@@ -571,3 +571,64 @@ def test_meal_times_are_settings(tmp_path: Path) -> None:
         order, START - timedelta(hours=1), START + timedelta(hours=23), settings
     )
     assert [d.scheduled_at.time() for d in found] == [time(6, 45), time(12, 30), time(19, 30)]
+
+
+# --------------------------------------------------------------------------- units, routes
+
+
+def test_unknown_units_and_routes_are_refused_by_order(tmp_path: Path) -> None:
+    typo = med("m1", dosage(None, dose(5, "mgg"), route={"text": "intrathecal-ish"}))
+    assert problems(tmp_path, patient(), encounter(), typo) == [
+        "MedicationRequest/m1: the dose unit 'mgg' is not known (UCUM units such as mg, mL, "
+        "[iU], or their usual spellings); correct it, or add it to [census] units in the "
+        "settings",
+        "MedicationRequest/m1: the route 'intrathecal-ish' is not known (SNOMED CT routes, "
+        "PO, IV, SC, IM...); correct it, or add it to [census] routes in the settings",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("unit", "route"),
+    [
+        ("mg", {"text": "PO"}),
+        ("mcg", {"coding": [{"system": "http://snomed.info/sct", "code": "26643006"}]}),
+        ("[iU]", {"coding": [{"display": "Subcutaneous route (qualifier value)"}]}),
+        ("TAB", {"text": "sous-cutanée"}),
+        ("units", {"text": "IV"}),
+    ],
+)
+def test_usual_units_and_routes_are_accepted(
+    tmp_path: Path, unit: str, route: dict[str, Any]
+) -> None:
+    order = only_order(tmp_path, dosage(None, dose(2, unit), route=route))
+    assert order.dose_unit == unit
+
+
+def test_hospital_units_and_routes_are_settings(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from papermode.census.vocabulary import known_route, known_unit
+
+    settings = replace(load_settings(), census_units=("flapule",), census_routes=("PEJ-tube",))
+    assert known_unit("Flapule", settings) and not known_unit("flapule", load_settings())
+    assert known_route("pej-tube", settings) and not known_route("pej-tube", load_settings())
+
+
+def test_csv_orders_follow_the_same_unit_and_route_rules(tmp_path: Path) -> None:
+    (tmp_path / "patients.csv").write_text(
+        "patient_id,mrn,family,given,ward\np1,M1,Dupont,Anne,Ward 1\n", encoding="utf-8"
+    )
+    (tmp_path / "orders.csv").write_text(
+        "order_id,patient_id,medication,dose,unit,route,frequency\n"
+        "o1,p1,Metoprolol,25,mgg,PO,BID\n"
+        "o2,p1,Metoprolol,25,mg,by-vein,BID\n"
+        "o3,p1,Metoprolol,,,PO,BID\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CensusError) as caught:
+        load_census(tmp_path)
+    assert [p[:40] for p in caught.value.problems] == [
+        "orders.csv row 2: the dose unit 'mgg' is",
+        "orders.csv row 3: the route 'by-vein' is",
+        "orders.csv row 4: a scheduled order with",
+    ]

@@ -23,6 +23,7 @@ from papermode.census.csv_files import read_csv_census
 from papermode.census.fhir import read_bundle
 from papermode.census.raw import RawCensus
 from papermode.census.schedule import describes
+from papermode.census.vocabulary import known_route, known_unit
 from papermode.core.errors import CensusError
 from papermode.core.model import Dosage, Order, Patient, Snapshot, Timing
 from papermode.core.settings import Settings, load_settings
@@ -129,9 +130,27 @@ def _check_orders(raw: RawCensus, settings: Settings) -> list[str]:
         seen.setdefault(order.order_id, where)
         if not order.medication.strip():
             problems.append(f"{where}: no medication name; add the medicine to the order")
+        if where not in flagged:
+            problems += _check_vocabulary(where, order, settings)
         for dosage in () if where in flagged else _dosages(order):
             problems += _check_dose(where, order, dosage)
             problems += _check_timing(where, order, dosage.timing, settings)
+    return problems
+
+
+def _check_vocabulary(where: str, order: Order, settings: Settings) -> list[str]:
+    problems = []
+    units = {d.dose_unit for d in _dosages(order) if d.dose_unit}
+    for unit in sorted(u for u in units if not known_unit(u, settings)):
+        problems.append(
+            f"{where}: the dose unit {unit!r} is not known (UCUM units such as mg, mL, [iU], "
+            "or their usual spellings); correct it, or add it to [census] units in the settings"
+        )
+    if order.route and not known_route(order.route, settings, (order.route,)):
+        problems.append(
+            f"{where}: the route {order.route!r} is not known (SNOMED CT routes, PO, IV, SC, "
+            "IM...); correct it, or add it to [census] routes in the settings"
+        )
     return problems
 
 

@@ -59,6 +59,8 @@ class Settings:
     event_times: dict[str, tuple[time, ...]] = field(default_factory=dict)  # "hs" -> (22:00,)
     census_max_age_hours: float = 12.0
     mrn_system: str = ""  # "" : any system, the identifier typed MR decides
+    census_units: tuple[str, ...] = ()  # the hospital's own dose-unit spellings
+    census_routes: tuple[str, ...] = ()  # the hospital's own route spellings
 
 
 # --------------------------------------------------------------------------- declared keys
@@ -226,6 +228,10 @@ SETTINGS += (
                 "Warn when the census is older than this at the start of the printed period."),
     SettingSpec("census.mrn_system", "mrn_system", _parse_text,
                 "The identifier system of the MRN; empty: the identifier typed MR."),
+    SettingSpec("census.units", "census_units", _parse_words,
+                "Dose units the hospital writes beyond UCUM and the usual spellings."),
+    SettingSpec("census.routes", "census_routes", _parse_words,
+                "Routes the hospital writes beyond SNOMED CT and the usual spellings."),
 )  # fmt: skip
 
 
