@@ -15,36 +15,15 @@ from papermode.core.settings import Settings
 
 # Common UCUM units of a medication dose (case-sensitive UCUM codes).
 UCUM_DOSE_UNITS = frozenset(
-    """
-    g mg ug ng kg mL L dL uL mmol umol mol meq mEq [iU] [IU] U kU mU % 1 [drp] [ppm]
-    mg/kg ug/kg ng/kg g/kg U/kg [iU]/kg mmol/kg meq/kg mL/kg mg/m2 ug/m2 g/m2 U/m2 [iU]/m2
-    mg/mL ug/mL g/L mg/L U/mL [iU]/mL mmol/L meq/L cm2 cm
-    {tbl} {tablet} {cap} {capsule} {puff} {spray} {patch} {supp} {appl} {drop} {dose}
-    {sachet} {vial} {ampule} {unit} {each} {lozenge} {inhalation}
-    """.split()
+    ["g", "mg", "ug", "ng", "kg", "mL", "L", "dL", "uL", "mmol", "umol", "mol", "meq", "mEq", "[iU]", "[IU]", "U", "kU", "mU", "%", "1", "[drp]", "[ppm]", "mg/kg", "ug/kg", "ng/kg", "g/kg", "U/kg", "[iU]/kg", "mmol/kg", "meq/kg", "mL/kg", "mg/m2", "ug/m2", "g/m2", "U/m2", "[iU]/m2", "mg/mL", "ug/mL", "g/L", "mg/L", "U/mL", "[iU]/mL", "mmol/L", "meq/L", "cm2", "cm", "{tbl}", "{tablet}", "{cap}", "{capsule}", "{puff}", "{spray}", "{patch}", "{supp}", "{appl}", "{drop}", "{dose}", "{sachet}", "{vial}", "{ampule}", "{unit}", "{each}", "{lozenge}", "{inhalation}"]
 )
 # How prescribers and record systems write them (compared without regard to case).
 SPELLINGS = frozenset(
-    """
-    mcg µg μg microgram micrograms milligram milligrams gram grams gramme grammes ml cc
-    millilitre milliliter millilitres milliliters litre liter l unit units u iu ui
-    unites unités eenheden ie e mmol meq mEq
-    tablet tablets tab tabs comprimé comprimés comprime comprimes cp cpr tablet(s)
-    capsule capsules cap caps gélule gélules gelule gelules
-    drop drops gtt gtts goutte gouttes druppel druppels
-    puff puffs bouffée bouffées inhalation inhalations dose doses
-    patch patches patchs pleister spray sprays pulvérisation pulvérisations
-    suppository suppositories suppositoire suppositoires zetpil sachet sachets
-    ampoule ampoules ampule vial vials flacon application applications appl
-    lozenge lozenges ea each
-    """.split()
+    ["mcg", "µg", "μg", "microgram", "micrograms", "milligram", "milligrams", "gram", "grams", "gramme", "grammes", "ml", "cc", "millilitre", "milliliter", "millilitres", "milliliters", "litre", "liter", "l", "unit", "units", "u", "iu", "ui", "unites", "unités", "eenheden", "ie", "e", "mmol", "meq", "mEq", "tablet", "tablets", "tab", "tabs", "comprimé", "comprimés", "comprime", "comprimes", "cp", "cpr", "tablet(s)", "capsule", "capsules", "cap", "caps", "gélule", "gélules", "gelule", "gelules", "drop", "drops", "gtt", "gtts", "goutte", "gouttes", "druppel", "druppels", "puff", "puffs", "bouffée", "bouffées", "inhalation", "inhalations", "dose", "doses", "patch", "patches", "patchs", "pleister", "spray", "sprays", "pulvérisation", "pulvérisations", "suppository", "suppositories", "suppositoire", "suppositoires", "zetpil", "sachet", "sachets", "ampoule", "ampoules", "ampule", "vial", "vials", "flacon", "application", "applications", "appl", "lozenge", "lozenges", "ea", "each"]
 )
 # HL7 v3 orderableDrugForm codes used as dose units (the FHIR examples do: "TAB").
 ORDERABLE_DRUG_FORMS = frozenset(
-    """
-    TAB CAP CAPSULE TABLET OPDROP OTDROP NDROP DROP PATCH VAGTAB SUPP RECSUPP VAGSUPP
-    CHEWTAB ORTAB SLTAB ERTAB ECTAB INHL AERO SPRYADAPT NASSPRY PUFF APPFUL
-    """.split()
+    ["TAB", "CAP", "CAPSULE", "TABLET", "OPDROP", "OTDROP", "NDROP", "DROP", "PATCH", "VAGTAB", "SUPP", "RECSUPP", "VAGSUPP", "CHEWTAB", "ORTAB", "SLTAB", "ERTAB", "ECTAB", "INHL", "AERO", "SPRYADAPT", "NASSPRY", "PUFF", "APPFUL"]
 )
 # SNOMED CT route-of-administration codes (descendants of 284009009) commonly ordered.
 SNOMED_ROUTES = {
@@ -58,17 +37,7 @@ SNOMED_ROUTES = {
 }  # fmt: skip
 # How routes are written on orders (compared without regard to case).
 ROUTES = frozenset(
-    """
-    po os per-os oral orale oraal by-mouth iv i.v. ivd ivl ivse intravenous intraveineuse
-    intraveineux intraveneus intravenoos sc s.c. sq subcut subcutaneous sous-cutanée
-    sous-cutanee subcutaan im i.m. intramuscular intramusculaire intramusculair pr rectal
-    rectale rectaal top topical topique cutaneous cutanée cutanee cutaan pv vaginal
-    vaginale vaginaal sl sublingual sublinguale sublinguaal buccal buccale inh inhaled
-    inhalation inhalé inhale neb nebulised nebulized nébulisation nasal nasale neus in
-    ng nasogastric ngt peg gastrostomy jejunostomy td transdermal transdermique
-    ophthalmic eye oculaire oog otic ear auriculaire oor it intrathecal intrathécale
-    epidural péridurale peridurale io intraosseous ia intra-arterial enteral entéral
-    """.split()
+    ["po", "os", "per-os", "oral", "orale", "oraal", "by-mouth", "iv", "i.v.", "ivd", "ivl", "ivse", "intravenous", "intraveineuse", "intraveineux", "intraveneus", "intravenoos", "sc", "s.c.", "sq", "subcut", "subcutaneous", "sous-cutanée", "sous-cutanee", "subcutaan", "im", "i.m.", "intramuscular", "intramusculaire", "intramusculair", "pr", "rectal", "rectale", "rectaal", "top", "topical", "topique", "cutaneous", "cutanée", "cutanee", "cutaan", "pv", "vaginal", "vaginale", "vaginaal", "sl", "sublingual", "sublinguale", "sublinguaal", "buccal", "buccale", "inh", "inhaled", "inhalation", "inhalé", "inhale", "neb", "nebulised", "nebulized", "nébulisation", "nasal", "nasale", "neus", "in", "ng", "nasogastric", "ngt", "peg", "gastrostomy", "jejunostomy", "td", "transdermal", "transdermique", "ophthalmic", "eye", "oculaire", "oog", "otic", "ear", "auriculaire", "oor", "it", "intrathecal", "intrathécale", "epidural", "péridurale", "peridurale", "io", "intraosseous", "ia", "intra-arterial", "enteral", "entéral"]
 )
 
 
