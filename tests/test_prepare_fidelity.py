@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from test_census_fidelity import dosage, dose, encounter, med, patient
 from test_pdf import pdf_text
 
 from papermode.cli.main import main
+from papermode.cli.prepare_check import prepare_check
+from papermode.printing.prepare_check import check_census
 
 START = "2026-11-28T07:00"
 
@@ -133,3 +136,71 @@ def test_two_dosages_due_at_the_same_minute_are_refused(tmp_path: Path) -> None:
         "(the total dose), or two orders"
     ) in result.output
     assert not (tmp_path / "forms").exists()
+
+
+# --------------------------------------------------------------------------- prepare --check
+
+
+def check_run(*args: str):
+    return CliRunner().invoke(prepare_check, list(args), catch_exceptions=False)
+
+
+def test_check_shows_every_order_as_understood_and_writes_nothing(tmp_path: Path) -> None:
+    held = dosage(
+        {"when": ["ACM", "ACV"]},
+        dose(10, "U"),
+        additionalInstruction=[{"text": "hold if glucose < 4 mmol/L"}],
+    )
+    census = write_bundle(
+        tmp_path / "census.json",
+        ward_of(),
+        encounter(),
+        med("m-insulin", held, medicationCodeableConcept={"text": "Insulin aspart"}),
+        med("m-stopped", status="stopped"),
+    )
+    before = sorted(p.name for p in tmp_path.iterdir())
+    now = datetime(2026, 11, 28, 6, 30)
+    check = check_census(census, start=None, hours=24, settings_path=None, now=now)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+    order = check.patients[0].orders[0]
+    assert (order.order_id, order.dose, order.high_alert) == ("m-insulin", "10 units", True)
+    assert [(d.scheduled_at.strftime("%H:%M"), d.dose) for d in order.due] == [
+        ("07:30", "10 units"),
+        ("17:30", "10 units"),
+    ]
+    assert order.instructions == ("hold if glucose < 4 mmol/L",)
+    result = check_run(str(census), "--start", START)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[2:] == [
+        "Patient p1 (Ward 1 / Bed 1): 1 order(s)",
+        "  m-insulin: Insulin aspart | 10 units | - | ACM ACV HIGH ALERT",
+        "      instructions: hold if glucose < 4 mmol/L",
+        "      due: 28 07:30 10 units, 28 17:30 10 units",
+        "",
+        "Left out: 1",
+        "  MedicationRequest/m-stopped: left out (status is stopped, not active)",
+        "Warning: Patient/p1: no body weight recorded; the forms leave it blank",
+        "Warning: Patient/p1: allergy information not recorded; the forms print "
+        "'allergies: NOT RECORDED'",
+    ]
+    assert "Martin" not in result.output and "MRN-p1" not in result.output
+    data = json.loads(check_run(str(census), "--start", START, "--json").output)
+    assert data["patients"][0]["orders"][0]["due"] == [
+        {"scheduled_at": "2026-11-28T07:30", "dose": "10 units"},
+        {"scheduled_at": "2026-11-28T17:30", "dose": "10 units"},
+    ]
+    assert data["left_out"] == [
+        {"resource": "MedicationRequest/m-stopped", "reason": "status is stopped, not active",
+         "kind": "order"}
+    ]  # fmt: skip
+    assert not (tmp_path / "forms").exists() and not (tmp_path / "pm.db").exists()
+
+
+def test_check_of_a_refused_census_exits_3_with_the_problems(tmp_path: Path) -> None:
+    infusion = dosage(None, {**dose(25000, "U"), "rateQuantity": {"value": 18, "unit": "mL/h"}})
+    census = write_bundle(tmp_path / "census.json", ward_of(), encounter(), med("m1", infusion))
+    result = CliRunner().invoke(prepare_check, [str(census), "--start", START])
+    assert result.exit_code == 3
+    assert "MedicationRequest/m1 dosageInstruction[0]: infusions are not printed yet" in (
+        result.output
+    )
