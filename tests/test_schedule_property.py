@@ -126,7 +126,7 @@ def expected(timing: dict[str, Any], start: datetime, end: datetime) -> list[dat
     return [c for c in candidates if start <= c < end]
 
 
-@hypothesis_settings(max_examples=300, deadline=None)
+@hypothesis_settings(max_examples=300, deadline=None, database=None)
 @given(timing=timings(), offset_hours=st.integers(0, 47), hours=st.integers(1, 72))
 def test_printed_times_equal_an_independent_expansion(
     timing: dict[str, Any], offset_hours: int, hours: int
