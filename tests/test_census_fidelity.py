@@ -632,3 +632,32 @@ def test_csv_orders_follow_the_same_unit_and_route_rules(tmp_path: Path) -> None
         "orders.csv row 3: the route 'by-vein' is",
         "orders.csv row 4: a scheduled order with",
     ]
+
+
+def test_csv_orders_carry_instructions_bounds_days_and_refuse_rates(tmp_path: Path) -> None:
+    (tmp_path / "patients.csv").write_text(
+        "patient_id,mrn,family,given,ward\np1,M1,Dupont,Anne,Ward 1\n", encoding="utf-8"
+    )
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,patient_id,medication,dose,unit,route,frequency,start,end,days,instructions\n"
+        "o1,p1,Methotrexate,10,mg,PO,09:00,,,mon,take with food\n"
+        "o2,p1,Ceftriaxone,1,g,IV,08:00,2026-11-28T12:00,2026-11-29,,\n",
+        encoding="utf-8",
+    )
+    snapshot = load_census(tmp_path)
+    first, second = snapshot.orders
+    assert first.instructions == ("take with food",)
+    assert doses(first, hours=24 * 7) == [("Mon 30 09:00", "10 mg")]
+    assert doses(second, hours=72) == [("Sun 29 08:00", "1 g")]
+    orders.write_text(
+        "order_id,patient_id,medication,dose,unit,route,frequency,rate\n"
+        "o1,p1,Heparin,25000,units,IV,q24h,18 mL/h\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CensusError) as caught:
+        load_census(tmp_path)
+    assert caught.value.problems == [
+        "orders.csv row 2: order o1 has a rate; infusions are not printed yet: chart it on "
+        "the paper infusion chart"
+    ]
