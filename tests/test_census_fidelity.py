@@ -467,11 +467,11 @@ def test_instructions_are_carried_on_the_order(tmp_path: Path) -> None:
     order = only_order(tmp_path, {"text": "withhold if WBC < 15,000/µL"}, entry)
     assert order.instructions == (
         "withhold if WBC < 15,000/µL",
-        "Metoprolol 25 mg at 08:00",
-        "Take with water",
         "hold if heart rate < 55",
+        "Take with water",
         "over 1 h",
     )
+    assert order.dosage_text == ("Metoprolol 25 mg at 08:00",)
 
 
 @pytest.mark.parametrize(

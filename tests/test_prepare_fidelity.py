@@ -204,3 +204,33 @@ def test_check_of_a_refused_census_exits_3_with_the_problems(tmp_path: Path) -> 
     assert "MedicationRequest/m1 dosageInstruction[0]: infusions are not printed yet" in (
         result.output
     )
+
+
+def test_instructions_the_mar_would_cut_are_refused_a_cut_sig_is_a_warning(
+    tmp_path: Path,
+) -> None:
+    long_rule = "hold if the systolic blood pressure is below 90 mmHg or the heart rate " * 2
+    census = write_bundle(
+        tmp_path / "census.json",
+        ward_of(),
+        encounter(),
+        med("m1", dosage(None, dose(25), additionalInstruction=[{"text": long_rule}])),
+    )
+    result = prepare(tmp_path, census)
+    assert result.exit_code == 3
+    assert (
+        "order m1: its instructions do not fit the two lines of the MAR's order column; "
+        "shorten them (about 70 characters) in the record"
+    ) in result.output
+    census = write_bundle(
+        tmp_path / "census.json",
+        ward_of(),
+        encounter(),
+        med("m1", dosage(None, dose(25), text=long_rule)),
+    )
+    result = prepare(tmp_path, census, "--json")
+    assert result.exit_code == 0, result.output
+    assert (
+        "order m1: its dosage text is cut on the MAR; read it in full with prepare --check"
+        in json.loads(result.output)["warnings"]
+    )

@@ -211,9 +211,10 @@ def _order(
         max_per_period=reading.max_per_period,
         authored_on=parse_datetime(resource.get("authoredOn")),
         requester=str(get(resource, "requester", "display") or "").strip() or None,
-        note="; ".join(reading.instructions) or None,
+        note="; ".join(reading.instructions + reading.dosage_text) or None,
         dosages=dosages if len(dosages) > 1 else (),
         instructions=tuple(reading.instructions),
+        dosage_text=tuple(reading.dosage_text),
         dose_max=dose_max,
     )
 

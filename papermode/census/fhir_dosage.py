@@ -33,6 +33,7 @@ class DosageReading:
 
     dosages: list[Dosage] = field(default_factory=list)
     instructions: list[str] = field(default_factory=list)
+    dosage_text: list[str] = field(default_factory=list)
     as_needed: bool = False
     indication: str | None = None
     max_per_period: str | None = None
@@ -60,8 +61,9 @@ def read_dosages(
         if not isinstance(entry, dict):
             reading.problems.append(f"{label}: dosageInstruction[{number}] is not an object")
             continue
-        _instructions(entry, reading)
-        if any(key in entry for key in _STRUCTURED):
+        is_structured = any(key in entry for key in _STRUCTURED)
+        _instructions(entry, reading, sig=is_structured)
+        if is_structured:
             structured.append((number, entry))
     prn = [n for n, e in structured if _is_prn(e)]
     if prn and len(prn) != len(structured):
@@ -82,9 +84,18 @@ def _is_prn(entry: Json) -> bool:
     return entry.get("asNeededBoolean") is True or "asNeededCodeableConcept" in entry
 
 
-def _instructions(entry: Json, reading: DosageReading) -> None:
-    texts = [entry.get("text"), entry.get("patientInstruction")]
+def _instructions(entry: Json, reading: DosageReading, *, sig: bool) -> None:
+    """The prescriber's instructions; a structured entry's `text` is its SIG, kept apart.
+
+    The SIG restates the structured dosage (and may add to it): it is printed after the
+    instructions, which must never be cut.
+    """
+    text = " ".join(str(entry.get("text") or "").split())
+    if sig and text and text not in reading.dosage_text:
+        reading.dosage_text.append(text)
+    texts = [] if sig else [text]
     texts += [concept_text(c) for c in entry.get("additionalInstruction") or []]
+    texts.append(entry.get("patientInstruction"))
     for name in ("site", "method"):
         if concept_text(entry.get(name)):
             texts.append(f"{name}: {concept_text(entry.get(name))}")

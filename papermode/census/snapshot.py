@@ -272,8 +272,9 @@ def _order_content(order: Order) -> dict[str, object]:
         del content["dosages"]
     if order.dose_max is None:
         del content["dose_max"]
-    if "; ".join(order.instructions) == (order.note or ""):
+    if "; ".join(order.instructions + order.dosage_text) == (order.note or ""):
         del content["instructions"]  # the note already carries the same words
+        del content["dosage_text"]
     if isinstance(content.get("timing"), dict):
         timing = content["timing"]
         for name, empty in _ADDED_TIMING.items():

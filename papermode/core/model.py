@@ -132,8 +132,9 @@ class Order:
     `dosages` (empty for the simple case of one dose on one timing) lists every scheduled
     dosage; then `timing`, `dose_value` and `dose_unit` are the first one's, kept for the
     order column, and each `ScheduledDose` carries its own dose. `instructions` are the
-    prescriber's words printed under the drug (dosage text, patient instruction,
-    additional instructions such as "hold if heart rate < 55").
+    prescriber's words printed under the drug (additional instructions such as "hold if
+    heart rate < 55", patient instruction, text-only dosage entries); `dosage_text` is the
+    SIG that restates the structured dosage, printed after them.
     """
 
     order_id: str
@@ -153,6 +154,7 @@ class Order:
     dosages: tuple[Dosage, ...] = ()
     instructions: tuple[str, ...] = ()
     dose_max: float | None = None  # a dose range: dose_value to dose_max
+    dosage_text: tuple[str, ...] = ()  # the SIG (FHIR Dosage.text), printed after instructions
 
     @property
     def dose_text(self) -> str:

@@ -116,6 +116,7 @@ def prepare_forms(
     check_one_dose_per_time(snapshot, doses)
     check_dose_schedules_fit(snapshot)
     warnings = census_age_warnings(snapshot, period[0], settings)
+    warnings += check_instructions_fit(snapshot)
     wards = _layout(snapshot, doses, period, paper=paper, lang=lang, settings=settings)
     printed, plans = plan_pdfs(snapshot, wards)
     _write_all(
@@ -159,6 +160,41 @@ def check_dose_schedules_fit(snapshot: Snapshot) -> None:
     ]  # fmt: skip
     if problems:
         raise CensusError(snapshot.source, problems)
+
+
+def check_instructions_fit(snapshot: Snapshot) -> list[str]:
+    """Instructions the MAR would cut are refused; a cut SIG (Dosage.text) is a warning.
+
+    The order column has two lines for them. A cut "hold if ..." could hide a condition,
+    so the census must shorten it; the SIG mostly restates the printed dose and timing.
+    """
+    from papermode.printing.layout.kit import ELLIPSIS, wrap
+    from papermode.printing.templates import load_templates
+
+    worded = [o for o in snapshot.orders if o.instructions or o.dosage_text]
+    if not worded:
+        return []
+    width = load_templates().for_form("mar").g("info_w") - 2.0
+
+    def cut(words: tuple[str, ...]) -> bool:
+        lines = wrap("; ".join(words), width, 6.5, bold=True, lines=2)
+        return bool(words) and lines[-1].endswith(ELLIPSIS)
+
+    problems, warnings = [], []
+    for order in worded:
+        if cut(order.instructions):
+            problems.append(
+                f"order {order.order_id}: its instructions do not fit the two lines of the "
+                "MAR's order column; shorten them (about 70 characters) in the record"
+            )
+        elif cut(order.instructions + order.dosage_text):
+            warnings.append(
+                f"order {order.order_id}: its dosage text is cut on the MAR; read it in full "
+                "with prepare --check"
+            )
+    if problems:
+        raise CensusError(snapshot.source, problems)
+    return warnings
 
 
 def check_one_dose_per_time(snapshot: Snapshot, doses: dict[str, list[ScheduledDose]]) -> None:

@@ -22,6 +22,7 @@ from papermode.core.settings import load_settings
 from papermode.printing.prepare import (
     census_age_warnings,
     check_dose_schedules_fit,
+    check_instructions_fit,
     check_one_dose_per_time,
 )
 
@@ -44,6 +45,7 @@ class CheckedOrder:
     as_needed: bool
     high_alert: bool
     instructions: tuple[str, ...]
+    dosage_text: tuple[str, ...]
     due: tuple[CheckedDose, ...]
 
 
@@ -97,6 +99,7 @@ def check_census(
     check_one_dose_per_time(snapshot, doses)
     check_dose_schedules_fit(snapshot)
     warnings = snapshot.warnings + tuple(census_age_warnings(snapshot, period[0], settings))
+    warnings += tuple(check_instructions_fit(snapshot))
     return CensusCheck(
         source=snapshot.source,
         snapshot_id=snapshot.snapshot_id,
@@ -144,6 +147,7 @@ def _order(order: Order, doses: list[ScheduledDose]) -> CheckedOrder:
         as_needed=order.as_needed,
         high_alert=order.high_alert,
         instructions=order.instructions,
+        dosage_text=order.dosage_text,
         due=tuple(CheckedDose(d.scheduled_at, d.dose_text) for d in doses),
     )
 
@@ -175,6 +179,8 @@ def check_lines(check: CensusCheck) -> list[str]:
             )
             if order.instructions:
                 lines.append(f"      instructions: {'; '.join(order.instructions)}")
+            if order.dosage_text:
+                lines.append(f"      dosage text: {'; '.join(order.dosage_text)}")
             if not order.as_needed:
                 due = ", ".join(f"{d.scheduled_at:%d %H:%M} {d.dose}" for d in order.due)
                 lines.append(f"      due: {due or 'none in the period'}")
