@@ -95,7 +95,7 @@ def _instructions(entry: Json, reading: DosageReading, *, sig: bool) -> None:
         reading.dosage_text.append(text)
     texts = [] if sig else [text]
     texts += [concept_text(c) for c in entry.get("additionalInstruction") or []]
-    texts.append(entry.get("patientInstruction"))
+    texts.append(str(entry.get("patientInstruction") or ""))
     for name in ("site", "method"):
         if concept_text(entry.get(name)):
             texts.append(f"{name}: {concept_text(entry.get(name))}")
