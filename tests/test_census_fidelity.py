@@ -661,3 +661,28 @@ def test_csv_orders_carry_instructions_bounds_days_and_refuse_rates(tmp_path: Pa
         "orders.csv row 2: order o1 has a rate; infusions are not printed yet: chart it on "
         "the paper infusion chart"
     ]
+
+
+def test_an_as_needed_order_that_ended_is_left_out(tmp_path: Path) -> None:
+    ended = dosage({"frequency": 1, "period": 4, "periodUnit": "h",
+                    "boundsPeriod": {"end": "2015-02-01"}}, asNeededBoolean=True)  # fmt: skip
+    snapshot = load(tmp_path, patient(), encounter(), med("m1"), med("prn", ended))
+    assert [o.order_id for o in snapshot.orders] == ["m1"]
+    assert snapshot.left_out[0].reason == "its last dose was due before 2015-02-02 00:00"
+
+
+def test_csv_orders_not_active_are_listed_as_left_out(tmp_path: Path) -> None:
+    (tmp_path / "patients.csv").write_text(
+        "patient_id,mrn,family,given,ward\np1,M1,Dupont,Anne,Ward 1\n", encoding="utf-8"
+    )
+    (tmp_path / "orders.csv").write_text(
+        "order_id,patient_id,medication,dose,unit,route,frequency,status\n"
+        "o1,p1,Metoprolol,25,mg,PO,BID,active\n"
+        "o2,p1,Metoprolol,50,mg,PO,BID,stopped\n",
+        encoding="utf-8",
+    )
+    snapshot = load_census(tmp_path)
+    assert [o.order_id for o in snapshot.orders] == ["o1"]
+    assert [item.line for item in snapshot.left_out] == [
+        "orders.csv row 3: left out (status is stopped, not active)"
+    ]

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from papermode.census.raw import RawCensus
-from papermode.core.model import Allergy, Order, Patient, Timing, Weight
+from papermode.core.model import Allergy, LeftOut, Order, Patient, Timing, Weight
 from papermode.core.settings import Settings
 
 PATIENT_COLUMNS = ("mrn", "family", "given", "ward")
@@ -78,8 +78,12 @@ def read_csv_census(path: Path, settings: Settings) -> RawCensus:
         listed = found if found is not None else (() if recorded else None)
         raw.patients.append((row.where, _with(patient, allergies=listed)))
     for row in order_rows:
+        status = row.text("status").lower()
+        if status not in {"", "active"}:
+            raw.left_out.append(LeftOut(row.where, f"status is {status}, not active"))
+            continue
         order = _order(row, ids, by_mrn, patients_csv.name, raw)
-        if order is not None and row.text("status").lower() in {"", "active"}:
+        if order is not None:
             raw.orders.append((row.where, order))
     return raw
 

@@ -104,8 +104,9 @@ class TimingReader:
         bounds = ("count", "boundsPeriod", "boundsDuration", "boundsRange")
         if result == Timing() and not any(key in repeat for key in bounds):
             return None
-        if self.as_needed:
-            return result
+        if self.as_needed:  # printed as written; only its bounds matter (an ended PRN)
+            start, end = self._bounds(repeat)
+            return replace(result, bounds_start=start, bounds_end=end)
         return self._scheduled(repeat, result)
 
     # ------------------------------------------------------------------ elements
