@@ -29,6 +29,7 @@ from papermode.core.model import (
     Snapshot,
 )
 from papermode.core.settings import Settings
+from papermode.printing.layout.kit import ELLIPSIS, wrap
 from papermode.printing.manifest import (
     MANIFEST_NAME,
     SnapshotInfo,
@@ -36,6 +37,7 @@ from papermode.printing.manifest import (
     load_manifest_document,
     write_manifest,
 )
+from papermode.printing.templates import load_templates
 
 PATIENTS_DIR = "patients"
 LANGUAGES = ("en", "fr", "nl")
@@ -144,9 +146,6 @@ def check_dose_schedules_fit(snapshot: Snapshot) -> None:
     Until each MAR cell prints its own dose, the order column lists every dose with its
     times; a list cut with an ellipsis could hide the dose that is due.
     """
-    from papermode.printing.layout.kit import ELLIPSIS, wrap
-    from papermode.printing.templates import load_templates
-
     varying = [o for o in snapshot.orders if len({d.dose_text for d in o.dosages}) > 1]
     if not varying:
         return
@@ -168,9 +167,6 @@ def check_instructions_fit(snapshot: Snapshot) -> list[str]:
     The order column has two lines for them. A cut "hold if ..." could hide a condition,
     so the census must shorten it; the SIG mostly restates the printed dose and timing.
     """
-    from papermode.printing.layout.kit import ELLIPSIS, wrap
-    from papermode.printing.templates import load_templates
-
     worded = [o for o in snapshot.orders if o.instructions or o.dosage_text]
     if not worded:
         return []
