@@ -19,7 +19,7 @@ from papermode.census.snapshot import load_census
 from papermode.core.errors import UsageError
 from papermode.core.model import LeftOut, Order, ScheduledDose, Snapshot
 from papermode.core.settings import load_settings
-from papermode.printing.prepare import (
+from papermode.printing.printable import (
     census_age_warnings,
     check_dose_schedules_fit,
     check_instructions_fit,
