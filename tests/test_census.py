@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from papermode.census.schedule import scheduled_doses
 from papermode.census.snapshot import load_census, sample_census_path, sample_csv_path
 from papermode.core.errors import CensusError
 from papermode.core.model import Allergy, Weight
-from papermode.census.schedule import scheduled_doses
 from papermode.core.settings import load_settings
 
 MR = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}
@@ -159,12 +159,15 @@ def test_transaction_with_urn_references(tmp_path: Path) -> None:
     assert snapshot.patients[0].ward == "Ward 1"
 
 
-def test_mrn_from_mr_type_else_first_identifier(tmp_path: Path) -> None:
+def test_mrn_from_mr_type_never_another_identifier(tmp_path: Path) -> None:
     typed = patient("p1", identifier=[{"value": "SSN-1"}, {"type": MR, "value": "MRN-7"}])
     untyped = patient("p2", identifier=[{"value": "FIRST-9"}, {"value": "SECOND"}])
+    path = write_bundle(tmp_path, [typed, encounter("p1")])
+    assert {p.patient_id: p.mrn for p in load_census(path).patients} == {"p1": "MRN-7"}
     path = write_bundle(tmp_path, [typed, untyped, encounter("p1"), encounter("p2", bed="2")])
-    mrns = {p.patient_id: p.mrn for p in load_census(path).patients}
-    assert mrns == {"p1": "MRN-7", "p2": "FIRST-9"}
+    assert problems_of(path) == [
+        "Patient/p2: no MRN; every patient needs the hospital's record number"
+    ]
 
 
 def test_latest_weight_wins_and_units_convert(tmp_path: Path) -> None:
@@ -489,9 +492,8 @@ def test_damaged_resources_are_problems_not_crashes(tmp_path: Path) -> None:
     assert problems_of(write_bundle(tmp_path, resources)) == [
         "MedicationRequest/m1: an element has the wrong structure for FHIR R4; export it again "
         "(or ask IT to check the export)",
+        "MedicationRequest/m2: dosageInstruction[0] is not an object",
         "Patient/p2: no patient name; add the family and given names",
-        "MedicationRequest/m2: no timing; add a frequency (q8h, BID, daily, or times like "
-        "08:00;20:00) or mark the order as needed (PRN)",
     ]
 
 

@@ -182,9 +182,10 @@ def test_prepare_json_summary_shape(sample_run) -> None:
         [
             "out_dir", "store", "snapshot_id", "period_start", "period_end", "pages",
             "patients", "blank_pages", "ward_pdfs", "patient_pdfs", "manifest", "warnings",
-            "seconds",
+            "left_out", "seconds",
         ]
     )  # fmt: skip
+    assert summary["left_out"] == []  # the CSV sample has no order out of scope
     assert summary["out_dir"] == str((tmp / "forms").absolute())
     assert (summary["period_start"], summary["period_end"]) == (START, "2026-11-29T12:00")
     assert summary["patients"] == 12
@@ -475,5 +476,13 @@ def test_prepare_from_the_fhir_bundle(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["patients"] == 12 and summary["pages"] > 24
+    assert summary["left_out"] == [
+        {"resource": "MedicationRequest/ord-0999", "kind": "order",
+         "reason": "status is stopped, not active"}
+    ]  # fmt: skip
+    assert (
+        "MedicationRequest/ord-0999: left out (status is stopped, not active)"
+        in (summary["warnings"])
+    )
     text = pdf_text(tmp_path / "forms" / "ward-chirurgie-2a.pdf")
     assert "NGUYỄN, Thị Lan" in text  # Vietnamese diacritics survive into the PDF text

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from papermode.census.schedule import default_period, describes, doses_for_snapshot, scheduled_doses
 from papermode.core.errors import UsageError
 from papermode.core.model import Order, Snapshot, Timing
-from papermode.census.schedule import default_period, describes, doses_for_snapshot, scheduled_doses
 from papermode.core.settings import Settings, load_settings
 
 SETTINGS = load_settings()

@@ -86,7 +86,7 @@ def test_every_problem_is_reported_with_its_key(tmp_path: Path) -> None:
         load_settings(path)
     assert caught.value.problems == [
         "schedule.shift: unknown setting; the known keys of [schedule] are: aliases, "
-        "day_start, standard_times",
+        "day_start, event_times, meal_minutes, meals, standard_times",
         "schedule.day_start: '25:00' is not a time of day; write it as \"HH:MM\"",
         "schedule.standard_times.q8h[0]: '6am' is not a time of day; write it as \"HH:MM\"",
         "ocr.languages: ['French']: use Tesseract language codes like \"fra\"",
@@ -144,7 +144,7 @@ def test_unknown_key_anywhere_names_the_known_keys_of_its_table(tmp_path: Path) 
         '[printing]\npaper = "a4"\n',
     )
     assert error.problems == [
-        "colour: unknown setting; the known keys of the file are: high_alert, ocr, "
+        "colour: unknown setting; the known keys of the file are: census, high_alert, ocr, "
         "plausibility, reading, schedule, vitals",
         "ocr.language: unknown setting; the known keys of [ocr] are: languages",
         "vitals.every_hour: unknown setting; the known keys of [vitals] are: every_hours, times",
@@ -153,7 +153,7 @@ def test_unknown_key_anywhere_names_the_known_keys_of_its_table(tmp_path: Path) 
         "plausibility.vital_ranges.pulse: unknown setting; the known keys of "
         "[plausibility.vital_ranges] are: diastolic, heart_rate, respiratory_rate, spo2, "
         "systolic, temperature",
-        "printing: unknown setting; the known keys of the file are: high_alert, ocr, "
+        "printing: unknown setting; the known keys of the file are: census, high_alert, ocr, "
         "plausibility, reading, schedule, vitals",
     ]
 

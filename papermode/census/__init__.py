@@ -1,1 +1,1 @@
-"""Census exports (FHIR R4 Bundle or CSV) into a typed, checked snapshot; order timing into scheduled times."""
+"""Census exports (FHIR R4 Bundle or CSV) -> a checked snapshot; order timing -> times."""

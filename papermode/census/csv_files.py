@@ -11,12 +11,12 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from papermode.census.raw import RawCensus
-from papermode.core.model import Allergy, Order, Patient, Timing, Weight
+from papermode.core.model import Allergy, LeftOut, Order, Patient, Timing, Weight
 from papermode.core.settings import Settings
 
 PATIENT_COLUMNS = ("mrn", "family", "given", "ward")
@@ -78,8 +78,12 @@ def read_csv_census(path: Path, settings: Settings) -> RawCensus:
         listed = found if found is not None else (() if recorded else None)
         raw.patients.append((row.where, _with(patient, allergies=listed)))
     for row in order_rows:
+        status = row.text("status").lower()
+        if status not in {"", "active"}:
+            raw.left_out.append(LeftOut(row.where, f"status is {status}, not active"))
+            continue
         order = _order(row, ids, by_mrn, patients_csv.name, raw)
-        if order is not None and row.text("status").lower() in {"", "active"}:
+        if order is not None:
             raw.orders.append((row.where, order))
     return raw
 
@@ -249,6 +253,14 @@ def _order(
     frequency = row.text("frequency")
     prn_in_frequency = bool(re.search(r"\bprn\b", frequency, re.IGNORECASE))
     dose, unit = _dose(row, raw)
+    if row.text("rate"):
+        raw.problems.append(
+            f"{row.where}: order {order_id} has a rate; infusions are not printed yet: "
+            "chart it on the paper infusion chart"
+        )
+    timing = _timing(re.sub(r"\bprn\b", "", frequency, flags=re.IGNORECASE))
+    if timing is not None:
+        timing = _timing_limits(row, timing, raw)
     return Order(
         order_id=order_id,
         patient_id=patient.patient_id,
@@ -256,14 +268,33 @@ def _order(
         dose_value=dose,
         dose_unit=unit,
         route=row.text("route") or None,
-        timing=_timing(re.sub(r"\bprn\b", "", frequency, flags=re.IGNORECASE)),
+        timing=timing,
         as_needed=_yes_no(row, "as_needed", raw) or prn_in_frequency,
         indication=row.text("indication") or None,
         max_per_period=row.text("max_per_period") or None,
         authored_on=_datetime(row, "authored_on", raw),
         requester=row.text("prescriber") or None,
         note=row.text("note") or None,
+        instructions=tuple(t for t in (row.text("note"), row.text("instructions")) if t),
     )
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _timing_limits(row: Row, timing: Timing, raw: RawCensus) -> Timing:
+    """The start, end (a date-only end includes its day) and days columns of an order."""
+    start, end = _datetime(row, "start", raw), _datetime(row, "end", raw)
+    if end is not None and len(row.text("end")) <= 10:
+        end += timedelta(days=1)
+    if start is not None and end is not None and end <= start:
+        raw.problems.append(f"{row.where}: end is before start; check the order's dates")
+    days = [d.strip().lower()[:3] for d in re.split(r"[;,/ ]+", row.text("days")) if d.strip()]
+    bad = [d for d in days if d not in _WEEKDAYS]
+    if bad:
+        raw.problems.append(f"{row.where}: days {row.text('days')!r}: use mon, tue, ... sun")
+    ordered = tuple(d for d in _WEEKDAYS if d in days)
+    return replace(timing, bounds_start=start, bounds_end=end, days_of_week=ordered)
 
 
 def _dose(row: Row, raw: RawCensus) -> tuple[float | None, str | None]:

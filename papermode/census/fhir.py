@@ -9,28 +9,29 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, time
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from papermode.census.raw import RawCensus
+from papermode.census.fhir_dosage import ends_before, read_dosages
 from papermode.census.fhir_parts import (
     Resources,
     allergies_by_patient,
     concept_text,
+    current_encounters,
     encounter_places,
     get,
     guarded,
     parse_datetime,
-    reference_text,
     weights_by_patient,
 )
-from papermode.core.model import Order, Patient, Timing
-from papermode.census.schedule import describes
+from papermode.census.fhir_scope import OrderScope, current_mrn
+from papermode.census.fhir_timing import bound_start
+from papermode.census.raw import RawCensus
+from papermode.core.model import Dosage, LeftOut, Order, Patient, Timing
 from papermode.core.settings import Settings
 
-_NOT_ORDERS = {"proposal", "plan"}
 BUNDLE_TYPES = {"collection", "searchset", "transaction", "batch", "document"}
 Json = dict[str, Any]
 
@@ -43,21 +44,40 @@ def read_bundle(path: Path, settings: Settings) -> RawCensus:
         return raw
     resources = _index(bundle, raw)
     raw.taken_at = parse_datetime(bundle.get("timestamp") or get(bundle, "meta", "lastUpdated"))
-    places = encounter_places(resources, raw)
+    now = raw.taken_at or datetime.fromtimestamp(path.stat().st_mtime)
+    current, no_stay = current_encounters(resources, raw)
+    places = encounter_places(current, resources, raw, now)
     allergies = allergies_by_patient(resources, raw)
     weights = weights_by_patient(resources, raw)
+    in_scope: set[str] = set()
     for label, resource in resources.of_type("Patient"):
-        patient = guarded(raw, label, partial(_patient, resource, label, resources))
+        key = resources.key_of(resource)
+        why = _patient_left_out(resource, no_stay.get(key))
+        if why:
+            raw.left_out.append(LeftOut(label, why, "patient"))
+            continue
+        patient = guarded(
+            raw, label, partial(_patient, resource, label, resources, raw, settings, now)
+        )
         if patient is not None:
-            key = f"Patient/{patient.patient_id}"
             ward, room, bed, encounter = places.get(key, ("", None, None, None))
             patient = replace(patient, ward=ward, room=room, bed=bed, encounter=encounter,
                               allergies=allergies.get(key), weight=weights.get(key))  # fmt: skip
             raw.patients.append((label, patient))
+            in_scope.add(key)
+    scope = OrderScope(resources, current, in_scope, now)
     for label, resource in resources.of_type("MedicationRequest"):
-        if resource.get("status") == "active" and str(resource.get("intent")) not in _NOT_ORDERS:
+        reason = guarded(raw, label, partial(scope.left_out, resource, label, raw))
+        if reason:
+            raw.left_out.append(LeftOut(label, reason, "order"))
+        elif reason is not None:
             order = guarded(raw, label, partial(_order, resource, label, resources, raw, settings))
-            if order is not None:
+            ended = ends_before(order, now) if order is not None else None
+            if ended is not None:
+                raw.left_out.append(
+                    LeftOut(label, f"its last dose was due before {ended:%Y-%m-%d %H:%M}")
+                )
+            elif order is not None:
                 raw.orders.append((label, order))
     return raw
 
@@ -125,22 +145,26 @@ def _parse_date(value: Any) -> date | None:
         return None
 
 
-def _patient(resource: Json, label: str, resources: Resources) -> Patient:
-    identifiers = [i for i in resource.get("identifier") or [] if isinstance(i, dict)]
-    identifiers = [i for i in identifiers if str(i.get("value") or "").strip()]
-    by_type = [
-        i
-        for i in identifiers
-        if any(c.get("code") == "MR" for c in get(i, "type", "coding") or [] if isinstance(c, dict))
-    ]
-    chosen = (by_type or identifiers or [{}])[0]
+def _patient_left_out(resource: Json, no_stay: str | None) -> str:
+    """Why a Patient of the export is not an inpatient to print for, or ""."""
+    if resource.get("deceasedBoolean") is True or resource.get("deceasedDateTime"):
+        return "the patient is recorded as deceased"
+    if resource.get("active") is False:
+        return "the patient record is not active"
+    return no_stay or ""
+
+
+def _patient(
+    resource: Json, label: str, resources: Resources, raw: RawCensus, settings: Settings,
+    now: datetime,
+) -> Patient:  # fmt: skip
     names = [n for n in resource.get("name") or [] if isinstance(n, dict)]
     official = [n for n in names if n.get("use") in {"official", "usual"}]
     name = (official or names or [{}])[0]
     given = " ".join(str(g) for g in name.get("given") or [] if g)
     return Patient(
         patient_id=resources.id_of(resource, label),
-        mrn=str(chosen.get("value") or "").strip(),
+        mrn=current_mrn(resource, label, raw, settings, now),
         family=str(name.get("family") or "").strip(),
         given=given.strip()
         or (str(name.get("text") or "").strip() if not name.get("family") else ""),
@@ -156,108 +180,97 @@ def _order(
     resource: Json, label: str, resources: Resources, raw: RawCensus, settings: Settings
 ) -> Order | None:
     patient = resources.resolve(resource.get("subject"), "Patient")
-    if patient is None:
-        raw.problems.append(
-            f"{label}: its subject ({reference_text(resource.get('subject'))}) is not a "
-            "Patient in this Bundle; export the patient with their orders"
+    assert patient is not None  # OrderScope left out orders of unknown patients
+    anchor = parse_datetime(resource.get("authoredOn")) or bound_start(
+        get(resource, "dispenseRequest", "validityPeriod", "start")
+    )
+    reading = read_dosages(resource, label, settings, anchor, raw.taken_at)
+    raw.problems += reading.problems
+    medication = _medication(resource, resources)
+    dosages: tuple[Dosage, ...] = ()
+    if reading.as_needed:
+        dose_value, dose_unit, dose_max = reading.prn_dose
+        timing = reading.prn_timing
+    else:
+        dosages = tuple(reading.dosages)
+        first = dosages[0] if dosages else None
+        dose_value, dose_unit, dose_max = (
+            (first.dose_value, first.dose_unit, first.dose_max) if first else (None, None, None)
         )
-        return None
-    dosage = get(resource, "dosageInstruction", 0)
-    dosage = dosage if isinstance(dosage, dict) else {}
-    dose_value, dose_unit, dose_note = _dose(dosage, label, raw)
-    as_needed = bool(dosage.get("asNeededBoolean")) or "asNeededCodeableConcept" in dosage
-    notes = [n for n in (dose_note, str(dosage.get("text") or "").strip()) if n]
+        timing = _order_timing(dosages)
     return Order(
         order_id=resources.id_of(resource, label),
         patient_id=patient.split("/", 1)[1],
-        medication=_medication(resource, resources),
+        medication=medication,
         dose_value=dose_value,
         dose_unit=dose_unit,
-        route=concept_text(dosage.get("route")) or None,
-        timing=_timing(dosage.get("timing"), label, raw, settings),
-        as_needed=as_needed,
-        indication=concept_text(dosage.get("asNeededCodeableConcept")) or None,
-        max_per_period=_max_per_period(dosage.get("maxDosePerPeriod")),
+        route=reading.route,
+        timing=timing,
+        as_needed=reading.as_needed,
+        indication=reading.indication,
+        max_per_period=reading.max_per_period,
         authored_on=parse_datetime(resource.get("authoredOn")),
         requester=str(get(resource, "requester", "display") or "").strip() or None,
-        note="; ".join(notes) or None,
+        note="; ".join(reading.instructions + reading.dosage_text) or None,
+        dosages=dosages if len(dosages) > 1 else (),
+        instructions=tuple(reading.instructions),
+        dosage_text=tuple(reading.dosage_text),
+        dose_max=dose_max,
     )
 
 
+def _order_timing(dosages: tuple[Dosage, ...]) -> Timing | None:
+    """The order column's timing: the dosage's own, or every dosage's label joined."""
+    if len(dosages) <= 1:
+        return dosages[0].timing if dosages else None
+    labels = list(dict.fromkeys(d.timing.label for d in dosages if d.timing.label))
+    return Timing(code=" + ".join(labels)) if labels else None
+
+
 def _medication(resource: Json, resources: Resources) -> str:
+    """The medicine's name: its code's text, else the reference's display, else ingredients."""
     text = concept_text(resource.get("medicationCodeableConcept"))
     reference = resource.get("medicationReference")
     if text or not isinstance(reference, dict):
         return text
     target = str(reference.get("reference") or "")
+    medication: Json | None = None
     if target.startswith("#"):
-        for contained in resource.get("contained") or []:
-            if isinstance(contained, dict) and contained.get("id") == target[1:]:
-                return concept_text(contained.get("code"))
-    key = resources.resolve(reference, "Medication")
-    medication = resources.get(key) if key else None
-    return concept_text(get(medication, "code")) or str(reference.get("display") or "").strip()
-
-
-def _dose(dosage: Json, label: str, raw: RawCensus) -> tuple[float | None, str | None, str]:
-    rate = get(dosage, "doseAndRate", 0) or {}
-    quantity = rate.get("doseQuantity") if isinstance(rate, dict) else None
-    if isinstance(quantity, dict) and "value" in quantity:
-        value = quantity.get("value")
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raw.problems.append(f"{label}: the dose {value!r} is not a positive number")
-            return None, None, ""
-        unit = str(quantity.get("unit") or quantity.get("code") or "").strip() or None
-        return float(value), unit, ""
-    low, high = get(rate, "doseRange", "low"), get(rate, "doseRange", "high")
-    if isinstance(low, dict) or isinstance(high, dict):  # a range is printed, never scheduled
-        unit = get(high, "unit") or get(low, "unit") or ""
-        note = f"{get(low, 'value') or ''}-{get(high, 'value') or ''} {unit}".strip()
-        return None, None, f"dose {note}"
-    return None, None, ""
-
-
-def _max_per_period(ratio: Any) -> str | None:
-    """Ratio -> "6 doses / 24 h" (R4 has one Ratio; R5 a list of them)."""
-    if isinstance(ratio, list):
-        ratio = ratio[0] if ratio else None
-    amount, per = get(ratio, "numerator", "value"), get(ratio, "denominator", "value")
-    if not isinstance(amount, int | float) or not isinstance(per, int | float):
-        return None
-    unit = str(get(ratio, "numerator", "unit") or get(ratio, "numerator", "code") or "doses")
-    per_unit = str(get(ratio, "denominator", "unit") or get(ratio, "denominator", "code") or "")
-    return f"{amount:g} {unit} / {per:g} {per_unit}".strip()
-
-
-def _timing(timing: Any, label: str, raw: RawCensus, settings: Settings) -> Timing | None:
-    if not isinstance(timing, dict):
-        return None
-    repeat: Json = timing["repeat"] if isinstance(timing.get("repeat"), dict) else {}
-    times: list[time] = []
-    for text in repeat.get("timeOfDay") or []:
-        try:
-            times.append(time.fromisoformat(str(text)).replace(second=0))
-        except ValueError:
-            raw.problems.append(f"{label}: the time of day {text!r} is not HH:MM:SS")
-    codes = [concept_text(timing.get("code"))]
-    codes += [
-        str(c.get("code") or "") for c in get(timing, "code", "coding") or [] if isinstance(c, dict)
-    ]
-    codes += [str(w) for w in repeat.get("when") or []]
-    codes = [c.strip() for c in codes if c and c.strip()]
-    known = [c for c in codes if describes(Timing(code=c), settings)]
-    result = Timing(
-        frequency=_number(repeat.get("frequency"), int),
-        period=_number(repeat.get("period"), float),
-        period_unit=repeat.get("periodUnit") if isinstance(repeat.get("periodUnit"), str) else None,
-        times_of_day=tuple(sorted(set(times))),
-        code=(known or codes)[0] if codes else None,
+        medication = next(
+            (c for c in resource.get("contained") or []
+             if isinstance(c, dict) and c.get("id") == target[1:]), None,
+        )  # fmt: skip
+    else:
+        key = resources.resolve(reference, "Medication")
+        medication = resources.get(key) if key else None
+    return (
+        concept_text(get(medication, "code"))
+        or str(reference.get("display") or "").strip()
+        or _ingredients(medication)
     )
-    return None if result == Timing() else result
 
 
-def _number(value: Any, kind: type[int] | type[float]) -> Any:
-    """A JSON number as `kind`, or None (JSON true is not 1)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return kind(value) if kind is float or float(value).is_integer() else None
+def _ingredients(medication: Json | None) -> str:
+    """ "Potassium chloride 20 mEq/1 L + Water 1 L" from Medication.ingredient."""
+    parts = []
+    for ingredient in get(medication, "ingredient") or []:
+        name = (
+            concept_text(get(ingredient, "itemCodeableConcept"))
+            or str(get(ingredient, "itemReference", "display") or "").strip()
+        )
+        strength = _ratio_text(get(ingredient, "strength"))
+        if name:
+            parts.append(f"{name} {strength}".strip())
+    return " + ".join(parts)
+
+
+def _ratio_text(ratio: Any) -> str:
+    def amount(quantity: Any) -> str:
+        value = get(quantity, "value")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return ""
+        unit = str(get(quantity, "unit") or get(quantity, "code") or "").strip()
+        return f"{value:g} {unit}".strip()
+
+    top, bottom = amount(get(ratio, "numerator")), amount(get(ratio, "denominator"))
+    return f"{top}/{bottom}" if top and bottom else top

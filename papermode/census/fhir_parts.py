@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime, time
 from functools import partial
@@ -11,12 +12,19 @@ from papermode.census.raw import RawCensus
 from papermode.core.model import Allergy, Weight
 
 Json = dict[str, Any]
-# SNOMED CT: no known allergy / drug / food / environmental allergy.
-NO_KNOWN_ALLERGY = {"716186003", "409137002", "429625007", "428607008", "428197003"}
+# SNOMED CT 716186003 "No known allergy" is the only code that means no allergy to anything.
+NO_KNOWN_ALLERGY = {"716186003"}
+# The narrower ones are printed as what they are, never as "no known allergies".
+NO_KNOWN_NARROW = {
+    "409137002": "No known drug allergy",
+    "429625007": "No known food allergy",
+    "428607008": "No known environmental allergy",
+    "428197003": "No known insect allergy",
+    "716184000": "No known latex allergy",
+}
+_NO_KNOWN_WORDS = re.compile(r"^(no known allerg(y|ies)|nka|none known)\.?$")
 BODY_WEIGHT_LOINC = {"29463-7", "3141-9"}
 _TO_KG = {"kg": 1.0, "g": 0.001, "[lb_av]": 0.45359237, "lb": 0.45359237, "lbs": 0.45359237}
-_ENDED = {"finished", "cancelled", "entered-in-error"}
-_STATUS_RANK = {"in-progress": 0, "arrived": 1, "triaged": 1, "onleave": 1, "planned": 2}
 
 
 class Resources:
@@ -135,39 +143,77 @@ def parse_datetime(value: Any) -> datetime | None:
 
 
 Place = tuple[str, str | None, str | None, str]
+# Encounter statuses of a patient who is in the hospital now, best first.
+_IN_STAY = {"in-progress": 0, "onleave": 1, "arrived": 2, "triaged": 2}
 
 
-def encounter_places(resources: Resources, raw: RawCensus) -> dict[str, Place]:
-    """Patient key -> (ward, room, bed, encounter number) from the current Encounter."""
+def current_encounters(
+    resources: Resources, raw: RawCensus
+) -> tuple[dict[str, tuple[str, Json]], dict[str, str]]:
+    """Patient key -> (label, Encounter) of the current stay; patient key -> why none is."""
     best: dict[str, tuple[int, str, Json]] = {}
+    other: dict[str, str] = {}
     for label, encounter in resources.of_type("Encounter"):
         status = str(encounter.get("status") or "")
         patient = resources.resolve(encounter.get("subject"), "Patient")
-        if patient is None or status in _ENDED:
+        if patient is None:
             continue
-        rank = _STATUS_RANK.get(status, 3)
+        if status not in _IN_STAY:
+            other.setdefault(
+                patient,
+                f"no encounter in progress ({label} is {status or 'without status'})",
+            )
+            continue
+        rank = _IN_STAY[status]
+        if patient in best and best[patient][0] == rank:
+            raw.problems.append(
+                f"{label}: a second current encounter for {patient} (also {best[patient][1]}); "
+                "finish the old encounter in the export"
+            )
         if patient not in best or rank < best[patient][0]:
             best[patient] = (rank, label, encounter)
+    current = {patient: (label, encounter) for patient, (_, label, encounter) in best.items()}
+    return current, {p: why for p, why in other.items() if p not in current}
+
+
+def encounter_places(
+    current: dict[str, tuple[str, Json]], resources: Resources, raw: RawCensus, now: datetime
+) -> dict[str, Place]:
+    """Patient key -> (ward, room, bed, encounter number) from the current Encounter."""
     places = {}
-    for patient, (_, label, encounter) in best.items():
-        place = guarded(raw, label, partial(_place, encounter, resources))
+    for patient, (label, encounter) in current.items():
+        place = guarded(raw, label, partial(_place, encounter, resources, now))
         if place is not None:
             places[patient] = place
     return places
 
 
-def _place(encounter: Json, resources: Resources) -> Place:
-    ward, room, bed = _ward_room_bed(encounter, resources)
+def _place(encounter: Json, resources: Resources, now: datetime) -> Place:
+    ward, room, bed = _ward_room_bed(encounter, resources, now)
     number = str(get(encounter, "identifier", 0, "value") or encounter.get("id") or "")
     return ward, room, bed, number
 
 
-def _ward_room_bed(encounter: Json, resources: Resources) -> tuple[str, str | None, str | None]:
+def _is_current_place(place: Json, now: datetime) -> bool:
+    """A location the patient is in now: active (or no status), its period around now."""
+    if place.get("status") not in {None, "active"}:
+        return False  # planned, reserved (not yet there) or completed (left)
+    start = parse_datetime(get(place, "period", "start"))
+    end = parse_datetime(get(place, "period", "end"))
+    return (start is None or start <= now) and (end is None or end > now)
+
+
+def _ward_room_bed(
+    encounter: Json, resources: Resources, now: datetime
+) -> tuple[str, str | None, str | None]:
     found: dict[str, str] = {}
     unnamed: list[str] = []
-    for place in encounter.get("location") or []:
-        if not isinstance(place, dict) or place.get("status") == "completed":
-            continue
+    places = [p for p in encounter.get("location") or [] if isinstance(p, dict)]
+    places = [p for p in places if _is_current_place(p, now)]
+    # the latest move first: a history that left two active entries names the newest bed
+    places.sort(key=lambda p: parse_datetime(get(p, "period", "start")) or datetime.min,
+                reverse=True)  # fmt: skip
+    for place in places:
         for kind, name in _location_chain(place, resources):
             if kind in {"wa", "wi", "ro", "bd"}:
                 found.setdefault("wa" if kind == "wi" else kind, name)
@@ -217,7 +263,7 @@ def _allergy(
     raw: RawCensus,
     found: dict[str, list[Allergy]],
 ) -> None:
-    if _code(resource, "verificationStatus") in {"entered-in-error", "refuted"}:
+    if _codes(resource.get("verificationStatus")) & {"entered-in-error", "refuted"}:
         return
     patient = resources.resolve(resource.get("patient"), "Patient")
     if patient is None:
@@ -229,9 +275,9 @@ def _allergy(
     allergies = found.setdefault(patient, [])
     if _is_no_known_allergy(resource.get("code")):
         return
-    if _code(resource, "clinicalStatus") in {"inactive", "resolved"}:
+    if _codes(resource.get("clinicalStatus")) & {"inactive", "resolved"}:
         return
-    substance = concept_text(resource.get("code"))
+    substance = _narrow_no_known(resource.get("code")) or concept_text(resource.get("code"))
     if not substance:
         raw.problems.append(f"{label}: no substance; add what the patient is allergic to")
         return
@@ -243,14 +289,22 @@ def _allergy(
     )
 
 
-def _code(resource: Json, element: str) -> str:
-    return str(get(resource, element, "coding", 0, "code") or "")
+def _codes(concept: Any) -> set[str]:
+    return {str(c.get("code")) for c in get(concept, "coding") or [] if isinstance(c, dict)}
 
 
 def _is_no_known_allergy(concept: Any) -> bool:
-    codes = {str(c.get("code")) for c in get(concept, "coding") or [] if isinstance(c, dict)}
-    text = concept_text(concept).lower()
-    return bool(codes & NO_KNOWN_ALLERGY) or text.startswith(("no known", "nka", "nkda"))
+    """Only "no known allergy" to anything; "no known drug allergy" is listed as written."""
+    codes = _codes(concept)
+    if codes & set(NO_KNOWN_NARROW):
+        return False
+    return bool(codes & NO_KNOWN_ALLERGY) or bool(
+        _NO_KNOWN_WORDS.match(" ".join(concept_text(concept).lower().split()))
+    )
+
+
+def _narrow_no_known(concept: Any) -> str:
+    return next((NO_KNOWN_NARROW[c] for c in sorted(_codes(concept)) if c in NO_KNOWN_NARROW), "")
 
 
 def _reactions(resource: Json) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from papermode.core.model import Order, Patient
+from papermode.core.model import LeftOut, Order, Patient
 
 
 @dataclass
@@ -18,3 +18,4 @@ class RawCensus:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     taken_at: datetime | None = None
+    left_out: list[LeftOut] = field(default_factory=list)

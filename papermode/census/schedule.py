@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import islice
 
 from papermode.core.errors import UsageError
-from papermode.core.model import Order, ScheduledDose, Snapshot, Timing
+from papermode.core.model import Dosage, Order, ScheduledDose, Snapshot, Timing
 from papermode.core.settings import Settings
 
 _UNIT_HOURS = {"min": 1 / 60, "h": 1.0, "d": 24.0, "wk": 168.0}
@@ -38,6 +40,58 @@ class DoseRule:
     times: tuple[time, ...] = ()
     every: timedelta | None = None
     anchor: datetime | None = None
+    events: tuple[datetime, ...] = ()  # exact date-times (FHIR Timing.event)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_MEALS = {
+    "M": ("breakfast",),
+    "D": ("lunch",),
+    "V": ("dinner",),
+    "": ("breakfast", "lunch", "dinner"),
+}
+EVENT_TIMING_CODES = frozenset(
+    [f"{kind}{meal}" for kind in ("AC", "C", "PC") for meal in ("", "M", "D", "V")]
+    + ["HS", "WAKE", "MORN", "MORN.early", "MORN.late", "NOON", "AFT", "AFT.early",
+       "AFT.late", "EVE", "EVE.early", "EVE.late", "NIGHT", "PHS"]
+)  # fmt: skip
+
+
+def event_times(code: str, offset: int, settings: Settings) -> tuple[time, ...] | None:
+    """Times of day of one FHIR EventTiming code, `offset` minutes from the event.
+
+    AC codes are before the meal (the offset, else `before_meal_minutes`), C at the meal,
+    PC after it (the offset, else `after_meal_minutes`); the other codes take their times
+    from `settings.event_times`, the offset after them. None for an unknown code.
+    """
+    meal = re.fullmatch(r"(AC|PC|C)([MDV]?)", code)
+    if meal:
+        kind, which = meal.groups()
+        if kind == "AC":
+            shift = -(offset or settings.before_meal_minutes)
+        else:
+            shift = offset or (settings.after_meal_minutes if kind == "PC" else 0)
+        bases = [settings.meal_times.get(name) for name in _MEALS[which]]
+    else:
+        shift = offset
+        bases = (
+            list(settings.event_times.get(code.lower(), ())) if code in EVENT_TIMING_CODES else []
+        )
+    if not bases or any(base is None for base in bases):
+        return None
+    moments = (datetime.combine(_EPOCH, base) + timedelta(minutes=shift) for base in bases if base)
+    return tuple(sorted({moment.time() for moment in moments}))
+
+
+def when_times(timing: Timing, settings: Settings) -> tuple[time, ...] | None:
+    """The times of day of all the `when` codes of `timing`; None if one is unknown."""
+    found: set[time] = set()
+    for code in timing.when:
+        times = event_times(code, timing.offset_minutes, settings)
+        if times is None:
+            return None
+        found.update(times)
+    return tuple(sorted(found))
 
 
 def _normal(code: str) -> str:
@@ -131,8 +185,13 @@ def dose_rule(
     """How `timing` falls due under the hospital's settings; None if it cannot be scheduled."""
     if timing is None:
         return None
+    if timing.events:
+        return DoseRule(events=tuple(sorted(set(timing.events))))
     if timing.times_of_day:
         return DoseRule(times=tuple(sorted(set(timing.times_of_day))))
+    if timing.when:
+        times = when_times(timing, settings)
+        return DoseRule(times=times) if times else None
     if timing.code:
         key = _standard_key(timing.code, settings)
         if key is not None:
@@ -166,32 +225,73 @@ def scheduled_doses(
     """
     if order.as_needed or end <= start:
         return []
-    rule = dose_rule(order.timing, settings, order.authored_on)
+    dosages = order.dosages or (
+        (Dosage(order.timing, order.dose_value, order.dose_unit, order.dose_max),)
+        if order.timing is not None
+        else ()
+    )
+    doses = [
+        ScheduledDose(order.order_id, at, dosage.dose_value, dosage.dose_unit, dosage.dose_max)
+        for dosage in dosages
+        for at in dosage_times(dosage.timing, start, end, settings, order.authored_on)
+    ]
+    return sorted(doses, key=lambda dose: dose.scheduled_at)
+
+
+def dosage_times(
+    timing: Timing, start: datetime, end: datetime, settings: Settings, authored: datetime | None
+) -> list[datetime]:
+    """The times `timing` falls due in [start, end): its rhythm, days, bounds and count.
+
+    A `count` is counted from the timing's start (`bounds_start`, else `authored`): the
+    census refuses a count with neither, so a single dose is never printed every day.
+    """
+    rule = dose_rule(timing, settings, timing.bounds_start or authored)
     if rule is None:
         return []
-    times = _daily_times(rule.times, start, end) if rule.times else _every(rule, start, end)
-    return [ScheduledDose(order.order_id, at) for at in times]
+    low = max(start, timing.bounds_start) if timing.bounds_start else start
+    high = min(end, timing.bounds_end) if timing.bounds_end else end
+    first = timing.bounds_start or authored
+    if timing.count is not None:
+        if first is None:
+            return []
+        found = islice(_on_days(timing, _occurrences(rule, first, high)), timing.count)
+        return [at for at in found if at >= low]
+    if high <= low:
+        return []
+    return list(islice(_on_days(timing, _occurrences(rule, low, high)), _MAX_DOSES))
 
 
-def _daily_times(times: tuple[time, ...], start: datetime, end: datetime) -> list[datetime]:
-    result: list[datetime] = []
+def _on_days(timing: Timing, moments: Iterator[datetime]) -> Iterator[datetime]:
+    days = {WEEKDAYS.index(day) for day in timing.days_of_week}
+    return (at for at in moments if not days or at.weekday() in days)
+
+
+def _occurrences(rule: DoseRule, start: datetime, end: datetime) -> Iterator[datetime]:
+    if rule.events:
+        return (at for at in rule.events if start <= at < end)
+    if rule.times:
+        return _daily_times(rule.times, start, end)
+    return _every(rule, start, end)
+
+
+def _daily_times(times: tuple[time, ...], start: datetime, end: datetime) -> Iterator[datetime]:
     day = start.date()
-    while day <= end.date() and len(result) < _MAX_DOSES:
-        result += [at for t in times if start <= (at := datetime.combine(day, t)) < end]
+    while day <= end.date():
+        for at in (datetime.combine(day, t) for t in times):
+            if start <= at < end:
+                yield at
         day += timedelta(days=1)
-    return result
 
 
-def _every(rule: DoseRule, start: datetime, end: datetime) -> list[datetime]:
+def _every(rule: DoseRule, start: datetime, end: datetime) -> Iterator[datetime]:
     assert rule.every is not None and rule.anchor is not None
     steps = math.ceil((start - rule.anchor) / rule.every)
     at = rule.anchor + steps * rule.every
-    result: list[datetime] = []
-    while at < end and len(result) < _MAX_DOSES:
+    while at < end:
         if at >= start:
-            result.append(at)
+            yield at
         at += rule.every
-    return result
 
 
 def doses_for_snapshot(

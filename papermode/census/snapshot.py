@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -22,9 +22,10 @@ from pathlib import Path
 from papermode.census.csv_files import read_csv_census
 from papermode.census.fhir import read_bundle
 from papermode.census.raw import RawCensus
-from papermode.core.errors import CensusError
-from papermode.core.model import Order, Patient, Snapshot
 from papermode.census.schedule import describes
+from papermode.census.vocabulary import known_route, known_unit
+from papermode.core.errors import CensusError
+from papermode.core.model import Dosage, Order, Patient, Snapshot, Timing
 from papermode.core.settings import Settings, load_settings
 
 
@@ -67,6 +68,10 @@ def _bundle_in_folder(path: Path) -> Path:
 
 def _snapshot(raw: RawCensus, path: Path, settings: Settings) -> Snapshot:
     problems = raw.problems + _check_patients(raw) + _check_orders(raw, settings)
+    if not problems and not raw.patients:
+        left = f" ({len(raw.left_out)} left out: see below)" if raw.left_out else ""
+        problems = [f"no patient to print for{left}; check that this is the right export"]
+        problems += [item.line for item in raw.left_out if item.kind == "patient"][:20]
     if problems:
         raise CensusError(raw.source, problems)
     warnings = raw.warnings + _patient_warnings(raw)
@@ -80,6 +85,7 @@ def _snapshot(raw: RawCensus, path: Path, settings: Settings) -> Snapshot:
         patients=patients,
         orders=orders,
         warnings=tuple(warnings),
+        left_out=tuple(raw.left_out),
     )
 
 
@@ -114,6 +120,8 @@ def _check_patients(raw: RawCensus) -> list[str]:
 def _check_orders(raw: RawCensus, settings: Settings) -> list[str]:
     problems: list[str] = []
     seen: dict[str, str] = {}
+    # an order the reader already refused is not refused twice for the same dosage
+    flagged = {problem.split(":")[0].split(" dosageInstruction")[0] for problem in raw.problems}
     for where, order in raw.orders:
         if order.order_id in seen:
             problems.append(
@@ -122,26 +130,57 @@ def _check_orders(raw: RawCensus, settings: Settings) -> list[str]:
         seen.setdefault(order.order_id, where)
         if not order.medication.strip():
             problems.append(f"{where}: no medication name; add the medicine to the order")
-        if order.dose_value is not None and not (order.dose_unit or "").strip():
-            dose = f"{order.dose_value:g}"
-            problems.append(
-                f"{where}: the dose {dose} has no unit; add the unit (mg, g, mL, units...)"
-            )
-        problems += _check_timing(where, order, settings)
+        if where not in flagged:
+            problems += _check_vocabulary(where, order, settings)
+        for dosage in () if where in flagged else _dosages(order):
+            problems += _check_dose(where, order, dosage)
+            problems += _check_timing(where, order, dosage.timing, settings)
     return problems
 
 
-def _check_timing(where: str, order: Order, settings: Settings) -> list[str]:
+def _check_vocabulary(where: str, order: Order, settings: Settings) -> list[str]:
+    problems = []
+    units = {d.dose_unit for d in _dosages(order) if d.dose_unit}
+    for unit in sorted(u for u in units if not known_unit(u, settings)):
+        problems.append(
+            f"{where}: the dose unit {unit!r} is not known (UCUM units such as mg, mL, [iU], "
+            "or their usual spellings); correct it, or add it to [census] units in the settings"
+        )
+    if order.route and not known_route(order.route, settings, (order.route,)):
+        problems.append(
+            f"{where}: the route {order.route!r} is not known (SNOMED CT routes, PO, IV, SC, "
+            "IM...); correct it, or add it to [census] routes in the settings"
+        )
+    return problems
+
+
+def _dosages(order: Order) -> tuple[Dosage, ...]:
+    """What is checked of an order: each scheduled dosage, or its single dose and timing."""
+    if order.dosages:
+        return order.dosages
+    return (Dosage(order.timing or Timing(), order.dose_value, order.dose_unit, order.dose_max),)
+
+
+def _check_dose(where: str, order: Order, dosage: Dosage) -> list[str]:
+    if dosage.dose_value is not None and not (dosage.dose_unit or "").strip():
+        dose = f"{dosage.dose_value:g}"
+        return [f"{where}: the dose {dose} has no unit; add the unit (mg, g, mL, units...)"]
+    if dosage.dose_value is None and not order.as_needed and order.timing is not None:
+        return [f"{where}: a scheduled order with no dose; add the dose and its unit"]
+    return []
+
+
+def _check_timing(where: str, order: Order, timing: Timing, settings: Settings) -> list[str]:
     if order.as_needed:  # PRN timing is printed as written, never scheduled
         return []
-    if order.timing is None or not order.timing.label and not order.timing.frequency:
+    if timing == Timing() or not timing.label and not timing.frequency and not timing.count:
         return [
             f"{where}: no timing; add a frequency (q8h, BID, daily, or times like 08:00;20:00) "
             "or mark the order as needed (PRN)"
         ]
-    if not describes(order.timing, settings):
+    if not describes(timing, settings):
         return [
-            f"{where}: the timing '{order.timing.label}' is not known; use a standard code "
+            f"{where}: the timing '{timing.label}' is not known; use a standard code "
             "(q4h, q6h, q8h, q12h, BID, TID, QID, daily, nightly), times like 08:00;20:00, "
             "or add it to [schedule.aliases] in the settings"
         ]
@@ -210,7 +249,35 @@ def _json_default(value: object) -> str:
 
 
 def _content_hash(patients: tuple[Patient, ...], orders: tuple[Order, ...]) -> str:
-    """A short hash of what will be printed: the same census content, the same id."""
-    content = {"patients": [asdict(p) for p in patients], "orders": [asdict(o) for o in orders]}
+    """A short hash of what will be printed: the same census content, the same id.
+
+    Fields added to the model later are left out while they hold their default, so a
+    census that uses none of them keeps the id (and the page ids) it always had.
+    """
+    content = {
+        "patients": [asdict(p) for p in patients],
+        "orders": [_order_content(o) for o in orders],
+    }
     text = json.dumps(content, sort_keys=True, default=_json_default, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+_ADDED_TIMING = {"when": (), "offset_minutes": 0, "events": (), "count": None,
+                 "days_of_week": (), "bounds_start": None, "bounds_end": None}  # fmt: skip
+
+
+def _order_content(order: Order) -> dict[str, object]:
+    content = asdict(order)
+    if not order.dosages:
+        del content["dosages"]
+    if order.dose_max is None:
+        del content["dose_max"]
+    if "; ".join(order.instructions + order.dosage_text) == (order.note or ""):
+        del content["instructions"]  # the note already carries the same words
+        del content["dosage_text"]
+    if isinstance(content.get("timing"), dict):
+        timing = content["timing"]
+        for name, empty in _ADDED_TIMING.items():
+            if timing[name] in (empty, [] if empty == () else empty):
+                del timing[name]
+    return content

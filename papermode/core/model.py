@@ -7,7 +7,7 @@ hospital (`datetime` without tzinfo), as printed on the forms and written by nur
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from papermode.core.flags import Flag, ReadingStatus
@@ -67,6 +67,16 @@ class Timing:
     period_unit: str | None = None
     times_of_day: tuple[time, ...] = ()
     code: str | None = None  # e.g. "q8h", "BID", as given by the source or derived
+    # FHIR R4 Timing beyond a daily rhythm (docs/fhir.md). `when`: EventTiming codes (ACM,
+    # HS, MORN...), placed by the hospital's meal and event times; `offset_minutes` from
+    # each event (before it for AC codes, after it otherwise). `events`: exact date-times.
+    when: tuple[str, ...] = ()
+    offset_minutes: int = 0
+    events: tuple[datetime, ...] = ()
+    count: int | None = None  # the order's total administrations, counted from bounds_start
+    days_of_week: tuple[str, ...] = ()  # mon..sun; empty: every day
+    bounds_start: datetime | None = None  # no administration before this
+    bounds_end: datetime | None = None  # none at or after this (exclusive)
 
     @property
     def label(self) -> str:
@@ -74,6 +84,11 @@ class Timing:
             return self.code
         if self.times_of_day:
             return " ".join(t.strftime("%H:%M") for t in self.times_of_day)
+        if self.when:
+            offset = f" {self.offset_minutes:+d} min" if self.offset_minutes else ""
+            return " ".join(self.when) + offset
+        if self.events:
+            return " ".join(e.strftime("%Y-%m-%d %H:%M") for e in self.events)
         if self.frequency and self.period and self.period_unit:
             period = f"{self.period:g}"
             return f"{self.frequency}x / {period} {self.period_unit}"
@@ -81,8 +96,49 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class Dosage:
+    """One scheduled dosage of an order: its own timing and the dose given at those times.
+
+    An order has several when its dose differs by time (200 mg at 08:00, 400 mg at 20:00)
+    or by step (a taper: each step's timing carries its own bounds).
+    """
+
+    timing: Timing
+    dose_value: float | None = None
+    dose_unit: str | None = None
+    dose_max: float | None = None  # a dose range: dose_value to dose_max
+    sequence: int | None = None
+
+    @property
+    def dose_text(self) -> str:
+        return dose_text(self.dose_value, self.dose_unit, self.dose_max)
+
+    @property
+    def label(self) -> str:
+        """ "4 TAB daily 2015-01-16 to 2015-01-20": the dose, its timing and its dates."""
+        text = f"{self.dose_text} {self.timing.label}".strip()
+        start, end = self.timing.bounds_start, self.timing.bounds_end
+        if start is not None and end is not None:
+            last = end - timedelta(seconds=1)
+            return f"{text} {start:%Y-%m-%d} to {last:%Y-%m-%d}"
+        if start is not None:
+            return f"{text} from {start:%Y-%m-%d}"
+        if end is not None:
+            return f"{text} until {end - timedelta(seconds=1):%Y-%m-%d}"
+        return text
+
+
+@dataclass(frozen=True)
 class Order:
-    """An active medication order (FHIR MedicationRequest)."""
+    """An active medication order (FHIR MedicationRequest).
+
+    `dosages` (empty for the simple case of one dose on one timing) lists every scheduled
+    dosage; then `timing`, `dose_value` and `dose_unit` are the first one's, kept for the
+    order column, and each `ScheduledDose` carries its own dose. `instructions` are the
+    prescriber's words printed under the drug (additional instructions such as "hold if
+    heart rate < 55", patient instruction, text-only dosage entries); `dosage_text` is the
+    SIG that restates the structured dosage, printed after them.
+    """
 
     order_id: str
     patient_id: str
@@ -98,17 +154,34 @@ class Order:
     requester: str | None = None
     high_alert: bool = False
     note: str | None = None
+    dosages: tuple[Dosage, ...] = ()
+    instructions: tuple[str, ...] = ()
+    dose_max: float | None = None  # a dose range: dose_value to dose_max
+    dosage_text: tuple[str, ...] = ()  # the SIG (FHIR Dosage.text), printed after instructions
 
     @property
     def dose_text(self) -> str:
-        """Dose as printed, following ISMP: no trailing zeros, a leading zero, no "U"."""
-        if self.dose_value is None:
-            return ""
-        value = format_quantity(self.dose_value)
-        unit = (self.dose_unit or "").strip()
-        if unit in {"U", "u", "IU", "iu"}:
-            unit = "units"
-        return f"{value} {unit}".strip()
+        """Dose as printed, following ISMP: no trailing zeros, a leading zero, no "U".
+
+        An order whose dose differs by time prints each dose with its timing.
+        """
+        doses = {(d.dose_value, d.dose_unit, d.dose_max) for d in self.dosages}
+        if len(doses) > 1:
+            return "; ".join(d.label for d in self.dosages)
+        return dose_text(self.dose_value, self.dose_unit, self.dose_max)
+
+
+def dose_text(value: float | None, unit: str | None, high: float | None = None) -> str:
+    """ "1 g", "0.5 mg", "1-2 tablets": ISMP spelling, "U" written "units"."""
+    if value is None:
+        return ""
+    amount = format_quantity(value)
+    if high is not None and high != value:
+        amount = f"{amount}-{format_quantity(high)}"
+    unit = (unit or "").strip()
+    if unit in {"U", "u", "IU", "iu", "[iU]", "[IU]"}:
+        unit = "units"
+    return f"{amount} {unit}".strip()
 
 
 def format_quantity(value: float) -> str:
@@ -123,6 +196,26 @@ class ScheduledDose:
 
     order_id: str
     scheduled_at: datetime
+    dose_value: float | None = None  # the dose to give at this time
+    dose_unit: str | None = None
+    dose_max: float | None = None
+
+    @property
+    def dose_text(self) -> str:
+        return dose_text(self.dose_value, self.dose_unit, self.dose_max)
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A patient or order of the export that is not printed, and why (no patient data)."""
+
+    resource: str  # "MedicationRequest/med-3", "orders.csv row 4"
+    reason: str
+    kind: Literal["patient", "order"] = "order"
+
+    @property
+    def line(self) -> str:
+        return f"{self.resource}: left out ({self.reason})"
 
 
 @dataclass(frozen=True)
@@ -135,6 +228,7 @@ class Snapshot:
     patients: tuple[Patient, ...]
     orders: tuple[Order, ...]
     warnings: tuple[str, ...] = ()
+    left_out: tuple[LeftOut, ...] = ()
 
     def orders_for(self, patient_id: str) -> tuple[Order, ...]:
         return tuple(o for o in self.orders if o.patient_id == patient_id)

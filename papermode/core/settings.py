@@ -88,6 +88,15 @@ class Settings:
     vital_ranges: dict[str, tuple[float, float]] = field(
         default_factory=lambda: dict(DEFAULT_VITAL_RANGES)
     )
+    # census fidelity (docs/settings.md, [schedule.meals] and [census])
+    meal_times: dict[str, time] = field(default_factory=dict)  # breakfast, lunch, dinner
+    before_meal_minutes: int = 30  # FHIR AC* with no offset: this long before the meal
+    after_meal_minutes: int = 30  # FHIR PC* with no offset: this long after the meal
+    event_times: dict[str, tuple[time, ...]] = field(default_factory=dict)  # "hs" -> (22:00,)
+    census_max_age_hours: float = 12.0
+    mrn_system: str = ""  # "" : any system, the identifier typed MR decides
+    census_units: tuple[str, ...] = ()  # the hospital's own dose-unit spellings
+    census_routes: tuple[str, ...] = ()  # the hospital's own route spellings
 
     @property
     def plausibility(self) -> PlausibilityLimits:
@@ -196,6 +205,38 @@ def _parse_range(key: str, value: Any, problems: Problems) -> tuple[float, float
     return (low, high)
 
 
+MEALS = ("breakfast", "lunch", "dinner")
+
+
+def _parse_meals(key: str, value: Any, problems: Problems) -> dict[str, time]:
+    if not isinstance(value, dict) or sorted(value) != sorted(MEALS):
+        problems.append(f'{key}: must be a table of breakfast, lunch and dinner = "HH:MM"')
+        return {}
+    meals = {meal: _parse_time(f"{key}.{meal}", value[meal], problems) for meal in MEALS}
+    return {meal: at for meal, at in meals.items() if at is not None}
+
+
+def _parse_minutes(key: str, value: Any, problems: Problems) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 240:
+        problems.append(f"{key}: {value!r} must be a whole number of minutes from 0 to 240")
+        return 0
+    return value
+
+
+def _parse_age_hours(key: str, value: Any, problems: Problems) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 24 * 14:
+        problems.append(f"{key}: {value!r} must be a number of hours above 0 (at most 336)")
+        return 12.0
+    return float(value)
+
+
+def _parse_text(key: str, value: Any, problems: Problems) -> str:
+    if not isinstance(value, str):
+        problems.append(f'{key}: {value!r} must be text, like "https://ehr.example.org/mrn"')
+        return ""
+    return value.strip()
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     """One settings key: where it sits in the TOML file and how its value is checked.
@@ -267,6 +308,27 @@ SETTINGS: tuple[SettingSpec, ...] = (
                     f"Human range [lowest, highest] of {help}; outside it: review.", item=name)
         for name, help in _VITAL_HELP.items()
     ),
+)  # fmt: skip
+
+# Census fidelity: FHIR EventTiming codes, census age, MRN identifier (docs/settings.md).
+SETTINGS += (
+    SettingSpec("schedule.meals", "meal_times", _parse_meals,
+                "Meal times (breakfast, lunch, dinner) that place FHIR AC/C/PC codes."),
+    SettingSpec("schedule.meal_minutes.before", "before_meal_minutes", _parse_minutes,
+                "Minutes before the meal for AC, ACM, ACD, ACV when no offset is given."),
+    SettingSpec("schedule.meal_minutes.after", "after_meal_minutes", _parse_minutes,
+                "Minutes after the meal for PC, PCM, PCD, PCV when no offset is given."),
+    SettingSpec("schedule.event_times", "event_times", _parse_time_table,
+                "Times of the other FHIR EventTiming codes (HS, WAKE, MORN, NOON, ...).",
+                merge=True),
+    SettingSpec("census.max_age_hours", "census_max_age_hours", _parse_age_hours,
+                "Warn when the census is older than this at the start of the printed period."),
+    SettingSpec("census.mrn_system", "mrn_system", _parse_text,
+                "The identifier system of the MRN; empty: the identifier typed MR."),
+    SettingSpec("census.units", "census_units", _parse_words,
+                "Dose units the hospital writes beyond UCUM and the usual spellings."),
+    SettingSpec("census.routes", "census_routes", _parse_words,
+                "Routes the hospital writes beyond SNOMED CT and the usual spellings."),
 )  # fmt: skip
 
 

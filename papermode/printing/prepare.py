@@ -15,12 +15,21 @@ import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from papermode.core.errors import UsageError
+from papermode.core.model import (
+    PAPER_SIZES_MM,
+    LeftOut,
+    PageLayout,
+    PrintedPage,
+    ScheduledDose,
+    Snapshot,
+)
+from papermode.core.settings import Settings
 from papermode.printing.manifest import (
     MANIFEST_NAME,
     SnapshotInfo,
@@ -28,8 +37,12 @@ from papermode.printing.manifest import (
     load_manifest_document,
     write_manifest,
 )
-from papermode.core.model import PAPER_SIZES_MM, PageLayout, PrintedPage, ScheduledDose, Snapshot
-from papermode.core.settings import Settings
+from papermode.printing.printable import (
+    census_age_warnings,
+    check_dose_schedules_fit,
+    check_instructions_fit,
+    check_one_dose_per_time,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +68,7 @@ class PrepareResult:
     period_end: datetime | None = None
     patient_count: int = 0
     blank_pages: int = 0
+    left_out: tuple[LeftOut, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,8 +108,8 @@ def prepare_forms(
     Raises CensusError (nothing written) when the census is refused, UsageError for
     options that cannot work, TemplateError / StoreError from the stages below.
     """
-    from papermode.census.snapshot import load_census
     from papermode.census.schedule import default_period, doses_for_snapshot
+    from papermode.census.snapshot import load_census
     from papermode.core.settings import load_settings
 
     started = time.perf_counter()
@@ -108,6 +122,10 @@ def prepare_forms(
     else:
         period = (start.replace(tzinfo=None), start.replace(tzinfo=None) + timedelta(hours=hours))
     doses = doses_for_snapshot(snapshot, period[0], period[1], settings)
+    check_one_dose_per_time(snapshot, doses)
+    check_dose_schedules_fit(snapshot)
+    warnings = census_age_warnings(snapshot, period[0], settings)
+    warnings += check_instructions_fit(snapshot)
     wards = _layout(snapshot, doses, period, paper=paper, lang=lang, settings=settings)
     printed, plans = plan_pdfs(snapshot, wards)
     _write_all(
@@ -120,7 +138,8 @@ def prepare_forms(
         len(plans),
         snapshot.snapshot_id,
     )
-    return _result(out_dir, snapshot, printed, plans, period, time.perf_counter() - started)
+    result = _result(out_dir, snapshot, printed, plans, period, time.perf_counter() - started)
+    return replace(result, warnings=result.warnings + tuple(warnings))
 
 
 def _check_options(out_dir: Path, *, hours: int, lang: str, paper: str) -> None:
@@ -312,13 +331,14 @@ def _result(
         patient_pdfs=tuple(Path(out_dir) / n for n in names if n.startswith(PATIENTS_DIR)),
         manifest=Path(out_dir) / MANIFEST_NAME,
         page_count=len(printed),
-        warnings=snapshot.warnings,
+        warnings=snapshot.warnings + tuple(item.line for item in snapshot.left_out),
         seconds=seconds,
         snapshot_id=snapshot.snapshot_id,
         period_start=period[0],
         period_end=period[1],
         patient_count=len(snapshot.patients),
         blank_pages=sum(1 for p in printed if p.layout.patient_id is None),
+        left_out=snapshot.left_out,
     )
 
 
@@ -344,6 +364,10 @@ def result_summary(result: PrepareResult, store_path: Path) -> dict[str, Any]:
         "patient_pdfs": [_relative(p, result.out_dir) for p in result.patient_pdfs],
         "manifest": _relative(result.manifest, result.out_dir),
         "warnings": list(result.warnings),
+        "left_out": [
+            {"resource": item.resource, "kind": item.kind, "reason": item.reason}
+            for item in result.left_out
+        ],
         "seconds": round(result.seconds, 3),
     }
 

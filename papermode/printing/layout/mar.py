@@ -113,6 +113,10 @@ def _order_lines(ctx: Ctx, order: Order, width: float) -> list[tuple[str, float,
     lines += [(line, 8.0, False) for line in wrap(dose, width, 8.0, lines=2)]
     if order.timing is not None and order.timing.label:
         lines.append((fit(order.timing.label, width, 8.0), 8.0, False))
+    words = order.instructions + order.dosage_text  # "hold if heart rate < 55"
+    if words:
+        lines += [(line, 6.5, True) for line in wrap("; ".join(words), width, 6.5, bold=True,
+                                                     lines=2)]  # fmt: skip
     if order.requester:
         lines.append((fit(ctx.t("mar.prescriber", name=order.requester), width, 6.5), 6.5, False))
     return lines

@@ -1,0 +1,356 @@
+"""Dose units and routes a printed order may carry: UCUM, the hospital's spellings, SNOMED CT.
+
+A unit or route the census does not know ("mgg", "intrathecal-ish") is a problem naming the
+order: a typo in the record system must be fixed there, never printed for nurses to guess.
+The tables are data: the common UCUM units of medication doses (https://ucum.org, the
+"common UCUM units" value set of FHIR), the spellings prescribers and record systems use
+for them, the HL7 v3 orderableDrugForm codes FHIR examples use as dose units, and the
+SNOMED CT route-of-administration codes. A hospital adds its own in `[census] units` and
+`[census] routes`.
+"""
+
+from __future__ import annotations
+
+from papermode.core.settings import Settings
+
+# Common UCUM units of a medication dose (case-sensitive UCUM codes).
+UCUM_DOSE_UNITS = frozenset(
+    [
+        "g",
+        "mg",
+        "ug",
+        "ng",
+        "kg",
+        "mL",
+        "L",
+        "dL",
+        "uL",
+        "mmol",
+        "umol",
+        "mol",
+        "meq",
+        "mEq",
+        "[iU]",
+        "[IU]",
+        "U",
+        "kU",
+        "mU",
+        "%",
+        "1",
+        "[drp]",
+        "[ppm]",
+        "mg/kg",
+        "ug/kg",
+        "ng/kg",
+        "g/kg",
+        "U/kg",
+        "[iU]/kg",
+        "mmol/kg",
+        "meq/kg",
+        "mL/kg",
+        "mg/m2",
+        "ug/m2",
+        "g/m2",
+        "U/m2",
+        "[iU]/m2",
+        "mg/mL",
+        "ug/mL",
+        "g/L",
+        "mg/L",
+        "U/mL",
+        "[iU]/mL",
+        "mmol/L",
+        "meq/L",
+        "cm2",
+        "cm",
+        "{tbl}",
+        "{tablet}",
+        "{cap}",
+        "{capsule}",
+        "{puff}",
+        "{spray}",
+        "{patch}",
+        "{supp}",
+        "{appl}",
+        "{drop}",
+        "{dose}",
+        "{sachet}",
+        "{vial}",
+        "{ampule}",
+        "{unit}",
+        "{each}",
+        "{lozenge}",
+        "{inhalation}",
+    ]
+)
+# How prescribers and record systems write them (compared without regard to case).
+SPELLINGS = frozenset(
+    [
+        "mcg",
+        "µg",
+        "μg",
+        "microgram",
+        "micrograms",
+        "milligram",
+        "milligrams",
+        "gram",
+        "grams",
+        "gramme",
+        "grammes",
+        "ml",
+        "cc",
+        "millilitre",
+        "milliliter",
+        "millilitres",
+        "milliliters",
+        "litre",
+        "liter",
+        "l",
+        "unit",
+        "units",
+        "u",
+        "iu",
+        "ui",
+        "unites",
+        "unités",
+        "eenheden",
+        "ie",
+        "e",
+        "mmol",
+        "meq",
+        "mEq",
+        "tablet",
+        "tablets",
+        "tab",
+        "tabs",
+        "comprimé",
+        "comprimés",
+        "comprime",
+        "comprimes",
+        "cp",
+        "cpr",
+        "tablet(s)",
+        "capsule",
+        "capsules",
+        "cap",
+        "caps",
+        "gélule",
+        "gélules",
+        "gelule",
+        "gelules",
+        "drop",
+        "drops",
+        "gtt",
+        "gtts",
+        "goutte",
+        "gouttes",
+        "druppel",
+        "druppels",
+        "puff",
+        "puffs",
+        "bouffée",
+        "bouffées",
+        "inhalation",
+        "inhalations",
+        "dose",
+        "doses",
+        "patch",
+        "patches",
+        "patchs",
+        "pleister",
+        "spray",
+        "sprays",
+        "pulvérisation",
+        "pulvérisations",
+        "suppository",
+        "suppositories",
+        "suppositoire",
+        "suppositoires",
+        "zetpil",
+        "sachet",
+        "sachets",
+        "ampoule",
+        "ampoules",
+        "ampule",
+        "vial",
+        "vials",
+        "flacon",
+        "application",
+        "applications",
+        "appl",
+        "lozenge",
+        "lozenges",
+        "ea",
+        "each",
+    ]
+)
+# HL7 v3 orderableDrugForm codes used as dose units (the FHIR examples do: "TAB").
+ORDERABLE_DRUG_FORMS = frozenset(
+    [
+        "TAB",
+        "CAP",
+        "CAPSULE",
+        "TABLET",
+        "OPDROP",
+        "OTDROP",
+        "NDROP",
+        "DROP",
+        "PATCH",
+        "VAGTAB",
+        "SUPP",
+        "RECSUPP",
+        "VAGSUPP",
+        "CHEWTAB",
+        "ORTAB",
+        "SLTAB",
+        "ERTAB",
+        "ECTAB",
+        "INHL",
+        "AERO",
+        "SPRYADAPT",
+        "NASSPRY",
+        "PUFF",
+        "APPFUL",
+    ]
+)
+# SNOMED CT route-of-administration codes (descendants of 284009009) commonly ordered.
+SNOMED_ROUTES = {
+    "26643006": "oral", "47625008": "intravenous", "34206005": "subcutaneous",
+    "78421000": "intramuscular", "37161004": "rectal", "6064005": "topical",
+    "16857009": "vaginal", "46713006": "nasal", "54485002": "ophthalmic",
+    "10547007": "otic", "37839007": "sublingual", "54471007": "buccal",
+    "45890007": "transdermal", "447694001": "respiratory tract", "72607000": "intrathecal",
+    "127492001": "nasogastric", "127490009": "gastrostomy", "58100008": "intra-arterial",
+    "60213007": "intraosseous", "404820008": "epidural",
+}  # fmt: skip
+# How routes are written on orders (compared without regard to case).
+ROUTES = frozenset(
+    [
+        "po",
+        "os",
+        "per-os",
+        "oral",
+        "orale",
+        "oraal",
+        "by-mouth",
+        "iv",
+        "i.v.",
+        "ivd",
+        "ivl",
+        "ivse",
+        "intravenous",
+        "intraveineuse",
+        "intraveineux",
+        "intraveneus",
+        "intravenoos",
+        "sc",
+        "s.c.",
+        "sq",
+        "subcut",
+        "subcutaneous",
+        "sous-cutanée",
+        "sous-cutanee",
+        "subcutaan",
+        "im",
+        "i.m.",
+        "intramuscular",
+        "intramusculaire",
+        "intramusculair",
+        "pr",
+        "rectal",
+        "rectale",
+        "rectaal",
+        "top",
+        "topical",
+        "topique",
+        "cutaneous",
+        "cutanée",
+        "cutanee",
+        "cutaan",
+        "pv",
+        "vaginal",
+        "vaginale",
+        "vaginaal",
+        "sl",
+        "sublingual",
+        "sublinguale",
+        "sublinguaal",
+        "buccal",
+        "buccale",
+        "inh",
+        "inhaled",
+        "inhalation",
+        "inhalé",
+        "inhale",
+        "neb",
+        "nebulised",
+        "nebulized",
+        "nébulisation",
+        "nasal",
+        "nasale",
+        "neus",
+        "in",
+        "ng",
+        "nasogastric",
+        "ngt",
+        "peg",
+        "gastrostomy",
+        "jejunostomy",
+        "td",
+        "transdermal",
+        "transdermique",
+        "ophthalmic",
+        "eye",
+        "oculaire",
+        "oog",
+        "otic",
+        "ear",
+        "auriculaire",
+        "oor",
+        "it",
+        "intrathecal",
+        "intrathécale",
+        "epidural",
+        "péridurale",
+        "peridurale",
+        "io",
+        "intraosseous",
+        "ia",
+        "intra-arterial",
+        "enteral",
+        "entéral",
+    ]
+)
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.strip().split()).casefold()
+
+
+_SPELLINGS = frozenset(_fold(s) for s in SPELLINGS)
+_ROUTES = frozenset(_fold(r) for r in ROUTES)
+_ROUTE_NAMES = frozenset(_fold(name) for name in SNOMED_ROUTES.values())
+
+
+def known_unit(unit: str, settings: Settings) -> bool:
+    """True for a UCUM dose unit, a usual spelling of one, or one of the hospital's units."""
+    text = unit.strip()
+    return (
+        text in UCUM_DOSE_UNITS
+        or text in ORDERABLE_DRUG_FORMS
+        or _fold(text) in _SPELLINGS
+        or _fold(text) in {_fold(u) for u in settings.census_units}
+    )
+
+
+def known_route(route: str, settings: Settings, snomed_codes: tuple[str, ...] = ()) -> bool:
+    """True for a SNOMED CT route code, a usual route spelling, or one of the hospital's."""
+    if any(code in SNOMED_ROUTES for code in snomed_codes):
+        return True
+    text = _fold(route).removesuffix("(qualifier value)").strip()
+    text = text.removesuffix(" route").removesuffix(" use")
+    return (
+        text in _ROUTES
+        or text in _ROUTE_NAMES
+        or _fold(route) in {_fold(r) for r in settings.census_routes}
+    )

@@ -1,0 +1,190 @@
+"""`prepare --check`: every order as papermode understood it, without writing a file.
+
+What IT and pharmacy read before printing for a hospital: per patient, each order with
+its dose, route, timing, instructions and the times it falls due in the printed period,
+then every patient and order left out with why, and the warnings. The same census checks
+as `prepare` run first, so a census `prepare` would refuse raises the same `CensusError`.
+Patients are named by census id and bed only, never by name or MRN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from papermode.census.schedule import default_period, doses_for_snapshot
+from papermode.census.snapshot import load_census
+from papermode.core.errors import UsageError
+from papermode.core.model import LeftOut, Order, ScheduledDose, Snapshot
+from papermode.core.settings import load_settings
+from papermode.printing.printable import (
+    census_age_warnings,
+    check_dose_schedules_fit,
+    check_instructions_fit,
+    check_one_dose_per_time,
+)
+
+
+@dataclass(frozen=True)
+class CheckedDose:
+    """One administration due in the printed period, and the dose to give then."""
+
+    scheduled_at: datetime
+    dose: str
+
+
+@dataclass(frozen=True)
+class CheckedOrder:
+    order_id: str
+    medication: str
+    dose: str
+    route: str
+    timing: str
+    as_needed: bool
+    high_alert: bool
+    instructions: tuple[str, ...]
+    dosage_text: tuple[str, ...]
+    due: tuple[CheckedDose, ...]
+
+
+@dataclass(frozen=True)
+class CheckedPatient:
+    patient_id: str
+    ward: str
+    room: str
+    bed: str
+    orders: tuple[CheckedOrder, ...]
+
+
+@dataclass(frozen=True)
+class CensusCheck:
+    """What `prepare` would print, order by order, and what it would leave out."""
+
+    source: str
+    snapshot_id: str
+    taken_at: datetime
+    period_start: datetime
+    period_end: datetime
+    patients: tuple[CheckedPatient, ...]
+    left_out: tuple[LeftOut, ...]
+    warnings: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """The check as JSON-ready data (times as ISO text to the minute)."""
+        data = asdict(self)
+        return _iso(data)
+
+
+def check_census(
+    census: Path,
+    *,
+    start: datetime | None,
+    hours: int,
+    settings_path: Path | None,
+    now: datetime | None = None,
+) -> CensusCheck:
+    """Read and check `census` as `prepare` does, and describe every order; write nothing."""
+    if hours <= 0:
+        raise UsageError(f"--hours must be at least 1, not {hours}.")
+    settings = load_settings(settings_path)
+    snapshot = load_census(Path(census), settings)
+    if start is None:
+        period = default_period(now or datetime.now(), hours)
+    else:
+        begin = start.replace(tzinfo=None)
+        period = (begin, begin + timedelta(hours=hours))
+    doses = doses_for_snapshot(snapshot, period[0], period[1], settings)
+    check_one_dose_per_time(snapshot, doses)
+    check_dose_schedules_fit(snapshot)
+    warnings = snapshot.warnings + tuple(census_age_warnings(snapshot, period[0], settings))
+    warnings += tuple(check_instructions_fit(snapshot))
+    return CensusCheck(
+        source=snapshot.source,
+        snapshot_id=snapshot.snapshot_id,
+        taken_at=snapshot.taken_at,
+        period_start=period[0],
+        period_end=period[1],
+        patients=_patients(snapshot, doses),
+        left_out=snapshot.left_out,
+        warnings=warnings,
+    )
+
+
+def _patients(
+    snapshot: Snapshot, doses: dict[str, list[ScheduledDose]]
+) -> tuple[CheckedPatient, ...]:
+    checked = []
+    for patient in snapshot.patients:
+        orders = snapshot.orders_for(patient.patient_id)
+        checked.append(
+            CheckedPatient(
+                patient_id=patient.patient_id,
+                ward=patient.ward,
+                room=patient.room or "",
+                bed=patient.bed or "",
+                orders=tuple(_order(order, doses[order.order_id]) for order in orders),
+            )
+        )
+    return tuple(checked)
+
+
+def _order(order: Order, doses: list[ScheduledDose]) -> CheckedOrder:
+    timing = order.timing.label if order.timing is not None else ""
+    if order.as_needed and order.indication:
+        timing = f"{timing} as needed for {order.indication}".strip()
+    elif order.as_needed:
+        timing = f"{timing} as needed".strip()
+    if order.max_per_period:
+        timing = f"{timing}; max {order.max_per_period}"
+    return CheckedOrder(
+        order_id=order.order_id,
+        medication=order.medication,
+        dose=order.dose_text,
+        route=order.route or "",
+        timing=timing,
+        as_needed=order.as_needed,
+        high_alert=order.high_alert,
+        instructions=order.instructions,
+        dosage_text=order.dosage_text,
+        due=tuple(CheckedDose(d.scheduled_at, d.dose_text) for d in doses),
+    )
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, dict):
+        return {key: _iso(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_iso(item) for item in value]
+    return value
+
+
+def check_lines(check: CensusCheck) -> list[str]:
+    """The check as plain text lines: a table per patient, then left out, then warnings."""
+    lines = [
+        f"{check.source}: snapshot {check.snapshot_id}, exported {check.taken_at:%Y-%m-%d %H:%M}; "
+        f"period {check.period_start:%Y-%m-%d %H:%M} to {check.period_end:%Y-%m-%d %H:%M}",
+    ]
+    for patient in check.patients:
+        place = " / ".join(p for p in (patient.ward, patient.room, patient.bed) if p)
+        lines += ["", f"Patient {patient.patient_id} ({place}): {len(patient.orders)} order(s)"]
+        for order in patient.orders:
+            alert = " HIGH ALERT" if order.high_alert else ""
+            lines.append(
+                f"  {order.order_id}: {order.medication} | {order.dose or '-'} | "
+                f"{order.route or '-'} | {order.timing or '-'}{alert}"
+            )
+            if order.instructions:
+                lines.append(f"      instructions: {'; '.join(order.instructions)}")
+            if order.dosage_text:
+                lines.append(f"      dosage text: {'; '.join(order.dosage_text)}")
+            if not order.as_needed:
+                due = ", ".join(f"{d.scheduled_at:%d %H:%M} {d.dose}" for d in order.due)
+                lines.append(f"      due: {due or 'none in the period'}")
+    lines += ["", f"Left out: {len(check.left_out)}"]
+    lines += [f"  {item.line}" for item in check.left_out]
+    lines += [f"Warning: {warning}" for warning in check.warnings]
+    return lines

@@ -1,0 +1,94 @@
+"""Checks a census must pass before its forms are printed, beyond the census's own.
+
+They need the printed period (doses due at the same minute, the census's age at the start)
+or the MAR's order column (what would be cut). `prepare` and `prepare --check` run them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from papermode.core.errors import CensusError
+from papermode.core.model import ScheduledDose, Snapshot
+from papermode.core.settings import Settings
+from papermode.printing.layout.kit import ELLIPSIS, wrap
+from papermode.printing.templates import load_templates
+
+
+def census_age_warnings(snapshot: Snapshot, start: datetime, settings: Settings) -> list[str]:
+    """A warning when the census was exported long before the printed period starts."""
+    age = (start - snapshot.taken_at).total_seconds() / 3600
+    if age <= settings.census_max_age_hours:
+        return []
+    return [
+        f"the census was exported {age:.0f} h before the printed period starts (more than "
+        f"{settings.census_max_age_hours:g} h): orders may have changed since; export it again"
+    ]
+
+
+def check_dose_schedules_fit(snapshot: Snapshot) -> None:
+    """Refuse an order whose doses differ by time when the MAR's order column would cut them.
+
+    Until each MAR cell prints its own dose, the order column lists every dose with its
+    times; a list cut with an ellipsis could hide the dose that is due.
+    """
+    varying = [o for o in snapshot.orders if len({d.dose_text for d in o.dosages}) > 1]
+    if not varying:
+        return
+    width = load_templates().for_form("mar").g("info_w") - 2.0
+    problems = [
+        f"order {order.order_id}: its doses by time ({len(order.dosages)} dosages) do not fit "
+        "the MAR's order column; send fewer steps (only the current and next ones)"
+        for order in varying
+        if wrap(" ".join(p for p in (order.dose_text, order.route or "") if p), width, 8.0,
+                lines=2)[-1].endswith(ELLIPSIS)
+    ]  # fmt: skip
+    if problems:
+        raise CensusError(snapshot.source, problems)
+
+
+def check_instructions_fit(snapshot: Snapshot) -> list[str]:
+    """Instructions the MAR would cut are refused; a cut SIG (Dosage.text) is a warning.
+
+    The order column has two lines for them. A cut "hold if ..." could hide a condition,
+    so the census must shorten it; the SIG mostly restates the printed dose and timing.
+    """
+    worded = [o for o in snapshot.orders if o.instructions or o.dosage_text]
+    if not worded:
+        return []
+    width = load_templates().for_form("mar").g("info_w") - 2.0
+
+    def cut(words: tuple[str, ...]) -> bool:
+        lines = wrap("; ".join(words), width, 6.5, bold=True, lines=2)
+        return bool(words) and lines[-1].endswith(ELLIPSIS)
+
+    problems, warnings = [], []
+    for order in worded:
+        if cut(order.instructions):
+            problems.append(
+                f"order {order.order_id}: its instructions do not fit the two lines of the "
+                "MAR's order column; shorten them (about 70 characters) in the record"
+            )
+        elif cut(order.instructions + order.dosage_text):
+            warnings.append(
+                f"order {order.order_id}: its dosage text is cut on the MAR; read it in full "
+                "with prepare --check"
+            )
+    if problems:
+        raise CensusError(snapshot.source, problems)
+    return warnings
+
+
+def check_one_dose_per_time(snapshot: Snapshot, doses: dict[str, list[ScheduledDose]]) -> None:
+    """Refuse an order with two doses due at the same minute: one MAR cell cannot hold both."""
+    problems = []
+    for order in snapshot.orders:
+        minutes = [d.scheduled_at.replace(second=0, microsecond=0) for d in doses[order.order_id]]
+        twice = sorted({m for m in minutes if minutes.count(m) > 1})
+        if twice:
+            problems.append(
+                f"order {order.order_id}: two of its dosages are due at {twice[0]:%Y-%m-%d %H:%M}; "
+                "send one dose per time (the total dose), or two orders"
+            )
+    if problems:
+        raise CensusError(snapshot.source, problems)
