@@ -7,9 +7,11 @@ one line (psm 7) with a character whitelist: two calls per page at most, ~50 ms 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 import cv2
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from papermode.core.errors import InstallationError, PageIdError
 from papermode.core.model import Box
@@ -43,6 +45,43 @@ def read_printed_page_id(
         readings.append(compact)
     corrected = {c for reading in readings for c in _one_confusion_fixed(reading)}
     return corrected.pop() if len(corrected) == 1 else None
+
+
+# Comparing the printed id with the QR's: a misread costs a symbol or two (J read as 3, a
+# last symbol dropped); another page's id differs in nearly all ten (40 random bits),
+# so "another id" needs 8 of 10 symbols different: a garbled reading of the right id is not.
+SAME_ID_MAX_EDITS = 2
+OTHER_ID_MIN_EDITS = 8
+
+
+def printed_id_agreement(
+    rectified: np.ndarray, size_mm: tuple[float, float], px_per_mm: float, expected: str
+) -> Literal["match", "mismatch", "unread"]:
+    """Does the page id printed under the QR code say `expected` (the QR's id)?
+
+    "match" when a reading is within `SAME_ID_MAX_EDITS` of it; "mismatch" when the
+    readings are a valid other id, or all far from it (a QR code pasted from another page
+    over the printed one); "unread" when the print says nothing clear either way.
+    """
+    box = frame_for(size_mm).page_id_text_box
+    target = expected.replace("-", "")
+    readings = []
+    for cap_height in (OCR_CAP_HEIGHT_PX, OCR_CAP_HEIGHT_PX * 1.4):
+        crop = _crop(rectified, box, px_per_mm, margin_mm=1.0, cap_height=cap_height)
+        compact = _compact_id(_ocr_line(crop, PAGE_ID_CHARS)).translate(_OCR_TO_ID)
+        if Levenshtein.distance(compact, target) <= SAME_ID_MAX_EDITS:
+            return "match"
+        readings.append(compact)
+    if any(_checked_id(r) not in (None, expected) for r in readings):
+        return "mismatch"
+    legible = [r for r in readings if len(r) >= _MIN_LEGIBLE]
+    if legible and all(Levenshtein.distance(r, target) >= OTHER_ID_MIN_EDITS for r in legible):
+        return "mismatch"
+    return "unread"
+
+
+_MIN_LEGIBLE = 9
+_OCR_TO_ID = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 
 
 def _compact_id(text: str) -> str:
