@@ -1,0 +1,73 @@
+"""Copies of one page id: which captures are of the same sheet of paper? Pure rules, no I/O.
+
+Units photocopy blank packs and MAR pages when they run out, so one page id can be on
+several sheets. Captures of one page id are grouped into sheets, oldest first; a capture
+joins the first sheet it agrees with, or starts a new one. It disagrees with a sheet when
+
+- a handwritten identity field (the blank pack's temporary number) reads a different,
+  complete value on both; or
+- neither is a superset of the other: the sheet has a confident mark the capture
+  confidently lacks AND the capture has one the sheet lacks (the same sheet only ever
+  gains marks between photos; a vanished mark alone is the merge's "disappeared" conflict).
+
+Two sheets are never merged: every field of a page with several sheets goes to a person,
+flagged `copy_of_page`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from papermode.state.merge import is_marked
+
+COPY_FLAG = "copy_of_page"
+IDENTITY_ROLES = frozenset({"temp_number"})
+
+
+@dataclass(frozen=True)
+class CaptureMarks:
+    """What one capture of a page says, as far as telling sheets apart goes."""
+
+    capture_id: str
+    captured_at: datetime
+    values: dict[str, str | None]  # field id -> value read
+    confident: frozenset[str] = frozenset()  # field ids read with status auto
+    identity: dict[str, str] = field(default_factory=dict)  # role -> complete value
+
+
+@dataclass
+class _Sheet:
+    captures: list[str]
+    marked: set[str]  # confidently marked in any capture of the sheet
+    empty: set[str]  # confidently empty in its newest capture
+    identity: dict[str, str]
+
+
+def group_sheets(captures: Sequence[CaptureMarks]) -> list[tuple[str, ...]]:
+    """Capture ids grouped by sheet of paper, oldest sheet and capture first."""
+    sheets: list[_Sheet] = []
+    for capture in sorted(captures, key=lambda c: (c.captured_at, c.capture_id)):
+        marked = {f for f in capture.confident if is_marked(capture.values.get(f))}
+        empty = {f for f in capture.confident if not is_marked(capture.values.get(f))}
+        sheet = next((s for s in sheets if _same_sheet(s, capture, marked, empty)), None)
+        if sheet is None:
+            sheets.append(_Sheet([capture.capture_id], marked, empty, dict(capture.identity)))
+            continue
+        sheet.captures.append(capture.capture_id)
+        sheet.marked |= marked
+        sheet.empty = empty
+        for role, value in capture.identity.items():
+            sheet.identity.setdefault(role, value)
+    return [tuple(sheet.captures) for sheet in sheets]
+
+
+def _same_sheet(sheet: _Sheet, capture: CaptureMarks, marked: set[str], empty: set[str]) -> bool:
+    for role, value in capture.identity.items():
+        known = sheet.identity.get(role)
+        if known is not None and known != value:
+            return False
+    lost = sheet.marked & empty  # marked on the sheet, confidently empty now
+    gained = marked & sheet.empty  # marked now, confidently empty on the sheet's last photo
+    return not (lost and gained)
