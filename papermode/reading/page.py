@@ -269,7 +269,7 @@ def _check_mrn(
     expected = context.layout.mrn
     if not expected:
         return "not_applicable"
-    read = locate.read_banner_mrn(rectified, location.size_mm, PX_PER_MM)
+    read = locate.read_banner_mrn(rectified, location.size_mm, PX_PER_MM, expected)
     if read is None:
         return "unread"
     if read == expected:

@@ -123,13 +123,27 @@ _CONFUSIONS = {
 
 
 def read_banner_mrn(
-    rectified: np.ndarray, size_mm: tuple[float, float], px_per_mm: float
+    rectified: np.ndarray,
+    size_mm: tuple[float, float],
+    px_per_mm: float,
+    expected: str | None = None,
 ) -> str | None:
-    """The MRN printed on the banner ("MRN 12345678"), or None when it cannot be read."""
+    """The MRN printed on the banner ("MRN 12345678"), or None when it cannot be read.
+
+    Only the MRN's own box is read, binarised and scaled to Tesseract's best size. When
+    the reading is not `expected` (the page's patient), it is read once more at a larger
+    scale: a misread costs one more call, a right reading none.
+    """
     box = frame_for(size_mm).mrn_text_box
-    text = _ocr_line(_crop(rectified, box, px_per_mm, margin_mm=0.8), MRN_CHARS + " :#")
-    match = _MRN.search(text.upper())
-    return match.group(1).strip("-") if match else None
+    first = None
+    for cap_height in (OCR_CAP_HEIGHT_PX, OCR_CAP_HEIGHT_PX * 1.4):
+        crop = _crop(rectified, box, px_per_mm, margin_mm=0.8, cap_height=cap_height)
+        match = _MRN.search(_ocr_line(crop, MRN_CHARS + " :#").upper())
+        reading = match.group(1).strip("-") if match else None
+        if reading is not None and (expected is None or reading == expected):
+            return reading
+        first = first or reading
+    return first
 
 
 def _crop(

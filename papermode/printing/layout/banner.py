@@ -44,16 +44,17 @@ def patient_banner(ctx: Ctx, patient: Patient) -> list[Drawing]:
             _SMALL_PT,
         ),
     ]
+    # Bold sans, not monospace: DejaVu Sans Mono's dotted zero is read as 6 by Tesseract
+    # (the banner MRN, the independent identity check, went unread on a third of pages).
     mrn = f"MRN {patient.mrn}"
     mrn_size = MRN_TEXT_SIZE_PT
     drawings.append(
         Text(
             mrn_box.x,
             mrn_box.y + mrn_box.h - 1.2,
-            fit(mrn, mrn_box.w, mrn_size, mono=True),
+            fit(mrn, mrn_box.w, mrn_size, bold=True),
             mrn_size,
             bold=True,
-            mono=True,
         )
     )
     weight_x = mrn_box.x + mrn_box.w + 2.0
