@@ -279,3 +279,33 @@ def test_a_page_alone_is_read_with_qr_and_mrn_agreeing(
         f["field_id"] for f in state_of(store_path, page["page_id"]) if f["value"] == "ticked"
     }
     assert marked == set(ticked)
+
+
+def _identities(store_path: Path, page_id: str) -> list[str]:
+    with open_store(store_path) as store:
+        pages = readings_report(store, page_id=page_id)["pages"]
+    return [c["identity"] for c in pages[0]["captures"]]
+
+
+def test_readings_say_how_identity_was_established(
+    prepared: Path, store_path: Path, tmp_path: Path
+) -> None:
+    """QR + banner MRN on a patient page; QR + printed id on a blank page and on a patient
+    page whose MRN is covered; every one still read, none quarantined."""
+    patient = page_of(prepared, "mar", 0)
+    covered = page_of(prepared, "vitals", 2)
+    blank = page_of(prepared, "vitals", 0, blank=True)
+    photos = []
+    for name, page in (("patient", patient), ("covered", covered), ("blank", blank)):
+        image = render(prepared, page)
+        if name == "covered":
+            white_out(image, frame_for((page["size_mm"][0], page["size_mm"][1])).mrn_text_box)
+        h, w = image.shape[:2]
+        photos.append(
+            photograph(canvas((image, 40, 40), size=(w + 80, h + 80)), tmp_path / f"{name}.jpg")
+        )
+    for photo in photos:
+        ingest(store_path, photo)
+    assert _identities(store_path, patient["page_id"]) == ["qr+mrn"]
+    assert _identities(store_path, covered["page_id"]) == ["qr+printed-id"]
+    assert _identities(store_path, blank["page_id"]) == ["qr+printed-id"]

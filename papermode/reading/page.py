@@ -195,6 +195,8 @@ def _identify(
         return _Identity(None, source, "unread", "quarantined", error.message)
     if rectified is None or tuple(location.size_mm) != tuple(context.layout.size_mm):
         location = locate.refit(location, context.layout.size_mm)
+        if location.conflict:  # the markers do not fit one flat page of the printed size
+            return _Identity(None, source, "unread", "retake", location.conflict)
         rectified = locate.rectify(gray, location, px_per_mm=PX_PER_MM)
     mrn_check = _check_mrn(rectified, location, context)
     if mrn_check == "mismatch":
