@@ -190,12 +190,17 @@ def test_blank_pack_copies_told_apart_by_their_temporary_numbers_alone(
     assert len(set(numbers)) == 2 and numbers[1] == "8261"
 
 
-def _marks(capture: str, minute: int, ticked: set[str], **identity: str) -> CaptureMarks:
+def _marks(
+    capture: str,
+    minute: int,
+    ticked: set[str],
+    digits: dict[str, str] | None = None,
+    **identity: str,
+) -> CaptureMarks:
     fields = {f"f{i}" for i in range(6)}
     values: dict[str, str | None] = {f: "ticked" if f in ticked else "empty" for f in fields}
-    return CaptureMarks(
-        capture, datetime(2026, 11, 28, 9, minute), values, frozenset(fields), identity
-    )
+    when = datetime(2026, 11, 28, 9, minute)
+    return CaptureMarks(capture, when, values, frozenset(fields), identity, digits or {})
 
 
 def test_sheet_rules_marks_only_add_up_on_one_sheet() -> None:
@@ -203,9 +208,23 @@ def test_sheet_rules_marks_only_add_up_on_one_sheet() -> None:
     assert group_sheets(growing) == [("a", "b", "c")]
     vanished = [_marks("a", 0, {"f0", "f1"}), _marks("b", 5, {"f0"})]  # merge's conflict
     assert group_sheets(vanished) == [("a", "b")]
-    crossed = [_marks("a", 0, {"f0"}), _marks("b", 5, {"f1"}), _marks("c", 7, {"f0", "f2"})]
+    crossed = [
+        _marks("a", 0, {"f0", "f1"}),
+        _marks("b", 5, {"f2", "f3"}),
+        _marks("c", 7, {"f0", "f1", "f4"}),
+    ]
     assert group_sheets(crossed) == [("a", "c"), ("b",)]
+    # One mark lost while others appear: the merge's "disappeared" conflict, one sheet.
+    one_lost = [_marks("a", 0, {"f0", "f1"}), _marks("b", 5, {"f0", "f2"})]
+    assert group_sheets(one_lost) == [("a", "b")]
     numbers = [_marks("a", 0, set(), temp_number="4711"), _marks("b", 5, set(), temp_number="5826")]
     assert group_sheets(numbers) == [("a",), ("b",)]
     unread = [_marks("a", 0, set(), temp_number="4711"), _marks("b", 5, {"f0"})]
     assert group_sheets(unread) == [("a", "b")]
+    # Ink does not change on one sheet: two times written differently are another sheet,
+    # one digit read two ways is the merge's "changed" conflict.
+    times = {"t1": "0815", "t2": "1200"}
+    other = [_marks("a", 0, {"f0"}, times), _marks("b", 5, {"f0"}, {"t1": "0845", "t2": "1210"})]
+    assert group_sheets(other) == [("a",), ("b",)]
+    misread = [_marks("a", 0, {"f0"}, times), _marks("b", 5, {"f0"}, {**times, "t1": "0816"})]
+    assert group_sheets(misread) == [("a", "b")]

@@ -9,13 +9,23 @@ from papermode.demo.scoring import evaluate_goals, markdown_table, score_identit
 FIELDS = {"m.given": "ticked", "m.held": "empty", "m.time": "0815"}
 
 
+OTHER = {"m.given": "empty", "m.held": "ticked", "m.time": "0815"}
+
+
 def _truth(*pages: tuple[str, str, Any]) -> dict[str, Any]:
+    """Pages (file, page id, sheet label); a label ending in "-2" holds other marks."""
     return {
         "files": [
             {
                 "file": name,
                 "expected": "read",
-                "pages": [{"page_id": page_id, "sheet": sheet, "truth": {"fields": FIELDS}}],
+                "pages": [
+                    {
+                        "page_id": page_id,
+                        "sheet": sheet,
+                        "truth": {"fields": OTHER if str(sheet).endswith("-2") else FIELDS},
+                    }
+                ],
             }
             for name, page_id, sheet in pages
         ]
@@ -65,7 +75,12 @@ def test_copies_merged_and_sheets_split_are_counted() -> None:
     assert score_identity(truth, apart).copies_merged == 0
     one_sheet = _truth(("a.jpg", "AAAA", None), ("b.jpg", "AAAA", None))
     split = {"captures": [_capture("a.jpg", "AAAA", 1), _capture("b.jpg", "AAAA", 2)]}
-    assert score_identity(one_sheet, split).copies_split == 1
+    assert score_identity(one_sheet, split).copies_split == 0  # two chains: two sheets
+    chained = _truth(("a.jpg", "AAAA", None), ("b.jpg", "AAAA", None))
+    chained["files"][1]["pages"][0]["later_of"] = "a.jpg"
+    assert score_identity(chained, split).copies_split == 1
+    together = {"captures": [_capture("a.jpg", "AAAA", 1), _capture("b.jpg", "AAAA", 1)]}
+    assert score_identity(chained, together).copies_merged == 0
 
 
 def test_the_goals_and_table_name_both_figures() -> None:

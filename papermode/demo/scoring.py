@@ -18,7 +18,7 @@ Pure functions over plain data, so they can be checked on small hand-made pairs:
 
   `sheet` is the sheet of paper the store put the capture on (`papermode.state.sheets`:
   photocopies of one page id are separate sheets); a truth page may say which sheet it was
-  photographed from (`sheet`, any label); without one, one page id is one sheet.
+  photographed from (`sheet`, any label); without one, its `later_of` chain is its sheet.
 
 Every figure is per capture (what one photo said), not the merged page state, because the
 truth describes each photo. A field of the layout that was not read at all counts as wrong.
@@ -208,20 +208,52 @@ def score_identity(
 def _sheet_counts(
     truth: Mapping[str, Any], captures: Mapping[tuple[str, int], Mapping[str, Any]]
 ) -> tuple[int, int]:
-    """(store sheets mixing true sheets, true single sheets split by the store)."""
-    true_sheets: dict[str, dict[Any, set[Any]]] = {}  # page id -> store sheet -> true sheets
-    for key, _expected, page in truth_pages(truth):
+    """(store sheets merging true sheets whose marks contradict, true sheets split).
+
+    A true sheet is the page's `sheet` label in the truth, else the chain of `later_of`
+    captures it continues (the synthetic corpus fills each new chain with its own seed:
+    another sheet of paper with the same page id, a photocopy in all but name). Merging two
+    true sheets counts only when their marks contradict (each has a mark the other lacks):
+    two nearly blank sheets merged lose nothing.
+    """
+    sheet_marks: dict[Any, set[str]] = {}
+    store_sheets: dict[tuple[str, Any], set[Any]] = {}
+    true_sheets: dict[Any, set[Any]] = {}
+    for key, page in _true_sheet_pages(truth):
         capture = captures.get(key) or {}
         if capture.get("status") != "read" or capture.get("page_id") != page["page_id"]:
             continue
-        by_store = true_sheets.setdefault(page["page_id"], {})
-        by_store.setdefault(capture.get("sheet", 1), set()).add(page.get("sheet"))
-    merged = sum(len(t) > 1 for sheets in true_sheets.values() for t in sheets.values())
-    split = sum(
-        len(sheets) > 1 and len(set().union(*sheets.values())) == 1
-        for sheets in true_sheets.values()
+        label = page["_sheet"]
+        marks = {f for f, v in page["truth"]["fields"].items() if v not in ("empty", "")}
+        sheet_marks[label] = sheet_marks.get(label, set()) | marks
+        store_sheet = (page["page_id"], capture.get("sheet", 1))
+        store_sheets.setdefault(store_sheet, set()).add(label)
+        true_sheets.setdefault(label, set()).add(store_sheet)
+    merged = sum(
+        any(
+            sheet_marks[a] - sheet_marks[b] and sheet_marks[b] - sheet_marks[a]
+            for a in labels
+            for b in labels
+        )
+        for labels in store_sheets.values()
     )
+    split = sum(len(store) > 1 for store in true_sheets.values())
     return merged, split
+
+
+def _true_sheet_pages(
+    truth: Mapping[str, Any],
+) -> Iterable[tuple[tuple[str, int], dict[str, Any]]]:
+    """Every truth page with `_sheet`: its sheet label, or the root of its later_of chain."""
+    roots: dict[tuple[str, str], Any] = {}
+    for key, _expected, page in truth_pages(truth):
+        label = page.get("sheet")
+        if label is None:
+            earlier = page.get("later_of")
+            label = roots.get((PurePath(earlier).name, page["page_id"])) if earlier else None
+            label = label if label is not None else f"{key[0]}#{key[1]}"
+        roots[(key[0], page["page_id"])] = label
+        yield key, {**page, "_sheet": label}
 
 
 def score_fields(

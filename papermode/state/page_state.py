@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from papermode.core.model import Reading
-from papermode.state.merge import CapturedReading, MergedField, merge_field
+from papermode.state.merge import CapturedReading, MergedField, is_marked, merge_field
 from papermode.state.sheets import COPY_FLAG, IDENTITY_ROLES, CaptureMarks, group_sheets
 from papermode.store.database import Store
 from papermode.store.rows import now_text
@@ -89,11 +89,29 @@ def _capture_marks(rows: list[dict[str, Any]]) -> list[CaptureMarks]:
                 capture_id,
                 datetime.fromisoformat(readings[0]["captured_at"]),
                 {r["field_id"]: r["value"] for r in readings},
-                frozenset(r["field_id"] for r in readings if r["status"] == "auto"),
+                frozenset(r["field_id"] for r in readings if _confident(r)),
                 identity,
+                {
+                    r["field_id"]: str(r["value"])
+                    for r in readings
+                    if r["kind"] == "digits" and _confident(r) and is_marked(r["value"])
+                },
             )
         )
     return marks
+
+
+# Sent to a person by policy, not by doubt: a new order is never accepted by a machine.
+_POLICY_FLAGS = frozenset({"new_order"})
+CONFIDENT = 0.9
+
+
+def _confident(row: dict[str, Any]) -> bool:
+    """A reading sure enough to tell sheets apart: accepted, or only held back by policy."""
+    if row["status"] == "auto":
+        return True
+    flags = set(json.loads(row["flags"] or "[]"))
+    return bool(flags) and flags <= _POLICY_FLAGS and (row["confidence"] or 0.0) >= CONFIDENT
 
 
 def _merge_sheet(rows: list[dict[str, Any]], copies: bool) -> SheetState:

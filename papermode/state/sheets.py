@@ -6,9 +6,12 @@ joins the first sheet it agrees with, or starts a new one. It disagrees with a s
 
 - a handwritten identity field (the blank pack's temporary number) reads a different,
   complete value on both; or
-- neither is a superset of the other: the sheet has a confident mark the capture
-  confidently lacks AND the capture has one the sheet lacks (the same sheet only ever
-  gains marks between photos; a vanished mark alone is the merge's "disappeared" conflict).
+- their content contradicts: marks the sheet has that the capture confidently lacks, plus
+  written digits both read confidently with different values, number at least
+  `MIN_CONTRADICTIONS`, AND the capture adds something (a mark the sheet lacks, or a
+  changed value). Ink does not change on one sheet: it only gains marks between photos.
+  One vanished mark (glare, a misread) or one digit read two ways stays the merge's
+  "disappeared" / "changed" conflict on one sheet, as the merge rules say.
 
 Two sheets are never merged: every field of a page with several sheets goes to a person,
 flagged `copy_of_page`.
@@ -24,6 +27,9 @@ from papermode.state.merge import is_marked
 
 COPY_FLAG = "copy_of_page"
 IDENTITY_ROLES = frozenset({"temp_number"})
+# One mark lost or one digit read two ways between two photos of one sheet happens (glare
+# on a box, a misread) and is the merge's conflict; two or more is another sheet of paper.
+MIN_CONTRADICTIONS = 2
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,7 @@ class CaptureMarks:
     values: dict[str, str | None]  # field id -> value read
     confident: frozenset[str] = frozenset()  # field ids read with status auto
     identity: dict[str, str] = field(default_factory=dict)  # role -> complete value
+    digits: dict[str, str] = field(default_factory=dict)  # field id -> digits read (auto)
 
 
 @dataclass
@@ -43,6 +50,7 @@ class _Sheet:
     marked: set[str]  # confidently marked in any capture of the sheet
     empty: set[str]  # confidently empty in its newest capture
     identity: dict[str, str]
+    digits: dict[str, str]  # newest confident digits per field
 
 
 def group_sheets(captures: Sequence[CaptureMarks]) -> list[tuple[str, ...]]:
@@ -53,11 +61,20 @@ def group_sheets(captures: Sequence[CaptureMarks]) -> list[tuple[str, ...]]:
         empty = {f for f in capture.confident if not is_marked(capture.values.get(f))}
         sheet = next((s for s in sheets if _same_sheet(s, capture, marked, empty)), None)
         if sheet is None:
-            sheets.append(_Sheet([capture.capture_id], marked, empty, dict(capture.identity)))
+            sheets.append(
+                _Sheet(
+                    [capture.capture_id],
+                    marked,
+                    empty,
+                    dict(capture.identity),
+                    dict(capture.digits),
+                )
+            )
             continue
         sheet.captures.append(capture.capture_id)
         sheet.marked |= marked
         sheet.empty = empty
+        sheet.digits.update(capture.digits)
         for role, value in capture.identity.items():
             sheet.identity.setdefault(role, value)
     return [tuple(sheet.captures) for sheet in sheets]
@@ -70,4 +87,5 @@ def _same_sheet(sheet: _Sheet, capture: CaptureMarks, marked: set[str], empty: s
             return False
     lost = sheet.marked & empty  # marked on the sheet, confidently empty now
     gained = marked & sheet.empty  # marked now, confidently empty on the sheet's last photo
-    return not (lost and gained)
+    changed = {f for f, value in capture.digits.items() if sheet.digits.get(f) not in (None, value)}
+    return not (len(lost) + len(changed) >= MIN_CONTRADICTIONS and (gained or changed))
