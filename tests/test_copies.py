@@ -23,7 +23,7 @@ import test_identity_pages as kit  # noqa: E402
 
 from papermode.census.snapshot import sample_census_path  # noqa: E402
 from papermode.core.model import Box, Field  # noqa: E402
-from papermode.demo.synth.handwriting import draw_comb  # noqa: E402
+from papermode.demo.synth.handwriting import Pen, draw_comb, draw_glyph, initials_glyph  # noqa: E402
 from papermode.ingest.pipeline import ingest_paths  # noqa: E402
 from papermode.printing.prepare import prepare_forms  # noqa: E402
 from papermode.state.readings import readings_report  # noqa: E402
@@ -228,3 +228,41 @@ def test_sheet_rules_marks_only_add_up_on_one_sheet() -> None:
     assert group_sheets(other) == [("a",), ("b",)]
     misread = [_marks("a", 0, {"f0"}, times), _marks("b", 5, {"f0"}, {**times, "t1": "0816"})]
     assert group_sheets(misread) == [("a", "b")]
+
+
+def _write_in(image: np.ndarray, page: dict[str, Any], role: str, seed: int) -> None:
+    """Handwriting (pen strokes like letters) across a write-in box of the banner."""
+    spec = next(f for f in page["fields"] if f["role"] == role)
+    x, y, w, h = spec["box_mm"]
+    rng = np.random.default_rng(seed)
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    left = x + 1.5
+    while left < x + w - 8.0:
+        glyph = initials_glyph(rng)
+        cell = Box(left, y + 1.0, 7.0 * glyph.shape[1] / 56.0, h - 2.0)
+        draw_glyph(gray, glyph, cell, Pen(height=0.8), rng, px_per_mm=kit.SCALE)
+        left += cell.w + 1.0
+    image[:] = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+
+
+def test_blank_pack_copies_with_the_same_ticks_told_apart_by_the_handwritten_name(
+    prepared: Path, store_path: Path, tmp_path: Path
+) -> None:
+    """No temporary number, the same ticks: only the name and birth date differ."""
+    page = kit.page_of(prepared, "mar", 2, blank=True)
+    photos = []
+    for index in range(2):
+        image = kit.render(prepared, page)
+        _write_in(image, page, "name", seed=100 + index)
+        _write_in(image, page, "birth_date", seed=200 + index)
+        photos.append(_photo_at(image, tmp_path / f"named-{index}.jpg", minutes=10 * index))
+    again = kit.render(prepared, page)  # the first sheet later, one vital sign written
+    _write_in(again, page, "name", seed=100)
+    _write_in(again, page, "birth_date", seed=200)
+    kit.tick(again, next(f for f in page["fields"] if f["kind"] == "checkbox")["box_mm"])
+    photos.append(_photo_at(again, tmp_path / "named-again.jpg", minutes=30))
+    report = _ingest(store_path, *photos)
+    entry = _page(report, page["page_id"])
+    assert entry["copies"] == 2
+    assert [c["sheet"] for c in entry["captures"]] == [1, 2, 1]
+    assert all("copy_of_page" in f["flags"] for f in entry["fields"])

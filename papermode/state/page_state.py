@@ -12,9 +12,18 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from papermode.core.model import Reading
+from papermode.state.handwriting import ink_mask
 from papermode.state.merge import CapturedReading, MergedField, is_marked, merge_field
-from papermode.state.sheets import COPY_FLAG, IDENTITY_ROLES, CaptureMarks, group_sheets
+from papermode.state.sheets import (
+    COPY_FLAG,
+    HANDWRITTEN_ROLES,
+    IDENTITY_ROLES,
+    CaptureMarks,
+    group_sheets,
+)
 from papermode.store.database import Store
 from papermode.store.rows import now_text
 
@@ -96,9 +105,21 @@ def _capture_marks(rows: list[dict[str, Any]]) -> list[CaptureMarks]:
                     for r in readings
                     if r["kind"] == "digits" and _confident(r) and is_marked(r["value"])
                 },
+                _handwriting(readings),
             )
         )
     return marks
+
+
+def _handwriting(readings: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """The ink masks of the handwritten identity boxes (name, birth date) with ink."""
+    masks = {}
+    for row in readings:
+        if row["role"] in HANDWRITTEN_ROLES and row["value"] == "ink":
+            mask = ink_mask(row["crop"])
+            if mask is not None:
+                masks[row["role"]] = mask
+    return masks
 
 
 # Sent to a person by policy, not by doubt: a new order is never accepted by a machine.

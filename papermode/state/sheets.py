@@ -5,7 +5,8 @@ several sheets. Captures of one page id are grouped into sheets, oldest first; a
 joins the first sheet it agrees with, or starts a new one. It disagrees with a sheet when
 
 - a handwritten identity field (the blank pack's temporary number) reads a different,
-  complete value on both; or
+  complete value on both, or the ink of its name or birth date is not the same
+  handwriting (`papermode.state.handwriting`); or
 - their content contradicts: marks the sheet has that the capture confidently lacks, plus
   written digits both read confidently with different values, number at least
   `MIN_CONTRADICTIONS`, AND the capture adds something (a mark the sheet lacks, or a
@@ -23,10 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+
+from papermode.state.handwriting import same_handwriting
 from papermode.state.merge import is_marked
 
 COPY_FLAG = "copy_of_page"
 IDENTITY_ROLES = frozenset({"temp_number"})
+HANDWRITTEN_ROLES = frozenset({"name", "birth_date"})  # compared by their ink
 # One mark lost or one digit read two ways between two photos of one sheet happens (glare
 # on a box, a misread) and is the merge's conflict; two or more is another sheet of paper.
 MIN_CONTRADICTIONS = 2
@@ -42,6 +47,7 @@ class CaptureMarks:
     confident: frozenset[str] = frozenset()  # field ids read with status auto
     identity: dict[str, str] = field(default_factory=dict)  # role -> complete value
     digits: dict[str, str] = field(default_factory=dict)  # field id -> digits read (auto)
+    handwriting: dict[str, np.ndarray] = field(default_factory=dict)  # role -> ink mask
 
 
 @dataclass
@@ -51,6 +57,7 @@ class _Sheet:
     empty: set[str]  # confidently empty in its newest capture
     identity: dict[str, str]
     digits: dict[str, str]  # newest confident digits per field
+    handwriting: dict[str, np.ndarray]  # role -> the first ink mask seen
 
 
 def group_sheets(captures: Sequence[CaptureMarks]) -> list[tuple[str, ...]]:
@@ -68,6 +75,7 @@ def group_sheets(captures: Sequence[CaptureMarks]) -> list[tuple[str, ...]]:
                     empty,
                     dict(capture.identity),
                     dict(capture.digits),
+                    dict(capture.handwriting),
                 )
             )
             continue
@@ -77,6 +85,8 @@ def group_sheets(captures: Sequence[CaptureMarks]) -> list[tuple[str, ...]]:
         sheet.digits.update(capture.digits)
         for role, value in capture.identity.items():
             sheet.identity.setdefault(role, value)
+        for role, mask in capture.handwriting.items():
+            sheet.handwriting.setdefault(role, mask)
     return [tuple(sheet.captures) for sheet in sheets]
 
 
@@ -84,6 +94,10 @@ def _same_sheet(sheet: _Sheet, capture: CaptureMarks, marked: set[str], empty: s
     for role, value in capture.identity.items():
         known = sheet.identity.get(role)
         if known is not None and known != value:
+            return False
+    for role, mask in capture.handwriting.items():
+        known_ink = sheet.handwriting.get(role)
+        if known_ink is not None and not same_handwriting(known_ink, mask):
             return False
     lost = sheet.marked & empty  # marked on the sheet, confidently empty now
     gained = marked & sheet.empty  # marked now, confidently empty on the sheet's last photo
