@@ -223,7 +223,7 @@ def test_bench_json_shape(tmp_path: Path) -> None:
     assert figures["cold_ingest"]["exit_code"] == 0
     assert figures["free_photos"]["skipped"] is True  # --free-photos 0
     assert figures["peak_memory_mb"]["self"] > 0
-    assert len(figures["goals"]) == 8
+    assert len(figures["goals"]) == 10
     assert all(
         g["verdict"] == "met" or g["verdict"].startswith("missed by") for g in figures["goals"]
     )

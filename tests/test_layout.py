@@ -435,7 +435,8 @@ def test_banner_prints_identity_and_mrn_at_its_box() -> None:
     page = _layout(_patient(), [], {})[0]
     frame = frame_for(page.size_mm)
     mrn = next(d for d in page.drawings if isinstance(d, Text) and d.text.startswith("MRN "))
-    assert mrn.text == "MRN MRN00001" and mrn.mono and mrn.bold and mrn.size == MRN_TEXT_SIZE_PT
+    # Bold sans, not monospace: the monospace dotted zero is OCRed as 6.
+    assert mrn.text == "MRN MRN00001" and not mrn.mono and mrn.bold and mrn.size == MRN_TEXT_SIZE_PT
     assert _inside(_text_box(mrn), frame.mrn_text_box)
     texts = _texts(page)
     assert "DUBOIS-ØDEGAARD, Hélène" in texts

@@ -16,9 +16,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import pagefactory as pf  # noqa: E402
 
-from papermode.reading import locate, quality  # noqa: E402
 from papermode.core.model import PageLayout  # noqa: E402
 from papermode.core.pageframe import frame_for  # noqa: E402
+from papermode.reading import locate, quality  # noqa: E402
+from papermode.reading.onepage import MAX_REPROJECTION_MM, marker_groups  # noqa: E402
 
 PAGE_PPM = 10.0
 PHOTO = (2400, 3200)  # 7.7 MP keeps the suite fast; one test uses 12 MP
@@ -329,3 +330,33 @@ def test_black_and_white_scan_is_rescanned_in_grayscale(pages) -> None:
     assert location is not None and location.page_id == layout.page_id
     assert quality.retake_reason(bilevel, location) == quality.BILEVEL
     assert quality.retake_reason(gray, locate.locate_page(gray)) is None
+
+
+def test_two_pages_side_by_side_are_one_page_per_photo(pages, tmp_path: Path) -> None:
+    """Every marker of both pages is found; no group of four is taken as one page."""
+    layout, page = pages["a4"]
+    other = pf.render_page(pf.checkbox_layout("a4", seed="locate-other"), tmp_path, PAGE_PPM)
+    h, w = page.shape[:2]
+    desk = np.full((h + 200, 2 * w + 300, 3), (90, 110, 130), np.uint8)
+    desk[100 : 100 + h, 100 : 100 + w] = page
+    desk[100 : 100 + h, w + 200 : 2 * w + 200] = other
+    location = locate.locate_page(cv2.resize(desk, None, fx=0.5, fy=0.5))
+    assert location is not None
+    assert location.conflict is not None and "one page per photo" in location.conflict
+    assert location.page_id is None
+    assert location.qr_codes == 2
+
+
+def test_markers_of_two_pages_never_fit_as_one() -> None:
+    """A group mixing two pages' markers is either not convex or far off the page model."""
+    frame = frame_for((210.0, 297.0))
+    found: dict[int, list[np.ndarray]] = {}
+    for shift in (0.0, 230.0):  # two A4 pages side by side, 1 px per mm
+        for marker_id in range(4):
+            corners = np.array(frame.marker_corners(marker_id)) + [shift, 0.0]
+            found.setdefault(marker_id, []).append(corners * 5.0)
+    groups = list(marker_groups(found))
+    fits = [locate._fit((2000, 3000), g, None, (210.0, 297.0)) for g in groups]
+    good = [f for f in fits if f.reprojection_mm <= MAX_REPROJECTION_MM]
+    assert len(good) == 2  # each page alone, never a mix
+    assert all(f.reprojection_mm < 0.01 for f in good)

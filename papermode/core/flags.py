@@ -37,6 +37,7 @@ class Flag(StrEnum):
     # merged over captures (papermode.state.merge)
     DISAPPEARED = "disappeared"  # ticked in an earlier capture, empty now
     CHANGED = "changed"  # a written value changed between captures
+    COPY_OF_PAGE = "copy_of_page"  # this page id is on more than one sheet of paper
 
 
 class ReadingStatus(StrEnum):

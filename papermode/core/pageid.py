@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
+from dataclasses import fields as dataclass_fields
+from dataclasses import is_dataclass
+from datetime import datetime
 
 from papermode.core.errors import PageIdError
 
@@ -39,6 +43,44 @@ def new_page_id(seed: str) -> str:
     digest = hashlib.sha256(seed.encode("utf-8")).digest()
     body = _encode(int.from_bytes(digest[:5], "big"), _BODY)
     return _format(body + _check_symbols(body))
+
+
+def layout_digest(
+    template: str,
+    template_version: str,
+    size_mm: tuple[float, float],
+    fields: Iterable[object],
+    drawings: Iterable[object] = (),
+) -> str:
+    """A hash of everything a page's paper means: template and version, paper size, every
+    field (id, kind, box, cells, role, order, scheduled time, option...) and every printed
+    text and line, in order.
+
+    It goes into the page-id seed, so a page id names one exact layout forever: a print
+    run that changes anything on a page (other --hours, settings, language, template)
+    gets new ids, and old paper is still read against the layout it was printed with.
+    Floats are rounded to 0.01 mm so the digest does not depend on the last bit of a sum.
+    """
+    digest = hashlib.sha256()
+    head = (template, template_version, _canonical(size_mm[0]), _canonical(size_mm[1]))
+    digest.update(repr(head).encode("utf-8"))
+    for item in (*fields, "\x1d", *drawings):
+        digest.update(_canonical(item).encode("utf-8"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()[:32]
+
+
+def _canonical(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        parts = (f"{f.name}={_canonical(getattr(value, f.name))}" for f in dataclass_fields(value))
+        return f"{type(value).__name__}({','.join(parts)})"
+    if isinstance(value, tuple | list):
+        return "(" + ",".join(_canonical(v) for v in value) + ")"
+    return repr(value)
 
 
 def _format(compact: str) -> str:

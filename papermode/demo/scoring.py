@@ -12,8 +12,13 @@ Pure functions over plain data, so they can be checked on small hand-made pairs:
   {"captures": [{"file": "capture-0001.jpg", "frame": 0, "status": "read",
                  "page_id": "7ESR-V4JQ-5C", "patient_id": "pat-1",
                  "kinds": {field_id: "checkbox" | "digits" | "text" | "signature"},
-                 "fields": {field_id: {"value": "ticked", "status": "auto"}}}]}
+                 "fields": {field_id: {"value": "ticked", "status": "auto"}},
+                 "sheet": 1}]}
   ```
+
+  `sheet` is the sheet of paper the store put the capture on (`papermode.state.sheets`:
+  photocopies of one page id are separate sheets); a truth page may say which sheet it was
+  photographed from (`sheet`, any label); without one, its `later_of` chain is its sheet.
 
 Every figure is per capture (what one photo said), not the merged page state, because the
 truth describes each photo. A field of the layout that was not read at all counts as wrong.
@@ -27,6 +32,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
+
+from papermode.state.page_state import page_sheets
 
 CHECKBOX_KINDS = ("checkbox",)
 DIGITS_KINDS = ("digits",)
@@ -96,6 +103,13 @@ class IdentityScore:
     retakes_caught: int = 0
     free_expected: int = 0
     free_found: int = 0
+    # Values the machine accepted on its own on a capture stored under another page's id:
+    # the worst failure, must be 0.
+    wrong_page_auto_values: int = 0
+    # Sheets of the store holding captures of more than one true sheet (photocopies merged,
+    # must be 0), and true single sheets the store split into copies (sent to review).
+    copies_merged: int = 0
+    copies_split: int = 0
 
     @property
     def rate(self) -> float:
@@ -178,12 +192,68 @@ def score_identity(
             counts["identified"] += not expected.startswith("retake")
         elif status == "read" and page_id:
             counts["wrong_page"] += 1
+            fields = capture.get("fields") or {}
+            counts["wrong_page_auto_values"] += sum(
+                1 for reading in fields.values() if reading.get("status") == "auto"
+            )
             truth_patient = patient_of.get(page["page_id"]) if patient_of else None
             read_patient = patient_of.get(page_id) if patient_of else None
             counts["wrong_patient"] += patient_of is None or truth_patient != read_patient
         elif not expected.startswith("retake"):
             counts["not_identified"] += 1
+    counts["copies_merged"], counts["copies_split"] = _sheet_counts(truth, captures)
     return IdentityScore(**counts)
+
+
+def _sheet_counts(
+    truth: Mapping[str, Any], captures: Mapping[tuple[str, int], Mapping[str, Any]]
+) -> tuple[int, int]:
+    """(store sheets merging true sheets whose marks contradict, true sheets split).
+
+    A true sheet is the page's `sheet` label in the truth, else the chain of `later_of`
+    captures it continues (the synthetic corpus fills each new chain with its own seed:
+    another sheet of paper with the same page id, a photocopy in all but name). Merging two
+    true sheets counts only when their marks contradict (each has a mark the other lacks):
+    two nearly blank sheets merged lose nothing.
+    """
+    sheet_marks: dict[Any, set[str]] = {}
+    store_sheets: dict[tuple[str, Any], set[Any]] = {}
+    true_sheets: dict[Any, set[Any]] = {}
+    for key, page in _true_sheet_pages(truth):
+        capture = captures.get(key) or {}
+        if capture.get("status") != "read" or capture.get("page_id") != page["page_id"]:
+            continue
+        label = page["_sheet"]
+        marks = {f for f, v in page["truth"]["fields"].items() if v not in ("empty", "")}
+        sheet_marks[label] = sheet_marks.get(label, set()) | marks
+        store_sheet = (page["page_id"], capture.get("sheet", 1))
+        store_sheets.setdefault(store_sheet, set()).add(label)
+        true_sheets.setdefault(label, set()).add(store_sheet)
+    merged = sum(
+        any(
+            sheet_marks[a] - sheet_marks[b] and sheet_marks[b] - sheet_marks[a]
+            for a in labels
+            for b in labels
+        )
+        for labels in store_sheets.values()
+    )
+    split = sum(len(store) > 1 for store in true_sheets.values())
+    return merged, split
+
+
+def _true_sheet_pages(
+    truth: Mapping[str, Any],
+) -> Iterable[tuple[tuple[str, int], dict[str, Any]]]:
+    """Every truth page with `_sheet`: its sheet label, or the root of its later_of chain."""
+    roots: dict[tuple[str, str], Any] = {}
+    for key, _expected, page in truth_pages(truth):
+        label = page.get("sheet")
+        if label is None:
+            earlier = page.get("later_of")
+            label = roots.get((PurePath(earlier).name, page["page_id"])) if earlier else None
+            label = label if label is not None else f"{key[0]}#{key[1]}"
+        roots[(key[0], page["page_id"])] = label
+        yield key, {**page, "_sheet": label}
 
 
 def score_fields(
@@ -250,6 +320,15 @@ def capture_report(store: Any) -> dict[str, Any]:
             "value": row["value"],
             "status": row["status"],
         }
+    sheet_of = {
+        capture: number
+        for (page_id,) in store.db.execute(
+            "SELECT DISTINCT page_id FROM captures WHERE status = 'read' AND page_id IS NOT NULL"
+        )
+        for number, sheet in enumerate(page_sheets(store, page_id), start=1)
+        for merged, _, _ in sheet
+        for capture in merged.captures
+    }
     captures = []
     for row in store.db.query("SELECT * FROM captures ORDER BY name, frame"):
         page_id = row["page_id"]
@@ -263,6 +342,7 @@ def capture_report(store: Any) -> dict[str, Any]:
                 "patient_id": patient_of.get(page_id) if page_id else None,
                 "kinds": kinds_of.get(page_id, {}) if page_id else {},
                 "fields": readings.get(row["capture_id"], {}),
+                "sheet": sheet_of.get(row["capture_id"], 1),
             }
         )
     return {"captures": captures, "patient_of": patient_of}
@@ -337,6 +417,8 @@ def evaluate_goals(results: Mapping[str, Any]) -> list[dict[str, Any]]:
         ),
         _at_least("page identity", _percent(identity.get("rate")), 100, "%"),
         _at_most("wrong-patient pages", identity.get("wrong_patient"), 0, ""),
+        _at_most("wrong-page auto-accepted values", identity.get("wrong_page_auto_values"), 0, ""),
+        _at_most("copies merged", identity.get("copies_merged"), 0, ""),
         _at_least(
             "tick boxes right", _percent(_get(results, "accuracy", "ticks", "accuracy")), 99.9, "%"
         ),
@@ -388,7 +470,10 @@ def markdown_table(results: Mapping[str, Any]) -> str:
     lines += [
         "",
         f"Identity: {identity.get('identified')}/{identity.get('expected_pages')} pages, "
-        f"{identity.get('wrong_page')} wrong page(s), retakes caught "
+        f"{identity.get('wrong_page')} wrong page(s), "
+        f"{identity.get('wrong_page_auto_values')} wrong-page auto-accepted value(s), "
+        f"{identity.get('copies_merged')} copies merged, "
+        f"{identity.get('copies_split')} sheet(s) split as copies, retakes caught "
         f"{identity.get('retakes_caught')}/{identity.get('retakes_expected')}, free photos "
         f"found {identity.get('free_found')}/{identity.get('free_expected')}.",
         f"Peak memory: {memory.get('self')} MB (this process), {memory.get('children')} MB "

@@ -16,10 +16,19 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from papermode.reading.printed_text import read_banner_mrn, read_printed_page_id
 from papermode.core.model import PAPER_SIZES_MM
 from papermode.core.pageframe import MARKER_IDS, Frame, frame_for
 from papermode.core.pageid import from_qr
+from papermode.reading.onepage import (
+    MAX_REPROJECTION_MM,
+    NOT_ONE_PAGE,
+    QR_SYMBOL_RATIO,
+    SEVERAL_PAGES,
+    QrCode,
+    marker_groups,
+    own_code,
+)
+from papermode.reading.printed_text import read_banner_mrn, read_printed_page_id
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +74,10 @@ class PageLocation:
     size_certain: bool = True
     quality: dict[str, float] = field(default_factory=dict)
     qr_corners: np.ndarray | None = None  # the QR symbol's TL, TR, BR, BL in px
+    # Why this photo cannot be read as one page (several pages, a QR code that is not the
+    # page's own): a retake message, or None.
+    conflict: str | None = None
+    qr_codes: int = 0  # papermode QR codes decoded anywhere in the image
 
     @property
     def px_per_mm(self) -> float:
@@ -85,25 +98,43 @@ def locate_page(
     None means neither a marker nor a papermode QR code is in the image: not a papermode form
     (ingest stores it as a free photo). `size_hint_mm` fixes the paper size (A4 vs Letter)
     instead of deciding it from the marker geometry.
+
+    Identity is the agreement of one page's four markers and one QR code: every marker and
+    every papermode QR code in the image is found; the markers must form one flat page
+    (`MAX_REPROJECTION_MM`) and exactly one QR code must lie inside that page at the place
+    the page prints it. Otherwise `conflict` says why the photo must be retaken (one page
+    per photo); one page's boxes are never read under another page's id.
     """
     gray = _gray(image)
-    markers = _detect_markers(gray)
-    qr_text, qr_corners = _read_qr(gray)
-    if not markers and qr_text is None:
+    found = _detect_markers(gray)
+    codes = _read_qrs(gray)
+    if not found and not codes:
         return None
     sizes = (size_hint_mm,) if size_hint_mm else SIZE_CANDIDATES
-    location = _fit_best(gray.shape[:2], markers, qr_corners, sizes)
-    if qr_text is None and location.homography is not None:
+    markers, conflict = _one_page_markers(gray.shape[:2], found, sizes)
+    single = codes[0].corners if len(codes) == 1 else None
+    location = _fit_best(gray.shape[:2], markers, single, sizes)
+    conflict = conflict or _geometry_conflict(location)
+    own, qr_conflict = _own_qr(location, codes)
+    conflict = conflict or qr_conflict
+    qr_text = own.text if own is not None else None
+    if own is not None and own.corners is not single:
+        location = _replace(location, qr_corners=own.corners)
+    if qr_text is None and conflict is None and location.homography is not None:
         qr_text = _read_qr_rectified(gray, location)
         logger.info("QR code second try, straightened: %s", "read" if qr_text else "not read")
-    page_id = from_qr(qr_text) if qr_text else None
+    page_id = from_qr(qr_text) if qr_text and conflict is None else None
     certain = True if size_hint_mm else location.size_certain
+    location = _replace(location, conflict=conflict, qr_codes=len(codes))
     return _finish(location, page_id, qr_text, certain)
 
 
 def refit(location: PageLocation, size_mm: tuple[float, float]) -> PageLocation:
     """The same markers fitted to a known paper size (e.g. from the page registry)."""
     fitted = _fit(location.image_shape, location.markers, location.qr_corners, size_mm)
+    fitted = _replace(fitted, conflict=location.conflict, qr_codes=location.qr_codes)
+    if fitted.conflict is None:
+        fitted = _replace(fitted, conflict=_geometry_conflict(fitted))
     return _finish(fitted, location.page_id, location.qr_text, True)
 
 
@@ -114,6 +145,7 @@ def _finish(
         "markers_found": float(len(location.markers)),
         "px_per_mm": round(location.px_per_mm, 3),
         "qr_read": 1.0 if page_id else 0.0,
+        "qr_codes": float(location.qr_codes),
     }
     if location.homography is not None:
         numbers["reprojection_mm"] = round(location.reprojection_mm, 4)
@@ -155,16 +187,29 @@ def _detector() -> cv2.aruco.ArucoDetector:
     return cv2.aruco.ArucoDetector(dictionary, params)
 
 
-def _detect_markers(gray: np.ndarray) -> dict[int, np.ndarray]:
-    """Marker id -> 4x2 corners in full-resolution px, for ids 0-3 only."""
+def _detect_markers(gray: np.ndarray) -> dict[int, list[np.ndarray]]:
+    """Marker id -> every instance's 4x2 corners in full-resolution px, ids 0-3 only.
+
+    Every instance is kept (biggest first): two pages in one photo give two markers of an
+    id, and `_one_page_markers` decides which belong together, or that none do.
+    """
     found = _detect_at(gray, DETECT_MAX_SIDE)
     if len(found) < 4 and max(gray.shape) > DETECT_MAX_SIDE:
-        for marker_id, corners in _detect_at(gray, SECOND_TRY_MAX_SIDE).items():
-            found.setdefault(marker_id, corners)
-    return {marker_id: _refine(gray, corners) for marker_id, corners in found.items()}
+        for marker_id, instances in _detect_at(gray, SECOND_TRY_MAX_SIDE).items():
+            known = found.setdefault(marker_id, [])
+            known += [m for m in instances if not any(_same_marker(m, k) for k in known)]
+    return {
+        marker_id: sorted((_refine(gray, c) for c in instances), key=_area, reverse=True)
+        for marker_id, instances in found.items()
+    }
 
 
-def _detect_at(gray: np.ndarray, max_side: int) -> dict[int, np.ndarray]:
+def _same_marker(one: np.ndarray, other: np.ndarray) -> bool:
+    side = np.sqrt(max(_area(one), _area(other), 1.0))
+    return bool(np.linalg.norm(one.mean(axis=0) - other.mean(axis=0)) < side / 2)
+
+
+def _detect_at(gray: np.ndarray, max_side: int) -> dict[int, list[np.ndarray]]:
     scale = min(1.0, max_side / max(gray.shape))
     small = (
         gray
@@ -175,17 +220,15 @@ def _detect_at(gray: np.ndarray, max_side: int) -> dict[int, np.ndarray]:
     pad = DETECT_PAD_PX
     padded = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
     corners, ids, _ = _detector().detectMarkers(padded)
-    best: dict[int, np.ndarray] = {}
+    found: dict[int, list[np.ndarray]] = {}
     if ids is None:
-        return best
+        return found
     for quad, marker_id in zip(corners, ids.ravel(), strict=True):
         if int(marker_id) not in CORNER_NAMES:
             continue
         points = (quad.reshape(4, 2).astype(np.float64) - pad) / scale
-        # Two pages in one photo: keep the biggest marker of each id (the page in front).
-        if int(marker_id) not in best or _area(points) > _area(best[int(marker_id)]):
-            best[int(marker_id)] = points
-    return best
+        found.setdefault(int(marker_id), []).append(points)
+    return found
 
 
 def _area(points: np.ndarray) -> float:
@@ -206,6 +249,50 @@ def _refine(gray: np.ndarray, corners: np.ndarray) -> np.ndarray:
     moved = np.linalg.norm(refined - corners, axis=1) > window
     refined[moved] = corners[moved]
     return refined
+
+
+# --------------------------------------------------------------------------- one page
+
+
+def _one_page_markers(
+    shape: tuple[int, int],
+    found: dict[int, list[np.ndarray]],
+    sizes: tuple[tuple[float, float], ...],
+) -> tuple[dict[int, np.ndarray], str | None]:
+    """The markers of the one page in the photo, or a retake message.
+
+    One instance of each id: that is the page (its geometry is checked after the fit).
+    More: every group of one marker per id that forms a flat page is a whole page in the
+    photo; exactly one must exist, or the clerk is asked for one page per photo.
+    """
+    if all(len(instances) == 1 for instances in found.values()):
+        return {marker_id: instances[0] for marker_id, instances in found.items()}, None
+    whole = []
+    for group in marker_groups(found):
+        fit = min((_fit(shape, group, None, size) for size in sizes), key=_error)
+        if fit.reprojection_mm <= MAX_REPROJECTION_MM:
+            whole.append(group)
+    if len(whole) == 1:
+        return whole[0], None
+    biggest = {marker_id: instances[0] for marker_id, instances in found.items()}
+    return biggest, SEVERAL_PAGES
+
+
+def _error(location: PageLocation) -> float:
+    return location.reprojection_mm
+
+
+def _geometry_conflict(location: PageLocation) -> str | None:
+    """Markers that do not fit one flat page of the size fitted."""
+    if location.homography is None:
+        return None
+    if location.reprojection_mm > MAX_REPROJECTION_MM:
+        return NOT_ONE_PAGE
+    return None
+
+
+def _own_qr(location: PageLocation, codes: list[QrCode]) -> tuple[QrCode | None, str | None]:
+    return own_code(location.homography, location.size_mm, codes)
 
 
 # --------------------------------------------------------------------------- homography
@@ -243,7 +330,7 @@ def _fit(
         # The symbol's TL, TR and BL corners sit on finder patterns (precise); zxing only
         # extrapolates the BR one, so it is left out.
         qr = frame.qr_box
-        margin = qr.w * (1.0 - _QR_SYMBOL_RATIO) / 2.0
+        margin = qr.w * (1.0 - QR_SYMBOL_RATIO) / 2.0
         left, top = qr.x + margin, qr.y + margin
         right, bottom = qr.x + qr.w - margin, qr.y + qr.h - margin
         layout_pts += [(left, top), (right, top), (left, bottom)]
@@ -343,27 +430,25 @@ def _replace(location: PageLocation, **changes: object) -> PageLocation:
 # --------------------------------------------------------------------------- QR code
 
 
-def _read_qr(gray: np.ndarray) -> tuple[str | None, np.ndarray | None]:
-    """The papermode QR text and its 4 corners (TL, TR, BR, BL of the code) in px."""
+def _read_qrs(gray: np.ndarray) -> list[QrCode]:
+    """Every papermode QR code in the image, with its corners (TL, TR, BR, BL) in px."""
     scale = min(1.0, DETECT_MAX_SIDE * 1.5 / max(gray.shape))
     small = (
         gray
         if scale == 1.0
         else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     )
+    codes = []
     for barcode in zxingcpp.read_barcodes(small, formats=_QR_FORMAT):
         if from_qr(barcode.text) is None:
             continue
         pos = barcode.position
         corners = np.array(
-            [[p.x, p.y] for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)]
+            [[p.x, p.y] for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)],
+            dtype=np.float64,
         )
-        return barcode.text, corners / scale
-    return None, None
-
-
-# The symbol (21 modules, version 1) is centred in qr_box with a 4-module quiet zone.
-_QR_SYMBOL_RATIO = 21.0 / 29.0
+        codes.append(QrCode(barcode.text, corners / scale))
+    return codes
 
 
 def _read_qr_rectified(gray: np.ndarray, location: PageLocation) -> str | None:

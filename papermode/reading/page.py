@@ -15,20 +15,21 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from papermode.reading import locate, quality
 from papermode.core.errors import PageIdError
 from papermode.core.flags import FileStatus, Threshold
+from papermode.core.model import Snapshot
+from papermode.core.settings import PlausibilityLimits
+from papermode.core.stopwatch import Stopwatch
+from papermode.free.capture import FreeRead, read_free_image
+from papermode.reading import locate, quality
 from papermode.reading.fields import (
     PX_PER_MM,
     FieldResult,
     PageContext,
     read_fields,
 )
-from papermode.free.capture import FreeRead, read_free_image
 from papermode.reading.imaging import PageImage
-from papermode.core.model import Snapshot
-from papermode.core.settings import PlausibilityLimits
-from papermode.core.stopwatch import Stopwatch
+from papermode.reading.printed_text import printed_id_agreement
 from papermode.reading.washout import check_borders, retake_message
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,10 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
 
 CaptureStatus = FileStatus  # read, retake, free or quarantined: never duplicate
 MrnCheck = Literal["match", "mismatch", "unread", "not_applicable"]
+PrintedIdCheck = Literal["match", "mismatch", "unread", "not_checked"]
+# The outcome's `quality` numbers say whether the printed page id agreed with the QR code
+# (1), was unread (0) or not checked (absent): `identity_method` reads it back.
+PRINTED_ID_AGREES = "printed_id_agrees"
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class CaptureOutcome:
     page_id: str | None = None
     identity_source: str | None = None  # "qr" or "printed"
     mrn_check: MrnCheck = "not_applicable"
+    identity: str | None = None  # `identity_method`: "qr+mrn", "qr", "printed-id", ...
     homography: tuple[tuple[float, ...], ...] | None = None
     reprojection_mm: float | None = None
     quality: dict[str, float] = field(default_factory=dict)
@@ -92,6 +98,13 @@ def read_page_image(
         if reason:
             logger.info("frame %d: retake, before the page is found: %s", image.index, reason)
             return CaptureOutcome(image.index, FileStatus.RETAKE, reason, seconds=clock.seconds)
+    if location is not None and location.conflict:
+        # Several pages, or a QR code that is not the page's own: never read one page's
+        # boxes under another page's id.
+        logger.info("retake: %s (%d QR codes)", location.conflict, location.qr_codes)
+        return CaptureOutcome(
+            image.index, FileStatus.RETAKE, location.conflict, seconds=clock.seconds
+        )
     if location is None:
         logger.debug("frame %d: no form markers or QR code: a free photo (%s)", image.index, kind)
         with clock.stage("ocr"):
@@ -142,17 +155,23 @@ def read_page_image(
     with clock.stage("encode"):
         ok, jpeg = cv2.imencode(".jpg", rectified, [cv2.IMWRITE_JPEG_QUALITY, 80])
     homography = location.homography
+    numbers = dict(location.quality)
+    if identity.printed_id != "not_checked":
+        numbers[PRINTED_ID_AGREES] = 1.0 if identity.printed_id == "match" else 0.0
+    method = identity_method(identity.source, identity.mrn_check, identity.printed_id)
+    logger.info("page %s identified by %s", context.layout.page_id, method)
     return CaptureOutcome(
         frame=image.index,
         status=FileStatus.READ,
         page_id=context.layout.page_id,
         identity_source=identity.source,
         mrn_check=identity.mrn_check,
+        identity=method,
         homography=None
         if homography is None
         else tuple(tuple(float(v) for v in row) for row in homography),
         reprojection_mm=float(location.reprojection_mm),
-        quality=dict(location.quality),
+        quality=numbers,
         fields=results,
         rectified_jpeg=jpeg.tobytes() if ok else None,
         seconds=clock.seconds,
@@ -171,6 +190,7 @@ class _Identity:
     problem: str | None = None
     rectified: np.ndarray | None = None
     location: locate.PageLocation | None = None
+    printed_id: PrintedIdCheck = "not_checked"
 
 
 def _identify(
@@ -203,6 +223,8 @@ def _identify(
         return _Identity(None, source, "unread", FileStatus.QUARANTINED, error.message)
     if rectified is None or tuple(location.size_mm) != tuple(context.layout.size_mm):
         location = locate.refit(location, context.layout.size_mm)
+        if location.conflict:  # the markers do not fit one flat page of the printed size
+            return _Identity(None, source, "unread", "retake", location.conflict)
         rectified = locate.rectify(gray, location, px_per_mm=PX_PER_MM)
     mrn_check = _check_mrn(rectified, location, context)
     logger.info("page %s: id from %s, banner MRN check: %s", page_id, source, mrn_check)
@@ -216,7 +238,54 @@ def _identify(
             "banner does not match the page's patient; the page is not attributed "
             "and goes to review",
         )
-    return _Identity(context, source, mrn_check, rectified=rectified, location=location)
+    printed_check = _check_printed_id(rectified, location, page_id, source, mrn_check)
+    if printed_check == "mismatch":
+        return _Identity(
+            None,
+            source,
+            mrn_check,
+            "quarantined",
+            f"identity check failed for page {page_id}: the page id printed under the QR "
+            "code is another page's (a code pasted from another page?); the page is not "
+            "attributed and goes to a person",
+        )
+    return _Identity(
+        context,
+        source,
+        mrn_check,
+        rectified=rectified,
+        location=location,
+        printed_id=printed_check,
+    )
+
+
+def _check_printed_id(
+    rectified: np.ndarray,
+    location: locate.PageLocation,
+    page_id: str,
+    source: str,
+    mrn_check: MrnCheck,
+) -> PrintedIdCheck:
+    """The page id printed under the QR code against the QR's, when the MRN did not agree.
+
+    A QR code pasted over the printed one (another patient's page) keeps its markers and
+    its place; only the printed text beside it still says which page this is. A QR whose
+    banner MRN matched is confirmed already, and an id read from the print is that id.
+    """
+    if source != "qr" or mrn_check == "match":
+        return "not_checked"
+    return printed_id_agreement(rectified, location.size_mm, PX_PER_MM, page_id)
+
+
+def identity_method(source: str | None, mrn_check: str | None, printed_id: str | None) -> str:
+    """How a page's identity was established: "qr+mrn", "qr+printed-id", "qr",
+    "printed-id+mrn" or "printed-id" (docs/readings.md)."""
+    base = "printed-id" if source == "printed" else "qr"
+    if mrn_check == "match":
+        return f"{base}+mrn"
+    if base == "qr" and printed_id == "match":
+        return "qr+printed-id"
+    return base
 
 
 def _check_mrn(
@@ -231,7 +300,7 @@ def _check_mrn(
     expected = context.layout.mrn
     if not expected:
         return "not_applicable"
-    read = locate.read_banner_mrn(rectified, location.size_mm, PX_PER_MM)
+    read = locate.read_banner_mrn(rectified, location.size_mm, PX_PER_MM, expected)
     if read is None:
         return "unread"
     if read == expected:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Literal
 
 import cv2
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from papermode.core.errors import InstallationError, PageIdError
 from papermode.core.model import Box
@@ -47,6 +49,43 @@ def read_printed_page_id(
     corrected = {c for reading in readings for c in _one_confusion_fixed(reading)}
     logger.info("printed page id fails its check value; %d one-symbol fix(es)", len(corrected))
     return corrected.pop() if len(corrected) == 1 else None
+
+
+# Comparing the printed id with the QR's: a misread costs a symbol or two (J read as 3, a
+# last symbol dropped); another page's id differs in nearly all ten (40 random bits),
+# so "another id" needs 8 of 10 symbols different: a garbled reading of the right id is not.
+SAME_ID_MAX_EDITS = 2
+OTHER_ID_MIN_EDITS = 8
+
+
+def printed_id_agreement(
+    rectified: np.ndarray, size_mm: tuple[float, float], px_per_mm: float, expected: str
+) -> Literal["match", "mismatch", "unread"]:
+    """Does the page id printed under the QR code say `expected` (the QR's id)?
+
+    "match" when a reading is within `SAME_ID_MAX_EDITS` of it; "mismatch" when the
+    readings are a valid other id, or all far from it (a QR code pasted from another page
+    over the printed one); "unread" when the print says nothing clear either way.
+    """
+    box = frame_for(size_mm).page_id_text_box
+    target = expected.replace("-", "")
+    readings = []
+    for cap_height in (OCR_CAP_HEIGHT_PX, OCR_CAP_HEIGHT_PX * 1.4):
+        crop = _crop(rectified, box, px_per_mm, margin_mm=1.0, cap_height=cap_height)
+        compact = _compact_id(_ocr_line(crop, PAGE_ID_CHARS)).translate(_OCR_TO_ID)
+        if Levenshtein.distance(compact, target) <= SAME_ID_MAX_EDITS:
+            return "match"
+        readings.append(compact)
+    if any(_checked_id(r) not in (None, expected) for r in readings):
+        return "mismatch"
+    legible = [r for r in readings if len(r) >= _MIN_LEGIBLE]
+    if legible and all(Levenshtein.distance(r, target) >= OTHER_ID_MIN_EDITS for r in legible):
+        return "mismatch"
+    return "unread"
+
+
+_MIN_LEGIBLE = 9
+_OCR_TO_ID = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 
 
 def _compact_id(text: str) -> str:
@@ -88,14 +127,28 @@ _CONFUSIONS = {
 
 
 def read_banner_mrn(
-    rectified: np.ndarray, size_mm: tuple[float, float], px_per_mm: float
+    rectified: np.ndarray,
+    size_mm: tuple[float, float],
+    px_per_mm: float,
+    expected: str | None = None,
 ) -> str | None:
-    """The MRN printed on the banner ("MRN 12345678"), or None when it cannot be read."""
+    """The MRN printed on the banner ("MRN 12345678"), or None when it cannot be read.
+
+    Only the MRN's own box is read, binarised and scaled to Tesseract's best size. When
+    the reading is not `expected` (the page's patient), it is read once more at a larger
+    scale: a misread costs one more call, a right reading none.
+    """
     box = frame_for(size_mm).mrn_text_box
-    text = _ocr_line(_crop(rectified, box, px_per_mm, margin_mm=0.8), MRN_CHARS + " :#")
-    match = _MRN.search(text.upper())
-    logger.debug("banner MRN text %s", "found" if match else "not read")  # never the MRN itself
-    return match.group(1).strip("-") if match else None
+    first = None
+    for cap_height in (OCR_CAP_HEIGHT_PX, OCR_CAP_HEIGHT_PX * 1.4):
+        crop = _crop(rectified, box, px_per_mm, margin_mm=0.8, cap_height=cap_height)
+        match = _MRN.search(_ocr_line(crop, MRN_CHARS + " :#").upper())
+        reading = match.group(1).strip("-") if match else None
+        if reading is not None and (expected is None or reading == expected):
+            return reading
+        first = first or reading
+    logger.debug("banner MRN text %s", "found" if first else "not read")  # never the MRN
+    return first
 
 
 def _crop(

@@ -7,22 +7,136 @@ store, merges each field's history and writes the result, inside the caller's tr
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from papermode.state.merge import CapturedReading, merge_field
+import numpy as np
+
 from papermode.core.model import Reading
+from papermode.state.handwriting import ink_mask
+from papermode.state.merge import CapturedReading, MergedField, is_marked, merge_field
+from papermode.state.sheets import (
+    COPY_FLAG,
+    HANDWRITTEN_ROLES,
+    IDENTITY_ROLES,
+    CaptureMarks,
+    group_sheets,
+)
 from papermode.store.database import Store
 from papermode.store.rows import now_text
 
+logger = logging.getLogger(__name__)
+
 
 def update_page_state(store: Store, page_id: str) -> None:
-    """Recompute the current state of a page from all its captures (merge rules)."""
-    histories: dict[str, list[CapturedReading]] = {}
-    rows = store.db.query(
-        "SELECT r.*, c.captured_at FROM readings r JOIN captures c USING (capture_id) "
-        "WHERE r.page_id = ? AND c.status = 'read'",
-        [page_id],
+    """Recompute the current state of a page from all its captures (merge rules).
+
+    Captures of different sheets of paper with the same page id (photocopies,
+    `papermode.state.sheets`) are never merged: each sheet is merged on its own, the
+    page's state is the oldest sheet's, and every field goes to review flagged
+    `copy_of_page` until a person decides.
+    """
+    sheets = page_sheets(store, page_id)
+    first = sheets[0] if sheets else []
+    store.db.execute("DELETE FROM page_state WHERE page_id = ?", [page_id])
+    store.db.table("page_state").insert_all(
+        [
+            {
+                "page_id": page_id,
+                "field_id": merged.field_id,
+                "value": merged.value,
+                "confidence": merged.confidence,
+                "status": merged.status,
+                "flags": json.dumps(list(merged.flags)),
+                "captures": json.dumps(list(merged.captures)),
+                "crop": crop,
+                "suggestion": suggestion,
+                "updated_at": now_text(),
+            }
+            for merged, crop, suggestion in first
+        ],
     )
+    if len(sheets) > 1:
+        logger.info("page %s: %d sheets with this page id, sent to review", page_id, len(sheets))
+
+
+SheetState = list[tuple[MergedField, bytes | None, str | None]]
+
+
+def page_sheets(store: Store, page_id: str) -> list[SheetState]:
+    """Each sheet of paper carrying `page_id`, oldest first: its fields merged on their own
+    (with the crop and suggestion of the capture whose value stands)."""
+    rows = list(
+        store.db.query(
+            "SELECT r.*, c.captured_at, f.role, f.kind FROM readings r "
+            "JOIN captures c USING (capture_id) "
+            "LEFT JOIN fields f ON f.page_id = r.page_id AND f.field_id = r.field_id "
+            "WHERE r.page_id = ? AND c.status = 'read'",
+            [page_id],
+        )
+    )
+    groups = group_sheets(_capture_marks(rows))
+    copies = len(groups) > 1
+    return [_merge_sheet([r for r in rows if r["capture_id"] in group], copies) for group in groups]
+
+
+def _capture_marks(rows: list[dict[str, Any]]) -> list[CaptureMarks]:
+    by_capture: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_capture.setdefault(row["capture_id"], []).append(row)
+    marks = []
+    for capture_id, readings in by_capture.items():
+        identity = {
+            r["role"]: r["value"]
+            for r in readings
+            if r["role"] in IDENTITY_ROLES and r["value"] and str(r["value"]).isdigit()
+        }
+        marks.append(
+            CaptureMarks(
+                capture_id,
+                datetime.fromisoformat(readings[0]["captured_at"]),
+                {r["field_id"]: r["value"] for r in readings},
+                frozenset(r["field_id"] for r in readings if _confident(r)),
+                identity,
+                {
+                    r["field_id"]: str(r["value"])
+                    for r in readings
+                    if r["kind"] == "digits" and _confident(r) and is_marked(r["value"])
+                },
+                _handwriting(readings),
+            )
+        )
+    return marks
+
+
+def _handwriting(readings: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """The ink masks of the handwritten identity boxes (name, birth date) with ink."""
+    masks = {}
+    for row in readings:
+        if row["role"] in HANDWRITTEN_ROLES and row["value"] == "ink":
+            mask = ink_mask(row["crop"])
+            if mask is not None:
+                masks[row["role"]] = mask
+    return masks
+
+
+# Sent to a person by policy, not by doubt: a new order is never accepted by a machine.
+_POLICY_FLAGS = frozenset({"new_order"})
+CONFIDENT = 0.9
+
+
+def _confident(row: dict[str, Any]) -> bool:
+    """A reading sure enough to tell sheets apart: accepted, or only held back by policy."""
+    if row["status"] == "auto":
+        return True
+    flags = set(json.loads(row["flags"] or "[]"))
+    return bool(flags) and flags <= _POLICY_FLAGS and (row["confidence"] or 0.0) >= CONFIDENT
+
+
+def _merge_sheet(rows: list[dict[str, Any]], copies: bool) -> SheetState:
+    histories: dict[str, list[CapturedReading]] = {}
     crops: dict[tuple[str, str], bytes] = {}
     suggestions: dict[tuple[str, str], str | None] = {}
     for row in rows:
@@ -38,21 +152,13 @@ def update_page_state(store: Store, page_id: str) -> None:
         )
         crops[(row["capture_id"], row["field_id"])] = row["crop"]
         suggestions[(row["capture_id"], row["field_id"])] = row["suggestion"]
-    store.db.execute("DELETE FROM page_state WHERE page_id = ?", [page_id])
-    store.db.table("page_state").insert_all(
-        [
-            {
-                "page_id": page_id,
-                "field_id": merged.field_id,
-                "value": merged.value,
-                "confidence": merged.confidence,
-                "status": merged.status,
-                "flags": json.dumps(list(merged.flags)),
-                "captures": json.dumps(list(merged.captures)),
-                "crop": crops.get((merged.source, merged.field_id)),
-                "suggestion": suggestions.get((merged.source, merged.field_id)),
-                "updated_at": now_text(),
-            }
-            for merged in (merge_field(history) for history in histories.values())
-        ],
-    )
+    state = []
+    for history in histories.values():
+        merged = merge_field(history)
+        if copies:
+            merged = replace(
+                merged, status="review", flags=tuple(dict.fromkeys((*merged.flags, COPY_FLAG)))
+            )
+        key = (merged.source, merged.field_id)
+        state.append((merged, crops.get(key), suggestions.get(key)))
+    return state

@@ -9,6 +9,9 @@ import json
 from typing import Any
 
 from papermode.core.flags import FileStatus
+from papermode.reading.page import PRINTED_ID_AGREES, identity_method
+from papermode.state.page_state import SheetState, page_sheets
+from papermode.state.sheets import COPY_FLAG
 from papermode.store.database import Store
 
 
@@ -38,6 +41,13 @@ def _pages(store: Store, *, page_id: str | None, mrn: str | None) -> list[dict[s
 
 
 def _page_entry(store: Store, page: dict[str, Any]) -> dict[str, Any]:
+    sheets = page_sheets(store, page["page_id"])
+    sheet_of = {
+        capture: number
+        for number, sheet in enumerate(sheets, start=1)
+        for merged, _, _ in sheet
+        for capture in merged.captures
+    }
     captures = [
         {
             "capture_id": row["capture_id"],
@@ -48,6 +58,8 @@ def _page_entry(store: Store, page: dict[str, Any]) -> dict[str, Any]:
             "ingested_at": row["ingested_at"],
             "identity_source": row["identity_source"],
             "mrn_check": row["mrn_check"],
+            "identity": _identity(row),
+            "sheet": sheet_of.get(row["capture_id"], 1),
         }
         for row in store.db.query(
             "SELECT * FROM captures WHERE page_id = ? AND status = 'read' "
@@ -90,7 +102,36 @@ def _page_entry(store: Store, page: dict[str, Any]) -> dict[str, Any]:
         "page_count": page["page_count"],
         "captures": captures,
         "fields": fields,
+        "copies": max(1, len(sheets)),
+        "sheets": [
+            _sheet_entry(n, sheet, [c["capture_id"] for c in captures if c["sheet"] == n])
+            for n, sheet in enumerate(sheets, start=1)
+        ],
     }
+
+
+def _identity(capture: dict[str, Any]) -> str:
+    quality = json.loads(capture["quality"] or "{}")
+    agrees = quality.get(PRINTED_ID_AGREES)
+    printed = None if agrees is None else ("match" if agrees == 1.0 else "unread")
+    return identity_method(capture["identity_source"], capture["mrn_check"], printed)
+
+
+def _sheet_entry(number: int, sheet: SheetState, captures: list[str]) -> dict[str, Any]:
+    """One sheet of paper with this page id; its own fields only when there are copies."""
+    entry: dict[str, Any] = {"sheet": number, "captures": captures}
+    if any(COPY_FLAG in merged.flags for merged, _, _ in sheet):
+        entry["fields"] = [
+            {
+                "field_id": merged.field_id,
+                "value": merged.value,
+                "confidence": merged.confidence,
+                "status": merged.status,
+                "flags": list(merged.flags),
+            }
+            for merged, _, _ in sheet
+        ]
+    return entry
 
 
 def _files(store: Store) -> list[dict[str, Any]]:

@@ -163,25 +163,53 @@ class Store:
             self.audit("snapshot", snapshot.snapshot_id, {"source": snapshot.source})
 
     def register_pages(self, printed_pages: Sequence[PrintedPage]) -> None:
-        """Record printed pages and their fields (idempotent by page id)."""
+        """Record printed pages and their fields (idempotent by page id).
+
+        A page id names one layout forever: the fields of a page already registered are
+        never replaced. Registering it again with the same fields only updates where it
+        sits in the PDFs; with other fields it raises PageIdError and records nothing.
+        """
         with self.transaction() as db:
-            page_ids = [printed.layout.page_id for printed in printed_pages]
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS _new_pages (page_id TEXT)")
-            db.execute("DELETE FROM _new_pages")
-            db.conn.executemany("INSERT INTO _new_pages VALUES (?)", [(p,) for p in page_ids])
-            db.execute("DELETE FROM fields WHERE page_id IN (SELECT page_id FROM _new_pages)")
+            known = self._registered_fields(db, [p.layout.page_id for p in printed_pages])
+            new_rows = []
+            for printed in printed_pages:
+                page_id = printed.layout.page_id
+                rows = [field_row(page_id, n, f) for n, f in enumerate(printed.layout.fields)]
+                if page_id not in known:
+                    new_rows += rows
+                    known[page_id] = rows
+                elif not _same_fields(known[page_id], rows):
+                    raise PageIdError(
+                        f"page id {page_id} was printed before with another layout; this "
+                        "print run would change what old paper means.",
+                        advice="Nothing was recorded. Report this to IT: a print run must "
+                        "give every changed page a new id.",
+                    )
             db.table("pages").upsert_all(
                 [page_row(printed) for printed in printed_pages], pk="page_id"
             )
-            db.table("fields").insert_all(
-                (
-                    field_row(printed.layout.page_id, n, f)
-                    for printed in printed_pages
-                    for n, f in enumerate(printed.layout.fields)
-                ),
-                batch_size=2000,
-            )
+            db.table("fields").insert_all(new_rows, batch_size=2000)
             self.audit("pages", "prepare", {"count": len(printed_pages)})
+
+    @staticmethod
+    def _registered_fields(
+        db: sqlite_utils.Database, page_ids: Sequence[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The stored field rows of those of `page_ids` already registered, by position."""
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS _new_pages (page_id TEXT)")
+        db.execute("DELETE FROM _new_pages")
+        db.conn.executemany("INSERT INTO _new_pages VALUES (?)", [(p,) for p in page_ids])
+        known: dict[str, list[dict[str, Any]]] = {}
+        for row in db.query(
+            "SELECT * FROM fields WHERE page_id IN (SELECT page_id FROM _new_pages) "
+            "ORDER BY page_id, position"
+        ):
+            known.setdefault(row["page_id"], []).append(row)
+        for row in db.query(
+            "SELECT page_id FROM pages WHERE page_id IN (SELECT page_id FROM _new_pages)"
+        ):
+            known.setdefault(row["page_id"], [])  # a page printed without fields
+        return known
 
     def printed_pages(
         self, page_id: str | None = None, mrn: str | None = None
@@ -308,6 +336,20 @@ class Store:
 
     def evidence_path(self, sha: str, suffix: str = "") -> Path:
         return evidence_path(self.evidence_dir, sha, suffix)
+
+
+def _same_fields(stored: list[dict[str, Any]], printed: list[dict[str, Any]]) -> bool:
+    """Whether two pages' field rows mean the same (floats rounded to 0.01 mm)."""
+
+    def key(row: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            round(value, 2) if isinstance(value, float) else value
+            for name, value in sorted(row.items())
+            if name in names
+        )
+
+    names = set(printed[0]) - {"page_id"} if printed else set()
+    return len(stored) == len(printed) and [key(r) for r in stored] == [key(r) for r in printed]
 
 
 def _connect(path: Path) -> sqlite3.Connection:

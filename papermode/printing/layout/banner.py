@@ -3,6 +3,9 @@ footer (page i of n, orders-as-of time, template and version, period) and the pa
 
 from __future__ import annotations
 
+from papermode.core.model import Box, Drawing, Field, Patient, Text
+from papermode.core.pageframe import MRN_TEXT_SIZE_PT
+from papermode.core.pageid import new_page_id
 from papermode.printing.layout.kit import (
     PT_MM,
     TITLE_PT,
@@ -15,9 +18,6 @@ from papermode.printing.layout.kit import (
     wrap,
     write_in,
 )
-from papermode.core.model import Box, Drawing, Field, Patient, Text
-from papermode.core.pageframe import MRN_TEXT_SIZE_PT
-from papermode.core.pageid import new_page_id
 from papermode.printing.templates import Template
 
 _NAME_PT = 14.0
@@ -44,16 +44,17 @@ def patient_banner(ctx: Ctx, patient: Patient) -> list[Drawing]:
             _SMALL_PT,
         ),
     ]
+    # Bold sans, not monospace: DejaVu Sans Mono's dotted zero is read as 6 by Tesseract
+    # (the banner MRN, the independent identity check, went unread on a third of pages).
     mrn = f"MRN {patient.mrn}"
     mrn_size = MRN_TEXT_SIZE_PT
     drawings.append(
         Text(
             mrn_box.x,
             mrn_box.y + mrn_box.h - 1.2,
-            fit(mrn, mrn_box.w, mrn_size, mono=True),
+            fit(mrn, mrn_box.w, mrn_size, bold=True),
             mrn_size,
             bold=True,
-            mono=True,
         )
     )
     weight_x = mrn_box.x + mrn_box.w + 2.0
@@ -181,8 +182,13 @@ def footer(ctx: Ctx, form: Template, number: int, count: int) -> list[Drawing]:
     ]
 
 
-def page_seed(ctx: Ctx, form: Template, owner: str, number: int) -> str:
-    """Seed of the page id: same census and options, same ids; a new snapshot, new ids."""
+def page_seed(ctx: Ctx, form: Template, owner: str, number: int, layout: str) -> str:
+    """Seed of the page id: same census and options, same ids; a new snapshot, new ids.
+
+    `layout` is `pageid.layout_digest` of the page's exact fields and printed text: any
+    difference in what the paper means (--hours, settings, language, template) gives the
+    page a new id, so old paper is never read against a new layout.
+    """
     parts = (
         ctx.snapshot.snapshot_id,
         ctx.paper,
@@ -191,12 +197,13 @@ def page_seed(ctx: Ctx, form: Template, owner: str, number: int) -> str:
         form.name,
         owner,
         str(number),
+        layout,
     )
     return "\x1f".join(parts)
 
 
-def page_id(ctx: Ctx, form: Template, owner: str, number: int) -> str:
-    return new_page_id(page_seed(ctx, form, owner, number))
+def page_id(ctx: Ctx, form: Template, owner: str, number: int, layout: str) -> str:
+    return new_page_id(page_seed(ctx, form, owner, number, layout))
 
 
 def body_drawings(body: Body) -> tuple[Drawing, ...]:

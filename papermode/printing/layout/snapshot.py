@@ -9,8 +9,9 @@ Public API:
 - `layout_snapshot`: everything, per ward, in print order.
 
 Every page carries its banner, form title, footer and a page id derived from (snapshot id,
-paper, language, period start, template, owner, page number), so re-running the same census
-gives the same ids and a new snapshot gives new ones.
+paper, language, period start, template, owner, page number, and a digest of the page's
+exact fields and printed text), so re-running the same census with the same options gives
+the same ids, and a new snapshot or any change in what a page means gives new ones.
 """
 
 from __future__ import annotations
@@ -22,12 +23,6 @@ from datetime import datetime
 from typing import Any
 
 from papermode.core.errors import UsageError
-from papermode.printing.layout.census import bed_order, census_bodies
-from papermode.printing.layout.forms import new_order_bodies, notes_bodies, vitals_bodies
-from papermode.printing.layout.kit import Body, Ctx
-from papermode.printing.layout.mar import blank_mar_bodies, mar_bodies
-from papermode.printing.layout.banner import blank_banner, footer, page_id, patient_banner, title, ward_banner
-from papermode.printing.layout.prn import blank_prn_bodies, prn_bodies
 from papermode.core.model import (
     PAPER_SIZES_MM,
     Drawing,
@@ -39,6 +34,20 @@ from papermode.core.model import (
     Snapshot,
 )
 from papermode.core.pageframe import frame_for
+from papermode.core.pageid import layout_digest
+from papermode.printing.layout.banner import (
+    blank_banner,
+    footer,
+    page_id,
+    patient_banner,
+    title,
+    ward_banner,
+)
+from papermode.printing.layout.census import bed_order, census_bodies
+from papermode.printing.layout.forms import new_order_bodies, notes_bodies, vitals_bodies
+from papermode.printing.layout.kit import Body, Ctx
+from papermode.printing.layout.mar import blank_mar_bodies, mar_bodies
+from papermode.printing.layout.prn import blank_prn_bodies, prn_bodies
 from papermode.printing.templates import LANGUAGES, Template, TemplateSet
 
 Doses = Mapping[str, Sequence[ScheduledDose]]
@@ -86,21 +95,25 @@ def _finish(
     for number, body in enumerate(bodies, start=1):
         form = body.form
         drawings = (*banner_drawings, title(ctx, form), *footer(ctx, form, number, count))
+        fields = (*banner_fields, *body.fields)
+        all_drawings = (*body.drawings, *drawings)
+        size = (ctx.frame.width, ctx.frame.height)
+        digest = layout_digest(form.name, form.version, size, fields, all_drawings)
         pages.append(
             PageLayout(
-                page_id=page_id(ctx, form, owner, number),
+                page_id=page_id(ctx, form, owner, number, digest),
                 template=form.name,
                 template_version=form.version,
                 paper=ctx.paper,
-                size_mm=(ctx.frame.width, ctx.frame.height),
+                size_mm=size,
                 snapshot_id=ctx.snapshot.snapshot_id,
                 patient_id=patient.patient_id if patient is not None else None,
                 mrn=patient.mrn if patient is not None else None,
                 ward=ward,
                 page_number=number,
                 page_count=count,
-                fields=(*banner_fields, *body.fields),
-                drawings=(*body.drawings, *drawings),
+                fields=fields,
+                drawings=all_drawings,
                 period_start=ctx.period[0],
                 period_end=ctx.period[1],
                 lang=ctx.lang,
