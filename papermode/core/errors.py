@@ -88,3 +88,21 @@ class InstallationError(PapermodeError):
     """Something papermode needs is missing from this machine (Tesseract, a language, OpenCV)."""
 
     exit_code = 9
+
+
+class RestoredBundleError(PapermodeError):
+    """The restored system's export (`reconcile --restored`) is not a readable FHIR Bundle."""
+
+    exit_code = 30
+
+
+class ExportError(PapermodeError):
+    """An export cannot be written (the folder, the format, or nothing to export)."""
+
+    exit_code = 31
+
+
+class AuditChainError(PapermodeError):
+    """The audit chain was edited, reordered, truncated, or does not match its anchored head."""
+
+    exit_code = 32

@@ -18,7 +18,7 @@ from papermode.core.settings import Settings
 from papermode.reading.plausibility import parse_hhmm
 from papermode.reconcile.categories import Category
 from papermode.reconcile.inputs import FieldState, PageInput, ReconcileInput
-from papermode.reconcile.items import Evidence, Item
+from papermode.reconcile.items import Evidence, Item, TimeSource
 from papermode.reconcile.windows import timing_category, timing_window
 
 OUTCOMES = ("given", "held", "refused")
@@ -135,6 +135,7 @@ def _documented(
         occurred, source = moment, "written"
     else:
         occurred, source = scheduled, "scheduled"
+    time_source: TimeSource = "written" if source == "written" else "scheduled"
     if outcome == "given":
         window = timing_window(order, scheduled, settings) if source == "written" else None
         category = timing_category(scheduled, occurred, window)
@@ -145,7 +146,7 @@ def _documented(
         base,
         category=category,
         occurred_at=occurred,
-        time_source=source,
+        time_source=time_source,
         notes=notes,
         exportable=True,
     )

@@ -3,10 +3,10 @@ new order), and how it stands against the restored record."""
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     """One item's outcome (`Item.category`) or a further concern about it (`Item.concerns`)."""
 
     ON_TIME = "on_time"
@@ -52,7 +52,7 @@ GIVEN_CATEGORIES = frozenset({Category.ON_TIME, Category.EARLY, Category.LATE, C
 ADMINISTRATION_CATEGORIES = GIVEN_CATEGORIES | {Category.HELD, Category.REFUSED}
 
 
-class RecordMatch(str, Enum):
+class RecordMatch(StrEnum):
     """A paper item against the restored system's export (`--restored`)."""
 
     IN_RECORD = "already_in_record"

@@ -118,9 +118,7 @@ def load_input(
     `decisions` maps (page_id, field_id) to a reviewer's decision on that field.
     """
     decisions = decisions or {}
-    pages = tuple(
-        _page(store, row, decisions) for row in _page_rows(store, ward=ward, mrn=mrn)
-    )
+    pages = tuple(_page(store, row, decisions) for row in _page_rows(store, ward=ward, mrn=mrn))
     capture_ids = {capture for page in pages for capture in page.captures}
     return ReconcileInput(pages, _orders(store), _patients(store), _captures(store, capture_ids))
 

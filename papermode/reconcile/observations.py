@@ -151,9 +151,11 @@ def _new_order_item(
 
 
 def _by_role(states: list[FieldState]) -> dict[str, FieldState]:
-    return {s.field.role: s for s in states if s.field.role and s.field.kind != "checkbox"} | {
-        "readback": s for s in states if s.field.role == "readback"
-    }
+    roles = {s.field.role: s for s in states if s.field.role and s.field.kind != "checkbox"}
+    for state in states:
+        if state.field.role == "readback":
+            roles["readback"] = state
+    return roles
 
 
 def _ticked(states: list[FieldState], role: str) -> str | None:

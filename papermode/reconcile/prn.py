@@ -139,11 +139,14 @@ def _extra_reason(order: Order, doses_so_far: list[Item], settings: Settings) ->
     interval = dosing_interval(order, settings)
     if interval is not None and earlier and current - earlier[-1] < interval:
         gap = (current - earlier[-1]).total_seconds() / 3600
-        return f"{gap:.1f} h after the previous dose (minimum {interval.total_seconds() / 3600:g} h)"
+        return (
+            f"{gap:.1f} h after the previous dose (minimum {interval.total_seconds() / 3600:g} h)"
+        )
     limit = max_per_period(order)
     if limit is not None:
         count, period = limit
         within = [moment for moment in earlier if current - moment < period]
         if len(within) + 1 > count:
-            return f"dose {len(within) + 1} within {period.total_seconds() / 3600:g} h (maximum {count})"
+            hours = period.total_seconds() / 3600
+            return f"dose {len(within) + 1} within {hours:g} h (maximum {count})"
     return None

@@ -39,4 +39,6 @@ def _after_end(item: Item, order_ends: Mapping[str, datetime]) -> Item:
     given = item.category in (Category.ON_TIME, Category.EARLY, Category.LATE, Category.GIVEN)
     if end is None or not given or item.occurred_at is None or item.occurred_at <= end:
         return item
-    return item.with_concern(Category.AFTER_ORDER_END, f"given after the order ended ({end:%Y-%m-%d %H:%M})")
+    return item.with_concern(
+        Category.AFTER_ORDER_END, f"given after the order ended ({end:%Y-%m-%d %H:%M})"
+    )
