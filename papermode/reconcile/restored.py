@@ -138,13 +138,15 @@ def _ref_id(reference: Any, kind: str) -> str | None:
 
 
 def _moment(text: Any) -> datetime | None:
-    """A FHIR dateTime as the hospital's naive local wall-clock time (as on the paper)."""
+    """A FHIR dateTime as the hospital's naive local wall-clock time (as on the paper):
+    a time with an offset is converted to this machine's local time first."""
     if not isinstance(text, str) or not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return moment.astimezone().replace(tzinfo=None) if moment.tzinfo else moment
 
 
 # --------------------------------------------------------------------------- matching
