@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 import stat
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
-from papermode.core.errors import PageIdError, StoreError
+from papermode.core.errors import PageIdError
 from papermode.core.model import Box, Field, PageLayout, Patient, PrintedPage, Snapshot, Weight
-from papermode.store import schema
 from papermode.store.database import open_store
 
 
@@ -157,101 +155,3 @@ def test_a_newer_store_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as caught:
         open_store(path)
     assert "newer papermode" in str(caught.value)
-
-
-def test_a_failed_inner_block_undoes_only_its_own_writes(tmp_path: Path) -> None:
-    with open_store(tmp_path / "s.db") as store:
-        with store.transaction() as db:
-            db["files"].insert({"sha256": "kept", "size": 1})
-            with pytest.raises(RuntimeError), store.transaction():
-                db["files"].insert({"sha256": "undone", "size": 2})
-                raise RuntimeError("this page could not be stored")
-            db["files"].insert({"sha256": "after", "size": 3})
-        assert [r["sha256"] for r in store.db.query("SELECT sha256 FROM files ORDER BY size")] == [
-            "kept",
-            "after",
-        ]
-
-
-def test_a_commit_that_fails_is_rolled_back(tmp_path: Path) -> None:
-    # A deferred foreign key is checked at COMMIT: the COMMIT itself fails.
-    with open_store(tmp_path / "s.db") as store:
-        store.db.execute("CREATE TABLE parent (id TEXT PRIMARY KEY)")
-        store.db.execute(
-            "CREATE TABLE child (parent_id TEXT REFERENCES parent (id) "
-            "DEFERRABLE INITIALLY DEFERRED)"
-        )
-        with pytest.raises(sqlite3.IntegrityError), store.transaction() as db:
-            db["files"].insert({"sha256": "abc", "size": 1})
-            db.execute("INSERT INTO child VALUES ('no such parent')")
-        assert not store.db.conn.in_transaction  # not left open to swallow later writes
-        assert store.db["files"].count == 0 and store.db["child"].count == 0
-        store.db["files"].insert({"sha256": "next", "size": 1})
-    with open_store(tmp_path / "s.db") as store:
-        assert [r["sha256"] for r in store.db.query("SELECT sha256 FROM files")] == ["next"]
-
-
-def test_enable_fts_inside_a_transaction_does_not_commit_it(tmp_path: Path) -> None:
-    # sqlite-utils 3.x committed in enable_fts (executescript): setup.cfg pins >= 4.0.
-    with open_store(tmp_path / "s.db") as store:
-        with pytest.raises(RuntimeError), store.transaction() as db:
-            db["files"].insert({"sha256": "abc", "size": 1})
-            db["notes"].insert({"id": 1, "text": "amoxicilline"}, pk="id")
-            db["notes"].enable_fts(["text"], create_triggers=True)
-            db["notes"].insert({"id": 2, "text": "paracétamol"}, pk="id")
-            raise RuntimeError("power cut")
-        assert store.db["files"].count == 0
-        assert not {"notes", "notes_fts"} & set(store.db.table_names())
-
-
-def _store_at_schema(path: Path, version: int) -> None:
-    connection = sqlite3.connect(path)
-    for script in schema.MIGRATIONS[:version]:
-        connection.executescript(script)
-    connection.execute(f"PRAGMA user_version = {version}")
-    connection.commit()
-    connection.close()
-
-
-def test_a_migration_that_fails_half_way_leaves_the_store_as_it_was(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "old.db"
-    _store_at_schema(path, 1)
-    broken = [
-        *schema.MIGRATIONS,
-        "CREATE TABLE half_way (x TEXT); ALTER TABLE no_such_table ADD COLUMN y TEXT;",
-    ]
-    monkeypatch.setattr(schema, "MIGRATIONS", broken)
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(broken))
-    with pytest.raises(StoreError) as caught:
-        open_store(path)
-    assert "schema 4" in str(caught.value) and "unchanged (schema 3)" in str(caught.value)
-    connection = sqlite3.connect(path)
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
-    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-    readings = {row[1] for row in connection.execute("PRAGMA table_info(readings)")}
-    connection.close()
-    # Migrations 2 and 3 each committed with their version; the broken 4th left nothing.
-    assert version == 3 and "half_way" not in tables and "suggestion" in readings
-    assert "captures_sha" in tables
-
-
-def test_each_migration_sets_its_version_with_its_tables(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "old.db"
-    _store_at_schema(path, 2)
-    # A migration that fails on its last statement: its index must not stay behind.
-    broken = [*schema.MIGRATIONS[:2], schema.MIGRATIONS[2] + "SELECT no_such_function();"]
-    monkeypatch.setattr(schema, "MIGRATIONS", broken)
-    with pytest.raises(StoreError):
-        open_store(path)
-    connection = sqlite3.connect(path)
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
-    indexes = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-    connection.close()
-    assert version == 2 and "ingests_sha" not in indexes
-    monkeypatch.undo()
-    with open_store(path) as store:  # the real migration, tried again, succeeds
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION

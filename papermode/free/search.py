@@ -11,10 +11,11 @@ Tables (created idempotently by `ensure_schema`):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -22,10 +23,9 @@ from typing import Any
 import sqlite_utils
 
 from papermode.core.errors import StoreError, UsageError
+from papermode.free.photo import FreeText
 from papermode.free.medlines import Difference, MedicationCandidate, default_lexicon, summarise
 from papermode.free.patientlink import PatientLink
-from papermode.free.photo import FreeText
-from papermode.store.transactions import transaction
 
 TOKENIZE = "unicode61 remove_diacritics 2"
 
@@ -48,13 +48,7 @@ class SearchHit:
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the free-text tables and the FTS5 index if they are missing (idempotent), all
-    in one transaction (or inside the caller's)."""
-    with transaction(db):
-        _create_tables(db)
-
-
-def _create_tables(db: sqlite_utils.Database) -> None:
+    """Create the free-text tables and the FTS5 index if they are missing (idempotent)."""
     db.table("free_photos").create(
         {
             "capture_id": str, "file_sha256": str, "file_name": str, "page_index": int,
@@ -124,7 +118,7 @@ def record_free_text(
     terms = drug_terms(candidates)
     document = _document(row, source="free", doc_id=f"free:{capture_id}", terms=terms)
     try:
-        with transaction(db):
+        with _atomic(db):
             db.table("free_photos").upsert(row, pk="capture_id")
             db.table("free_medication_candidates").delete_where("capture_id = ?", [capture_id])
             db.table("free_medication_candidates").insert_all(
@@ -167,7 +161,7 @@ def index_form_text(
         "text": text,
     }  # fmt: skip
     document = _document(row, source="form", doc_id=f"form:{capture_id}:{field_id}", terms="")
-    with transaction(db):
+    with _atomic(db):
         db.table("text_index").upsert(document, pk="doc_id")
 
 
@@ -200,6 +194,22 @@ def search(db: sqlite_utils.Database, query: str, limit: int = 50) -> list[Searc
             advice="Search with plain words, without quotes or symbols.",
         ) from error
     return [_hit(row) for row in rows]
+
+
+@contextlib.contextmanager
+def _atomic(db: sqlite_utils.Database) -> Iterator[None]:
+    """All or nothing; inside the caller's transaction (ingest) when there is one."""
+    connection = db.conn
+    if connection.in_transaction:
+        yield
+        return
+    connection.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.commit()
 
 
 def _hit(row: dict[str, Any]) -> SearchHit:

@@ -1,9 +1,8 @@
 """The store: one SQLite file (WAL) plus a folder of evidence files named by SHA-256.
 
 Readable with `sqlite3` and `datasette`. Files are readable by their owner only. The
-schema is created and migrated by `papermode.store.schema` when a store is opened; every
-other module goes through `Store` methods or, for tables it owns, through `store.db` inside
-`store.transaction()` (`papermode.store.transactions`). Evidence files: `store.evidence`.
+schema is created and migrated here (`MIGRATIONS`); every other module goes through
+`Store` methods or, for tables it owns, through `store.db` inside `store.transaction()`.
 """
 
 from __future__ import annotations
@@ -13,7 +12,8 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Sequence
+import stat
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,6 @@ from papermode.core.model import (
     PrintedPage,
     Snapshot,
 )
-from papermode.store.evidence import evidence_path, put_evidence
 from papermode.store.rows import (
     field_from_row,
     field_row,
@@ -40,16 +39,89 @@ from papermode.store.rows import (
     patient_from_row,
     patient_row,
 )
-from papermode.store.schema import MIGRATIONS, SCHEMA_VERSION, migrate
-from papermode.store.transactions import transaction
 
-__all__ = [
-    "MIGRATIONS",
-    "SCHEMA_VERSION",
-    "Store",
-    "open_existing_store",
-    "open_store",
-    "transaction",
+SCHEMA_VERSION = 3
+
+MIGRATIONS: list[str] = [
+    # 1: prepare (snapshots, patients, orders, pages, fields) and capture (files, captures,
+    #    readings, reviews) and the audit chain.
+    """
+    CREATE TABLE IF NOT EXISTS snapshots (
+        snapshot_id TEXT PRIMARY KEY, taken_at TEXT, source TEXT, registered_at TEXT,
+        period_start TEXT, period_end TEXT, lang TEXT, paper TEXT, warnings TEXT
+    );
+    CREATE TABLE IF NOT EXISTS patients (
+        snapshot_id TEXT, patient_id TEXT, mrn TEXT, family TEXT, given TEXT,
+        birth_date TEXT, sex TEXT, ward TEXT, room TEXT, bed TEXT, encounter TEXT,
+        allergies TEXT, weight_kg REAL, weight_on TEXT,
+        PRIMARY KEY (snapshot_id, patient_id)
+    );
+    CREATE INDEX IF NOT EXISTS patients_mrn ON patients (mrn);
+    CREATE TABLE IF NOT EXISTS orders (
+        snapshot_id TEXT, order_id TEXT, patient_id TEXT, medication TEXT,
+        dose_value REAL, dose_unit TEXT, route TEXT, timing TEXT, timing_label TEXT,
+        as_needed INTEGER, indication TEXT, max_per_period TEXT, authored_on TEXT,
+        requester TEXT, high_alert INTEGER, note TEXT,
+        PRIMARY KEY (snapshot_id, order_id)
+    );
+    CREATE TABLE IF NOT EXISTS pages (
+        page_id TEXT PRIMARY KEY, snapshot_id TEXT, template TEXT, template_version TEXT,
+        paper TEXT, width_mm REAL, height_mm REAL, patient_id TEXT, mrn TEXT, ward TEXT,
+        page_number INTEGER, page_count INTEGER, pdf TEXT, pdf_page INTEGER, also_in TEXT,
+        period_start TEXT, period_end TEXT, lang TEXT, registered_at TEXT
+    );
+    CREATE INDEX IF NOT EXISTS pages_mrn ON pages (mrn);
+    CREATE TABLE IF NOT EXISTS fields (
+        page_id TEXT, field_id TEXT, kind TEXT, x REAL, y REAL, w REAL, h REAL,
+        role TEXT, cells INTEGER, decimals INTEGER, order_id TEXT, scheduled TEXT,
+        code TEXT, grp TEXT, value TEXT, label TEXT, position INTEGER,
+        PRIMARY KEY (page_id, field_id)
+    );
+    CREATE TABLE IF NOT EXISTS files (
+        sha256 TEXT PRIMARY KEY, size INTEGER, media_kind TEXT, first_name TEXT,
+        first_seen TEXT, evidence TEXT
+    );
+    CREATE TABLE IF NOT EXISTS ingests (
+        ingest_id INTEGER PRIMARY KEY AUTOINCREMENT, sha256 TEXT, name TEXT,
+        ingested_at TEXT, status TEXT, message TEXT, pages TEXT, kind TEXT
+    );
+    CREATE TABLE IF NOT EXISTS captures (
+        capture_id TEXT PRIMARY KEY, sha256 TEXT, frame INTEGER, name TEXT,
+        page_id TEXT, status TEXT, message TEXT, captured_at TEXT, ingested_at TEXT,
+        identity_source TEXT, mrn_check TEXT, homography TEXT, reprojection_mm REAL,
+        quality TEXT, seconds REAL
+    );
+    CREATE INDEX IF NOT EXISTS captures_page ON captures (page_id);
+    CREATE TABLE IF NOT EXISTS readings (
+        capture_id TEXT, page_id TEXT, field_id TEXT, value TEXT, confidence REAL,
+        status TEXT, flags TEXT, crop TEXT, detail TEXT,
+        PRIMARY KEY (capture_id, field_id)
+    );
+    CREATE INDEX IF NOT EXISTS readings_page ON readings (page_id, field_id);
+    CREATE TABLE IF NOT EXISTS page_state (
+        page_id TEXT, field_id TEXT, value TEXT, confidence REAL, status TEXT,
+        flags TEXT, captures TEXT, crop TEXT, updated_at TEXT,
+        PRIMARY KEY (page_id, field_id)
+    );
+    CREATE TABLE IF NOT EXISTS reviews (
+        review_id INTEGER PRIMARY KEY AUTOINCREMENT, page_id TEXT, field_id TEXT,
+        value TEXT, status TEXT, reviewer TEXT, reviewed_at TEXT, note TEXT
+    );
+    CREATE TABLE IF NOT EXISTS audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT, actor TEXT, action TEXT,
+        subject TEXT, detail TEXT, prev_hash TEXT, hash TEXT
+    );
+    """,
+    # 2: handwritten drug names get an OCR + lexicon suggestion for the reviewer.
+    """
+    ALTER TABLE readings ADD COLUMN suggestion TEXT;
+    ALTER TABLE page_state ADD COLUMN suggestion TEXT;
+    """,
+    # 3: every file is looked up by its SHA-256 (is it a duplicate? which captures?).
+    """
+    CREATE INDEX IF NOT EXISTS ingests_sha ON ingests (sha256);
+    CREATE INDEX IF NOT EXISTS captures_sha ON captures (sha256);
+    """,
 ]
 
 
@@ -61,7 +133,7 @@ class Store:
         self.evidence_dir = path.with_name(path.name + ".evidence")
         self._connection = _connect(path)
         self.db = sqlite_utils.Database(self._connection)
-        migrate(self.db, path)
+        self._migrate()
 
     # ------------------------------------------------------------------ plumbing
 
@@ -74,10 +146,32 @@ class Store:
     def close(self) -> None:
         self._connection.close()
 
-    def transaction(self) -> contextlib.AbstractContextManager[sqlite_utils.Database]:
-        """All or nothing: an interrupted block leaves the store as it was; a block inside
-        another is a savepoint (`papermode.store.transactions`)."""
-        return transaction(self.db)
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """All or nothing: an interrupted block leaves the store as it was."""
+        connection = self._connection
+        if connection.in_transaction:
+            yield self.db
+            return
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
+
+    def _migrate(self) -> None:
+        version = self._connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer papermode (schema {version}).",
+                advice="Update papermode on this laptop, or use the laptop that made it.",
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self._connection.executescript(script)
+            self._connection.execute(f"PRAGMA user_version = {number}")
+            self._connection.commit()
 
     # ------------------------------------------------------------------ audit
 
@@ -304,10 +398,21 @@ class Store:
 
     def put_evidence(self, data: bytes, *, suffix: str = "") -> tuple[str, Path]:
         """Keep `data` byte for byte under its SHA-256; never overwrite. Returns (sha, path)."""
-        return put_evidence(self.evidence_dir, data, suffix=suffix)
+        sha = hashlib.sha256(data).hexdigest()
+        path = self.evidence_path(sha, suffix)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            temporary = path.with_name(path.name + ".part")
+            with open(temporary, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temporary, stat.S_IRUSR | stat.S_IWUSR)
+            os.replace(temporary, path)
+        return sha, path
 
     def evidence_path(self, sha: str, suffix: str = "") -> Path:
-        return evidence_path(self.evidence_dir, sha, suffix)
+        return self.evidence_dir / sha[:2] / f"{sha}{suffix}"
 
 
 def _connect(path: Path) -> sqlite3.Connection:
