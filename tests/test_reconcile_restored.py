@@ -173,3 +173,16 @@ def test_a_file_that_is_not_a_bundle_says_what_to_do(tmp_path: Path) -> None:
     broken.write_text("{", encoding="utf-8")
     with pytest.raises(RestoredBundleError, match="not a readable JSON file"):
         read_restored(broken)
+
+
+def test_a_dose_uploaded_by_an_earlier_export_is_found_by_its_identifier(tmp_path: Path) -> None:
+    # The restored system kept papermode's identifier but stored the time it was uploaded.
+    uploaded = administration("ma-9", "o1", "2026-12-01T09:00:00", "completed")
+    uploaded["identifier"] = [
+        {"system": "urn:papermode:administration", "value": "ward-3b/o1/20261128T1400"}
+    ]
+    record = read_restored(write(tmp_path, bundle(uploaded)))
+    result = match_restored(reconcile(paper(), SETTINGS), record, window=WINDOW)
+    matched = {i.item_id: i.record for i in result.items if i.kind == "administration"}
+    assert matched["mar:o1:20261128T1400"] is RecordMatch.IN_RECORD
+    assert matched["mar:o1:20261128T0600"] is RecordMatch.TO_BACK_ENTER

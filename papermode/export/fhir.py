@@ -18,15 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from papermode.core.model import Patient
-from papermode.export.writing import slug
 from papermode.reconcile.categories import Category
+from papermode.reconcile.identity import SYSTEM, identifier_of
 from papermode.reconcile.inputs import CaptureInfo, ReconcileInput
 from papermode.reconcile.items import Item, Reconciliation
 
-SYSTEM = "urn:papermode"
-ID_ADMINISTRATION = f"{SYSTEM}:administration"
-ID_OBSERVATION = f"{SYSTEM}:observation"
-ID_NEW_ORDER = f"{SYSTEM}:new-order"
 ID_EVIDENCE = f"{SYSTEM}:evidence-sha256"
 SNOMED, LOINC, UCUM = "http://snomed.info/sct", "http://loinc.org", "http://unitsofmeasure.org"
 RECORDED_R5 = (
@@ -83,18 +79,6 @@ def build_bundle(
 def fhir_time(moment: datetime) -> str:
     """A naive local wall-clock time as a FHIR dateTime with this machine's UTC offset."""
     return moment.astimezone().isoformat(timespec="seconds")
-
-
-def identifier_of(item: Item) -> tuple[str, str]:
-    """(system, value), unique per (order, scheduled time, station); the station is the ward."""
-    station = slug(item.ward)
-    moment = item.scheduled_at or item.occurred_at
-    stamp = f"{moment:%Y%m%dT%H%M}" if moment else "none"
-    if item.kind == "vital":
-        return ID_OBSERVATION, f"{station}/{item.patient_id}/{stamp}/{item.code}"
-    if item.kind == "new_order":
-        return ID_NEW_ORDER, f"{station}/{item.item_id.split(':', 1)[1].replace(':', '/')}"
-    return ID_ADMINISTRATION, f"{station}/{item.order_id}/{stamp}"
 
 
 class _Builder:

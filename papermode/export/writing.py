@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
-import unicodedata
 from pathlib import Path
 
 from papermode.core.errors import ExportError
@@ -29,9 +27,3 @@ def write_atomic(path: Path, data: bytes) -> Path:
             advice="Choose a folder this user may write to (--out), on a disk with room.",
         ) from error
     return path
-
-
-def slug(text: str | None) -> str:
-    """ "Médecine interne 3B" -> "medecine-interne-3b": safe in identifiers and file names."""
-    plain = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "none"

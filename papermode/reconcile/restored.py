@@ -16,6 +16,7 @@ from typing import Any
 
 from papermode.core.errors import RestoredBundleError
 from papermode.reconcile.categories import GIVEN_CATEGORIES, Category, RecordMatch
+from papermode.reconcile.identity import identifier_token
 from papermode.reconcile.items import Item, Reconciliation, sort_items
 
 ENDED = frozenset({"stopped", "completed", "cancelled", "entered-in-error"})
@@ -153,17 +154,9 @@ def _moment(text: Any) -> datetime | None:
 
 
 def match_restored(
-    reconciliation: Reconciliation,
-    record: RestoredRecord,
-    *,
-    window: timedelta,
-    identifier_of: dict[str, str] | None = None,
+    reconciliation: Reconciliation, record: RestoredRecord, *, window: timedelta
 ) -> Reconciliation:
-    """Each settled paper item against the record; stopped orders added as items.
-
-    `identifier_of` maps item ids to papermode's identifier ("system|value") when known.
-    """
-    identifier_of = identifier_of or {}
+    """Each settled paper item against the record; stopped orders added as items."""
     administrations = defaultdict(list)
     for entry in record.by_type("MedicationAdministration"):
         administrations[(entry.order_id, entry.patient_id)].append(entry)
@@ -176,7 +169,7 @@ def match_restored(
             items.append(item)
         elif item.kind in ("administration", "prn"):
             candidates = administrations.get((item.order_id, item.patient_id), [])
-            items.append(_match_dose(item, candidates, window, identifier_of.get(item.item_id)))
+            items.append(_match_dose(item, candidates, window, identifier_token(item)))
         elif item.kind == "vital":
             items.append(_match_vital(item, observations.get(item.patient_id, []), window))
         elif item.kind == "new_order":
@@ -189,9 +182,9 @@ def match_restored(
 
 
 def _match_dose(
-    item: Item, candidates: list[RecordEntry], window: timedelta, identifier: str | None
+    item: Item, candidates: list[RecordEntry], window: timedelta, identifier: str
 ) -> Item:
-    same = [c for c in candidates if identifier and identifier in c.identifiers]
+    same = [c for c in candidates if identifier in c.identifiers]
     moment = item.occurred_at or item.scheduled_at
     near = [c for c in candidates if c.at and moment and abs(c.at - moment) <= window]
     found = same or sorted(near, key=lambda c: abs((c.at or moment) - moment) if moment else 0)

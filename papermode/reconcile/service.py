@@ -33,7 +33,7 @@ def reconcile_store(
     result = reconcile(source, settings, order_ends=record.order_ends() if record else None)
     if record is not None:
         window = timedelta(minutes=settings.reconcile_match_minutes)
-        result = match_restored(result, record, window=window, identifier_of=None)
+        result = match_restored(result, record, window=window)
     filters = {key: value for key, value in (("ward", ward), ("mrn", mrn)) if value}
     return Reconciliation(result.items, result.restored, filters), source
 
