@@ -8,6 +8,7 @@ Anything of the cell still in review makes the item pending.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +25,7 @@ from papermode.reconcile.windows import timing_category, timing_window
 OUTCOMES = ("given", "held", "refused")
 _CELL_ROLES = frozenset({*OUTCOMES, "time", "initials", "second_initials", "dose"})
 TIME_NOT_WRITTEN = "time not written: scheduled time used"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -166,4 +168,6 @@ def written_moment(written: str, near: datetime) -> datetime | None:
 
 
 def _with(base: Item, category: Category, note: str) -> Item:
+    if category is Category.DOCUMENTED_TWICE or note.startswith(("time or", "written time")):
+        logger.info("%s: %s (%s)", base.item_id, category.value, note)
     return replace(base, category=category, notes=(*base.notes, note))

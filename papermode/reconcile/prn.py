@@ -7,6 +7,7 @@ beyond either is an extra dose.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from papermode.reconcile.inputs import FieldState, PageInput, ReconcileInput
 from papermode.reconcile.items import Evidence, Item
 from papermode.reconcile.windows import dosing_interval
 
+logger = logging.getLogger(__name__)
 _MAX = re.compile(r"^\s*(\d+)\s*(?:doses?|x)?\s*/\s*(\d+(?:\.\d+)?)\s*(h|d)\b", re.IGNORECASE)
 
 
@@ -127,6 +129,7 @@ def _mark_extra_doses(
         for position, index in enumerate(indexes):
             note = _extra_reason(order, [result[i] for i in indexes[: position + 1]], settings)
             if note:
+                logger.info("%s: extra dose of %s (%s)", result[index].item_id, order_id, note)
                 result[index] = result[index].with_concern(Category.EXTRA_DOSE, note)
     return result
 

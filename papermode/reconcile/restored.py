@@ -8,6 +8,7 @@ papermode's own identifier when an earlier export was uploaded; never by name al
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from papermode.reconcile.categories import GIVEN_CATEGORIES, Category, RecordMat
 from papermode.reconcile.identity import identifier_token
 from papermode.reconcile.items import Item, Reconciliation, sort_items
 
+logger = logging.getLogger(__name__)
 ENDED = frozenset({"stopped", "completed", "cancelled", "entered-in-error"})
 
 
@@ -204,6 +206,7 @@ def _match_dose(
     if agrees:
         return replace(item, record=RecordMatch.IN_RECORD, record_note=reference)
     note = f"the record says {entry.status} ({reference}); the paper says {item.category.label}"
+    logger.info("%s: conflict with %s", item.item_id, reference)
     return replace(item, record=RecordMatch.CONFLICT, record_note=note)
 
 
