@@ -260,3 +260,12 @@ def test_counts_list_every_category_with_concerns_counted_too() -> None:
     assert set(counts) == {c.value for c in Category}
     assert counts["on_time"] == 1 and counts["no_second_initials"] == 1
     assert sum(counts.values()) == 2
+
+
+def test_two_captures_of_one_page_that_disagree_wait_for_a_person() -> None:
+    # The merge of captures flags a time that changed between photos and queues it.
+    cell = fx.mar_cell("PAGE-1", "o1", T14, answer="given", time="1400", status={"time": "review"})
+    cell = [replace(s, flags=("changed",)) if s.field.role == "time" else s for s in cell]
+    item = one([mar(cell)])
+    assert item.category is Category.PENDING and not item.exportable
+    assert item.notes == ("in the review queue: mar.o1.20261128T1400.time (changed)",)

@@ -102,7 +102,7 @@ def administration_item(
     )
     pending = [state for view in views for state in view.pending]
     if pending:
-        fields = ", ".join(sorted({s.field.field_id for s in pending}))
+        fields = ", ".join(sorted({_queued(s) for s in pending}))
         return _with(base, Category.PENDING, f"in the review queue: {fields}")
     documented = [view for view in views if view.any_mark]
     if not documented:
@@ -165,6 +165,12 @@ def written_moment(written: str, near: datetime) -> datetime | None:
         return None
     options = [datetime.combine(near.date() + timedelta(days=d), clock) for d in (-1, 0, 1)]
     return min(options, key=lambda moment: abs(moment - near))
+
+
+def _queued(state: FieldState) -> str:
+    """ "mar.o1.20261128T1400.time (changed)": why a field waits, e.g. captures disagree."""
+    flags = ", ".join(state.flags)
+    return f"{state.field.field_id} ({flags})" if flags else state.field.field_id
 
 
 def _with(base: Item, category: Category, note: str) -> Item:
