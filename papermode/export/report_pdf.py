@@ -26,14 +26,18 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from papermode.printing.pdf import fonts
 from papermode.reconcile.inputs import ReconcileInput
 from papermode.reconcile.items import Item, Reconciliation
 
 CropReader = Callable[[str, str], bytes | None]
+_SANS, _BOLD = fonts()["sans"], fonts()["sans-bold"]  # DejaVu: every Latin letter (ễ, Ł)
 _STYLES = getSampleStyleSheet()
+for _name in ("BodyText", "Title", "Heading1", "Heading2", "Heading4"):
+    _STYLES[_name].fontName = _BOLD if _name != "BodyText" else _SANS
 _SMALL = ParagraphStyle("small", parent=_STYLES["BodyText"], fontSize=7.5, leading=9)
-_HEAD = ["What", "Scheduled", "When (source)", "Category", "Concerns / notes", "Record"]
-_WIDTHS = [50 * mm, 22 * mm, 28 * mm, 24 * mm, 38 * mm, 20 * mm]
+_HEAD = ["What", "Scheduled", "When", "Category", "Concerns / notes", "Record"]
+_WIDTHS = [46 * mm, 20 * mm, 22 * mm, 24 * mm, 50 * mm, 24 * mm]
 
 
 def write_report(
@@ -114,8 +118,8 @@ def _patient(
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
-                ("FONT", (0, 1), (-1, -1), "Helvetica", 7.5),
+                ("FONT", (0, 0), (-1, 0), _BOLD, 7.5),
+                ("FONT", (0, 1), (-1, -1), _SANS, 7.5),
                 ("GRID", (0, 0), (-1, -1), 0.3, colors.black),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -131,7 +135,7 @@ def _patient(
 def _row(item: Item) -> list[object]:
     when = ""
     if item.occurred_at is not None:
-        when = f"{item.occurred_at:%d/%m %H:%M} ({item.time_source or '?'})"
+        when = f"{item.occurred_at:%d/%m %H:%M}<br/>{item.time_source or ''} time"
     what = item.medication or _vital_text(item)
     notes = [c.label for c in item.concerns] + list(item.notes)
     if item.record_note:
@@ -140,19 +144,30 @@ def _row(item: Item) -> list[object]:
     return [
         Paragraph(escape(what), _SMALL),
         f"{item.scheduled_at:%d/%m %H:%M}" if item.scheduled_at else "",
-        when,
+        Paragraph(when, _SMALL),
         Paragraph(escape(category), _SMALL),
         Paragraph(escape("; ".join(notes)), _SMALL),
         Paragraph(escape(item.record.value.replace("_", " ") if item.record else ""), _SMALL),
     ]
 
 
+_VITAL_NAMES = {
+    "85354-9": "blood pressure",
+    "8867-4": "heart rate",
+    "8310-5": "temperature",
+    "59408-5": "SpO2",
+    "9279-1": "respiratory rate",
+}
+_UNITS = {"Cel": "°C", "/min": "/min", "%": "%", "mm[Hg]": "mmHg"}
+
+
 def _vital_text(item: Item) -> str:
+    name = _VITAL_NAMES.get(item.code or "", item.code or item.kind)
     if item.components:
-        return "blood pressure " + "/".join(f"{v:g}" for _, v in item.components)
+        return f"{name} " + "/".join(f"{v:g}" for _, v in item.components) + " mmHg"
     if item.quantity is not None:
-        return f"{item.code} {item.quantity:g} {item.unit or ''}"
-    return item.code or item.kind
+        return f"{name} {item.quantity:g} {_UNITS.get(item.unit or '', item.unit or '')}".strip()
+    return name
 
 
 def _corrections(items: list[Item], crops: CropReader | None) -> list[object]:
@@ -177,8 +192,8 @@ def _corrections(items: list[Item], crops: CropReader | None) -> list[object]:
 
 
 def _signatures(scope: str) -> list[object]:
-    rows = [
-        [f"Checked for {scope}", "Name", "Signature", "Date / time"],
+    rows: list[list[object]] = [
+        [Paragraph(escape(f"Checked for {scope}"), _SMALL), "Name", "Signature", "Date / time"],
         ["Nurse in charge", "", "", ""],
         ["Pharmacist", "", "", ""],
     ]
@@ -188,8 +203,8 @@ def _signatures(scope: str) -> list[object]:
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
-                ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
+                ("FONT", (0, 0), (-1, -1), _SANS, 8),
+                ("FONT", (0, 0), (-1, 0), _BOLD, 8),
                 ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ]
