@@ -11,6 +11,7 @@ from papermode.cli.reconcile import export_command, reconcile_command
 from papermode.core.errors import ExportError
 from papermode.core.settings import load_settings
 from papermode.export.run import export_store
+from papermode.store.audit import chain_head, head_path
 from papermode.store.database import open_store
 
 
@@ -34,6 +35,11 @@ def test_an_empty_store_reconciles_to_nothing(tmp_path: Path) -> None:
     assert document["items"] == [] and document["pending"] == 0
     plain = CliRunner().invoke(reconcile_command, ["--store", str(store)])
     assert plain.output == "0 items (0 to export, 0 still in review)\n"
+    with open_store(store) as opened:
+        actions = [row["action"] for row in opened.db.query("SELECT action FROM audit")]
+        head = chain_head(opened)
+    assert actions == ["reconcile", "reconcile"]  # every run is in the audit chain
+    assert head is not None and head_path(opened).read_text().startswith(f'{{"seq": {head.seq}')
 
 
 def test_a_restored_file_that_is_not_a_bundle(tmp_path: Path) -> None:

@@ -17,9 +17,12 @@ import click
 from papermode.core.errors import AuditChainError, PapermodeError
 from papermode.core.settings import load_settings
 from papermode.export.run import FORMATS, export_store
-from papermode.reconcile.service import reconcile_store, reconciliation_json
+from papermode.reconcile.service import (
+    reconcile_store,
+    reconciliation_json,
+    record_reconciliation,
+)
 from papermode.store.audit import (
-    anchor_head,
     head_path,
     parse_head,
     read_head,
@@ -89,7 +92,7 @@ def reconcile_command(
     settings = load_settings(settings_path)
     with open_existing_store(store_path) as store:
         result, source = reconcile_store(store, settings, ward=ward, mrn=mrn, restored=restored)
-        _audit(store, "reconcile", {"items": len(result.items), "restored": bool(restored)})
+        record_reconciliation(store, result)
     if as_json:
         click.echo(json.dumps(reconciliation_json(result, source), indent=1, ensure_ascii=False))
         return
@@ -184,12 +187,6 @@ def _anchored(store: Store, head_text: str | None, head_file: Path | None) -> An
         return parse_head(head_text)
     path = head_file or head_path(store)
     return read_head(path) if path.exists() else None
-
-
-def _audit(store: Store, action: str, detail: dict[str, Any]) -> None:
-    with store.transaction():
-        store.audit(action, "store", detail)
-    anchor_head(store)
 
 
 COMMANDS = (reconcile_command, export_command, audit_group)

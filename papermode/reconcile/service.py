@@ -13,6 +13,7 @@ from papermode.reconcile.inputs import Decision, ReconcileInput, load_input
 from papermode.reconcile.items import Item, Reconciliation
 from papermode.reconcile.restored import match_restored, read_restored
 from papermode.reconcile.rules import reconcile
+from papermode.store.audit import anchor_head
 from papermode.store.database import Store
 
 JSON_VERSION = 1
@@ -36,6 +37,15 @@ def reconcile_store(
         result = match_restored(result, record, window=window)
     filters = {key: value for key, value in (("ward", ward), ("mrn", mrn)) if value}
     return Reconciliation(result.items, result.restored, filters), source
+
+
+def record_reconciliation(store: Store, result: Reconciliation) -> None:
+    """Append the run to the audit chain (counts only) and anchor the chain's head."""
+    counts = {name: n for name, n in result.counts().items() if n}
+    detail = {"items": len(result.items), "restored": result.restored, "counts": counts}
+    with store.transaction():
+        store.audit("reconcile", "store", detail | {"filters": sorted(result.filters)})
+    anchor_head(store)
 
 
 def reconciliation_json(result: Reconciliation, source: ReconcileInput) -> dict[str, Any]:
