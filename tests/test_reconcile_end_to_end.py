@@ -172,6 +172,9 @@ def test_whole_story_exports_exactly_what_the_paper_says(
     with open_store(store_path) as store:
         before, _ = reconcile_store(store, SETTINGS)
         after, source = reconcile_store(store, SETTINGS, decisions=decisions)
+        ward, _ = reconcile_store(store, SETTINGS, ward="Chirurgie 2A")
+        one = next(p for p in source.patients.values() if p.ward == "Chirurgie 2A")
+        patient, _ = reconcile_store(store, SETTINGS, mrn=one.mrn)
         vitals_pages = {
             row["patient_id"]: row["page_id"]
             for row in store.db.query("SELECT * FROM pages WHERE template = 'vitals'")
@@ -180,6 +183,9 @@ def test_whole_story_exports_exactly_what_the_paper_says(
             store, SETTINGS, fmt="fhir", out=tmp_path / "out.json", decisions=decisions
         )
     assert len(before.pending()) > 0 and len(after.pending()) < len(before.pending())
+    assert 0 < len(ward.items) < len(before.items)
+    assert {i.ward for i in ward.items} == {"Chirurgie 2A"}
+    assert patient.items and {i.patient_id for i in patient.items} == {one.patient_id}
     assert len(after.exportable()) > len(before.exportable())
     bundle = json.loads(written.path.read_text(encoding="utf-8"))
     mrns = tuple(p.mrn for p in source.patients.values())
