@@ -118,7 +118,7 @@ def test_late_and_early_are_mirror_images(hour: int, minute: int) -> None:
 def test_a_hospital_sets_its_own_windows_and_lists(tmp_path: Path) -> None:
     path = tmp_path / "hospital.toml"
     path.write_text(
-        "[reconcile]\ndaily_minutes = 60\ntime_critical = [\"cefazolin\"]\n", encoding="utf-8"
+        '[reconcile]\ndaily_minutes = 60\ntime_critical = ["cefazolin"]\n', encoding="utf-8"
     )
     settings = load_settings(path)
     daily = order("daily", medication="Pantoprazole 40 mg")
