@@ -136,3 +136,22 @@ def test_a_later_export_adds_only_what_is_new() -> None:
     created = server.transaction(export(pages, orders()))
     assert created == {"POST": 1, "PUT": 1}
     assert server.count("MedicationAdministration") == 5
+
+
+def test_with_images_the_evidence_bytes_travel_in_the_document_reference() -> None:
+    source = fx.source(sample_pages(), orders())
+    result = reconcile(source, SETTINGS)
+    seen: list[str] = []
+
+    def image(sha: str) -> bytes:
+        seen.append(sha)
+        return b"\xff\xd8 photo bytes"
+
+    bundle = build_bundle(result, source, exported_at=datetime(2026, 12, 1, 9), images=image)
+    (document,) = resources(bundle, "DocumentReference")
+    attachment = document["content"][0]["attachment"]
+    assert (
+        attachment["data"] == "/9ggcGhvdG8gYnl0ZXM=" and attachment["contentType"] == "image/jpeg"
+    )
+    assert seen == ["ab" * 32]  # one capture, read once however many resources cite it
+    assert checks.validate_bundle(bundle) == []
