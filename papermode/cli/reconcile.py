@@ -63,6 +63,17 @@ def _errors(command: F) -> F:
         except PapermodeError as error:
             click.echo(f"Error: {error}", err=True)
             sys.exit(error.exit_code)
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as error:  # a bug: say so plainly, keep the traceback for IT
+            if os.environ.get("PAPERMODE_DEBUG"):
+                raise
+            click.echo(
+                f"Internal error ({type(error).__name__}): papermode hit a bug. Your files "
+                "are unchanged. Run again with PAPERMODE_DEBUG=1 and report the output to IT.",
+                err=True,
+            )
+            sys.exit(70)
 
     return wrapper  # type: ignore[return-value]
 
