@@ -145,7 +145,7 @@ def test_unknown_key_anywhere_names_the_known_keys_of_its_table(tmp_path: Path) 
     )
     assert error.problems == [
         "colour: unknown setting; the known keys of the file are: census, high_alert, ocr, "
-        "plausibility, reading, schedule, vitals",
+        "plausibility, reading, reconcile, schedule, vitals",
         "ocr.language: unknown setting; the known keys of [ocr] are: languages",
         "vitals.every_hour: unknown setting; the known keys of [vitals] are: every_hours, times",
         "plausibility.time_window: unknown setting; the known keys of [plausibility] are: "
@@ -154,7 +154,7 @@ def test_unknown_key_anywhere_names_the_known_keys_of_its_table(tmp_path: Path) 
         "[plausibility.vital_ranges] are: diastolic, heart_rate, respiratory_rate, spo2, "
         "systolic, temperature",
         "printing: unknown setting; the known keys of the file are: census, high_alert, ocr, "
-        "plausibility, reading, schedule, vitals",
+        "plausibility, reading, reconcile, schedule, vitals",
     ]
 
 

@@ -41,6 +41,11 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {
+    "audit": Command(
+        "papermode.cli.reconcile",
+        "audit_group",
+        "The audit chain of the store.",
+    ),
     "bench": Command(
         "papermode.cli.demo",
         "bench",
@@ -55,6 +60,11 @@ COMMANDS: dict[str, Command] = {
         "papermode.cli.system",
         "doctor",
         "Check the installation (Tesseract and its languages, OpenCV, fonts, store).",
+    ),
+    "export": Command(
+        "papermode.cli.reconcile",
+        "export_command",
+        "Write the FHIR R4 transaction Bundle, the back-entry CSV or the PDF report.",
     ),
     "ingest": Command(
         "papermode.cli.capture",
@@ -75,6 +85,11 @@ COMMANDS: dict[str, Command] = {
         "papermode.cli.capture",
         "readings",
         "Show the current state of each read page and what became of every file.",
+    ),
+    "reconcile": Command(
+        "papermode.cli.reconcile",
+        "reconcile_command",
+        "The paper record against the orders (and the restored record): per category.",
     ),
     "search": Command(
         "papermode.cli.capture",

@@ -32,6 +32,9 @@ class ExitCode(enum.IntEnum):
     OCR = 10
     DIGITS_MODEL = 11
     SETTINGS = 12
+    RESTORED_BUNDLE = 30  # reconcile --restored: not a readable FHIR Bundle
+    EXPORT = 31  # an export cannot be written
+    AUDIT_CHAIN = 32  # the audit chain was edited or does not match its anchored head
     INTERNAL = 70  # a bug
     INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells expect
 
@@ -110,3 +113,21 @@ class InstallationError(PapermodeError):
     """Something papermode needs is missing from this machine (Tesseract, a language, OpenCV)."""
 
     exit_code = ExitCode.INSTALLATION
+
+
+class RestoredBundleError(PapermodeError):
+    """The restored system's export (`reconcile --restored`) is not a readable FHIR Bundle."""
+
+    exit_code = ExitCode.RESTORED_BUNDLE
+
+
+class ExportError(PapermodeError):
+    """An export cannot be written (the folder, the format, or nothing to export)."""
+
+    exit_code = ExitCode.EXPORT
+
+
+class AuditChainError(PapermodeError):
+    """The audit chain was edited, reordered, truncated, or does not match its anchored head."""
+
+    exit_code = ExitCode.AUDIT_CHAIN

@@ -97,6 +97,17 @@ class Settings:
     mrn_system: str = ""  # "" : any system, the identifier typed MR decides
     census_units: tuple[str, ...] = ()  # the hospital's own dose-unit spellings
     census_routes: tuple[str, ...] = ()  # the hospital's own route spellings
+    # reconcile: ISMP acute-care windows (minutes either side of the scheduled time), the
+    # time-critical medicines, the one-time timing codes and the back-entry priority.
+    reconcile_time_critical_minutes: float = 30.0
+    reconcile_frequent_minutes: float = 60.0
+    reconcile_daily_minutes: float = 120.0
+    reconcile_very_frequent_share: float = 0.25
+    reconcile_time_critical_words: tuple[str, ...] = ()
+    reconcile_one_time_codes: tuple[str, ...] = ()
+    reconcile_match_minutes: float = 60.0
+    reconcile_priority: tuple[str, ...] = ()
+    reconcile_priority_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def plausibility(self) -> PlausibilityLimits:
@@ -237,6 +248,34 @@ def _parse_text(key: str, value: Any, problems: Problems) -> str:
     return value.strip()
 
 
+def _parse_window_minutes(key: str, value: Any, problems: Problems) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 24 * 60:
+        problems.append(f"{key}: {value!r} must be a number of minutes above 0, at most 1440")
+        return 0.0
+    return float(value)
+
+
+def _parse_share(key: str, value: Any, problems: Problems) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 0.5:
+        problems.append(f"{key}: {value!r} must be a share of the interval above 0, at most 0.5")
+        return 0.0
+    return float(value)
+
+
+def _parse_optional_words(key: str, value: Any, problems: Problems) -> tuple[str, ...]:
+    return () if value == [] else _parse_words(key, value, problems)
+
+
+def _parse_word_table(key: str, value: Any, problems: Problems) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        problems.append(f'{key}: must be a table of group = ["word", ...]')
+        return {}
+    return {
+        name.strip().lower(): _parse_words(f"{key}.{name}", words, problems)
+        for name, words in value.items()
+    }
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     """One settings key: where it sits in the TOML file and how its value is checked.
@@ -329,6 +368,28 @@ SETTINGS += (
                 "Dose units the hospital writes beyond UCUM and the usual spellings."),
     SettingSpec("census.routes", "census_routes", _parse_words,
                 "Routes the hospital writes beyond SNOMED CT and the usual spellings."),
+)  # fmt: skip
+
+# Reconcile (docs/reconcile.md): ISMP acute-care timing windows and back-entry order.
+SETTINGS += (
+    SettingSpec("reconcile.time_critical_minutes", "reconcile_time_critical_minutes",
+                _parse_window_minutes, "Window either side for time-critical medicines (ISMP: 30)."),
+    SettingSpec("reconcile.frequent_minutes", "reconcile_frequent_minutes", _parse_window_minutes,
+                "Window for doses more often than daily, at most every 4 h (ISMP: 60)."),
+    SettingSpec("reconcile.daily_minutes", "reconcile_daily_minutes", _parse_window_minutes,
+                "Window for doses daily or less often (ISMP: 120)."),
+    SettingSpec("reconcile.very_frequent_share", "reconcile_very_frequent_share", _parse_share,
+                "Window for doses more often than every 4 h, as a share of the interval."),
+    SettingSpec("reconcile.time_critical", "reconcile_time_critical_words",
+                _parse_optional_words, "Words of time-critical medicines (whole words)."),
+    SettingSpec("reconcile.one_time_codes", "reconcile_one_time_codes", _parse_optional_words,
+                "Timing codes of STAT and one-time doses (no timing window)."),
+    SettingSpec("reconcile.match_minutes", "reconcile_match_minutes", _parse_window_minutes,
+                "How far a restored record's time may be from the paper's to match it."),
+    SettingSpec("reconcile.priority", "reconcile_priority", _parse_words,
+                "Back-entry order of groups: high_alert, time_critical, a priority_words group."),
+    SettingSpec("reconcile.priority_words", "reconcile_priority_words", _parse_word_table,
+                "Medicine words per back-entry group (anti_infectives = [...])."),
 )  # fmt: skip
 
 
@@ -429,11 +490,19 @@ def _parse_spec(
 
 def _cross_check(values: dict[str, Any]) -> Problems:
     codes = values["standard_times"]
-    return [
+    problems = [
         f"schedule.aliases.{alias}: {code!r} is not a code of schedule.standard_times"
         for alias, code in values["timing_aliases"].items()
         if code not in codes
     ]
+    groups = {"high_alert", "time_critical", *values["reconcile_priority_words"]}
+    problems += [
+        f"reconcile.priority: {name!r} is not high_alert, time_critical or a group of "
+        "reconcile.priority_words"
+        for name in values["reconcile_priority"]
+        if name not in groups
+    ]
+    return problems
 
 
 # --------------------------------------------------------------------------- documentation

@@ -1,0 +1,179 @@
+"""Scheduled administrations (MAR cells): one item per order and scheduled time.
+
+A cell is documented when an answer is ticked (given / held / refused). A cell with no
+mark at all is "not documented", never "not given". The same order and time on two
+pages (a reprint, a second print run) with different answers is "documented twice".
+Anything of the cell still in review makes the item pending.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from papermode.core.model import Order
+from papermode.core.settings import Settings
+from papermode.reading.plausibility import parse_hhmm
+from papermode.reconcile.categories import Category
+from papermode.reconcile.inputs import FieldState, PageInput, ReconcileInput
+from papermode.reconcile.items import Evidence, Item, TimeSource
+from papermode.reconcile.windows import timing_category, timing_window
+
+OUTCOMES = ("given", "held", "refused")
+_CELL_ROLES = frozenset({*OUTCOMES, "time", "initials", "second_initials", "dose"})
+TIME_NOT_WRITTEN = "time not written: scheduled time used"
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CellView:
+    """What one page's cell says about one order and scheduled time."""
+
+    page: PageInput
+    states: dict[str, FieldState]  # by role
+
+    @property
+    def pending(self) -> list[FieldState]:
+        return [s for s in self.states.values() if s.awaiting]
+
+    @property
+    def ticked(self) -> list[str]:
+        return [r for r in OUTCOMES if r in self.states and self.states[r].value == "ticked"]
+
+    @property
+    def any_mark(self) -> bool:
+        return any(state.marked for state in self.states.values())
+
+    @property
+    def written_time(self) -> str | None:
+        state = self.states.get("time")
+        return state.value if state is not None and state.marked else None
+
+    def answer(self) -> tuple[str | None, str | None]:
+        ticked = self.ticked
+        return (ticked[0] if len(ticked) == 1 else None, self.written_time)
+
+
+def cells(source: ReconcileInput) -> dict[tuple[str, datetime], list[CellView]]:
+    """Every printed MAR cell, by (order, scheduled time), one view per page."""
+    found: dict[tuple[str, datetime], dict[str, dict[str, FieldState]]] = defaultdict(dict)
+    pages = {page.page_id: page for page in source.pages if page.template == "mar"}
+    for page in pages.values():
+        for state in page.states:
+            printed = state.field
+            if printed.order_id and printed.scheduled and printed.role in _CELL_ROLES:
+                key = (printed.order_id, printed.scheduled)
+                found[key].setdefault(page.page_id, {})[printed.role] = state
+    return {
+        key: [CellView(pages[page_id], roles) for page_id, roles in by_page.items()]
+        for key, by_page in found.items()
+    }
+
+
+def administration_items(source: ReconcileInput, settings: Settings) -> list[Item]:
+    """One item per scheduled dose printed on a MAR page."""
+    items = []
+    for (order_id, scheduled), views in cells(source).items():
+        order = source.orders.get(order_id)
+        if order is not None:
+            items.append(administration_item(order, scheduled, views, settings))
+    return items
+
+
+def administration_item(
+    order: Order, scheduled: datetime, views: Sequence[CellView], settings: Settings
+) -> Item:
+    """The category of one scheduled dose from every page that printed it."""
+    page = views[0].page
+    base = Item(
+        item_id=f"mar:{order.order_id}:{scheduled:%Y%m%dT%H%M}",
+        kind="administration",
+        category=Category.NOT_DOCUMENTED,
+        patient_id=order.patient_id,
+        ward=page.ward,
+        order_id=order.order_id,
+        medication=order.medication,
+        high_alert=order.high_alert,
+        scheduled_at=scheduled,
+        evidence=tuple(Evidence.of(s) for v in views for s in v.states.values()),
+    )
+    pending = [state for view in views for state in view.pending]
+    if pending:
+        fields = ", ".join(sorted({_queued(s) for s in pending}))
+        return _with(base, Category.PENDING, f"in the review queue: {fields}")
+    documented = [view for view in views if view.any_mark]
+    if not documented:
+        captured = any(view.page.captured for view in views)
+        note = "no mark in the cell" if captured else "page never captured"
+        return _with(base, Category.NOT_DOCUMENTED, note)
+    if any(len(view.ticked) > 1 for view in documented):
+        return _with(base, Category.DOCUMENTED_TWICE, "two answers ticked in one cell")
+    answers = {view.answer() for view in documented}
+    if len(answers) > 1:
+        return _with(base, Category.DOCUMENTED_TWICE, "pages disagree for this order and time")
+    outcome, written = answers.pop()
+    if outcome is None:
+        return _with(base, Category.NOT_DOCUMENTED, "time or initials without an answer ticked")
+    return _documented(base, order, documented[0], outcome, written, settings)
+
+
+def _documented(
+    base: Item,
+    order: Order,
+    view: CellView,
+    outcome: str,
+    written: str | None,
+    settings: Settings,
+) -> Item:
+    assert base.scheduled_at is not None
+    scheduled = base.scheduled_at
+    if written is not None:
+        moment = written_moment(written, scheduled)
+        if moment is None:
+            return _with(base, Category.PENDING, f"written time {written!r} is not a time")
+        occurred, source = moment, "written"
+    else:
+        occurred, source = scheduled, "scheduled"
+    time_source: TimeSource = "written" if source == "written" else "scheduled"
+    if outcome == "given":
+        window = timing_window(order, scheduled, settings) if source == "written" else None
+        category = timing_category(scheduled, occurred, window)
+    else:
+        category = Category.HELD if outcome == "held" else Category.REFUSED
+    notes = (TIME_NOT_WRITTEN,) if source == "scheduled" else ()
+    item = replace(
+        base,
+        category=category,
+        occurred_at=occurred,
+        time_source=time_source,
+        notes=notes,
+        exportable=True,
+    )
+    second = view.states.get("second_initials")
+    if outcome == "given" and order.high_alert and (second is None or not second.marked):
+        item = item.with_concern(Category.NO_SECOND_INITIALS, "high-alert: no second initials")
+    return item
+
+
+def written_moment(written: str, near: datetime) -> datetime | None:
+    """A written HHMM as the moment nearest to `near` (the day before, of or after)."""
+    clock = parse_hhmm(written)
+    if clock is None:
+        return None
+    options = [datetime.combine(near.date() + timedelta(days=d), clock) for d in (-1, 0, 1)]
+    return min(options, key=lambda moment: abs(moment - near))
+
+
+def _queued(state: FieldState) -> str:
+    """ "mar.o1.20261128T1400.time (changed)": why a field waits, e.g. captures disagree."""
+    flags = ", ".join(state.flags)
+    return f"{state.field.field_id} ({flags})" if flags else state.field.field_id
+
+
+def _with(base: Item, category: Category, note: str) -> Item:
+    if category is Category.DOCUMENTED_TWICE or note.startswith(("time or", "written time")):
+        logger.info("%s: %s (%s)", base.item_id, category.value, note)
+    return replace(base, category=category, notes=(*base.notes, note))

@@ -1,0 +1,173 @@
+"""Vital signs (one item per observation time and sign; blood pressure as one panel) and
+new orders written on the new-order sheet (exported only once a reviewer confirmed them)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from datetime import datetime
+
+from papermode.reconcile.categories import Category
+from papermode.reconcile.inputs import FieldState, PageInput, ReconcileInput
+from papermode.reconcile.items import Evidence, Item, NewOrder
+
+BP_PANEL, SYSTOLIC, DIASTOLIC = "85354-9", "8480-6", "8462-4"
+UNITS = {
+    "8867-4": "/min",
+    "9279-1": "/min",
+    "8310-5": "Cel",
+    "59408-5": "%",
+    "2708-6": "%",
+    SYSTOLIC: "mm[Hg]",
+    DIASTOLIC: "mm[Hg]",
+    "29463-7": "kg",
+}
+_INK_ONLY = frozenset({None, "", "ink", "empty"})
+
+
+def vital_items(source: ReconcileInput) -> list[Item]:
+    """Every written vital sign; systolic and diastolic of one time as one panel."""
+    items = []
+    for page in source.pages:
+        if page.template != "vitals" or page.patient_id is None:
+            continue
+        columns: dict[datetime, dict[str, FieldState]] = defaultdict(dict)
+        for state in page.states:
+            printed = state.field
+            if printed.role == "vital" and printed.code and printed.scheduled:
+                columns[printed.scheduled][printed.code] = state
+        for moment, by_code in sorted(columns.items()):
+            items += _column_items(page, page.patient_id, moment, by_code)
+    return items
+
+
+def _column_items(
+    page: PageInput, patient_id: str, moment: datetime, by_code: dict[str, FieldState]
+) -> list[Item]:
+    groups: list[tuple[str, list[FieldState]]] = []
+    pressure = [by_code[c] for c in (SYSTOLIC, DIASTOLIC) if c in by_code]
+    if any(state.marked for state in pressure):
+        groups.append((BP_PANEL, [s for s in pressure if s.marked or s.awaiting]))
+    for code, state in by_code.items():
+        if code not in (SYSTOLIC, DIASTOLIC) and (state.marked or state.awaiting):
+            groups.append((code, [state]))
+    return [_vital_item(page, patient_id, moment, code, states) for code, states in groups]
+
+
+def _vital_item(
+    page: PageInput, patient_id: str, moment: datetime, code: str, states: list[FieldState]
+) -> Item:
+    base = Item(
+        item_id=f"vital:{patient_id}:{moment:%Y%m%dT%H%M}:{code}",
+        kind="vital",
+        category=Category.VITAL_SIGN,
+        patient_id=patient_id,
+        ward=page.ward,
+        scheduled_at=moment,
+        occurred_at=moment,
+        time_source="scheduled",
+        code=code,
+        unit=UNITS.get(code, "mm[Hg]" if code == BP_PANEL else None),
+        evidence=tuple(Evidence.of(state) for state in states),
+        notes=("observation time: the chart column's printed time",),
+    )
+    pending = [state for state in states if state.awaiting]
+    if pending:
+        fields = ", ".join(state.field.field_id for state in pending)
+        return replace(base, category=Category.PENDING, notes=(f"in the review queue: {fields}",))
+    values = [(state.field.code or "", _number(state)) for state in states if state.marked]
+    if any(value is None for _, value in values) or not values:
+        return replace(base, category=Category.PENDING, notes=("a written value is not a number",))
+    numbers = tuple((c, float(v)) for c, v in values if v is not None)
+    if code == BP_PANEL:
+        return replace(base, components=numbers, exportable=True)
+    return replace(base, quantity=numbers[0][1], exportable=True)
+
+
+def _number(state: FieldState) -> float | None:
+    text = (state.value or "").strip()
+    try:
+        if "." in text or not state.field.decimals:
+            return float(text)
+        return int(text) / 10**state.field.decimals
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- new orders
+
+
+def new_order_items(source: ReconcileInput) -> list[Item]:
+    """Every used block of a new-order sheet; exported only when a reviewer confirmed it."""
+    items = []
+    for page in source.pages:
+        if page.template != "new_orders" or page.patient_id is None:
+            continue
+        blocks: dict[str, list[FieldState]] = defaultdict(list)
+        for state in page.states:
+            parts = state.field.field_id.split(".")
+            if len(parts) >= 3 and parts[0] == "new":
+                blocks[parts[1]].append(state)
+        for number, states in sorted(blocks.items()):
+            if any(state.marked for state in states):
+                items.append(_new_order_item(page, page.patient_id, number, states))
+    return items
+
+
+def _new_order_item(
+    page: PageInput, patient_id: str, number: str, states: list[FieldState]
+) -> Item:
+    base = Item(
+        item_id=f"new:{page.page_id}:{number}",
+        kind="new_order",
+        category=Category.PENDING,
+        patient_id=patient_id,
+        ward=page.ward,
+        evidence=tuple(Evidence.of(state) for state in states if state.marked),
+    )
+    unsettled = [state for state in states if state.awaiting]
+    if unsettled:
+        fields = ", ".join(state.field.field_id for state in unsettled)
+        return replace(base, notes=(f"in the review queue: {fields}",))
+    roles = _by_role(states)
+    drug = roles.get("drug")
+    if drug is None or drug.value in _INK_ONLY or not drug.decided_by:
+        return replace(base, notes=("the drug name must be read and confirmed by a reviewer",))
+    order = NewOrder(
+        drug=str(drug.value),
+        dose=_number(roles["dose"]) if "dose" in roles and roles["dose"].marked else None,
+        unit=_ticked(states, "unit"),
+        route=_ticked(states, "route"),
+        frequency=_ticked(states, "frequency"),
+        prescriber=_name(roles.get("prescriber")),
+        read_back="readback" in roles and roles["readback"].value == "ticked",
+    )
+    doubled = [r for r in ("unit", "route", "frequency") if _ticks(states, r) > 1]
+    if doubled:
+        return replace(base, notes=(f"two answers ticked for {', '.join(doubled)}",))
+    return replace(
+        base, category=Category.NEW_ORDER, medication=order.drug, new_order=order, exportable=True
+    )
+
+
+def _by_role(states: list[FieldState]) -> dict[str, FieldState]:
+    roles = {s.field.role: s for s in states if s.field.role and s.field.kind != "checkbox"}
+    for state in states:
+        if state.field.role == "readback":
+            roles["readback"] = state
+    return roles
+
+
+def _ticked(states: list[FieldState], role: str) -> str | None:
+    ticked = [s.field.value for s in states if s.field.role == role and s.value == "ticked"]
+    return ticked[0] if len(ticked) == 1 else None
+
+
+def _ticks(states: list[FieldState], role: str) -> int:
+    return sum(1 for s in states if s.field.role == role and s.value == "ticked")
+
+
+def _name(state: FieldState | None) -> str | None:
+    if state is None or state.value in _INK_ONLY:
+        return None
+    return str(state.value)
