@@ -88,3 +88,27 @@ class InstallationError(PapermodeError):
     """Something papermode needs is missing from this machine (Tesseract, a language, OpenCV)."""
 
     exit_code = 9
+
+
+class ReviewError(PapermodeError):
+    """A review decision cannot be recorded as asked (see the subclasses)."""
+
+    exit_code = 20
+
+
+class UnknownItemError(ReviewError):
+    """The review item id names nothing in this store's queue."""
+
+    exit_code = 21
+
+
+class AlreadyDecidedError(ReviewError):
+    """The item was decided already (by this reviewer, or by someone else just now)."""
+
+    exit_code = 22
+
+
+class ReviewerError(ReviewError):
+    """The two-person rule: this reviewer may not make this decision (same person twice)."""
+
+    exit_code = 23
