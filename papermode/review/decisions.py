@@ -272,3 +272,42 @@ def _plan_withdraw(
     return NewDecision(
         facts.item_id, "withdraw", None, reviewer, earlier.stage, facts.value, withdraws=edit_of
     )
+
+
+CHECKBOX_VALUES = {"1": "ticked", "ticked": "ticked", "0": "empty", "empty": "empty",
+                   "2": "filled", "filled": "filled"}  # fmt: skip
+INK_VALUES = {"1": "ink", "ink": "ink", "0": "empty", "empty": "empty"}
+
+
+def normalise_value(field_kind: str | None, text: str) -> str:
+    """A keyed value in the form the readings use; ReviewError for one that cannot be.
+
+    Tick boxes take `ticked`/`empty`/`filled` (or 1/0/2), ink boxes `ink`/`empty` (or
+    1/0), comb boxes digits (and a decimal point); text boxes any text.
+    """
+    keyed = text.strip()
+    lowered = keyed.lower()
+    if field_kind == "checkbox":
+        choices: dict[str, str] | None = CHECKBOX_VALUES
+    elif field_kind == "signature":
+        choices = INK_VALUES
+    else:
+        choices = None
+    if choices is not None:
+        if lowered not in choices:
+            raise ReviewError(
+                f"{keyed!r} is not a value for a {field_kind} box.",
+                advice="Type 1 (ticked / ink), 0 (empty)"
+                + (" or 2 (filled in: a correction)." if field_kind == "checkbox" else "."),
+            )
+        return choices[lowered]
+    if field_kind == "digits" and not _is_number(keyed):
+        raise ReviewError(
+            f"{keyed!r} is not what a comb box holds.",
+            advice="Type the digits as written (a time as 0815, a dose as 2.5).",
+        )
+    return keyed
+
+
+def _is_number(text: str) -> bool:
+    return bool(text) and text.count(".") <= 1 and text.replace(".", "").isdigit()

@@ -11,7 +11,13 @@ import hashlib
 import logging
 
 from papermode.core.errors import ReviewError
-from papermode.review.decisions import Decision, DecisionKind, plan_decision, review_state
+from papermode.review.decisions import (
+    Decision,
+    DecisionKind,
+    normalise_value,
+    plan_decision,
+    review_state,
+)
 from papermode.review.queue import QueueItem, find_item
 from papermode.review.records import append_decision, ensure_schema, load_decisions
 from papermode.store.database import Store
@@ -60,6 +66,8 @@ def decide(
                 f"item {item_id} is a {item.kind.replace('_', ' ')} item: it can only be "
                 "marked as dealt with (--confirm).",
             )
+        if kind == "correct" and value is not None and value.strip():
+            value = normalise_value(item.field_kind, value)
         planned = plan_decision(
             item.facts, decisions, kind=kind, reviewer=reviewer, value=value, edit_of=edit_of
         )
