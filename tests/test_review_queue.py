@@ -7,6 +7,7 @@ synthetic captures photographed and ingested through the real pipeline.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from datetime import datetime
@@ -38,7 +39,11 @@ def built_review_store(factory: pytest.TempPathFactory, photos: int = 14) -> Pat
     key = f"ward-{photos}"
     if key in _BUILT:
         return _BUILT[key]
-    folder = factory.mktemp(key)
+    cache = os.environ.get("PAPERMODE_REVIEW_STORE_CACHE")  # a developer's, between runs
+    folder = Path(cache) / key if cache else factory.mktemp(key)
+    if cache and (folder / "built").exists():
+        _BUILT[key] = folder
+        return folder
     store_path = folder / "papermode.db"
     prepare_forms(
         sample_census_path(), folder / "forms", store_path, start=START, hours=24,
@@ -58,6 +63,7 @@ def built_review_store(factory: pytest.TempPathFactory, photos: int = 14) -> Pat
     with open_store(store_path) as store:
         ingest_paths(files, store, workers=1)
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (folder / "built").write_text("built by tests/test_review_queue.py\n")
     _BUILT[key] = folder
     return folder
 
