@@ -267,22 +267,26 @@ def test_a_new_capture_changing_a_decided_value_reopens_it(store_path: Path) -> 
                 [item.page_id, item.field_id],
             ).fetchone()[0]
         )[-1]
-        _later_capture(store, capture, item.page_id, item.field_id, "0999")
+        later_capture(store, capture, item.page_id, {item.field_id: ("0999", "auto")})
         reopened = find_item(store, item.item_id)
     assert reopened.needed == "first"
     assert "changed_after_review" in reopened.as_json()["flags"]
     assert reopened.value != item.value
 
 
-def _later_capture(store: Any, capture_id: str, page_id: str, field_id: str, value: str) -> None:
-    """Store a second capture of a page the way ingest does, then merge the page again."""
+def later_capture(
+    store: Any, capture_id: str, page_id: str, changes: dict[str, tuple[str, str]]
+) -> None:
+    """Store a later capture of a page the way ingest does (its readings: the earlier
+    capture's, with `changes` field id -> (value, status)), then merge the page again."""
     with store.transaction() as db:
         row = next(db.query("SELECT * FROM captures WHERE capture_id = ?", [capture_id]))
         row.update(capture_id=capture_id + "-later", captured_at="2099-01-01T00:00:00")
         db.table("captures").insert(row)
         for reading in list(db.query("SELECT * FROM readings WHERE capture_id = ?", [capture_id])):
             reading["capture_id"] = capture_id + "-later"
-            if reading["field_id"] == field_id:
-                reading["value"] = value
+            if reading["field_id"] in changes:
+                reading["value"], reading["status"] = changes[reading["field_id"]]
+                reading["confidence"] = 0.5 if reading["status"] == "review" else 0.99
             db.table("readings").insert(reading)
         update_page_state(store, page_id)

@@ -23,9 +23,10 @@ from typing import Any
 
 import pytest
 import uvicorn
-from test_review_queue import built_review_store, copy_store
+from test_review_queue import built_review_store, copy_store, later_capture
 
 from papermode.review.queue import build_queue
+from papermode.state.page_state import update_page_state
 from papermode.store.database import open_store
 from papermode.web.app import ReviewApp
 
@@ -296,3 +297,80 @@ def test_every_response_carries_the_security_headers(browser: Any, served: Serve
     with open_store(served.app.store_path) as store:
         pages = {row["mrn"] for row in store.db.query("SELECT mrn FROM pages") if row["mrn"]}
     assert not any(mrn in page.url for mrn in pages)
+
+
+# ---------------------------------------------------------------------- beside ingest
+
+
+def test_the_app_sees_new_captures_without_a_restart(
+    browser: Any, served: Served, store_path: Path
+) -> None:
+    with open_store(store_path) as store:
+        open_before = {i.item_id for i in build_queue(store)}
+        page_id, capture_id, empties = _page_with_empty_boxes(store)
+    page = _start(browser, served, "ana")
+    # While the app runs, ingest reads a later photo of that page: new faint ticks.
+    with open_store(store_path) as store:
+        later_capture(store, capture_id, page_id, {f: ("ticked", "review") for f in empties})
+        new = [i for i in build_queue(store) if i.item_id not in open_before]
+    assert {i.field_id for i in new} == set(empties)
+    page.goto(f"{served.base}/item/{new[0].item_id}")
+    assert page.text_content("#value-read") == "ticked"
+
+
+def test_empty_boxes_of_one_page_are_confirmed_together(
+    browser: Any, served: Served, store_path: Path, tmp_path: Path
+) -> None:
+    with open_store(store_path) as store:
+        open_before = {i.item_id for i in build_queue(store)}
+        page_id, capture_id, empties = _page_with_empty_boxes(store)
+        with store.transaction() as db:  # the photo left these empty boxes in doubt
+            for field_id in empties:
+                db.execute(
+                    "UPDATE readings SET status = 'review', confidence = 0.6 "
+                    "WHERE capture_id = ? AND field_id = ?",
+                    [capture_id, field_id],
+                )
+            update_page_state(store, page_id)
+        group = [i for i in build_queue(store) if i.item_id not in open_before]
+    assert {i.field_id for i in group} == set(empties)
+    assert not any(i.two_person for i in group)
+    page = _start(browser, served, "ana")
+    page.goto(f"{served.base}/item/{group[0].item_id}")
+    assert page.locator("#group img").count() == 3
+    _shot(page, tmp_path, "group")
+    with page.expect_navigation():
+        page.keyboard.press("g")
+    rows = _decisions(store_path)
+    assert sorted(r[0] for r in rows) == sorted(i.item_id for i in group)
+    assert {(r[1], r[3]) for r in rows} == {("confirm", "ana")}
+
+
+def _page_with_empty_boxes(store: Any) -> tuple[str, str, list[str]]:
+    """A read MAR page of a medicine that is not high-alert, and three of its empty boxes."""
+    row = next(
+        store.db.query(
+            "SELECT s.page_id, json_extract(s.captures, '$[0]') AS capture_id FROM page_state s "
+            "JOIN pages p USING (page_id) WHERE p.template = 'mar' GROUP BY s.page_id LIMIT 1"
+        )
+    )
+    empties = [
+        r["field_id"]
+        for r in store.db.query(
+            "SELECT s.field_id FROM page_state s JOIN fields f USING (page_id, field_id) "
+            "JOIN pages p USING (page_id) LEFT JOIN orders o ON o.order_id = f.order_id "
+            "AND o.snapshot_id = p.snapshot_id WHERE s.page_id = ? AND s.value = 'empty' "
+            "AND s.status = 'auto' AND COALESCE(o.high_alert, 0) = 0 ORDER BY f.position LIMIT 3",
+            [row["page_id"]],
+        )
+    ]
+    return row["page_id"], row["capture_id"], empties
+
+
+def test_the_store_and_evidence_are_owner_only_once_served(store_path: Path) -> None:
+    evidence = store_path.with_name(store_path.name + ".evidence")
+    os.chmod(evidence, 0o755)
+    os.chmod(store_path, 0o644)
+    ReviewApp(store_path)
+    assert evidence.stat().st_mode & 0o077 == 0
+    assert store_path.stat().st_mode & 0o077 == 0

@@ -190,6 +190,7 @@ def serve(store_path: Path, host: str, port: int, order: str | None) -> None:
             "review app (the token still guards it). Use 127.0.0.1 unless you must.",
             err=True,
         )
+    os.umask(0o077)  # anything the app writes (WAL files, evidence) stays owner-only
     app = ReviewApp(store_path, order=parse_order(order), allowed_hosts=_hosts(host, port))
     click.echo(f"papermode review: open {app.start_url(host, port)}")
     click.echo("Keep this address to yourself: it holds the key to the store. Ctrl+C stops.")

@@ -32,7 +32,7 @@ from papermode.review.queue import LEVELS, QueueItem, build_queue, find_item, wa
 from papermode.review.records import claim, claimed_by_others, ensure_schema, recent_decisions
 from papermode.review.service import crop_of, crop_sha256, decide
 from papermode.store.database import Store, open_existing_store
-from papermode.web.security import Guard, Session, Sessions, csrf_ok
+from papermode.web.security import Guard, Session, Sessions, csrf_ok, restrict_to_owner
 
 PACKAGE = resources.files("papermode.web")
 ACTIONS: dict[str, DecisionKind] = {
@@ -57,6 +57,7 @@ class ReviewApp:
         token: str | None = None,
     ) -> None:
         self.store_path = store_path
+        restrict_to_owner(store_path)
         self.order = tuple(order)
         self.token = token or secrets.token_urlsafe(24)
         self.sessions = Sessions()
@@ -245,7 +246,9 @@ class ReviewApp:
             "group": group if len(group) > 1 else [],
             "recent": recent,
             "progress": ward_progress(queue),
-            "open_count": sum(1 for i in queue if i.needed != "none"),
+            "open_count": sum(
+                1 for i in queue if i.needed != "none" and i.kind != "unphotographed"
+            ),
             "error": error,
         }
 

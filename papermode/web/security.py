@@ -15,9 +15,12 @@ Refusals say what to do and never echo the request (no patient data in error pag
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import stat
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
@@ -123,6 +126,24 @@ class Guard(BaseHTTPMiddleware):
                 SESSION_COOKIE, session.session_id, httponly=True, samesite="strict", path="/"
             )
         return response
+
+
+def restrict_to_owner(store_path: Path) -> None:
+    """The store, its journal files and the evidence folders: readable by their owner only.
+
+    The store creates its file owner-only, but folders made by earlier versions, a copy or
+    a restore may be open to other users of the laptop: close them before serving.
+    """
+    evidence = store_path.with_name(store_path.name + ".evidence")
+    for suffix in ("", "-wal", "-shm"):
+        path = store_path.with_name(store_path.name + suffix)
+        if path.exists():
+            os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+    if evidence.is_dir():
+        os.chmod(evidence, stat.S_IRWXU)
+        for folder in evidence.iterdir():
+            if folder.is_dir():
+                os.chmod(folder, stat.S_IRWXU)
 
 
 def _same_origin(request: Request, host: str) -> bool:
