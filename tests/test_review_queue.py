@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from papermode.census.snapshot import sample_census_path
-from papermode.cli.review import review
+from papermode.cli.review import review, serve
 from papermode.demo.synth.corpus import make_corpus
 from papermode.ingest.pipeline import ingest_paths
 from papermode.printing.prepare import prepare_forms
@@ -290,3 +290,18 @@ def later_capture(
                 reading["confidence"] = 0.5 if reading["status"] == "review" else 0.99
             db.table("readings").insert(reading)
         update_page_state(store, page_id)
+
+
+def test_serve_refuses_a_store_that_does_not_exist(tmp_path: Path) -> None:
+    result = CliRunner().invoke(serve, ["--store", str(tmp_path / "none.db")])
+    assert result.exit_code == 5
+    assert "there is no store" in result.output
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_review_list_as_text(store_path: Path) -> None:
+    result = _cli("--store", str(store_path), "--list", "--ward", "Chirurgie 2A")
+    lines = result.output.splitlines()
+    assert lines[-1].endswith("item(s) to review")
+    assert lines[0].split()[0] == "1"
+    assert "needs first review" in lines[0]
