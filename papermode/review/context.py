@@ -42,8 +42,25 @@ def context_capture(store: Store, item: QueueItem) -> str | None:
     return str(newest[0]) if newest else None
 
 
-def page_in_context(store: Store, item: QueueItem, capture_id: str) -> bytes:
-    """JPEG of the straightened page of `capture_id` with the item's box outlined."""
+def page_in_context(
+    store: Store, item: QueueItem, capture_id: str, page: np.ndarray | None = None
+) -> bytes:
+    """JPEG of the straightened page of `capture_id` with the item's box outlined.
+
+    `page` is that straightened page when the caller kept it (`straightened_page`).
+    """
+    if page is None:
+        page = straightened_page(store, capture_id)
+    picture = cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)
+    _outline(store, item, picture)
+    ok, jpeg = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    if not ok:
+        raise StoreError(f"the page of capture {capture_id} cannot be drawn.")
+    return bytes(jpeg.tobytes())
+
+
+def straightened_page(store: Store, capture_id: str) -> np.ndarray:
+    """The page of a read capture, straightened to layout mm at PX_PER_MM, gray."""
     capture = store.db.execute(
         "SELECT c.frame, c.homography, c.name, f.evidence, p.width_mm, p.height_mm "
         "FROM captures c JOIN files f USING (sha256) JOIN pages p ON p.page_id = c.page_id "
@@ -64,13 +81,10 @@ def page_in_context(store: Store, item: QueueItem, capture_id: str) -> bytes:
     homography = np.array(json.loads(homography_text), dtype=np.float64)
     to_layout = np.diag([PX_PER_MM, PX_PER_MM, 1.0]) @ np.linalg.inv(homography)
     size = (int(round(width_mm * PX_PER_MM)), int(round(height_mm * PX_PER_MM)))
-    page = cv2.warpPerspective(gray, to_layout, size, flags=cv2.INTER_AREA, borderValue=255)
-    picture = cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)
-    _outline(store, item, picture)
-    ok, jpeg = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 80])
-    if not ok:
-        raise StoreError(f"the page of capture {capture_id} cannot be drawn.")
-    return bytes(jpeg.tobytes())
+    page: np.ndarray = cv2.warpPerspective(
+        gray, to_layout, size, flags=cv2.INTER_AREA, borderValue=255
+    )
+    return page
 
 
 def _outline(store: Store, item: QueueItem, picture: np.ndarray) -> None:

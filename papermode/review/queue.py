@@ -180,10 +180,21 @@ def build_queue(
 
 
 def find_item(store: Store, item_id: str) -> QueueItem:
-    """One item of the queue (decided or not); UnknownItemError when there is none."""
-    for item in build_queue(store, include_decided=True):
-        if item.item_id == item_id:
-            return item
+    """One item of the queue (decided or not); UnknownItemError when there is none.
+
+    A field item is looked up by itself (its `priority` is then 0); file and page items
+    through the whole queue.
+    """
+    ensure_schema(store.db)
+    if not item_id.startswith(("file:", "page:")) and ":" in item_id:
+        page_id, field_id = item_id.split(":", 1)
+        decisions = load_decisions(store.db, [item_id])
+        for item in _field_items(store, decisions, only=(page_id, field_id)):
+            return _with_state(item, decisions.get(item_id, ()))
+    else:
+        for item in build_queue(store, include_decided=True):
+            if item.item_id == item_id:
+                return item
     raise UnknownItemError(
         f"there is no review item {item_id} in this store.",
         advice="List the open items with `papermode review --list` and copy the item id.",
@@ -225,8 +236,17 @@ def field_item_id(page_id: str, field_id: str) -> str:
     return f"{page_id}:{field_id}"
 
 
-def _field_items(store: Store, decisions: dict[str, list[Decision]]) -> Iterable[QueueItem]:
-    for row in store.db.query(_FIELDS_SQL):
+def _field_items(
+    store: Store,
+    decisions: dict[str, list[Decision]],
+    *,
+    only: tuple[str, str] | None = None,
+) -> Iterable[QueueItem]:
+    sql, params = _FIELDS_SQL, []
+    if only:
+        sql += " WHERE s.page_id = ? AND s.field_id = ?"
+        params = list(only)
+    for row in store.db.query(sql, params):
         flags = tuple(json.loads(row["flags"] or "[]"))
         item_id = field_item_id(row["page_id"], row["field_id"])
         level = field_level(

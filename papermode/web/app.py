@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -26,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from papermode.core.errors import PapermodeError, ReviewError
-from papermode.review.context import context_capture, page_in_context
+from papermode.review.context import context_capture, page_in_context, straightened_page
 from papermode.review.decisions import DecisionKind, shows_first_value
 from papermode.review.queue import LEVELS, QueueItem, build_queue, find_item, ward_progress
 from papermode.review.records import claim, claimed_by_others, ensure_schema, recent_decisions
@@ -42,7 +43,7 @@ ACTIONS: dict[str, DecisionKind] = {
     "not_on_page": "not_on_page",
 }
 GROUP_VALUES = frozenset({None, "", "empty"})
-CONTEXT_CACHE = 32
+PAGE_CACHE = 8  # straightened pages kept (about 1 MB each)
 
 
 class ReviewApp:
@@ -62,7 +63,7 @@ class ReviewApp:
         self.token = token or secrets.token_urlsafe(24)
         self.sessions = Sessions()
         self.templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
-        self._context: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._pages: OrderedDict[str, np.ndarray] = OrderedDict()  # straightened, by capture
         routes = [
             Route("/", self.home),
             Route("/reviewer", self.set_reviewer, methods=["POST"]),
@@ -294,12 +295,13 @@ class ReviewApp:
             capture_id = context_capture(store, item)
             if capture_id is None:
                 return None
-            key = (capture_id, item_id)
-            if key not in self._context:
-                self._context[key] = page_in_context(store, item, capture_id)
-                while len(self._context) > CONTEXT_CACHE:
-                    self._context.popitem(last=False)
-            return self._context[key]
+            page = self._pages.pop(capture_id, None)
+            if page is None:
+                page = straightened_page(store, capture_id)
+            self._pages[capture_id] = page  # the newest last; a page's items come together
+            while len(self._pages) > PAGE_CACHE:
+                self._pages.popitem(last=False)
+            return page_in_context(store, item, capture_id, page)
 
     # ------------------------------------------------------------------ plumbing
 
