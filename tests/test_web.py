@@ -374,3 +374,11 @@ def test_the_store_and_evidence_are_owner_only_once_served(store_path: Path) -> 
     ReviewApp(store_path)
     assert evidence.stat().st_mode & 0o077 == 0
     assert store_path.stat().st_mode & 0o077 == 0
+
+
+def test_a_first_review_goes_to_the_second_reviewer_at_once(browser: Any, served: Served) -> None:
+    ana = _start(browser, served, "ana")
+    decided = _key_through(ana, 2)  # the identity item, then the first new-order field
+    ben = _start(browser, served, "ben")
+    assert _current_item(ben) == decided[1]
+    assert "a second, different reviewer" in ben.text_content("#needed")

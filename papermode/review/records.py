@@ -141,6 +141,11 @@ def release_claims(db: sqlite_utils.Database, session: str) -> None:
     db.execute("DELETE FROM review_claims WHERE session = ?", [session])
 
 
+def release_item(db: sqlite_utils.Database, item_id: str) -> None:
+    """A decided item is free again: the next reviewer (a second one) may be shown it."""
+    db.execute("DELETE FROM review_claims WHERE item_id = ?", [item_id])
+
+
 def _decision(row: dict[str, Any]) -> Decision:
     return Decision(
         decision_id=int(row["decision_id"]),

@@ -19,7 +19,12 @@ from papermode.review.decisions import (
     review_state,
 )
 from papermode.review.queue import QueueItem, find_item
-from papermode.review.records import append_decision, ensure_schema, load_decisions
+from papermode.review.records import (
+    append_decision,
+    ensure_schema,
+    load_decisions,
+    release_item,
+)
 from papermode.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -87,6 +92,7 @@ def decide(
             crop_sha256=current_crop,
             first_reviewer=first,
         )
+        release_item(db, item_id)
         store.audit(
             "review",
             item_id,
