@@ -20,7 +20,8 @@ import click
 
 from papermode.core.errors import PapermodeError, UsageError
 from papermode.review.decisions import DecisionKind
-from papermode.review.queue import QueueItem, build_queue, find_item, parse_order
+from papermode.review.items import QueueItem
+from papermode.review.queue import build_queue, find_item, parse_order
 from papermode.review.service import decide
 from papermode.store.database import open_existing_store
 

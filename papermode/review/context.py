@@ -15,7 +15,7 @@ import numpy as np
 
 from papermode.core.errors import StoreError
 from papermode.reading.imaging import load_images_from_bytes
-from papermode.review.queue import QueueItem
+from papermode.review.items import QueueItem
 from papermode.store.database import Store
 
 PX_PER_MM = 4.0

@@ -23,17 +23,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 from papermode.core.errors import UnknownItemError, UsageError
-from papermode.review.decisions import (
-    Decision,
-    ItemFacts,
-    Needed,
-    ReviewState,
-    review_state,
-)
+from papermode.review.decisions import Decision, review_state
+from papermode.review.files import capture_items, ingest_items, unphotographed_items
+from papermode.review.items import QueueItem
 from papermode.review.records import ensure_schema, load_decisions
 from papermode.state.merge import is_marked
 from papermode.store.database import Store
@@ -54,83 +49,6 @@ CONFLICT_FLAGS = frozenset({"disappeared", "changed", "contradiction", "reviewer
 QUIET_FLAGS = frozenset({"empty"})  # says what was read, not a doubt
 BLIND_ROLES = frozenset({"dose", "time"})
 NEW_ORDER_TEMPLATE = "new_orders"
-UNUSED_TEMPLATES = frozenset({"blank_admission"})  # spare packs are rightly never filled
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    """One thing a person must decide; `as_json` is the docs/review-queue.md contract."""
-
-    item_id: str
-    kind: str  # field, identity, retake, quarantined, unphotographed
-    level: str
-    ward: str | None = None
-    patient_id: str | None = None
-    page_id: str | None = None
-    template: str | None = None
-    field_id: str | None = None
-    field_kind: str | None = None
-    role: str | None = None
-    order_id: str | None = None
-    scheduled: str | None = None
-    label: str | None = None
-    option: str | None = None
-    value: str | None = None
-    suggestion: str | None = None
-    confidence: float | None = None
-    machine_status: str | None = None
-    flags: tuple[str, ...] = ()
-    two_person: bool = False
-    blind: bool = False
-    capture_id: str | None = None
-    file: str | None = None
-    message: str | None = None
-    sort_key: tuple[Any, ...] = field(default=(), compare=False, repr=False)
-    state: ReviewState | None = field(default=None, compare=False)
-    priority: int = 0
-
-    @property
-    def facts(self) -> ItemFacts:
-        return ItemFacts(self.item_id, self.value, self.two_person, self.blind)
-
-    @property
-    def needed(self) -> Needed:
-        return self.state.needed if self.state else "first"
-
-    def as_json(self, *, hide_first_value: bool = False) -> dict[str, Any]:
-        state = self.state
-        flags = list(dict.fromkeys(self.flags + (state.flags if state else ())))
-        decided = state is not None and state.needed == "none"
-        return {
-            "item_id": self.item_id,
-            "priority": self.priority,
-            "level": self.level,
-            "kind": self.kind,
-            "ward": self.ward,
-            "patient_id": self.patient_id,
-            "page_id": self.page_id,
-            "template": self.template,
-            "field_id": self.field_id,
-            "field_kind": self.field_kind,
-            "role": self.role,
-            "order_id": self.order_id,
-            "scheduled": self.scheduled,
-            "option": self.option,
-            "value": None if hide_first_value else self.value,
-            "suggestion": None if hide_first_value else self.suggestion,
-            "confidence": self.confidence,
-            "machine_status": self.machine_status,
-            "flags": flags,
-            "two_person": self.two_person,
-            "blind": self.blind,
-            "needed": self.needed,
-            "outcome": state.outcome if state else "review",
-            "decided_value": state.value if decided and state else None,
-            "reviewers": list(state.reviewers) if state else [],
-            "capture_id": self.capture_id,
-            "file": self.file,
-            "message": self.message,
-        }
 
 
 def parse_order(text: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -161,9 +79,9 @@ def build_queue(
     decisions = load_decisions(store.db)
     items = [
         *_field_items(store, decisions),
-        *_capture_items(store),
-        *_ingest_items(store),
-        *_unphotographed_items(store),
+        *capture_items(store),
+        *ingest_items(store),
+        *unphotographed_items(store),
     ]
     items = [_with_state(item, decisions.get(item.item_id, ())) for item in items]
     if ward:
@@ -315,110 +233,6 @@ def field_level(
     if status != "auto" or doubts:
         return "other"
     return None
-
-
-# ---------------------------------------------------------------------- file and page items
-
-
-def _capture_items(store: Store) -> Iterable[QueueItem]:
-    """Retakes never retaken and quarantined page images."""
-    rows = store.db.query(
-        "SELECT c.*, p.ward, p.patient_id FROM captures c LEFT JOIN pages p USING (page_id) "
-        "WHERE c.status IN ('retake', 'quarantined') ORDER BY c.ingested_at, c.capture_id"
-    )
-    for row in rows:
-        if row["status"] == "retake":
-            if row["page_id"] and _read_later(store, row["page_id"], row["ingested_at"]):
-                continue
-            level, kind = "retake", "retake"
-        elif _read_again(store, row["sha256"], row["ingested_at"]):
-            continue
-        elif row["mrn_check"] == "mismatch" or not row["page_id"]:
-            level, kind = "identity", "identity"
-        else:
-            level, kind = "quarantined", "quarantined"
-        yield QueueItem(
-            item_id=f"file:{row['capture_id']}",
-            kind=kind,
-            level=level,
-            ward=row["ward"],
-            patient_id=row["patient_id"],
-            page_id=row["page_id"],
-            capture_id=row["capture_id"],
-            file=row["name"],
-            message=(row["message"] or "").split("\n")[0] or None,
-            sort_key=(row["ward"] or "", "", row["ingested_at"] or "", row["name"] or ""),
-        )
-
-
-def _ingest_items(store: Store) -> Iterable[QueueItem]:
-    """Files quarantined before any page image was read (damaged, unknown format)."""
-    rows = store.db.query(
-        "SELECT i.* FROM ingests i WHERE i.status = 'quarantined' AND NOT EXISTS "
-        "(SELECT 1 FROM captures c WHERE c.sha256 = i.sha256) ORDER BY i.ingest_id"
-    )
-    for row in rows:
-        if _read_again(store, row["sha256"], row["ingested_at"]):
-            continue
-        yield QueueItem(
-            item_id=f"file:{row['sha256'][:16]}",
-            kind="quarantined",
-            level="quarantined",
-            file=row["name"],
-            message=(row["message"] or "").split("\n")[0] or None,
-            sort_key=("", "", row["ingested_at"] or "", row["name"] or ""),
-        )
-
-
-def _unphotographed_items(store: Store) -> Iterable[QueueItem]:
-    """Pages of the newest print run with a patient and no read capture."""
-    latest = store.db.execute(
-        "SELECT snapshot_id FROM snapshots ORDER BY taken_at DESC, registered_at DESC LIMIT 1"
-    ).fetchone()
-    if latest is None:
-        return
-    rows = store.db.query(
-        "SELECT * FROM pages p WHERE snapshot_id = ? AND patient_id IS NOT NULL AND NOT EXISTS "
-        "(SELECT 1 FROM captures c WHERE c.page_id = p.page_id AND c.status = 'read')",
-        [latest[0]],
-    )
-    for row in rows:
-        if row["template"] in UNUSED_TEMPLATES:
-            continue
-        yield QueueItem(
-            item_id=f"page:{row['page_id']}",
-            kind="unphotographed",
-            level="unphotographed",
-            ward=row["ward"],
-            patient_id=row["patient_id"],
-            page_id=row["page_id"],
-            template=row["template"],
-            file=row["pdf"],
-            message=f"printed page {row['pdf_page']} of {row['pdf']} was never photographed",
-            sort_key=(row["ward"] or "", row["patient_id"] or "", row["pdf"], row["pdf_page"]),
-        )
-
-
-def _read_later(store: Store, page_id: str, since: str | None) -> bool:
-    return (
-        store.db.execute(
-            "SELECT 1 FROM captures WHERE page_id = ? AND status = 'read' AND ingested_at >= ?",
-            [page_id, since or ""],
-        ).fetchone()
-        is not None
-    )
-
-
-def _read_again(store: Store, sha: str, since: str | None) -> bool:
-    """A quarantined file given again later and read (its page became known)."""
-    return (
-        store.db.execute(
-            "SELECT 1 FROM ingests WHERE sha256 = ? AND status IN ('read', 'retake', 'free') "
-            "AND ingested_at >= ?",
-            [sha, since or ""],
-        ).fetchone()
-        is not None
-    )
 
 
 def _with_state(item: QueueItem, decisions: Sequence[Decision]) -> QueueItem:

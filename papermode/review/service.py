@@ -18,7 +18,8 @@ from papermode.review.decisions import (
     plan_decision,
     review_state,
 )
-from papermode.review.queue import QueueItem, find_item
+from papermode.review.items import QueueItem
+from papermode.review.queue import find_item
 from papermode.review.records import (
     append_decision,
     ensure_schema,

@@ -29,7 +29,8 @@ from starlette.templating import Jinja2Templates
 from papermode.core.errors import PapermodeError, ReviewError
 from papermode.review.context import context_capture, page_in_context, straightened_page
 from papermode.review.decisions import DecisionKind, shows_first_value
-from papermode.review.queue import LEVELS, QueueItem, build_queue, find_item, ward_progress
+from papermode.review.items import QueueItem
+from papermode.review.queue import LEVELS, build_queue, find_item, ward_progress
 from papermode.review.records import claim, claimed_by_others, ensure_schema, recent_decisions
 from papermode.review.service import crop_of, crop_sha256, decide
 from papermode.store.database import Store, open_existing_store
