@@ -91,10 +91,20 @@ COMMANDS: dict[str, Command] = {
         "reconcile_command",
         "The paper record against the orders (and the restored record): per category.",
     ),
+    "review": Command(
+        "papermode.cli.review",
+        "review",
+        "List what a person must decide, or record one decision.",
+    ),
     "search": Command(
         "papermode.cli.capture",
         "search_command",
         "Search the text of screen photos, paper notes and forms (accents ignored).",
+    ),
+    "serve": Command(
+        "papermode.cli.review",
+        "serve",
+        "The local review web app: one item at a time, beside its image, by keyboard.",
     ),
 }
 

@@ -32,6 +32,10 @@ class ExitCode(enum.IntEnum):
     OCR = 10
     DIGITS_MODEL = 11
     SETTINGS = 12
+    REVIEW = 20  # a review decision cannot be recorded as asked
+    UNKNOWN_ITEM = 21  # no such review item
+    ALREADY_DECIDED = 22  # the review item was decided already
+    REVIEWER = 23  # the two-person rule: this reviewer may not decide this
     RESTORED_BUNDLE = 30  # reconcile --restored: not a readable FHIR Bundle
     EXPORT = 31  # an export cannot be written
     AUDIT_CHAIN = 32  # the audit chain was edited or does not match its anchored head
@@ -131,3 +135,27 @@ class AuditChainError(PapermodeError):
     """The audit chain was edited, reordered, truncated, or does not match its anchored head."""
 
     exit_code = ExitCode.AUDIT_CHAIN
+
+
+class ReviewError(PapermodeError):
+    """A review decision cannot be recorded as asked (see the subclasses)."""
+
+    exit_code = ExitCode.REVIEW
+
+
+class UnknownItemError(ReviewError):
+    """The review item id names nothing in this store's queue."""
+
+    exit_code = ExitCode.UNKNOWN_ITEM
+
+
+class AlreadyDecidedError(ReviewError):
+    """The item was decided already (by this reviewer, or by someone else just now)."""
+
+    exit_code = ExitCode.ALREADY_DECIDED
+
+
+class ReviewerError(ReviewError):
+    """The two-person rule: this reviewer may not make this decision (same person twice)."""
+
+    exit_code = ExitCode.REVIEWER

@@ -1,0 +1,110 @@
+"""Recording review decisions in the store: checked, in one transaction, audited.
+
+`decide` re-reads the item and its decisions inside a write transaction (`BEGIN
+IMMEDIATE`), so two reviewers on two browsers of one laptop cannot both make the same
+decision: the second one finds the item decided and gets `AlreadyDecidedError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from papermode.core.errors import ReviewError
+from papermode.review.decisions import (
+    Decision,
+    DecisionKind,
+    normalise_value,
+    plan_decision,
+    review_state,
+)
+from papermode.review.items import QueueItem
+from papermode.review.queue import find_item
+from papermode.review.records import (
+    append_decision,
+    ensure_schema,
+    load_decisions,
+    release_item,
+)
+from papermode.store.database import Store
+
+log = logging.getLogger(__name__)
+
+
+def crop_of(store: Store, item: QueueItem) -> bytes | None:
+    """The image crop of a field item as it stands now (PNG bytes), or None."""
+    if item.kind != "field":
+        return None
+    row = store.db.execute(
+        "SELECT crop FROM page_state WHERE page_id = ? AND field_id = ?",
+        [item.page_id, item.field_id],
+    ).fetchone()
+    return bytes(row[0]) if row and row[0] is not None else None
+
+
+def crop_sha256(store: Store, item: QueueItem) -> str | None:
+    crop = crop_of(store, item)
+    return hashlib.sha256(crop).hexdigest() if crop is not None else None
+
+
+def decide(
+    store: Store,
+    item_id: str,
+    *,
+    kind: DecisionKind,
+    reviewer: str,
+    value: str | None = None,
+    edit_of: int | None = None,
+    seen_crop: str | None = None,
+) -> Decision:
+    """Append one reviewer's decision about one item; the rules' errors otherwise.
+
+    `seen_crop` is the SHA-256 of the crop the reviewer was shown (the web app sends it):
+    when a new capture changed the crop since, the decision is refused so that nobody
+    decides on an image that is no longer the current one.
+    """
+    with store.transaction() as db:
+        ensure_schema(db)
+        item = find_item(store, item_id)
+        decisions = load_decisions(db, [item_id]).get(item_id, [])
+        if item.kind != "field" and kind not in ("confirm", "withdraw"):
+            raise ReviewError(
+                f"item {item_id} is a {item.kind.replace('_', ' ')} item: it can only be "
+                "marked as dealt with (--confirm).",
+            )
+        if kind == "correct" and value is not None and value.strip():
+            value = normalise_value(item.field_kind, value)
+        planned = plan_decision(
+            item.facts, decisions, kind=kind, reviewer=reviewer, value=value, edit_of=edit_of
+        )
+        current_crop = crop_sha256(store, item)
+        if seen_crop is not None and seen_crop != current_crop:
+            raise ReviewError(
+                f"item {item_id} was photographed again while you looked at it.",
+                advice="Look at the new image and decide again.",
+            )
+        state = review_state(item.facts, decisions)
+        first = state.first.reviewer if state.first and planned.stage > 1 else None
+        decision = append_decision(
+            db,
+            planned,
+            page_id=item.page_id,
+            field_id=item.field_id,
+            crop_sha256=current_crop,
+            first_reviewer=first,
+        )
+        release_item(db, item_id)
+        store.audit(
+            "review",
+            item_id,
+            {"decision": decision.decision_id, "kind": kind, "stage": decision.stage},
+            actor=decision.reviewer,
+        )
+    log.info(
+        "review decision %s on %s: %s (stage %s)",
+        decision.decision_id,
+        item_id,
+        kind,
+        decision.stage,
+    )
+    return decision

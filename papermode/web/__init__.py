@@ -1,0 +1,1 @@
+"""The local review web app (Starlette + Jinja2, no external assets)."""
