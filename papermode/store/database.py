@@ -8,13 +8,15 @@ schema is created and migrated here (`MIGRATIONS`); every other module goes thro
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import sqlite3
 import stat
+import tempfile
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from papermode.core.model import (
     PrintedPage,
     Snapshot,
 )
+from papermode.core.private import private_dir
 from papermode.store.rows import (
     field_from_row,
     field_row,
@@ -40,7 +43,11 @@ from papermode.store.rows import (
     patient_row,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+# How long a command waits for another one writing to the same store before it says so.
+BUSY_TIMEOUT_S = 30.0
+# A claim on a file left by a run that was killed on another machine is taken over after this.
+CLAIM_STALE_AFTER = timedelta(hours=1)
 
 MIGRATIONS: list[str] = [
     # 1: prepare (snapshots, patients, orders, pages, fields) and capture (files, captures,
@@ -122,18 +129,29 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS ingests_sha ON ingests (sha256);
     CREATE INDEX IF NOT EXISTS captures_sha ON captures (sha256);
     """,
+    # 4: a file being read is claimed by its SHA-256, so two ingests at once read it once.
+    """
+    CREATE TABLE IF NOT EXISTS file_claims (
+        sha256 TEXT PRIMARY KEY, owner TEXT, claimed_at TEXT
+    );
+    """,
 ]
 
 
 class Store:
     """An open store. Use `open_store()`; close it with `close()` or a `with` block."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
+        self.readonly = readonly
         self.evidence_dir = path.with_name(path.name + ".evidence")
-        self._connection = _connect(path)
+        self._connection = _connect(path, readonly=readonly)
         self.db = sqlite_utils.Database(self._connection)
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self._connection.close()
+            raise
 
     # ------------------------------------------------------------------ plumbing
 
@@ -153,13 +171,19 @@ class Store:
         if connection.in_transaction:
             yield self.db
             return
-        connection.execute("BEGIN IMMEDIATE")
         try:
-            yield self.db
-        except BaseException:
-            connection.rollback()
-            raise
-        connection.commit()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+        except (sqlite3.OperationalError, OSError) as error:
+            fault = store_fault(error, self.path)
+            if fault is None:
+                raise
+            raise fault from error
 
     def _migrate(self) -> None:
         version = self._connection.execute("PRAGMA user_version").fetchone()[0]
@@ -167,6 +191,12 @@ class Store:
             raise StoreError(
                 f"{self.path} was written by a newer papermode (schema {version}).",
                 advice="Update papermode on this laptop, or use the laptop that made it.",
+            )
+        if version < SCHEMA_VERSION and self.readonly:
+            raise StoreError(
+                f"{self.path} is read-only and was written by an older papermode "
+                f"(schema {version}); it must be updated before it can be read.",
+                advice="Make it writable for its owner (chmod u+w), or read a copy of it.",
             )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             self._connection.executescript(script)
@@ -397,57 +427,225 @@ class Store:
     # ------------------------------------------------------------------ evidence
 
     def put_evidence(self, data: bytes, *, suffix: str = "") -> tuple[str, Path]:
-        """Keep `data` byte for byte under its SHA-256; never overwrite. Returns (sha, path)."""
+        """Keep `data` byte for byte under its SHA-256; never overwrite. Returns (sha, path).
+
+        Written under a unique temporary name, synced, renamed into place, and the folder
+        synced, so a power cut leaves either the whole file or nothing under its name.
+        A full disk or a read-only folder raises StoreError and leaves no partial file.
+        """
         sha = hashlib.sha256(data).hexdigest()
         path = self.evidence_path(sha, suffix)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            temporary = path.with_name(path.name + ".part")
-            with open(temporary, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temporary, stat.S_IRUSR | stat.S_IWUSR)
-            os.replace(temporary, path)
+        if path.exists():
+            return sha, path
+        try:
+            new_folder = not path.parent.exists()
+            private_dir(path.parent)
+            fd, temporary = tempfile.mkstemp(
+                dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".part"
+            )
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temporary, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+            _fsync_dir(path.parent)
+            if new_folder:
+                _fsync_dir(self.evidence_dir)
+        except OSError as error:
+            fault = store_fault(error, self.path)
+            if fault is None:
+                raise
+            raise fault from error
         return sha, path
+
+    def remove_stale_parts(self) -> int:
+        """Delete temporary evidence files left by a process that was killed while writing
+        (their name holds the writer's process id); returns how many were removed."""
+        removed = 0
+        if not self.evidence_dir.is_dir():
+            return 0
+        for part in self.evidence_dir.glob("*/.*.part"):
+            pid = part.name.rsplit(".part", 1)[0].split(".")[-2]
+            if pid.isdigit() and not _process_alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    part.unlink()
+                    removed += 1
+        return removed
+
+    # ------------------------------------------------------------------ claims
+
+    def claim_file(self, sha: str, owner: str) -> bool:
+        """Claim the file `sha` for one ingest run before it is read; False when another
+        run that is still alive holds it. A claim of a run that died is taken over."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT owner, claimed_at FROM file_claims WHERE sha256 = ?", [sha]
+            ).fetchone()
+            if row and row[0] != owner and not _claim_is_stale(row[0], row[1], owner):
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO file_claims (sha256, owner, claimed_at) VALUES (?, ?, ?)",
+                [sha, owner, now_text()],
+            )
+        return True
+
+    def release_claim(self, sha: str, owner: str) -> None:
+        """Give up the claim on `sha` (inside the transaction that records the file)."""
+        self.db.execute("DELETE FROM file_claims WHERE sha256 = ? AND owner = ?", [sha, owner])
+
+    def release_claims(self, owner: str) -> None:
+        """Give up every claim of a run that ends (a store fault may prevent it: then the
+        next run takes them over, as it does those of a killed run)."""
+        with contextlib.suppress(StoreError, sqlite3.Error), self.transaction() as db:
+            db.execute("DELETE FROM file_claims WHERE owner = ?", [owner])
 
     def evidence_path(self, sha: str, suffix: str = "") -> Path:
         return self.evidence_dir / sha[:2] / f"{sha}{suffix}"
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open the SQLite file. Never changes the mode of a store that exists: a store made
+    read-only (0400) by its owner stays so; one of another user is refused, not opened."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         new = not path.exists()
         if new:
+            if readonly:
+                raise StoreError(f"there is no store at {path}.", advice=_NO_STORE_ADVICE)
+            private_dir(path.parent)
             # Create it owner-only before SQLite writes a byte of patient data into it.
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
             os.close(fd)
-        connection = sqlite3.connect(path, isolation_level=None, timeout=30)
+        else:
+            _check_existing(path, readonly=readonly)
+        if readonly:
+            uri = f"file:{path.resolve()}?mode=ro"
+            connection = sqlite3.connect(
+                uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_S
+            )
+        else:
+            connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
         connection.row_factory = None
-        connection.execute("PRAGMA journal_mode = WAL")
+        if not readonly:
+            connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute("PRAGMA synchronous = NORMAL")
-        os.chmod(path, 0o600)
+        # FULL: a commit is on the disk (WAL synced) before the clerk is told "read".
+        connection.execute("PRAGMA synchronous = FULL")
     except (OSError, sqlite3.DatabaseError) as error:
-        raise StoreError(
+        fault = store_fault(error, path)
+        raise fault or StoreError(
             f"cannot open the store {path}: {error}.",
             advice="Check the path and that this user may write there (or use --store).",
         ) from error
     return connection
 
 
-def open_store(path: Path | str) -> Store:
-    """Open (and create or migrate) the store at `path`."""
-    return Store(Path(path))
+_NO_STORE_ADVICE = (
+    "Point --store (or $PAPERMODE_STORE) at the store that `papermode prepare` "
+    "and `papermode ingest` wrote."
+)
+
+
+def _check_existing(path: Path, *, readonly: bool) -> None:
+    info = path.stat()
+    if info.st_uid != os.geteuid():
+        raise StoreError(
+            f"the store {path} belongs to another user (uid {info.st_uid}); papermode opens "
+            "only its own user's stores, so their files stay owner-only.",
+            advice="Run papermode as the user who owns the store, or give --store a store of "
+            "your own.",
+        )
+    if not readonly and not info.st_mode & stat.S_IWUSR:
+        raise StoreError(
+            f"the store {path} is read-only (mode {stat.S_IMODE(info.st_mode):04o}); papermode "
+            "never changes a store's permissions behind your back.",
+            advice="If it should take new files, make it writable: chmod u+w on it; otherwise "
+            "use another store with --store.",
+        )
+
+
+def store_fault(error: BaseException, path: Path) -> StoreError | None:
+    """The StoreError for a fault of the disk or the store (full, read-only, locked), with
+    what to do; None when `error` is something else."""
+    code = getattr(error, "errno", None)
+    text = str(error).lower()
+    if code in (errno.ENOSPC, errno.EDQUOT) or "disk is full" in text or "disk full" in text:
+        return StoreError(
+            f"the disk holding the store {path} is full; papermode stopped before writing a "
+            "partial file. Everything reported before this message is stored.",
+            advice="Free space on that disk (or move the store to a larger one) and run the "
+            "same command again: files already stored are recognised, the rest are read.",
+        )
+    if (
+        code in (errno.EROFS, errno.EACCES, errno.EPERM)
+        or "readonly" in text
+        or "read-only" in text
+    ):
+        return StoreError(
+            f"the store {path} or its folder cannot be written ({_plain(error)}).",
+            advice="Check that the disk is not read-only and that this user may write in the "
+            "store's folder, then run the same command again.",
+        )
+    if "database is locked" in text or "database is busy" in text:
+        return StoreError(
+            f"the store {path} is busy: another papermode command is writing to it.",
+            advice="Wait for the other command to finish (another clerk, or a scheduled "
+            "prepare), then run this one again.",
+        )
+    return None
+
+
+def _plain(error: BaseException) -> str:
+    return getattr(error, "strerror", None) or str(error) or type(error).__name__
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename inside `folder` survive a power cut."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _claim_is_stale(holder: str, claimed_at: str | None, owner: str) -> bool:
+    """A claim is stale when its run is gone: same machine and its process is dead (or it is
+    this process, from an earlier run), or it is older than CLAIM_STALE_AFTER."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.split(":")[0]
+    if host == owner.partition(":")[0] and pid_text.isdigit():
+        pid = int(pid_text)
+        if pid == os.getpid() or not _process_alive(pid):
+            return True
+    when = from_iso(claimed_at)
+    return when is None or datetime.now() - when > CLAIM_STALE_AFTER
+
+
+def open_store(path: Path | str, *, readonly: bool = False) -> Store:
+    """Open (and create or migrate) the store at `path`; `readonly` never writes to it."""
+    return Store(Path(path), readonly=readonly)
 
 
 def open_existing_store(path: Path | str) -> Store:
-    """Open the store at `path` for reading what is in it; StoreError when there is none."""
-    if not Path(path).exists():
-        raise StoreError(
-            f"there is no store at {path}.",
-            advice="Point --store (or $PAPERMODE_STORE) at the store that `papermode prepare` "
-            "and `papermode ingest` wrote.",
-        )
-    return open_store(path)
+    """Open the store at `path` for reading what is in it; StoreError when there is none.
+
+    A store its owner made read-only is opened read-only, its mode left as it is."""
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"there is no store at {path}.", advice=_NO_STORE_ADVICE)
+    writable = bool(path.stat().st_mode & stat.S_IWUSR)
+    return Store(path, readonly=not writable)
