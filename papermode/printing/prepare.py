@@ -8,6 +8,7 @@ failure never leaves a half-written set of forms that someone might print.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -20,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from papermode.core.errors import UsageError
+from papermode.core.model import PAPER_SIZES_MM, PageLayout, PrintedPage, ScheduledDose, Snapshot
+from papermode.core.private import FILE_MODE, private_dir
+from papermode.core.settings import Settings
 from papermode.printing.manifest import (
     MANIFEST_NAME,
     SnapshotInfo,
@@ -27,8 +31,6 @@ from papermode.printing.manifest import (
     load_manifest_document,
     write_manifest,
 )
-from papermode.core.model import PAPER_SIZES_MM, PageLayout, PrintedPage, ScheduledDose, Snapshot
-from papermode.core.settings import Settings
 
 PATIENTS_DIR = "patients"
 LANGUAGES = ("en", "fr", "nl")
@@ -91,8 +93,8 @@ def prepare_forms(
     Raises CensusError (nothing written) when the census is refused, UsageError for
     options that cannot work, TemplateError / StoreError from the stages below.
     """
-    from papermode.census.snapshot import load_census
     from papermode.census.schedule import default_period, doses_for_snapshot
+    from papermode.census.snapshot import load_census
     from papermode.core.settings import load_settings
 
     started = time.perf_counter()
@@ -232,7 +234,7 @@ def _write_all(
     from papermode.store.database import open_store
 
     out_dir = Path(out_dir).absolute()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir.parent)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-prepare-", dir=out_dir.parent))
     try:
         render_plans(staging, plans, progress)
@@ -243,6 +245,7 @@ def _write_all(
         write_manifest(
             staging / MANIFEST_NAME, printed, info, paper=paper, lang=lang, generated_at=generated
         )
+        os.chmod(staging / MANIFEST_NAME, FILE_MODE)  # names every patient: owner-only
         with open_store(store_path) as store:
             store.register_snapshot(snapshot, period=period, lang=lang, paper=paper)
             store.register_pages(printed)
@@ -257,7 +260,7 @@ def render_plans(
     """Write every planned PDF under `folder`: ward PDFs drawn, patient PDFs copied."""
     from papermode.printing.pdf import copy_pages, render_pdf
 
-    (folder / PATIENTS_DIR).mkdir(parents=True, exist_ok=True)
+    private_dir(folder / PATIENTS_DIR)
     total = sum(len(plan.pages) for plan in plans if plan.copy_of is None)
     done = 0
     for plan in plans:
