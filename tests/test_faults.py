@@ -216,3 +216,72 @@ def test_evidence_temporary_names_are_unique(
         second.put_evidence(b"same bytes", suffix=".jpg")
     assert len(names) == len(set(names)) == 2
     assert all(".part" in name and f".{os.getpid()}." in name for name in names)
+
+
+_AS_ANOTHER_USER = r"""
+import errno, json, os, sys
+from pathlib import Path
+from papermode.core.errors import StoreError
+from papermode.ingest.pipeline import ingest_paths
+from papermode.store.database import open_store
+
+base = Path(sys.argv[1])
+shift = base / "shift"
+shift.mkdir()
+(shift / "a.jpg").write_text("not a photo")
+secret = shift / "b.jpg"
+secret.write_text("not yours")
+os.chmod(secret, 0)  # this user cannot read it: skipped, the others are read
+report = {}
+with open_store(base / "papermode.db") as store:
+    summary = ingest_paths([shift], store, workers=1)
+    report["statuses"] = sorted((Path(o.file).name, o.status) for o in summary.outcomes)
+    os.chmod(store.evidence_dir, 0o500)  # the evidence folder is read-only now
+    (shift / "c.jpg").write_text("another note")
+    try:
+        ingest_paths([shift], store, workers=1)
+    except StoreError as error:
+        report["error"] = str(error)
+    os.chmod(store.evidence_dir, 0o700)
+print(json.dumps(report))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a child as another user")
+def test_real_permissions_as_an_ordinary_user() -> None:
+    """Not injected: a file this user may not read, an evidence folder it may not write."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv is not installed")
+    base = Path(tempfile.mkdtemp(prefix="papermode-perm-", dir="/tmp"))
+    try:
+        os.chown(base, 65534, 65534)
+        done = subprocess.run(
+            [
+                "setpriv",
+                "--reuid",
+                "65534",
+                "--regid",
+                "65534",
+                "--clear-groups",
+                sys.executable,
+                "-c",
+                _AS_ANOTHER_USER,
+                str(base),
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "HOME": str(base), "PAPERMODE_SYSTEM_TMPDIR": str(base)},
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    assert report["statuses"] == [["a.jpg", "quarantined"], ["b.jpg", "skipped"]]
+    assert "cannot be written (Permission denied)" in report["error"]
