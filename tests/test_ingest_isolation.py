@@ -201,3 +201,33 @@ def test_exit_codes_of_a_run(tmp_path: Path) -> None:
     assert summary("read", "quarantined").exit_code == 6
     assert summary("skipped").exit_code == 6
     assert summary("quarantined", "retake").exit_code == 7
+
+
+def test_a_file_that_never_finishes_is_stopped_and_quarantined(
+    store_path: Path,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    folder = tmp_path / "shift"
+    folder.mkdir()
+    (folder / "a.txt").write_text("not a photo")
+    (folder / "b-loops.jpg").write_bytes(b"\xff\xd8\xff" + b"2" * 300)
+    (folder / "c.txt").write_text("another note")
+    real = workers.load_images_from_bytes
+
+    def loops(data: bytes, name: str) -> Any:
+        while "loops" in name:  # an image library stuck on a damaged file
+            time.sleep(0.05)
+        return real(data, name)
+
+    monkeypatch.setattr(workers, "load_images_from_bytes", loops)
+    monkeypatch.setattr(pipeline, "FILE_LIMIT_S", 2.0)
+    with open_store(store_path) as store:
+        summary = ingest_paths([folder], store, workers=2)
+    outcomes = {Path(o.file).name: o for o in summary.outcomes}
+    assert outcomes["b-loops.jpg"].status == "quarantined"
+    assert "took too long and was stopped" in (outcomes["b-loops.jpg"].message or "")
+    assert "not an image" in (outcomes["a.txt"].message or "")
+    assert "not an image" in (outcomes["c.txt"].message or "")

@@ -69,6 +69,13 @@ SUFFIXES = {
 # skipped a file (and has nothing to retake) exits 6; otherwise 0.
 EXIT_RETAKE = 7
 EXIT_QUARANTINED = 6
+# A file whose reading takes longer than this (a 200-page scan takes minutes; a damaged file
+# that makes an image library loop forever, never ends) is quarantined.
+FILE_LIMIT_S = 1800.0
+_TOO_LONG = (
+    "reading this file took too long and was stopped: the original is kept; split a very "
+    "long scan into smaller files, or report the file to IT"
+)
 _DIED = (
     "papermode's reader stopped while reading this file (out of memory, or a crash in an "
     "image library): the original is kept; try another photo, and report the file to IT"
@@ -262,8 +269,8 @@ class _Readers:
         args: tuple[str, str, Any],
     ) -> FileRead:
         try:
-            return _outcome_of(future, name)
-        except BrokenProcessPool:
+            return _outcome_of(future, name, self.pool)
+        except (BrokenProcessPool, _TookTooLong):
             pass
         if generation == self.generation:
             self.pool.shutdown(wait=False, cancel_futures=True)
@@ -271,10 +278,13 @@ class _Readers:
             self.pool = self._new(self.workers)
         alone = self._new(1)
         try:
-            return _outcome_of(alone.submit(read_file, data, name, *args), name)
+            return _outcome_of(alone.submit(read_file, data, name, *args), name, alone)
         except BrokenProcessPool:
             log.warning("a reader process died reading one file; the file is quarantined")
             return FileRead(error=f"{Path(name).name}: {_DIED}")
+        except _TookTooLong:
+            log.warning("one file took longer than %s s to read; it is quarantined", FILE_LIMIT_S)
+            return FileRead(error=f"{Path(name).name}: {_TOO_LONG}")
         finally:
             alone.shutdown(wait=False, cancel_futures=True)
 
@@ -282,9 +292,19 @@ class _Readers:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _outcome_of(future: Future[FileRead], name: str) -> FileRead:
+class _TookTooLong(Exception):
+    """A reader spent longer than FILE_LIMIT_S on one file; its processes were killed."""
+
+
+def _outcome_of(future: Future[FileRead], name: str, pool: ProcessPoolExecutor) -> FileRead:
     try:
-        return future.result()
+        return future.result(timeout=FILE_LIMIT_S)
+    except TimeoutError as error:
+        # A reader cannot be stopped alone: stop them all (the pool is replaced) and read
+        # the files that were in flight again, each alone, to find the one that hangs.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        raise _TookTooLong from error
     except (BrokenProcessPool, StoreError):
         raise
     except Exception as error:  # escaped the worker (a bug, a result that cannot be sent)
