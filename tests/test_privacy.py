@@ -23,6 +23,7 @@ from test_ingest import START, _ticked_photo
 
 from papermode.census.snapshot import sample_census_path
 from papermode.core.private import private_dir, private_file
+from papermode.demo.overlay import write_overlay
 from papermode.free import ocr
 from papermode.ingest.pipeline import ingest_paths
 from papermode.printing.prepare import prepare_forms
@@ -70,12 +71,18 @@ def test_prepare_and_ingest_write_owner_only_whatever_the_umask(
     assert set(files.values()) == {0o600}, files
     note = tmp_path / "list.jpg"
     note.write_text("not a photo")
+    photo = _photo_of_first_mar(printouts, tmp_path)
     with open_store(store) as opened:
-        ingest_paths([note], opened, workers=1)
+        summary = ingest_paths([note, photo], opened, workers=1)
         evidence = opened.evidence_dir
+        page_id = next(o.page_id for o in summary.outcomes if o.status == "read")
+        assert page_id is not None
+        overlay = write_overlay(opened, page_id, tmp_path / "demo" / "overlay.png")
     assert _mode(store) == 0o600
+    assert any(p.name.endswith(".rectified.jpg") for p in evidence.rglob("*"))
     for path in [store.parent, store.parent.parent, evidence, *evidence.rglob("*")]:
         assert _mode(path) == (0o700 if path.is_dir() else 0o600), path
+    assert (_mode(overlay.parent), _mode(overlay)) == (0o700, 0o600)
 
 
 def test_private_helpers_under_an_open_umask(tmp_path: Path, open_umask: None) -> None:
