@@ -391,7 +391,14 @@ def run_batch(folder: Path, store: Path, report: Report, *, workers: int, limit:
 
 
 def campaign(
-    seed: int, count: int, workdir: Path, *, batch: int = 300, workers: int = 2, limit: float = 900
+    seed: int,
+    count: int,
+    workdir: Path,
+    *,
+    batch: int = 300,
+    workers: int = 2,
+    limit: float = 900,
+    progress: Callable[[Report], None] | None = None,
 ) -> Report:
     """Fuzz `count` inputs in batches, each batch one ingest run into a fresh store."""
     report = Report()
@@ -403,6 +410,8 @@ def campaign(
         make_inputs(seed * 1_000_003 + start, size, folder, seeds)
         report.inputs += size
         run_batch(folder, workdir / f"store-{start:06d}.db", report, workers=workers, limit=limit)
+        if progress:
+            progress(report)
     return report
 
 
@@ -422,6 +431,9 @@ def main() -> None:
             batch=arguments.batch,
             workers=arguments.workers,
             limit=arguments.limit,
+            progress=lambda so_far: print(
+                json.dumps(so_far.as_json()), file=sys.stderr, flush=True
+            ),
         )
     print(json.dumps(report.as_json(), indent=2))
     sys.exit(0 if report.ok() else 1)
