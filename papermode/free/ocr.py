@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import logging
 import os
 import shutil
 import tempfile
@@ -33,6 +34,7 @@ INSTALL_ADVICE = (
 # a picture of a page with a patient's name on it. It goes into a folder of our own, 0700,
 # removed when the process ends, and on the next start when the process was killed.
 _TEMP_PREFIX = "papermode-ocr-"
+log = logging.getLogger(__name__)
 _private_tempdir: Path | None = None
 
 
@@ -51,7 +53,11 @@ def use_private_tempdir() -> Path:
         return _private_tempdir
     system = Path(os.environ.get("PAPERMODE_SYSTEM_TMPDIR") or tempfile.gettempdir())
     remove_stale_tempdirs(system)
-    folder = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", dir=system))
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", dir=system))
+    except OSError as error:  # no temporary folder of our own: Tesseract still works
+        log.warning("no private temporary folder (%s); using %s", error.strerror, system)
+        return system
     os.chmod(folder, 0o700)
     os.environ.setdefault("PAPERMODE_SYSTEM_TMPDIR", str(system))
     tempfile.tempdir = str(folder)

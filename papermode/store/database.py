@@ -518,7 +518,7 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
                 raise StoreError(f"there is no store at {path}.", advice=_NO_STORE_ADVICE)
             private_dir(path.parent)
             # Create it owner-only before SQLite writes a byte of patient data into it.
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
             os.close(fd)
         else:
             _check_existing(path, readonly=readonly)
