@@ -24,7 +24,7 @@ Generated from `papermode COMMAND --help` by `tools/cli_reference.py`; a test ke
 step with the code. Every command takes `--help`. The store is `--store PATH` (default
 `./papermode.db`, or `$PAPERMODE_STORE`). Exit codes: 0 success, 1 a check or a step
 failed, 2 usage error, 3 census problem, 4 template problem, 5 store problem (none at the
-path given, or it cannot be opened), 6 input file problem, 7 files to retake or quarantined
+path given, or it cannot be opened), 6 input file problem, 7 files to retake, quarantined or skipped
 (`ingest`, after reading the others), 8 page id problem, 9 installation problem, 10 OCR
 failure, 11 digit model missing or damaged, 12 invalid settings, 20-23 review decision refused (20 not as asked,
 21 unknown item, 22 already decided, 23 two-person rule), 30 restored record unreadable,

@@ -12,6 +12,7 @@ import click
 
 from papermode.cli.options import existing_store_option
 from papermode.core.errors import ExitCode
+from papermode.core.flags import FileStatus
 from papermode.core.pageid import normalise
 from papermode.core.settings import Settings, load_settings
 from papermode.free.search import search
@@ -59,13 +60,13 @@ def ingest(
 
     JPEG, PNG, TIFF, HEIC and PDF. Each original is kept byte for byte; a file seen
     before is not read twice. Photos that must be retaken are listed at once. Exit code 7
-    when a file must be retaken or was quarantined (after reading all the others).
+    when a file must be retaken, was quarantined or was skipped (after reading the others).
     """
     settings = load_settings(settings_path)
 
     def say_at_once(outcome: PageOutcome) -> None:
-        if outcome.status in ("retake", "quarantined") and not as_json:
-            label = "RETAKE" if outcome.status == "retake" else "QUARANTINED"
+        if outcome.status in _SAID_AT_ONCE and not as_json:
+            label = _SAID_AT_ONCE[outcome.status]
             frame = f" (page {outcome.frame + 1})" if outcome.frame else ""
             # On a terminal the progress bar holds the line: start a fresh one.
             fresh = "\n" if sys.stderr.isatty() else ""
@@ -83,12 +84,18 @@ def ingest(
         click.echo(
             f"{counts['read']} page(s) read, {counts['retake']} to retake, "
             f"{counts['free']} free photo(s), {counts['duplicate']} duplicate(s), "
-            f"{counts['quarantined']} quarantined; fields: {fields['auto']} accepted, "
+            f"{counts['quarantined']} quarantined, {counts['skipped']} skipped; "
+            f"fields: {fields['auto']} accepted, "
             f"{fields['review']} for review."
         )
-    if counts["retake"] or counts["quarantined"]:
-        return ExitCode.RETAKE_OR_QUARANTINE
-    return ExitCode.OK
+    return summary.exit_code
+
+
+_SAID_AT_ONCE = {
+    FileStatus.RETAKE: "RETAKE",
+    FileStatus.QUARANTINED: "QUARANTINED",
+    FileStatus.SKIPPED: "SKIPPED",
+}
 
 
 def _ingest(

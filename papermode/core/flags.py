@@ -57,6 +57,7 @@ class FileStatus(StrEnum):
     DUPLICATE = "duplicate"
     FREE = "free"  # not a papermode form: a screen photo or a paper note, OCRed
     QUARANTINED = "quarantined"
+    SKIPPED = "skipped"  # a path not read: a link outside the folder, a device, hidden, unreadable
 
 
 class Threshold(StrEnum):

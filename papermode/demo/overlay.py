@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from papermode.core.errors import PageIdError, StoreError
 from papermode.core.flags import Flag
+from papermode.core.private import private_dir, private_file
 from papermode.reading.imaging import load_images_from_bytes
 from papermode.store.database import Store
 
@@ -185,8 +186,8 @@ def write_overlay(store: Store, page_id: str, out_path: Path, px_per_mm: float =
     image = draw_overlay(
         rectified_page(store, page_id, px_per_mm), field_marks(store, page_id), px_per_mm
     )
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(out_path, format="PNG", optimize=False)
+    private_dir(out_path.parent)
+    image.save(private_file(out_path), format="PNG", optimize=False)
     return out_path
 
 

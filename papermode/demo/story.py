@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from papermode.core.errors import ExitCode, PapermodeError, UsageError
+from papermode.core.private import private_dir, private_file
 
 MARKER = ".papermode-demo"
 PIECES = {
@@ -111,8 +112,8 @@ def clear_output(out_dir: Path) -> None:
                 advice="Choose a new folder, or one an earlier `papermode demo` wrote.",
             )
         shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / MARKER).write_text("written by papermode demo\n", encoding="utf-8")
+    private_dir(out_dir)  # synthetic patients, but real-looking: owner-only all the same
+    private_file(out_dir / MARKER).write_text("written by papermode demo\n", encoding="utf-8")
 
 
 def run_demo(
@@ -221,7 +222,7 @@ def _free_photo(folder: Path, kind: str, seed: int) -> Path | None:
     except ImportError:
         return None
     photo, _truth = synth_free_photo(seed, kind=kind, lang="en")
-    path = folder / f"{kind}-photo.jpg"
+    path = private_file(folder / f"{kind}-photo.jpg")
     cv2.imwrite(str(path), photo, [cv2.IMWRITE_JPEG_QUALITY, 88])
     return path
 
@@ -323,7 +324,7 @@ def summary_step(result: DemoResult) -> Path:
         overlay_png=result.overlay,
         overlay_caption=caption,
     )
-    return write_summary_pdf(summary, result.out_dir / "summary.pdf")
+    return write_summary_pdf(summary, private_file(result.out_dir / "summary.pdf"))
 
 
 def figure_lines(figures: dict[str, Any]) -> list[tuple[str, str]]:

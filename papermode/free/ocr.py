@@ -8,10 +8,16 @@ on purpose, the way OCRmyPDF tests its pipeline.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import functools
 import logging
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -24,6 +30,73 @@ INSTALL_ADVICE = (
     "Ask IT to install Tesseract and its languages: "
     "apt-get install tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng tesseract-ocr-nld"
 )
+
+
+# pytesseract writes each image to Tesseract as a file `tess_*` under tempfile.gettempdir():
+# a picture of a page with a patient's name on it. It goes into a folder of our own, 0700,
+# removed when the process ends, and on the next start when the process was killed.
+_TEMP_PREFIX = "papermode-ocr-"
+log = logging.getLogger(__name__)
+_private_tempdir: Path | None = None
+
+
+def use_private_tempdir() -> Path:
+    """Send this process's temporary files (and its children's) to a private 0700 folder.
+
+    Idempotent per process. Folders left by papermode processes that were killed are
+    removed first.
+    """
+    global _private_tempdir
+    if (
+        _private_tempdir is not None
+        and _private_tempdir.is_dir()
+        and tempfile.tempdir == str(_private_tempdir)
+    ):
+        return _private_tempdir
+    system = Path(os.environ.get("PAPERMODE_SYSTEM_TMPDIR") or tempfile.gettempdir())
+    remove_stale_tempdirs(system)
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", dir=system))
+    except OSError as error:  # no temporary folder of our own: Tesseract still works
+        log.warning("no private temporary folder (%s); using %s", error.strerror, system)
+        return system
+    os.chmod(folder, 0o700)
+    os.environ.setdefault("PAPERMODE_SYSTEM_TMPDIR", str(system))
+    tempfile.tempdir = str(folder)
+    os.environ["TMPDIR"] = str(folder)
+    _private_tempdir = folder
+    atexit.register(_remove_tempdir, folder, os.getpid())
+    return folder
+
+
+def _remove_tempdir(folder: Path, pid: int) -> None:
+    if os.getpid() == pid:  # a forked worker must not remove its parent's folder
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_stale_tempdirs(system: Path) -> int:
+    """Remove private temporary folders of papermode processes that no longer run."""
+    removed = 0
+    for folder in system.glob(f"{_TEMP_PREFIX}*"):
+        pid_text = folder.name[len(_TEMP_PREFIX) :].split("-")[0]
+        with contextlib.suppress(OSError):
+            if folder.stat().st_uid != os.geteuid() or not pid_text.isdigit():
+                continue
+            if _alive(int(pid_text)):
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class OcrError(PapermodeError):
@@ -85,6 +158,7 @@ class TesseractEngine:
     ) -> list[Word]:
         import pytesseract
 
+        use_private_tempdir()
         _, installed = self.languages()
         missing = [lang for lang in langs if lang not in installed]
         if missing:

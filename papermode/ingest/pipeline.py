@@ -1,14 +1,19 @@
 """Ingest: photos and scans in, readings out. One file at a time, all or nothing.
 
-For each input file (folders are walked, zip archives opened):
-1. its bytes are kept as evidence under their SHA-256 (byte for byte, never overwritten);
+For each input file (folders are walked, zip archives opened member by member):
+1. its SHA-256 is claimed in the store, so two runs at once never read one file twice;
 2. a file seen before is recognised (`duplicate`) and not read twice;
-3. each page image is read in a worker process (`capture.read_page_image`);
+3. each page image is read in a worker process (`capture.read_page_image`); a worker that
+   dies (out of memory, a native crash) is replaced and only its file is quarantined;
 4. the outcome is written in one transaction: file, ingest record, captures, readings,
-   crops, and the merged state of every page touched. An interrupted run leaves nothing
-   half-written; running it again completes the work without duplicates.
+   crops, and the merged state of every page touched. The clerk is told the outcome only
+   once that transaction is committed. An interrupted run leaves nothing half-written;
+   running it again completes the work without duplicates.
 
-Bad input never raises out of here: it is quarantined with its reason.
+Bad input never raises out of here: anything that goes wrong with one file is that file's
+quarantine, with its name and reason, its original kept. What stops a run is a fault of
+the store itself (disk full, read-only, locked, another user's): a `StoreError` that says
+what to do; everything committed before it stays.
 """
 
 from __future__ import annotations
@@ -18,27 +23,41 @@ import io
 import json
 import logging
 import os
+import secrets
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from papermode.reading import page as capture
-from papermode.ingest import workers as workers_module
-from papermode.core.errors import InputFileError
-from papermode.core.flags import FileStatus, ReadingStatus
+from papermode.core.errors import ExitCode, PapermodeError, StoreError
+from papermode.core.flags import FileStatus
 from papermode.core.settings import PlausibilityLimits
+from papermode.free.ocr import use_private_tempdir
+from papermode.ingest import workers as workers_module
+from papermode.ingest.inputs import (
+    MAX_ZIP_DEPTH,
+    InputFile,
+    Refused,
+    Skipped,
+    expand_inputs,
+    zip_members,
+)
+from papermode.ingest.workers import FileRead, read_file
+from papermode.reading import page as capture
 from papermode.reading.imaging import sniff_kind
-from papermode.ingest.inputs import InputFile, expand_inputs, zip_members
 from papermode.state.page_state import update_page_state
 from papermode.store.database import Store
 from papermode.store.rows import now_text
-from papermode.ingest.workers import FileRead, read_file
+
+__all__ = ["IngestSummary", "PageOutcome", "expand_inputs", "ingest_paths"]
 
 logger = logging.getLogger(__name__)
 
+STATUSES = tuple(FileStatus)
 SUFFIXES = {
     "jpeg": ".jpg",
     "png": ".png",
@@ -47,11 +66,24 @@ SUFFIXES = {
     "pdf": ".pdf",
     "zip": ".zip",
 }
+# docs/errors.md: a run that leaves a photo to retake exits 7; one that quarantined or
+# skipped a file (and has nothing to retake) exits 6; otherwise 0.
+# A file whose reading takes longer than this (a 200-page scan takes minutes; a damaged file
+# that makes an image library loop forever, never ends) is quarantined.
+FILE_LIMIT_S = 1800.0
+_TOO_LONG = (
+    "reading this file took too long and was stopped: the original is kept; split a very "
+    "long scan into smaller files, or report the file to IT"
+)
+_DIED = (
+    "papermode's reader stopped while reading this file (out of memory, or a crash in an "
+    "image library): the original is kept; try another photo, and report the file to IT"
+)
 
 
 @dataclass(frozen=True)
 class PageOutcome:
-    """What became of one page image of an ingested file."""
+    """What became of one page image of an ingested file (or of a path not ingested)."""
 
     file: str
     sha256: str
@@ -67,22 +99,66 @@ class PageOutcome:
 class IngestSummary:
     outcomes: list[PageOutcome] = field(default_factory=list)
     seconds_by_stage: dict[str, float] = field(default_factory=dict)
-    # Told of each outcome as soon as it is stored: a retake is said at once, not at the end.
+    # Told of each outcome as soon as it is committed: a retake is said at once, not at the end.
     on_outcome: Callable[[PageOutcome], None] | None = field(default=None, repr=False)
 
     def count(self, status: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
 
+    @property
+    def exit_code(self) -> ExitCode:
+        """The documented exit code of the run (docs/errors.md): 7 when a photo must be
+        retaken, a file was quarantined or a path was skipped; else 0."""
+        if self.count(FileStatus.RETAKE) or self.count(FileStatus.QUARANTINED):
+            return ExitCode.RETAKE_OR_QUARANTINE
+        if self.count(FileStatus.SKIPPED):
+            return ExitCode.RETAKE_OR_QUARANTINE
+        return ExitCode.OK
+
     def as_json(self) -> dict[str, object]:
-        statuses = list(FileStatus)
         return {
             "files": [outcome.__dict__ for outcome in self.outcomes],
-            "counts": {status: self.count(status) for status in statuses},
+            "counts": {status: self.count(status) for status in STATUSES},
             "fields": {
                 "auto": sum(o.fields_auto for o in self.outcomes),
                 "review": sum(o.fields_review for o in self.outcomes),
             },
         }
+
+
+@dataclass
+class _Run:
+    """One ingest run: where it writes, whom it tells, which files it has claimed."""
+
+    store: Store
+    summary: IngestSummary
+    progress: Callable[[str], None] | None
+    owner: str
+    seen: set[str] = field(default_factory=set)
+
+    def tell(self, item_name: str | None, outcomes: list[PageOutcome]) -> None:
+        """Report outcomes that are committed (never before)."""
+        self.summary.outcomes.extend(outcomes)
+        for o in outcomes:  # for IT: what became of each file and why (file and page ids only)
+            logger.info(
+                "%s %s: page %s frame %d: %s",
+                o.file,
+                o.status,
+                o.page_id,
+                o.frame,
+                (o.message or "").replace("\n", " "),
+            )
+        if self.summary.on_outcome:
+            for outcome in outcomes:
+                self.summary.on_outcome(outcome)
+        if self.progress and item_name is not None:
+            self.progress(item_name)
+
+    def skip(self, skipped: Skipped) -> None:
+        logger.info("skipped a path: %s", skipped.reason)
+        self.tell(
+            None, [PageOutcome(skipped.name, "", 0, FileStatus.SKIPPED, message=skipped.reason)]
+        )
 
 
 # ---------------------------------------------------------------------- ingest
@@ -103,7 +179,8 @@ def ingest_paths(
 
     `thresholds` are the confidence thresholds of the hospital's settings (`[reading]`),
     `plausibility_limits` its `[plausibility]` (`Settings.plausibility`); None means the
-    packaged defaults.
+    packaged defaults. Raises StoreError when the store cannot be written
+    (what was committed before stays), InputFileError when a path given does not exist.
     """
     if thresholds is None:
         from papermode.core.settings import load_settings
@@ -113,102 +190,232 @@ def ingest_paths(
         plausibility_limits = PlausibilityLimits()
     summary = IngestSummary(on_outcome=on_outcome)
     workers_module.reset()  # a fresh view of the store, and no connection to fork
-    inputs = list(expand_inputs(paths))
-    files = _flatten(inputs, store, summary, progress)
-    workers = workers or min(2, os.cpu_count() or 1)
-    if workers <= 1 or len(inputs) == 1:
-        # One file: starting worker processes would cost more than it saves.
-        for item, data, sha in files:
-            _store_read(
-                store,
-                item,
-                data,
-                sha,
-                read_file(data, item.name, str(store.path), kind, thresholds, plausibility_limits),
-                summary,
-                progress,
-            )
-        return summary
-    # A bounded window of files in flight: photos are large, memory is not endless.
-    window = 2 * workers
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: deque[tuple[InputFile, bytes, str, Future[FileRead]]] = deque()
-        for item, data, sha in files:
-            pending.append(
-                (
-                    item,
-                    data,
-                    sha,
-                    pool.submit(
-                        read_file,
-                        data,
-                        item.name,
-                        str(store.path),
-                        kind,
-                        thresholds,
-                        plausibility_limits,
-                    ),
-                )
-            )
-            while len(pending) >= window:
-                _store_read(store, *_result(pending.popleft()), summary, progress)
-        while pending:
-            _store_read(store, *_result(pending.popleft()), summary, progress)
+    use_private_tempdir()  # Tesseract's temporary images: owner-only, removed on exit
+    store.remove_stale_parts()
+    owner = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(4)}"
+    run = _Run(store, summary, progress, owner)
+    inputs = list(expand_inputs(paths, on_skip=run.skip))
+    files = _flatten(inputs, run)
+    args = (str(store.path), kind, thresholds, plausibility_limits)
+    try:
+        if (workers or min(2, os.cpu_count() or 1)) <= 1 or len(inputs) == 1:
+            # One file: starting worker processes would cost more than it saves.
+            for item, data, sha in files:
+                _store_read(run, item, data, sha, _read_here(data, item.name, args))
+        else:
+            _read_in_workers(run, files, workers or min(2, os.cpu_count() or 1), args)
+    finally:
+        store.release_claims(owner)
     return summary
 
 
-def _result(
-    entry: tuple[InputFile, bytes, str, Future[FileRead]],
-) -> tuple[InputFile, bytes, str, FileRead]:
-    item, data, sha, future = entry
-    return item, data, sha, future.result()
+def _read_here(data: bytes, name: str, args: tuple[Any, ...]) -> FileRead:
+    """`read_file` in this process; a bug costs the file, never the run."""
+    try:
+        return read_file(data, name, *args)
+    except StoreError:
+        raise
+    except Exception as error:
+        if os.environ.get("PAPERMODE_DEBUG"):
+            raise
+        return FileRead(error=_bug_message(name, error))
 
 
-def _flatten(
-    items: Iterable[InputFile],
-    store: Store,
-    summary: IngestSummary,
-    progress: Callable[[str], None] | None,
-) -> Iterator[tuple[InputFile, bytes, str]]:
+def _read_in_workers(
+    run: _Run,
+    files: Iterator[tuple[InputFile, bytes, str]],
+    workers: int,
+    args: tuple[Any, ...],
+) -> None:
+    # A bounded window of files in flight: photos are large, memory is not endless.
+    window = 2 * workers
+    readers = _Readers(workers)
+    try:
+        pending: deque[tuple[InputFile, bytes, str, int, Future[FileRead]]] = deque()
+        for item, data, sha in files:
+            pending.append((item, data, sha, *readers.submit(data, item.name, args)))
+            while len(pending) >= window:
+                _take(run, readers, pending.popleft(), args)
+        while pending:
+            _take(run, readers, pending.popleft(), args)
+    finally:
+        readers.close()
+
+
+def _take(
+    run: _Run,
+    readers: _Readers,
+    entry: tuple[InputFile, bytes, str, int, Future[FileRead]],
+    args: tuple[Any, ...],
+) -> None:
+    item, data, sha, generation, future = entry
+    _store_read(run, item, data, sha, readers.result(generation, future, data, item.name, args))
+
+
+class _Readers:
+    """The worker processes. A worker that dies breaks the whole pool: the pool is replaced,
+    and each file that was in flight is read again alone, in a process of its own, so that
+    only the file that kills a reader is quarantined."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.generation = 0
+        self.pool = self._new(workers)
+
+    @staticmethod
+    def _new(workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=workers,
+            initializer=workers_module.start_worker,
+            initargs=(os.getpid(),),
+        )
+
+    def submit(self, data: bytes, name: str, args: tuple[Any, ...]) -> tuple[int, Future[FileRead]]:
+        return self.generation, self.pool.submit(read_file, data, name, *args)
+
+    def result(
+        self,
+        generation: int,
+        future: Future[FileRead],
+        data: bytes,
+        name: str,
+        args: tuple[Any, ...],
+    ) -> FileRead:
+        try:
+            return _outcome_of(future, name, self.pool)
+        except (BrokenProcessPool, _TookTooLong):
+            pass
+        if generation == self.generation:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.generation += 1
+            self.pool = self._new(self.workers)
+        alone = self._new(1)
+        try:
+            return _outcome_of(alone.submit(read_file, data, name, *args), name, alone)
+        except BrokenProcessPool:
+            logger.warning("a reader process died reading one file; the file is quarantined")
+            return FileRead(error=f"{Path(name).name}: {_DIED}")
+        except _TookTooLong:
+            logger.warning(
+                "one file took longer than %s s to read; it is quarantined", FILE_LIMIT_S
+            )
+            return FileRead(error=f"{Path(name).name}: {_TOO_LONG}")
+        finally:
+            alone.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _TookTooLong(Exception):
+    """A reader spent longer than FILE_LIMIT_S on one file; its processes were killed."""
+
+
+def _outcome_of(future: Future[FileRead], name: str, pool: ProcessPoolExecutor) -> FileRead:
+    try:
+        return future.result(timeout=FILE_LIMIT_S)
+    except TimeoutError as error:
+        # A reader cannot be stopped alone: stop them all (the pool is replaced) and read
+        # the files that were in flight again, each alone, to find the one that hangs.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        raise _TookTooLong from error
+    except (BrokenProcessPool, StoreError):
+        raise
+    except Exception as error:  # escaped the worker (a bug, a result that cannot be sent)
+        if os.environ.get("PAPERMODE_DEBUG"):
+            raise
+        return FileRead(error=_bug_message(name, error))
+
+
+def _bug_message(name: str, error: BaseException) -> str:
+    return (
+        f"{Path(name).name}: papermode could not read this file ({type(error).__name__}): "
+        "the original is kept; try another photo, and report the file to IT"
+    )
+
+
+# ---------------------------------------------------------------------- files to read
+
+
+def _flatten(items: Iterable[InputFile], run: _Run) -> Iterator[tuple[InputFile, bytes, str]]:
     """Each file's bytes to read; duplicates, zips and unreadable files dealt with here."""
-    seen: set[str] = set()
     for item in items:
-        data = item.read()
-        sha = hashlib.sha256(data).hexdigest()
-        if sha in seen or _already_ingested(store, sha):
-            _record(
-                store,
-                summary,
-                progress,
-                item,
-                data,
-                sha,
-                [
-                    PageOutcome(
-                        item.name,
-                        sha,
-                        0,
-                        FileStatus.DUPLICATE,
-                        message="this file was ingested before",
-                    )
-                ],
-                remember=False,
+        try:
+            data = item.read()
+        except PapermodeError as error:
+            run.skip(Skipped(item.name, error.message))
+            continue
+        except OSError as error:
+            run.skip(
+                Skipped(
+                    item.name,
+                    f"cannot be read ({error.strerror or type(error).__name__}): check the "
+                    "file's permissions, or copy it again, and add it again",
+                )
             )
             continue
-        seen.add(sha)
-        kind = sniff_kind(data)
-        if kind == "zip":
-            try:
-                members = zip_members(item.name, data)
-            except InputFileError as error:
-                _quarantine(store, summary, progress, item, data, sha, str(error))
-                continue
-            # Keep the archive itself as evidence; each member is ingested (and recognised
-            # when seen again) on its own, so an interrupted run loses nothing.
-            store.put_evidence(data, suffix=".zip")
-            yield from _flatten(members, store, summary, progress)
-            continue
-        yield item, data, sha
+        sha = hashlib.sha256(data).hexdigest()
+        try:
+            yield from _one_file(item, data, sha, run)
+        except StoreError:
+            raise
+        except Exception as error:  # one file's problem, never the run's end
+            if os.environ.get("PAPERMODE_DEBUG") and not isinstance(error, PapermodeError):
+                raise
+            reason = (
+                str(error) if isinstance(error, PapermodeError) else _bug_message(item.name, error)
+            )
+            _quarantine(run, item, data, sha, reason)
+
+
+def _one_file(
+    item: InputFile, data: bytes, sha: str, run: _Run
+) -> Iterator[tuple[InputFile, bytes, str]]:
+    store = run.store
+    if sha in run.seen or _already_ingested(store, sha):
+        outcomes = [
+            PageOutcome(item.name, sha, 0, "duplicate", message="this file was ingested before")
+        ]
+        with store.transaction():
+            _record(store, item, data, sha, outcomes, remember=False)
+        run.tell(item.name, outcomes)
+        return
+    run.seen.add(sha)
+    if sniff_kind(data) == "zip":
+        yield from _archive(item, data, sha, run)
+        return
+    if not store.claim_file(sha, run.owner):
+        busy = "another papermode run is reading this file right now; it is recorded once, there"
+        run.tell(item.name, [PageOutcome(item.name, sha, 0, "duplicate", message=busy)])
+        return
+    yield item, data, sha
+
+
+def _archive(
+    item: InputFile, data: bytes, sha: str, run: _Run
+) -> Iterator[tuple[InputFile, bytes, str]]:
+    if item.depth >= MAX_ZIP_DEPTH:
+        _quarantine(
+            run,
+            item,
+            data,
+            sha,
+            f"{item.name} is an archive inside {item.depth} archives; papermode opens "
+            f"{MAX_ZIP_DEPTH} levels at most. Unpack it and ingest the photos themselves.",
+        )
+        return
+    members = zip_members(item.name, data, mtime=item.mtime, depth=item.depth)
+    # Keep the archive itself as evidence; each member is ingested (and recognised when
+    # seen again) on its own, so an interrupted run loses nothing.
+    run.store.put_evidence(data, suffix=".zip")
+    for member in members:
+        if isinstance(member, Skipped):
+            run.skip(member)
+        elif isinstance(member, Refused):
+            _quarantine(run, InputFile(member.name), data, sha, member.reason)
+        else:
+            yield from _flatten([member], run)
 
 
 def _already_ingested(store: Store, sha: str) -> bool:
@@ -222,53 +429,55 @@ def _already_ingested(store: Store, sha: str) -> bool:
     return row is not None
 
 
-def _quarantine(
-    store: Store,
-    summary: IngestSummary,
-    progress: Callable[[str], None] | None,
-    item: InputFile,
-    data: bytes,
-    sha: str,
-    reason: str,
-) -> None:
-    _record(
-        store,
-        summary,
-        progress,
-        item,
-        data,
-        sha,
-        [PageOutcome(item.name, sha, 0, FileStatus.QUARANTINED, message=reason)],
-        remember=True,
-    )
+# ---------------------------------------------------------------------- outcomes stored
 
 
-def _store_read(
-    store: Store,
-    item: InputFile,
-    data: bytes,
-    sha: str,
-    result: FileRead,
-    summary: IngestSummary,
-    progress: Callable[[str], None] | None,
-) -> None:
+def _quarantine(run: _Run, item: InputFile, data: bytes, sha: str, reason: str) -> None:
+    outcomes = [PageOutcome(item.name, sha, 0, "quarantined", message=reason)]
+    with run.store.transaction():
+        _record(run.store, item, data, sha, outcomes, remember=True)
+        run.store.release_claim(sha, run.owner)
+    run.tell(item.name, outcomes)
+
+
+def _store_read(run: _Run, item: InputFile, data: bytes, sha: str, result: FileRead) -> None:
     if result.error:
-        _quarantine(store, summary, progress, item, data, sha, result.error)
+        _quarantine(run, item, data, sha, result.error)
         return
+    store = run.store
     captured_at = _captured_at(item, data)
     outcomes: list[PageOutcome] = []
-    with store.transaction():
-        for read in result.outcomes:
-            outcomes.append(_store_capture(store, item, sha, read, captured_at))
-            for stage, seconds in read.seconds.items():
-                summary.seconds_by_stage[stage] = summary.seconds_by_stage.get(stage, 0.0) + seconds
-        _record(store, summary, progress, item, data, sha, outcomes, remember=True)
+    seconds: dict[str, float] = {}
+    try:
+        with store.transaction():
+            if _already_ingested(store, sha):  # another run recorded it while we read it
+                outcomes = [
+                    PageOutcome(
+                        item.name, sha, 0, "duplicate", message="this file was ingested before"
+                    )
+                ]
+                _record(store, item, data, sha, outcomes, remember=False)
+            else:
+                for read in result.outcomes:
+                    outcomes.append(_store_capture(store, item, sha, read, captured_at))
+                    for stage, spent in read.seconds.items():
+                        seconds[stage] = seconds.get(stage, 0.0) + spent
+                _record(store, item, data, sha, outcomes, remember=True)
+            store.release_claim(sha, run.owner)
+    except StoreError:
+        raise
+    except Exception as error:  # a bug storing one file: its transaction is rolled back
+        if os.environ.get("PAPERMODE_DEBUG"):
+            raise
+        _quarantine(run, item, data, sha, _bug_message(item.name, error))
+        return
+    for stage, spent in seconds.items():
+        run.summary.seconds_by_stage[stage] = run.summary.seconds_by_stage.get(stage, 0.0) + spent
+    run.tell(item.name, outcomes)
 
 
 def _record(
     store: Store,
-    summary: IngestSummary,
-    progress: Callable[[str], None] | None,
     item: InputFile,
     data: bytes,
     sha: str,
@@ -304,33 +513,12 @@ def _record(
             },
         )
         store.audit("ingest", sha, {"status": status, "pages": len(outcomes)})
-    summary.outcomes.extend(outcomes)
-    for o in outcomes:  # for IT: what became of each file and why (file and page ids only)
-        logger.info(
-            "%s %s: page %s frame %d: %s",
-            o.file,
-            o.status,
-            o.page_id,
-            o.frame,
-            (o.message or "").replace("\n", " "),
-        )
-    if summary.on_outcome:
-        for outcome in outcomes:
-            summary.on_outcome(outcome)
-    if progress:
-        progress(item.name)
 
 
 def _file_status(outcomes: Sequence[PageOutcome]) -> str:
-    order = [
-        FileStatus.QUARANTINED,
-        FileStatus.RETAKE,
-        FileStatus.READ,
-        FileStatus.FREE,
-        FileStatus.DUPLICATE,
-    ]
+    order = ["quarantined", "retake", "read", "free", "duplicate"]
     statuses = {o.status for o in outcomes}
-    return next((s for s in order if s in statuses), FileStatus.READ)
+    return next((s for s in order if s in statuses), "read")
 
 
 def _store_capture(
@@ -362,8 +550,8 @@ def _store_capture(
         store.put_evidence(read.rectified_jpeg, suffix=".rectified.jpg")
     if read.free is not None and read.free.free_text is not None:
         _store_free(store, item, sha, capture_id, read, captured_at)
-    if read.status != FileStatus.READ or read.page_id is None:
-        status = read.status if read.status != FileStatus.READ else FileStatus.QUARANTINED
+    if read.status != "read" or read.page_id is None:
+        status = read.status if read.status != "read" else "quarantined"
         return PageOutcome(item.name, sha, read.frame, status, None, read.message)
     db.table("readings").upsert_all(
         [
@@ -383,16 +571,9 @@ def _store_capture(
         pk=("capture_id", "field_id"),
     )
     update_page_state(store, read.page_id)
-    auto = sum(1 for r in read.fields if r.reading.status == ReadingStatus.AUTO)
+    auto = sum(1 for r in read.fields if r.reading.status == "auto")
     return PageOutcome(
-        item.name,
-        sha,
-        read.frame,
-        FileStatus.READ,
-        read.page_id,
-        None,
-        auto,
-        len(read.fields) - auto,
+        item.name, sha, read.frame, "read", read.page_id, None, auto, len(read.fields) - auto
     )
 
 

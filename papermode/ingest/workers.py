@@ -6,21 +6,28 @@ the latest census) and return plain results; the parent process writes everythin
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from papermode.reading import page as capture
-from papermode.core.errors import InputFileError, PapermodeError
+from papermode.core.errors import PapermodeError, StoreError
 from papermode.core.flags import FileStatus
-from papermode.reading.imaging import load_images_from_bytes
 from papermode.core.model import Snapshot
 from papermode.core.settings import PlausibilityLimits
+from papermode.reading import page as capture
+from papermode.reading.imaging import load_images_from_bytes
 from papermode.store.database import Store, open_store
 
 logger = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
 
 # One store connection and the census facts read through it, per process. They live for
 # one ingest run: `reset()` forgets them before the next (a new census may have been
@@ -36,6 +43,27 @@ def reset() -> None:
         _WORKER_STORE.close()
     _WORKER_STORE = None
     _CACHE.clear()
+
+
+def start_worker(parent_pid: int) -> None:
+    """Run first in every worker process: it ends when its parent ends, however the parent
+    ends (`kill -9` included), instead of living on holding photos in memory."""
+    try:  # Linux: the kernel kills this process when the parent dies
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:  # the parent died before this line
+        os._exit(0)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Where prctl is not available: look each second whether the parent is still there."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent_pid:
+            os._exit(0)
 
 
 def _worker_store(store_path: str) -> Store:
@@ -88,12 +116,28 @@ def read_file(
     thresholds: dict[str, float] | None = None,
     plausibility_limits: PlausibilityLimits | None = None,
 ) -> FileRead:
-    """Read every page image of one file (runs in a worker process)."""
+    """Read every page image of one file (runs in a worker process).
+
+    Whatever goes wrong opening the file (a damaged TIFF that makes Pillow raise
+    TypeError, memory running out) is this file's quarantine, never the batch's end.
+    """
     logger.debug("reading %s (%d bytes)", name, len(data))
     try:
         images = load_images_from_bytes(data, name)
-    except InputFileError as error:
+    except PapermodeError as error:
         return FileRead(error=str(error))
+    except MemoryError:
+        return FileRead(
+            error=f"{Path(name).name} needs more memory to open than this laptop has: the "
+            "original is kept; photograph or scan the page at normal resolution"
+        )
+    except Exception as error:  # a bug in an image library on a damaged file
+        if os.environ.get("PAPERMODE_DEBUG"):
+            raise
+        return FileRead(
+            error=f"{Path(name).name} is damaged and cannot be opened ({type(error).__name__}): "
+            "the original is kept; copy the file again from the phone or scanner"
+        )
     context_of = _context_lookup(store_path)
     snapshot_of = _snapshot_lookup(store_path)
     outcomes = []
@@ -109,6 +153,8 @@ def read_file(
                     plausibility_limits=plausibility_limits,
                 )
             )
+        except StoreError:
+            raise
         except PapermodeError as error:
             outcomes.append(capture.CaptureOutcome(image.index, FileStatus.QUARANTINED, str(error)))
         except Exception as error:  # a bug must cost one page, never the batch or the file

@@ -33,6 +33,7 @@ from papermode.core.pageframe import (
     Frame,
     frame_for,
 )
+from papermode.core.private import private_file
 
 # Plain Flate-compressed streams: ASCII85 on top only grows the file and costs a third of
 # the rendering time. This module is the only reportlab user, so the global is ours to set.
@@ -165,6 +166,7 @@ def render_pdf(pages: Sequence[PageLayout], path: Path) -> None:
     """Write `pages` as one PDF at `path`, each page at its layout's `size_mm`."""
     if not pages:
         raise ValueError("render_pdf needs at least one page")
+    private_file(path)  # forms carry patient names: owner-only whatever the umask
     # The initial font would otherwise be Helvetica: unembedded and without Ł.
     canvas = Canvas(str(path), invariant=1, pageCompression=1, initialFontName=fonts()["sans"])
     canvas.setTitle("papermode downtime forms")
@@ -334,6 +336,7 @@ def copy_pages(source: Path, page_numbers: Sequence[int], path: Path) -> None:
         copy = pdfium.PdfDocument.new()
         try:
             copy.import_pages(document, [number - 1 for number in page_numbers])
+            private_file(path)
             copy.save(str(path))
         finally:
             copy.close()

@@ -9,6 +9,7 @@ failure never leaves a half-written set of forms that someone might print.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -29,6 +30,7 @@ from papermode.core.model import (
     ScheduledDose,
     Snapshot,
 )
+from papermode.core.private import FILE_MODE, private_dir
 from papermode.core.settings import Settings
 from papermode.printing.manifest import (
     MANIFEST_NAME,
@@ -260,7 +262,7 @@ def _write_all(
     from papermode.store.database import open_store
 
     out_dir = Path(out_dir).absolute()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir.parent)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-prepare-", dir=out_dir.parent))
     try:
         render_plans(staging, plans, progress)
@@ -271,6 +273,7 @@ def _write_all(
         write_manifest(
             staging / MANIFEST_NAME, printed, info, paper=paper, lang=lang, generated_at=generated
         )
+        os.chmod(staging / MANIFEST_NAME, FILE_MODE)  # names every patient: owner-only
         with open_store(store_path) as store:
             store.register_snapshot(snapshot, period=period, lang=lang, paper=paper)
             store.register_pages(printed)
@@ -285,7 +288,7 @@ def render_plans(
     """Write every planned PDF under `folder`: ward PDFs drawn, patient PDFs copied."""
     from papermode.printing.pdf import copy_pages, render_pdf
 
-    (folder / PATIENTS_DIR).mkdir(parents=True, exist_ok=True)
+    private_dir(folder / PATIENTS_DIR)
     total = sum(len(plan.pages) for plan in plans if plan.copy_of is None)
     done = 0
     for plan in plans:

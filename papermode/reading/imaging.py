@@ -9,6 +9,7 @@ caller quarantines the original.
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -160,6 +161,8 @@ def _check_file_size(name: str, size: int) -> None:
 def _iter_raster(data: bytes, name: str, kind: str) -> Iterator[PageImage]:
     try:
         with warnings.catch_warnings():
+            # Pillow's notes on a damaged file ("Corrupt EXIF data") are not for the clerk.
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             frames = getattr(image, "n_frames", 1)
@@ -183,6 +186,19 @@ def _iter_raster(data: bytes, name: str, kind: str) -> Iterator[PageImage]:
         raise _too_many_pixels(name) from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
         raise _unreadable(name, data, _reason(error)) from error
+    except (
+        TypeError,
+        IndexError,
+        KeyError,
+        ZeroDivisionError,
+        AttributeError,
+        struct.error,
+    ) as error:
+        # Pillow on a truncated multi-page TIFF (n_frames raises TypeError) and the like.
+        raise _unreadable(name, data, "the file is damaged or cut short") from error
+
+
+_PILLOW_BUGS = (TypeError, IndexError, KeyError, ZeroDivisionError, AttributeError, struct.error)
 
 
 def _reason(error: Exception) -> str:

@@ -13,7 +13,8 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Sequence
+import stat
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,10 @@ from papermode.core.model import (
     PrintedPage,
     Snapshot,
 )
-from papermode.store.evidence import evidence_path, put_evidence
+from papermode.core.private import private_dir
+from papermode.store.claims import claim_is_stale
+from papermode.store.evidence import evidence_path, put_evidence, remove_stale_parts
+from papermode.store.faults import store_fault
 from papermode.store.rows import (
     field_from_row,
     field_row,
@@ -52,16 +56,24 @@ __all__ = [
     "transaction",
 ]
 
+# How long a command waits for another one writing to the same store before it says so.
+BUSY_TIMEOUT_S = 30.0
+
 
 class Store:
     """An open store. Use `open_store()`; close it with `close()` or a `with` block."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
+        self.readonly = readonly
         self.evidence_dir = path.with_name(path.name + ".evidence")
-        self._connection = _connect(path)
+        self._connection = _connect(path, readonly=readonly)
         self.db = sqlite_utils.Database(self._connection)
-        migrate(self.db, path)
+        try:
+            self._migrate()
+        except BaseException:
+            self._connection.close()
+            raise
 
     # ------------------------------------------------------------------ plumbing
 
@@ -74,10 +86,29 @@ class Store:
     def close(self) -> None:
         self._connection.close()
 
-    def transaction(self) -> contextlib.AbstractContextManager[sqlite_utils.Database]:
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
         """All or nothing: an interrupted block leaves the store as it was; a block inside
-        another is a savepoint (`papermode.store.transactions`)."""
-        return transaction(self.db)
+        another is a savepoint (`papermode.store.transactions`). A fault of the disk or the
+        store (full, read-only, locked) becomes a StoreError that says what to do."""
+        try:
+            with transaction(self.db) as db:
+                yield db
+        except (sqlite3.OperationalError, OSError) as error:
+            fault = store_fault(error, self.path)
+            if fault is None:
+                raise
+            raise fault from error
+
+    def _migrate(self) -> None:
+        version = int(self._connection.execute("PRAGMA user_version").fetchone()[0])
+        if version < SCHEMA_VERSION and self.readonly:
+            raise StoreError(
+                f"{self.path} is read-only and was written by an older papermode "
+                f"(schema {version}); it must be updated before it can be read.",
+                advice="Make it writable for its owner (chmod u+w), or read a copy of it.",
+            )
+        migrate(self.db, self.path)
 
     # ------------------------------------------------------------------ audit
 
@@ -331,11 +362,52 @@ class Store:
     # ------------------------------------------------------------------ evidence
 
     def put_evidence(self, data: bytes, *, suffix: str = "") -> tuple[str, Path]:
-        """Keep `data` byte for byte under its SHA-256; never overwrite. Returns (sha, path)."""
-        return put_evidence(self.evidence_dir, data, suffix=suffix)
+        """Keep `data` byte for byte under its SHA-256; never overwrite. Returns (sha, path).
+
+        A full disk or a read-only folder raises StoreError and leaves no partial file
+        (`papermode.store.evidence`).
+        """
+        try:
+            return put_evidence(self.evidence_dir, data, suffix=suffix)
+        except OSError as error:
+            fault = store_fault(error, self.path)
+            if fault is None:
+                raise
+            raise fault from error
+
+    def remove_stale_parts(self) -> int:
+        """Delete temporary evidence files of processes killed while writing them."""
+        return remove_stale_parts(self.evidence_dir)
 
     def evidence_path(self, sha: str, suffix: str = "") -> Path:
         return evidence_path(self.evidence_dir, sha, suffix)
+
+    # ------------------------------------------------------------------ claims
+
+    def claim_file(self, sha: str, owner: str) -> bool:
+        """Claim the file `sha` for one ingest run before it is read; False when another
+        run that is still alive holds it. A claim of a run that died is taken over."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT owner, claimed_at FROM file_claims WHERE sha256 = ?", [sha]
+            ).fetchone()
+            if row and row[0] != owner and not claim_is_stale(row[0], row[1], owner):
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO file_claims (sha256, owner, claimed_at) VALUES (?, ?, ?)",
+                [sha, owner, now_text()],
+            )
+        return True
+
+    def release_claim(self, sha: str, owner: str) -> None:
+        """Give up the claim on `sha` (inside the transaction that records the file)."""
+        self.db.execute("DELETE FROM file_claims WHERE sha256 = ? AND owner = ?", [sha, owner])
+
+    def release_claims(self, owner: str) -> None:
+        """Give up every claim of a run that ends (a store fault may prevent it: then the
+        next run takes them over, as it does those of a killed run)."""
+        with contextlib.suppress(StoreError, sqlite3.Error), self.transaction() as db:
+            db.execute("DELETE FROM file_claims WHERE owner = ?", [owner])
 
 
 def _same_fields(stored: list[dict[str, Any]], printed: list[dict[str, Any]]) -> bool:
@@ -352,39 +424,77 @@ def _same_fields(stored: list[dict[str, Any]], printed: list[dict[str, Any]]) ->
     return len(stored) == len(printed) and [key(r) for r in stored] == [key(r) for r in printed]
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open the SQLite file. Never changes the mode of a store that exists: a store made
+    read-only (0400) by its owner stays so; one of another user is refused, not opened."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         new = not path.exists()
         if new:
+            if readonly:
+                raise StoreError(f"there is no store at {path}.", advice=_NO_STORE_ADVICE)
+            private_dir(path.parent)
             # Create it owner-only before SQLite writes a byte of patient data into it.
             fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
             os.close(fd)
-        connection = sqlite3.connect(path, isolation_level=None, timeout=30)
+        else:
+            _check_existing(path, readonly=readonly)
+        if readonly:
+            uri = f"file:{path.resolve()}?mode=ro"
+            connection = sqlite3.connect(
+                uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_S
+            )
+        else:
+            connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
         connection.row_factory = None
-        connection.execute("PRAGMA journal_mode = WAL")
+        if not readonly:
+            connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute("PRAGMA synchronous = NORMAL")
-        os.chmod(path, 0o600)
+        # FULL: a commit is on the disk (WAL synced) before the clerk is told "read".
+        connection.execute("PRAGMA synchronous = FULL")
     except (OSError, sqlite3.DatabaseError) as error:
-        raise StoreError(
+        fault = store_fault(error, path)
+        raise fault or StoreError(
             f"cannot open the store {path}: {error}.",
             advice="Check the path and that this user may write there (or use --store).",
         ) from error
     return connection
 
 
-def open_store(path: Path | str) -> Store:
-    """Open (and create or migrate) the store at `path`."""
-    return Store(Path(path))
+_NO_STORE_ADVICE = (
+    "Point --store (or $PAPERMODE_STORE) at the store that `papermode prepare` "
+    "and `papermode ingest` wrote."
+)
+
+
+def _check_existing(path: Path, *, readonly: bool) -> None:
+    info = path.stat()
+    if info.st_uid != os.geteuid():
+        raise StoreError(
+            f"the store {path} belongs to another user (uid {info.st_uid}); papermode opens "
+            "only its own user's stores, so their files stay owner-only.",
+            advice="Run papermode as the user who owns the store, or give --store a store of "
+            "your own.",
+        )
+    if not readonly and not info.st_mode & stat.S_IWUSR:
+        raise StoreError(
+            f"the store {path} is read-only (mode {stat.S_IMODE(info.st_mode):04o}); papermode "
+            "never changes a store's permissions behind your back.",
+            advice="If it should take new files, make it writable: chmod u+w on it; otherwise "
+            "use another store with --store.",
+        )
+
+
+def open_store(path: Path | str, *, readonly: bool = False) -> Store:
+    """Open (and create or migrate) the store at `path`; `readonly` never writes to it."""
+    return Store(Path(path), readonly=readonly)
 
 
 def open_existing_store(path: Path | str) -> Store:
-    """Open the store at `path` for reading what is in it; StoreError when there is none."""
-    if not Path(path).exists():
-        raise StoreError(
-            f"there is no store at {path}.",
-            advice="Point --store (or $PAPERMODE_STORE) at the store that `papermode prepare` "
-            "and `papermode ingest` wrote.",
-        )
-    return open_store(path)
+    """Open the store at `path` for reading what is in it; StoreError when there is none.
+
+    A store its owner made read-only is opened read-only, its mode left as it is."""
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"there is no store at {path}.", advice=_NO_STORE_ADVICE)
+    writable = bool(path.stat().st_mode & stat.S_IWUSR)
+    return Store(path, readonly=not writable)

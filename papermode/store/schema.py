@@ -15,7 +15,7 @@ import sqlite_utils
 from papermode.core.errors import StoreError
 from papermode.store.transactions import transaction
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS: list[str] = [
     # 1: prepare (snapshots, patients, orders, pages, fields) and capture (files, captures,
@@ -96,6 +96,12 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX IF NOT EXISTS ingests_sha ON ingests (sha256);
     CREATE INDEX IF NOT EXISTS captures_sha ON captures (sha256);
+    """,
+    # 4: a file being read is claimed by its SHA-256, so two ingests at once read it once.
+    """
+    CREATE TABLE IF NOT EXISTS file_claims (
+        sha256 TEXT PRIMARY KEY, owner TEXT, claimed_at TEXT
+    );
     """,
 ]
 
