@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from papermode.core.model import Box, Order, ScheduledDose
 from papermode.printing.layout.kit import (
     Body,
     Ctx,
@@ -25,7 +26,6 @@ from papermode.printing.layout.kit import (
     wrap,
     write_in,
 )
-from papermode.core.model import Box, Order, ScheduledDose
 from papermode.printing.templates import Template
 
 _PAD = 1.0
