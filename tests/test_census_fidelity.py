@@ -230,7 +230,7 @@ def test_mrn_is_the_current_identifier_typed_mr_only(tmp_path: Path) -> None:
 def test_mrn_system_setting_chooses_the_hospital_s_identifier(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from papermode.census.fhir import read_bundle
+    from papermode.census.fhir.bundle import read_bundle
 
     identifiers = [
         {"type": MR, "system": "https://other.example/mrn", "value": "OTHER-1"},

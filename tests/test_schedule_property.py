@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from papermode.census.fhir_timing import TimingReader
+from papermode.census.fhir.timing import TimingReader
 from papermode.census.schedule import dosage_times
 from papermode.core.settings import load_settings
 

@@ -4,7 +4,7 @@
 export is collected and raised at once as `CensusError`, each problem a line naming the
 resource or row it came from (never a name, MRN or birth date) and saying what to fix.
 What can still be printed safely (no weight, allergies not recorded) becomes a warning in
-`Snapshot.warnings`. The two readers live in `census_fhir` and `census_csv`; the checks
+`Snapshot.warnings`. The two readers live in `census.fhir` and `census.csv_files`; the checks
 every census must pass, the high-alert flags and the snapshot itself are made here.
 """
 
@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from papermode.census.csv_files import read_csv_census
-from papermode.census.fhir import read_bundle
+from papermode.census.fhir.bundle import read_bundle
 from papermode.census.raw import RawCensus
 from papermode.census.schedule import describes
 from papermode.census.vocabulary import known_route, known_unit

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from papermode.census.fhir_parts import concept_text, get, parse_datetime
+from papermode.census.fhir.parts import concept_text, get, parse_datetime
 from papermode.census.schedule import (
     EVENT_TIMING_CODES,
     WEEKDAYS,

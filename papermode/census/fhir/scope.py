@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from papermode.census.fhir_parts import Resources, get, reference_text
-from papermode.census.fhir_timing import bound_end, bound_start
+from papermode.census.fhir.parts import Resources, get, reference_text
+from papermode.census.fhir.timing import bound_end, bound_start
 from papermode.census.raw import RawCensus
 from papermode.core.settings import Settings
 

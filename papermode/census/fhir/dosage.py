@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from papermode.census.fhir_parts import concept_text, get
-from papermode.census.fhir_timing import TimingReader
+from papermode.census.fhir.parts import concept_text, get
+from papermode.census.fhir.timing import TimingReader
 from papermode.core.model import Dosage, Order, Timing, format_quantity
 from papermode.core.settings import Settings
 

@@ -14,8 +14,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from papermode.census.fhir_dosage import ends_before, read_dosages
-from papermode.census.fhir_parts import (
+from papermode.census.fhir.dosage import ends_before, read_dosages
+from papermode.census.fhir.parts import (
     Resources,
     allergies_by_patient,
     concept_text,
@@ -26,8 +26,8 @@ from papermode.census.fhir_parts import (
     parse_datetime,
     weights_by_patient,
 )
-from papermode.census.fhir_scope import OrderScope, current_mrn
-from papermode.census.fhir_timing import bound_start
+from papermode.census.fhir.scope import OrderScope, current_mrn
+from papermode.census.fhir.timing import bound_start
 from papermode.census.raw import RawCensus
 from papermode.core.model import Dosage, LeftOut, Order, Patient, Timing
 from papermode.core.settings import Settings
