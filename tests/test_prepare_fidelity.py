@@ -12,7 +12,6 @@ from test_census_fidelity import dosage, dose, encounter, med, patient
 from test_pdf import pdf_text
 
 from papermode.cli.main import main
-from papermode.cli.prepare_check import prepare_check
 from papermode.printing.prepare_check import check_census
 
 START = "2026-11-28T07:00"
@@ -142,7 +141,7 @@ def test_two_dosages_due_at_the_same_minute_are_refused(tmp_path: Path) -> None:
 
 
 def check_run(*args: str):
-    return CliRunner().invoke(prepare_check, list(args), catch_exceptions=False)
+    return CliRunner().invoke(main, ["prepare", "--check", *args], catch_exceptions=False)
 
 
 def test_check_shows_every_order_as_understood_and_writes_nothing(tmp_path: Path) -> None:
@@ -199,7 +198,7 @@ def test_check_shows_every_order_as_understood_and_writes_nothing(tmp_path: Path
 def test_check_of_a_refused_census_exits_3_with_the_problems(tmp_path: Path) -> None:
     infusion = dosage(None, {**dose(25000, "U"), "rateQuantity": {"value": 18, "unit": "mL/h"}})
     census = write_bundle(tmp_path / "census.json", ward_of(), encounter(), med("m1", infusion))
-    result = CliRunner().invoke(prepare_check, [str(census), "--start", START])
+    result = CliRunner().invoke(main, ["prepare", "--check", str(census), "--start", START])
     assert result.exit_code == 3
     assert "MedicationRequest/m1 dosageInstruction[0]: infusions are not printed yet" in (
         result.output

@@ -10,8 +10,10 @@ from pathlib import Path
 import click
 
 from papermode.cli.options import existing_store_option, store_option
+from papermode.core.errors import UsageError
 from papermode.printing.manifest import layout_table, stored_page_entries
 from papermode.printing.prepare import prepare_forms, result_summary
+from papermode.printing.prepare_check import check_census, check_lines
 
 
 def _parse_start(
@@ -27,6 +29,17 @@ def _parse_start(
         ) from None
 
 
+def _print_check(
+    census: Path, start: datetime | None, hours: int, settings_path: Path | None, as_json: bool
+) -> None:
+    check = check_census(census, start=start, hours=hours, settings_path=settings_path)
+    if as_json:
+        click.echo(json.dumps(check.as_json(), indent=2, ensure_ascii=False))
+        return
+    for line in check_lines(check):
+        click.echo(line)
+
+
 def _render_progress(done: int, total: int) -> None:
     """One self-overwriting line on a terminal: the bulk of prepare is drawing pages."""
     click.echo(f"\rDrawing pages: {done}/{total}", nl=False, err=True)
@@ -37,9 +50,13 @@ def _render_progress(done: int, total: int) -> None:
 @click.option(
     "--out",
     "out_dir",
-    required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the PDFs and manifest.json (replaced as a whole).",
+    help="Folder for the PDFs and manifest.json (replaced as a whole). Needed unless --check.",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing: show every order as it would be printed, and every order left out.",
 )
 @store_option
 @click.option(
@@ -66,7 +83,8 @@ def _render_progress(done: int, total: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 def prepare(
     census: Path,
-    out_dir: Path,
+    out_dir: Path | None,
+    check: bool,
     store_path: Path,
     start: datetime | None,
     hours: int,
@@ -78,8 +96,15 @@ def prepare(
     """Print the downtime forms of every patient in a census export (FHIR Bundle or CSV).
 
     Writes one PDF per ward (ready to print, blank packs at the end), one PDF per patient
-    under patients/, and manifest.json; records every page in the store.
+    under patients/, and manifest.json; records every page in the store. With --check it
+    writes nothing and shows, per patient, every order as papermode understood it (times in
+    the period, dose, route, instructions) and every order left out with why.
     """
+    if check:
+        _print_check(census, start, hours, settings_path, as_json)
+        return
+    if out_dir is None:
+        raise UsageError("prepare needs --out FOLDER for the PDFs (or --check to print nothing).")
     result = prepare_forms(
         census,
         out_dir,
