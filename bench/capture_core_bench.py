@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from papermode.core.model import PageLayout  # noqa: E402
+from papermode.printing.manifest import read_manifest  # noqa: E402
 from papermode.reading import locate, marks, quality  # noqa: E402
 from papermode.reading.imaging import load_images  # noqa: E402
-from papermode.printing.manifest import read_manifest  # noqa: E402
-from papermode.core.model import PageLayout  # noqa: E402
 
 PPM = 8.0
 

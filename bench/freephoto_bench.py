@@ -22,16 +22,16 @@ from rapidfuzz.distance import Levenshtein
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # the laptop's cores are shared; be fair
 
-from papermode.free.photo import read_free_photo  # noqa: E402
-from papermode.free.medlines import Lexicon, MedicationCandidate, extract_medication_lines  # noqa: E402
 from papermode.core.model import Patient  # noqa: E402
-from papermode.free.patientlink import link_patient  # noqa: E402
 from papermode.demo.synth.screens import (  # noqa: E402
     FreePhotoTruth,
     MedicationTruth,
     snapshot_for,
     synth_free_photo,
 )
+from papermode.free.medlines import Lexicon, MedicationCandidate, extract_medication_lines  # noqa: E402
+from papermode.free.patientlink import link_patient  # noqa: E402
+from papermode.free.photo import read_free_photo  # noqa: E402
 
 FIELDS = ("drug", "dose", "unit", "route", "frequency")
 

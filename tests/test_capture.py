@@ -7,10 +7,10 @@ from datetime import datetime
 import numpy as np
 import pytest
 
+from papermode.core.model import PageLayout
 from papermode.reading import fields as fieldreading
 from papermode.reading import locate
 from papermode.reading import page as capture
-from papermode.core.model import PageLayout
 
 
 def _layout(mrn: str | None) -> PageLayout:

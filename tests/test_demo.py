@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from papermode.demo import story as demo
 from papermode.cli.main import main
+from papermode.demo import story as demo
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from papermode.free.photo import detect_kind, find_quadrilateral, read_free_photo
-from papermode.free.medlines import Lexicon, compare_with_snapshot, extract_medication_lines
 from papermode.core.model import Order, Patient, Snapshot, Timing
-from papermode.free.patientlink import link_patient
 from papermode.demo.synth.screens import synth_free_photo
+from papermode.free.medlines import Lexicon, compare_with_snapshot, extract_medication_lines
+from papermode.free.patientlink import link_patient
+from papermode.free.photo import detect_kind, find_quadrilateral, read_free_photo
 
 
 def _accuracy(read: str, truth: tuple[str, ...]) -> float:

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from papermode.reading import imaging
 from papermode.core.errors import InputFileError
+from papermode.reading import imaging
 from papermode.reading.imaging import load_images, load_images_from_bytes, sniff_kind
 
 

@@ -21,9 +21,9 @@ import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
 
-from papermode.ingest import pipeline as ingest_module
 from papermode.census.snapshot import sample_census_path
 from papermode.cli.main import main
+from papermode.ingest import pipeline as ingest_module
 from papermode.ingest.pipeline import ingest_paths
 from papermode.printing.prepare import prepare_forms
 from papermode.state.readings import readings_report

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from papermode.printing import manifest
 from papermode.core.model import Box, Field, PrintedPage
+from papermode.printing import manifest
 
 SNAPSHOT = manifest.SnapshotInfo(
     snapshot_id="snap-1",

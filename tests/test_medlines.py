@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from papermode.core.model import Order, Timing
 from papermode.free.medlines import (
     CONSISTENT,
     Lexicon,
@@ -12,7 +13,6 @@ from papermode.free.medlines import (
     parse_frequency,
     summarise,
 )
-from papermode.core.model import Order, Timing
 from papermode.free.ocr import TextLine, Word
 
 # line -> (drug, dose, unit, route, frequency, as needed)

@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-from papermode.free import ocr
 from papermode.core.errors import InstallationError
-from papermode.free.ocr import OcrError, Word, group_lines, ocr_line, ocr_words, tesseract_available
 from papermode.demo.synth.screens import make_medications, make_patient, render_screen
+from papermode.free import ocr
+from papermode.free.ocr import OcrError, Word, group_lines, ocr_line, ocr_words, tesseract_available
 
 
 @pytest.fixture()

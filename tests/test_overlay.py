@@ -50,9 +50,9 @@ def test_draw_overlay_outlines_each_box_in_its_colour() -> None:
 @pytest.fixture(scope="module")
 def read_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from papermode.census.snapshot import sample_census_path
+    from papermode.demo.synth.corpus import make_corpus
     from papermode.ingest.pipeline import ingest_paths
     from papermode.printing.prepare import prepare_forms
-    from papermode.demo.synth.corpus import make_corpus
 
     folder = tmp_path_factory.mktemp("overlay")
     store_path = folder / "papermode.db"

@@ -11,9 +11,9 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
-from papermode.printing import pdf
 from papermode.core.model import Box, Field, PageLayout
 from papermode.core.pageframe import MARKER_IDS, frame_for
+from papermode.printing import pdf
 
 DPI = 200
 MM_PER_PX = 25.4 / DPI

@@ -24,12 +24,13 @@ Generated from `papermode COMMAND --help` by `tools/cli_reference.py`; a test ke
 step with the code. Every command takes `--help`. The store is `--store PATH` (default
 `./papermode.db`, or `$PAPERMODE_STORE`). Exit codes: 0 success, 1 a check or a step
 failed, 2 usage error, 3 census problem, 4 template problem, 5 store problem (none at the
-path given, or it cannot be opened), 6 input file problem, 7 files to retake, quarantined or skipped
-(`ingest`, after reading the others), 8 page id problem, 9 installation problem, 10 OCR
-failure, 11 digit model missing or damaged, 12 invalid settings, 20-23 review decision refused (20 not as asked,
-21 unknown item, 22 already decided, 23 two-person rule), 30 restored record unreadable,
-31 export cannot be written, 32 audit chain broken, 70 internal error (a bug:
-run again with `PAPERMODE_DEBUG=1` and report it), 130 interrupted (Ctrl-C).
+path given, or it cannot be opened), 6 input file problem, 7 files to retake, quarantined
+or skipped (`ingest`, after reading the others), 8 page id problem, 9 installation
+problem, 10 OCR failure, 11 digit model missing or damaged, 12 invalid settings, 20-23
+review decision refused (20 not as asked, 21 unknown item, 22 already decided, 23
+two-person rule), 30 restored record unreadable, 31 export cannot be written, 32 audit
+chain broken, 70 internal error (a bug: run again with `PAPERMODE_DEBUG=1` and report
+it), 130 interrupted (Ctrl-C).
 Global options: `--verbose` logs every decision to standard error, `--log-file PATH` keeps
 the log in a file (see [operations.md](operations.md#logs-for-it)).
 See [errors.md](errors.md) for every message and what to do about it.

@@ -32,9 +32,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from papermode.reading.combs import field_cells  # noqa: E402
 from papermode.core.model import Box, Field  # noqa: E402
 from papermode.demo.synth.handwriting import Pen, degrade, draw_comb_border, draw_glyph  # noqa: E402
+from papermode.reading.combs import field_cells  # noqa: E402
 
 NOT_A_DIGIT = 10
 PX_PER_MM = 8.0

@@ -1,1 +1,4 @@
-"""The domain at the bottom of every layer: model, errors and exit codes, settings, page ids, the printed page frame."""
+"""The domain at the bottom of every layer.
+
+Model, errors and exit codes, flags, settings, page ids, the printed page frame.
+"""

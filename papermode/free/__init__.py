@@ -1,1 +1,4 @@
-"""Photos of screens and paper notes: OCR (every Tesseract call), medication lines, patient links, search."""
+"""Photos of screens and paper notes.
+
+OCR (every Tesseract call), medication lines, patient links, search.
+"""

@@ -19,8 +19,8 @@ from datetime import date
 
 from rapidfuzz import fuzz
 
-from papermode.free.medlines import normalise_name
 from papermode.core.model import Patient, Snapshot
+from papermode.free.medlines import normalise_name
 from papermode.free.ocr import Word
 
 MRN_LABEL = r"(?:MRN|IPP|NIP|PID|dossier|n°|no\.?|nr\.?|num[ée]ro|patient\s+id)"

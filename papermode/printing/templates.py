@@ -10,12 +10,12 @@ print a raw key. `load_templates` reports every problem found, each with file an
 from __future__ import annotations
 
 import os
-from importlib import resources
 import re
 import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from PIL import Image
 
 from papermode.census.snapshot import sample_census_path
-from papermode.printing.prepare import prepare_forms
 from papermode.demo.synth.corpus import make_corpus
+from papermode.printing.prepare import prepare_forms
 
 HERE = Path(__file__).resolve().parent
 START = datetime(2026, 11, 28, 7, 0)

@@ -9,8 +9,8 @@ import numpy as np
 import pypdfium2 as pdfium
 
 from papermode.core.errors import InputFileError
-from papermode.printing.manifest import MANIFEST_NAME, read_manifest
 from papermode.core.model import PrintedPage
+from papermode.printing.manifest import MANIFEST_NAME, read_manifest
 
 POINTS_PER_MM = 72.0 / 25.4
 

@@ -6,8 +6,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from papermode.printing.layout.kit import Body, Ctx, Row, fit, flow, text_width, wrap
 from papermode.core.model import PageLayout, Patient
+from papermode.printing.layout.kit import Body, Ctx, Row, fit, flow, text_width, wrap
 from papermode.printing.templates import Template
 
 

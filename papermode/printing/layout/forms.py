@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from papermode.core.model import Box
 from papermode.printing.layout.kit import (
     Body,
     Ctx,
@@ -20,7 +21,6 @@ from papermode.printing.layout.kit import (
     write_in,
 )
 from papermode.printing.layout.mar import stamp_id
-from papermode.core.model import Box
 from papermode.printing.templates import Option, Template
 
 _LABEL_W = 26.0  # left label column of the new-order block

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from papermode.printing.layout.kit import Body, Ctx, Draw, Row, comb, fit, flow, wrap, write_in
 from papermode.core.model import Box, Order
+from papermode.printing.layout.kit import Body, Ctx, Draw, Row, comb, fit, flow, wrap, write_in
 from papermode.printing.templates import Template
 
 _LABEL_GAP = 2.0  # label baseline above the boxes
