@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from papermode.cli.main import main
 from papermode.core.model import Patient, PrintedPage, Snapshot
-from papermode.printing.prepare import plan_pdfs, slug
+from papermode.printing import prepare as prepare_module
+from papermode.printing.prepare import plan_pdfs, prepare_forms, slug
 from papermode.store.database import open_store
 
 
@@ -426,9 +427,6 @@ def test_bad_start_and_hours_are_usage_errors(tmp_path: Path) -> None:
 def test_a_failure_while_writing_leaves_the_previous_forms_untouched(
     tmp_path: Path, monkeypatch
 ) -> None:
-    from papermode.printing import pdf
-    from papermode.printing.prepare import prepare_forms
-
     assert prepare(tmp_path, sample_csv()).exit_code == 0
     before = {
         p.relative_to(tmp_path).as_posix(): p.read_bytes()
@@ -441,7 +439,7 @@ def test_a_failure_while_writing_leaves_the_previous_forms_untouched(
     def disk_full(*_args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pdf, "copy_pages", disk_full)
+    monkeypatch.setattr(prepare_module, "copy_pages", disk_full)
     with pytest.raises(OSError):
         prepare_forms(
             sample_csv(), tmp_path / "forms", tmp_path / "pm.db",

@@ -24,6 +24,7 @@ from papermode.review.items import QueueItem
 from papermode.review.queue import build_queue, find_item, parse_order
 from papermode.review.service import decide
 from papermode.store.database import open_existing_store
+from papermode.web.app import ReviewApp
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_STORE = "papermode.db"
@@ -180,8 +181,6 @@ def _print_queue(items: list[QueueItem], as_json: bool) -> None:
 def serve(store_path: Path, host: str, port: int, order: str | None) -> None:
     """The local review web app: one item at a time, beside its image, by keyboard."""
     import uvicorn
-
-    from papermode.web.app import ReviewApp
 
     with open_existing_store(store_path):
         pass  # refuse a missing or unreadable store before listening

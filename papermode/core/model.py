@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from papermode.core.flags import Flag, ReadingStatus
+from papermode.core.pageid import qr_text
 
 __all__ = ["Flag", "ReadingStatus"]  # re-exported: the enums live in papermode.core.flags
 # --------------------------------------------------------------------------- census
@@ -359,8 +360,6 @@ class PageLayout:
 
     @property
     def qr_text(self) -> str:
-        from papermode.core.pageid import qr_text
-
         return qr_text(self.page_id)
 
     def field(self, field_id: str) -> Field:

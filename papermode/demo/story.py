@@ -21,8 +21,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import cv2
+
+from papermode.census.snapshot import sample_census_path
 from papermode.core.errors import ExitCode, PapermodeError, UsageError
 from papermode.core.private import private_dir, private_file
+from papermode.demo.overlay import category, most_telling_page, write_overlay
+from papermode.demo.scoring import capture_report, score_digits, score_identity, score_ticks
+from papermode.demo.summary_pdf import SummaryFigures, write_summary_pdf
+from papermode.demo.synth.corpus import make_corpus, read_truth
+from papermode.demo.synth.screens import synth_free_photo
+from papermode.ingest.pipeline import ingest_paths
+from papermode.printing.prepare import prepare_forms, read_manifest_counts
+from papermode.state.readings import readings_report
+from papermode.store.database import open_store
 
 MARKER = ".papermode-demo"
 PIECES = {
@@ -179,9 +191,6 @@ def _step(say: DemoReporter, text: str, action: Callable[[], Any]) -> Any:
 
 def prepare_step(out_dir: Path, store: Path) -> tuple[tuple[Path, int], ...]:
     """Print the sample ward's forms into out/forms; register the pages in the store."""
-    from papermode.census.snapshot import sample_census_path
-    from papermode.printing.prepare import prepare_forms, read_manifest_counts
-
     start = datetime.now().replace(hour=8, minute=0, second=0, microsecond=0)
     result = prepare_forms(
         sample_census_path(),
@@ -199,8 +208,6 @@ def prepare_step(out_dir: Path, store: Path) -> tuple[tuple[Path, int], ...]:
 
 def capture_step(out_dir: Path, *, seed: int, photos: int) -> tuple[list[Path], dict[str, Any]]:
     """A seeded corpus of captures, plus one screen photo and one paper note (free photos)."""
-    from papermode.demo.synth.corpus import make_corpus, read_truth
-
     captures = out_dir / "captures"
     info = make_corpus(out_dir / "forms", captures, count=photos, seed=seed)
     files = [captures / name for name in info.files]
@@ -214,13 +221,7 @@ def capture_step(out_dir: Path, *, seed: int, photos: int) -> tuple[list[Path], 
 
 
 def _free_photo(folder: Path, kind: str, seed: int) -> Path | None:
-    """A photo of a record-system screen or a paper note; None when that piece is missing."""
-    try:
-        import cv2
-
-        from papermode.demo.synth.screens import synth_free_photo
-    except ImportError:
-        return None
+    """A photo of a record-system screen or a paper note."""
     photo, _truth = synth_free_photo(seed, kind=kind, lang="en")
     path = private_file(folder / f"{kind}-photo.jpg")
     cv2.imwrite(str(path), photo, [cv2.IMWRITE_JPEG_QUALITY, 88])
@@ -229,9 +230,6 @@ def _free_photo(folder: Path, kind: str, seed: int) -> Path | None:
 
 def ingest_step(store: Path, files: list[Path], workers: int | None, say: DemoReporter) -> Any:
     """Ingest every capture file, with a progress bar."""
-    from papermode.ingest.pipeline import ingest_paths
-    from papermode.store.database import open_store
-
     advance = say.progress("Reading files", len(files))
     try:
         with open_store(store) as opened:
@@ -242,10 +240,6 @@ def ingest_step(store: Path, files: list[Path], workers: int | None, say: DemoRe
 
 def figures_step(store: Path, summary: Any, truth: dict[str, Any]) -> dict[str, Any]:
     """Readings by status and ward, captures by outcome, and the scores against the truth."""
-    from papermode.demo.scoring import capture_report, score_digits, score_identity, score_ticks
-    from papermode.state.readings import readings_report
-    from papermode.store.database import open_store
-
     with open_store(store) as opened:
         report = readings_report(opened)
         captures = capture_report(opened)
@@ -279,8 +273,6 @@ def attention(summary: Any) -> list[dict[str, str]]:
 
 def readings_counts(report: dict[str, Any]) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     """Current field states by status (auto, review, conflict) overall and per ward."""
-    from papermode.demo.overlay import category
-
     by_status: dict[str, int] = {"auto": 0, "empty": 0, "review": 0, "conflict": 0}
     by_ward: dict[str, dict[str, int]] = {}
     for page in report["pages"]:
@@ -295,9 +287,6 @@ def readings_counts(report: dict[str, Any]) -> tuple[dict[str, int], dict[str, d
 
 def overlay_step(out_dir: Path, store: Path) -> Path | None:
     """The overlay PNG of the read page with the most writing on it (None: no page read)."""
-    from papermode.demo.overlay import most_telling_page, write_overlay
-    from papermode.store.database import open_store
-
     with open_store(store) as opened:
         page_id = most_telling_page(opened)
         if page_id is None:
@@ -307,8 +296,6 @@ def overlay_step(out_dir: Path, store: Path) -> Path | None:
 
 def summary_step(result: DemoResult) -> Path:
     """The one-page PDF summary."""
-    from papermode.demo.summary_pdf import SummaryFigures, write_summary_pdf
-
     figures = result.figures
     caption = (
         f"Overlay of page {result.overlay.stem.removeprefix('overlay-')}" if result.overlay else ""

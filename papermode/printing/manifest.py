@@ -19,6 +19,8 @@ from typing import Any
 
 from papermode.core.errors import InputFileError, PageIdError, StoreError
 from papermode.core.model import Box, Field, PageLayout, PrintedPage
+from papermode.core.pageid import normalise
+from papermode.store.database import open_store
 
 MANIFEST_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -246,9 +248,6 @@ def stored_page_entries(
     Raises StoreError when there is no store there, PageIdError when the page id is
     malformed or unknown, or when no page belongs to the MRN given (never echoed back).
     """
-    from papermode.core.pageid import normalise
-    from papermode.store.database import open_store
-
     if not Path(store_path).exists():
         raise StoreError(
             f"there is no store at {store_path}.",

@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from papermode.census.schedule import default_period, doses_for_snapshot
+from papermode.census.snapshot import load_census
 from papermode.core.errors import UsageError
 from papermode.core.model import (
     PAPER_SIZES_MM,
@@ -31,7 +33,8 @@ from papermode.core.model import (
     Snapshot,
 )
 from papermode.core.private import FILE_MODE, private_dir
-from papermode.core.settings import Settings
+from papermode.core.settings import Settings, load_settings
+from papermode.printing.layout.snapshot import layout_snapshot
 from papermode.printing.manifest import (
     MANIFEST_NAME,
     SnapshotInfo,
@@ -39,12 +42,15 @@ from papermode.printing.manifest import (
     load_manifest_document,
     write_manifest,
 )
+from papermode.printing.pdf import copy_pages, render_pdf
 from papermode.printing.printable import (
     census_age_warnings,
     check_dose_schedules_fit,
     check_instructions_fit,
     check_one_dose_per_time,
 )
+from papermode.printing.templates import load_templates
+from papermode.store.database import open_store
 
 logger = logging.getLogger(__name__)
 
@@ -110,10 +116,6 @@ def prepare_forms(
     Raises CensusError (nothing written) when the census is refused, UsageError for
     options that cannot work, TemplateError / StoreError from the stages below.
     """
-    from papermode.census.schedule import default_period, doses_for_snapshot
-    from papermode.census.snapshot import load_census
-    from papermode.core.settings import load_settings
-
     started = time.perf_counter()
     _check_options(out_dir, hours=hours, lang=lang, paper=paper)
     _check_store_outside(Path(store_path), Path(out_dir))
@@ -182,9 +184,6 @@ def _layout(
     lang: str,
     settings: Settings,
 ) -> dict[str, list[PageLayout]]:
-    from papermode.printing.layout.snapshot import layout_snapshot
-    from papermode.printing.templates import load_templates
-
     return layout_snapshot(
         snapshot,
         doses,
@@ -259,8 +258,6 @@ def _write_all(
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Render into a temp folder, register in the store, then swap the folder into place."""
-    from papermode.store.database import open_store
-
     out_dir = Path(out_dir).absolute()
     private_dir(out_dir.parent)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-prepare-", dir=out_dir.parent))
@@ -286,8 +283,6 @@ def render_plans(
     folder: Path, plans: Sequence[PdfPlan], progress: Callable[[int, int], None] | None = None
 ) -> None:
     """Write every planned PDF under `folder`: ward PDFs drawn, patient PDFs copied."""
-    from papermode.printing.pdf import copy_pages, render_pdf
-
     private_dir(folder / PATIENTS_DIR)
     total = sum(len(plan.pages) for plan in plans if plan.copy_of is None)
     done = 0

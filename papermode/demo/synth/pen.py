@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from papermode.core.model import Box
+from papermode.demo.synth import handwriting
 
 SUPERSAMPLE = 4
 
@@ -261,16 +262,8 @@ def _putText_glyph(text: str, rng: np.random.Generator, font: int | None = None)
 
 
 def _handwriting() -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]] | None:
-    """The real handwriting glyph source (held-out MNIST digits), when it is installed."""
-    try:
-        from papermode.demo.synth import handwriting  # written in parallel; optional here
-    except ImportError:
-        return None
-    digit = getattr(handwriting, "digit_glyph", None)
-    initials = getattr(handwriting, "initials_glyph", None)
-    if digit is None or initials is None:
-        return None
-    return digit, initials
+    """The real handwriting glyph source (held-out MNIST digits)."""
+    return handwriting.digit_glyph, handwriting.initials_glyph
 
 
 def digit_glyph(digit: int, rng: np.random.Generator) -> np.ndarray:
