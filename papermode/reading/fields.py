@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from papermode.reading import digits, marks, plausibility
 from papermode.core.model import Box, Field, PageLayout, Reading, ReadingStatus
 from papermode.core.stopwatch import Stopwatch
+from papermode.reading import digits, marks, plausibility
 
 PX_PER_MM = 8.0
 CROP_MARGIN_MM = 2.0
@@ -139,16 +139,46 @@ def _read_marks(
                 flags,
             )
     for members in groups.values():
+        group: dict[str, Reading] = {}
         for field_id, mark in marks.read_group(rectified, members, PX_PER_MM).items():
             flags = tuple(mark.flags)
-            readings[field_id] = Reading(
+            group[field_id] = Reading(
                 field_id,
                 mark.state,
                 round(mark.confidence, 4),
                 _status(mark.confidence, thresholds["checkbox"], flags),
                 flags,
             )
+        readings.update(settle_group(group))
     return readings
+
+
+def settle_group(group: dict[str, Reading]) -> dict[str, Reading]:
+    """One question's answers (given / held / refused) decided together.
+
+    A box filled in beside a ticked one is the correction nurses are taught ("fill the wrong
+    box in completely and tick the right one"): the filled box is not ticked, the other is,
+    and because it is a correction the whole group goes to a person, flagged `correction`.
+    Any other answer of the group in doubt puts the whole group in doubt
+    (`group_uncertain`): a sure "given" beside a "held" that may be ticked is not sure.
+    """
+    if len(group) < 2:
+        return group
+    states = {reading.value for reading in group.values()}
+    if "filled" in states and "ticked" in states:
+        extra = "correction"
+    elif any(reading.status == "review" for reading in group.values()):
+        extra = "group_uncertain"
+    else:
+        return group
+    return {
+        field_id: replace(
+            reading,
+            status="review",
+            flags=reading.flags if extra in reading.flags else reading.flags + (extra,),
+        )
+        for field_id, reading in group.items()
+    }
 
 
 def _read_digits(

@@ -27,8 +27,14 @@ INSET_MIN_MM = 0.5
 INK_CONTRAST = 0.1
 INK_WEAK = 0.05
 BORDER_MIN_DARKNESS = 0.04  # the fainter printed side, in median darkness
-FILLED_MIN_FRACTION = 0.35  # a scribbled-over box: at least this share of the inside is ink
-FILLED_OPENNESS = 0.06  # ... and at most this share is farther than OPEN_DISTANCE from ink
+# A box filled in (a correction): at least this share of the inside is ink, and at most
+# FILLED_OPENNESS of it farther than OPEN_DISTANCE from ink. Measured with the synthetic pen
+# (tools/measure_corrections.py, docs/reading.md): full fills have openness <= 0.09 and ink
+# >= 0.62; ticks and crosses, even in felt pen, openness >= 0.19 and ink <= 0.64. Between
+# 0.12 and ~0.2 (a box two-thirds filled) the confidence falls under the threshold: review.
+FILLED_MIN_FRACTION = 0.5
+FILLED_OPENNESS = 0.12
+FILLED_MARGIN = 0.08  # openness this far above FILLED_OPENNESS: surely not a fill
 OPEN_DISTANCE = 0.08  # of the inside's side
 TICK_EXTENT = 0.4  # a tick spans at least this much of the inside (a dot does not)
 TICK_MIN_FRACTION = 0.015
@@ -340,13 +346,13 @@ def _classify(
     """
     if fraction >= FILLED_MIN_FRACTION and openness <= FILLED_OPENNESS:
         confidence = min(
-            _ramp(FILLED_OPENNESS - openness, FILLED_OPENNESS),
+            _ramp(FILLED_OPENNESS - openness, FILLED_OPENNESS / 2),
             _ramp(fraction - FILLED_MIN_FRACTION, 0.15),
         )
         return MarkReading("filled", confidence, fraction, ("correction",), offset_px)
     if extent >= TICK_EXTENT and fraction >= TICK_MIN_FRACTION:
         filled_margin = max(
-            _ramp(openness - FILLED_OPENNESS, FILLED_OPENNESS),
+            _ramp(openness - FILLED_OPENNESS, FILLED_MARGIN),
             _ramp(FILLED_MIN_FRACTION - fraction, 0.15),
         )
         confidence = min(
