@@ -17,6 +17,8 @@ from papermode.census.snapshot import sample_census_path
 from papermode.core.model import Box
 from papermode.demo.synth import pen as pens
 from papermode.ingest.pipeline import IngestSummary, ingest_paths
+
+__all__ = ["ingest_paths", "open_store"]
 from papermode.printing.prepare import prepare_forms
 from papermode.state.readings import readings_report
 from papermode.store.database import open_store

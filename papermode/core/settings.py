@@ -52,6 +52,7 @@ class Settings:
     reading: dict[str, float] = field(default_factory=dict)
     vitals_times: tuple[time, ...] = ()  # empty: every `vitals_every_hours`
     vitals_every_hours: float | None = None  # None: the vitals template's own interval
+    ocr_free_photo_seconds: float = 20.0  # Tesseract's time budget for one free photo
 
 
 # --------------------------------------------------------------------------- declared keys
@@ -138,6 +139,13 @@ def _parse_thresholds(key: str, value: Any, problems: Problems) -> dict[str, flo
     return thresholds
 
 
+def _parse_seconds(key: str, value: Any, problems: Problems) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 600:
+        problems.append(f"{key}: {value!r} must be a number of seconds from 1 to 600")
+        return 20.0
+    return float(value)
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     """One settings key: where it sits in the TOML file and how its value is checked."""
@@ -170,6 +178,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "Hours between vital-sign columns; 0 keeps the template's interval."),
     SettingSpec("reading", "reading", _parse_thresholds,
                 "Confidence thresholds (0..1) for reading captured pages.", merge=True),
+)  # fmt: skip
+
+# Reading safety at the edges (free photos): a separate block, added after the others.
+SETTINGS += (
+    SettingSpec("ocr.free_photo_seconds", "ocr_free_photo_seconds", _parse_seconds,
+                "Seconds Tesseract may spend on one free photo before it is stopped."),
 )  # fmt: skip
 
 

@@ -25,15 +25,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from papermode.reading import page as capture
-from papermode.ingest import workers as workers_module
 from papermode.core.errors import InputFileError
-from papermode.reading.imaging import sniff_kind
+from papermode.ingest import workers as workers_module
 from papermode.ingest.inputs import InputFile, expand_inputs, zip_members
+from papermode.ingest.workers import FileRead, read_file
+from papermode.reading import page as capture
+from papermode.reading.imaging import sniff_kind
 from papermode.state.page_state import update_page_state
 from papermode.store.database import Store
 from papermode.store.rows import now_text
-from papermode.ingest.workers import FileRead, read_file
 
 FileStatus = Literal["read", "retake", "duplicate", "free", "quarantined"]
 SUFFIXES = {
@@ -94,21 +94,25 @@ def ingest_paths(
     kind: str = "auto",
     thresholds: dict[str, float] | None = None,
     on_outcome: Callable[[PageOutcome], None] | None = None,
+    ocr_seconds: float | None = None,
 ) -> IngestSummary:
     """Ingest files and folders into `store`; returns what became of every page image.
 
     `thresholds` are the confidence thresholds of the hospital's settings (`[reading]`);
-    None means the packaged defaults.
+    `ocr_seconds` Tesseract's budget per free photo (`ocr.free_photo_seconds`); None means
+    the packaged defaults. `workers` defaults to every core of the machine.
     """
-    if thresholds is None:
+    if thresholds is None or ocr_seconds is None:
         from papermode.core.settings import load_settings
 
-        thresholds = dict(load_settings().reading)
+        defaults = load_settings()
+        thresholds = dict(defaults.reading) if thresholds is None else thresholds
+        ocr_seconds = defaults.ocr_free_photo_seconds if ocr_seconds is None else ocr_seconds
     summary = IngestSummary(on_outcome=on_outcome)
     workers_module.reset()  # a fresh view of the store, and no connection to fork
     inputs = list(expand_inputs(paths))
     files = _flatten(inputs, store, summary, progress)
-    workers = workers or min(2, os.cpu_count() or 1)
+    workers = workers or default_workers()
     if workers <= 1 or len(inputs) == 1:
         # One file: starting worker processes would cost more than it saves.
         for item, data, sha in files:
@@ -117,7 +121,7 @@ def ingest_paths(
                 item,
                 data,
                 sha,
-                read_file(data, item.name, str(store.path), kind, thresholds),
+                read_file(data, item.name, str(store.path), kind, thresholds, ocr_seconds),
                 summary,
                 progress,
             )
@@ -132,7 +136,9 @@ def ingest_paths(
                     item,
                     data,
                     sha,
-                    pool.submit(read_file, data, item.name, str(store.path), kind, thresholds),
+                    pool.submit(
+                        read_file, data, item.name, str(store.path), kind, thresholds, ocr_seconds
+                    ),
                 )
             )
             while len(pending) >= window:
@@ -140,6 +146,11 @@ def ingest_paths(
         while pending:
             _store_read(store, *_result(pending.popleft()), summary, progress)
     return summary
+
+
+def default_workers() -> int:
+    """Every core of the machine (reading a photo is CPU-bound; the parent mostly waits)."""
+    return max(1, os.cpu_count() or 1)
 
 
 def _result(

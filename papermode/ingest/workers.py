@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from papermode.reading import page as capture
 from papermode.core.errors import InputFileError, PapermodeError
-from papermode.reading.imaging import load_images_from_bytes
 from papermode.core.model import Snapshot
+from papermode.reading import page as capture
+from papermode.reading.imaging import load_images_from_bytes
 from papermode.store.database import Store, open_store
 
 # One store connection and the census facts read through it, per process. They live for
@@ -81,6 +81,7 @@ def read_file(
     store_path: str,
     kind: str = "auto",
     thresholds: dict[str, float] | None = None,
+    ocr_seconds: float = capture.FREE_PHOTO_SECONDS,
 ) -> FileRead:
     """Read every page image of one file (runs in a worker process)."""
     try:
@@ -94,7 +95,12 @@ def read_file(
         try:
             outcomes.append(
                 capture.read_page_image(
-                    image, context_of, kind=kind, snapshot_of=snapshot_of, thresholds=thresholds
+                    image,
+                    context_of,
+                    kind=kind,
+                    snapshot_of=snapshot_of,
+                    thresholds=thresholds,
+                    ocr_seconds=ocr_seconds,
                 )
             )
         except PapermodeError as error:

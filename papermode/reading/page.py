@@ -14,18 +14,18 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from papermode.reading import locate, quality
 from papermode.core.errors import PageIdError
+from papermode.core.model import Snapshot
+from papermode.core.stopwatch import Stopwatch
+from papermode.free.capture import FREE_PHOTO_SECONDS, FreeRead, read_free_image
+from papermode.reading import locate, quality
 from papermode.reading.fields import (
     PX_PER_MM,
     FieldResult,
     PageContext,
     read_fields,
 )
-from papermode.free.capture import FreeRead, read_free_image
 from papermode.reading.imaging import PageImage
-from papermode.core.model import Snapshot
-from papermode.core.stopwatch import Stopwatch
 from papermode.reading.washout import check_borders, retake_message
 
 ContextLookup = Callable[[str], PageContext]
@@ -63,11 +63,14 @@ def read_page_image(
     kind: str = "auto",
     snapshot_of: Callable[[], Snapshot | None] = lambda: None,
     thresholds: dict[str, float] | None = None,
+    ocr_seconds: float = FREE_PHOTO_SECONDS,
 ) -> CaptureOutcome:
     """Everything one page image says, or why it must be retaken / is not a form.
 
     `kind` is "auto" (a form when markers or a papermode QR code are found, else a free
-    photo), or "screen" / "note" for photos the clerk says are not forms.
+    photo), or "screen" / "note" for photos the clerk says are not forms. A photo that
+    shows a papermode page it cannot read (blurred, corner squares lost) is a retake with
+    its reason, never a free photo. `ocr_seconds` is Tesseract's budget for a free photo.
     """
     clock = Stopwatch()
     gray = image.gray
@@ -82,7 +85,7 @@ def read_page_image(
             return CaptureOutcome(image.index, "retake", reason, seconds=clock.seconds)
     if location is None:
         with clock.stage("ocr"):
-            free = read_free_image(image.pixels, kind, snapshot_of())
+            free = read_free_image(image.pixels, kind, snapshot_of(), seconds=ocr_seconds)
         return CaptureOutcome(image.index, "free", free.problem, seconds=clock.seconds, free=free)
     with clock.stage("quality"):
         reason = quality.retake_reason(gray, location)
