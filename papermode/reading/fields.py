@@ -15,6 +15,7 @@ import numpy as np
 from papermode.core.model import Box, Field, PageLayout, Reading, ReadingStatus
 from papermode.core.stopwatch import Stopwatch
 from papermode.reading import digits, marks, plausibility
+from papermode.reading.completeness import check_completeness
 
 PX_PER_MM = 8.0
 CROP_MARGIN_MM = 2.0
@@ -52,6 +53,7 @@ def read_fields(
         readings.update(_read_digits(rectified, context, thresholds))
     with clock.stage("text"):
         suggestions = _drug_suggestions(rectified, context, readings)
+    readings = check_completeness(layout, readings)
     if layout.template == "new_orders":
         readings = _new_orders_to_review(readings)
     for field_id in washed_out & readings.keys():
