@@ -115,3 +115,10 @@ def state(store_path: Path, page_id: str) -> dict[str, dict[str, Any]]:
 
 def fields_by_id(page: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f["field_id"]: f for f in page["fields"]}
+
+
+def readings(store_path: Path, page_id: str) -> dict[str, Any]:
+    """The `readings` report entry of one page."""
+    with open_store(store_path) as store:
+        page: dict[str, Any] = readings_report(store, page_id=page_id)["pages"][0]
+    return page

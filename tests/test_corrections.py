@@ -52,6 +52,10 @@ def test_a_sure_tick_alone_in_its_group_stays_auto(prepared: Path, tmp_path: Pat
     given, held, refused = _first_group(page)
     image = ep.render(prepared, page)
     ep.tick(image, given, seed=3)
+    fields = ep.fields_by_id(page)
+    prefix = given["field_id"].rsplit(".", 1)[0]
+    ep.write_digits(image, fields[f"{prefix}.time"], "0800", seed=3)
+    ep.initials(image, fields[f"{prefix}.initials"], seed=3)
     store = ep.fresh_store(prepared, tmp_path)
     ep.ingest(store, ep.photo(image, tmp_path / "tick.jpg"))
     state = ep.state(store, page["page_id"])

@@ -16,8 +16,10 @@ from papermode.core.model import Box, Field, PageLayout, Reading, ReadingStatus
 from papermode.core.stopwatch import Stopwatch
 from papermode.reading import digits, marks, plausibility
 from papermode.reading.completeness import check_completeness
+from papermode.reading.flags import asks_for_person
 
 PX_PER_MM = 8.0
+EMPTY_VALUES = frozenset({None, "empty"})
 CROP_MARGIN_MM = 2.0
 
 
@@ -44,7 +46,13 @@ def read_fields(
     thresholds: dict[str, float],
     clock: Stopwatch,
     washed_out: set[str] | frozenset[str] = frozenset(),
+    *,
+    bilevel: bool = False,
 ) -> tuple[FieldResult, ...]:
+    """Every field of the page. `washed_out` fields (printed border invisible) go to review.
+    On a 1-bit scan (`bilevel`) a mark that survived the scanner's threshold is ink, but no
+    empty box is proven empty (flag `bilevel_empty_unproven`, review): a light pencil tick
+    is lost at thresholds where the printed borders survive (tools/measure_bilevel.py)."""
     layout = context.layout
     readings: dict[str, Reading] = {}
     with clock.stage("marks"):
@@ -56,9 +64,13 @@ def read_fields(
     readings = check_completeness(layout, readings)
     if layout.template == "new_orders":
         readings = _new_orders_to_review(readings)
+    if bilevel:
+        readings = _bilevel_empties_to_review(readings)
     for field_id in washed_out & readings.keys():
         # The printed box is invisible (glare, a shadow): nothing read there is trusted.
         reading = readings[field_id]
+        if bilevel:
+            continue  # black ink survived the scanner's threshold; empties are in review
         readings[field_id] = replace(
             reading, status="review", flags=reading.flags + ("washed_out",)
         )
@@ -68,6 +80,17 @@ def read_fields(
             for f in layout.fields
             if f.field_id in readings
         )
+
+
+def _bilevel_empties_to_review(readings: dict[str, Reading]) -> dict[str, Reading]:
+    return {
+        field_id: replace(
+            reading, status="review", flags=reading.flags + ("bilevel_empty_unproven",)
+        )
+        if reading.value in EMPTY_VALUES
+        else reading
+        for field_id, reading in readings.items()
+    }
 
 
 def _new_orders_to_review(readings: dict[str, Reading]) -> dict[str, Reading]:
@@ -113,7 +136,7 @@ _EMPTY = Reading("", "empty", 1.0, "auto")
 
 
 def _status(confidence: float, threshold: float, flags: tuple[str, ...]) -> ReadingStatus:
-    return "auto" if confidence >= threshold and not flags else "review"
+    return "auto" if confidence >= threshold and not asks_for_person(flags) else "review"
 
 
 def _read_marks(
@@ -203,11 +226,17 @@ def _read_digits(
         if result.value is not None:
             dose = context.order_doses.get(f.order_id) if f.order_id else None
             verdict = plausibility.check(f, str(result.value), period=period, order_dose=dose)
+            if f.role == "dose" and dose is None and verdict.ok:
+                # A PRN or write-in dose with no ordered dose to compare: a person checks it.
+                verdict = plausibility.Plausibility(False, "no ordered dose to compare", 1.0)
+                flags += ("no_ordered_dose",)
             if not verdict.ok:
                 flags += ("implausible",)
         status, confidence = digits.decide(
             result, f, factor=verdict.factor, plausible=verdict.ok, thresholds=thresholds
         )
+        if asks_for_person(flags):
+            status = "review"
         value = "empty" if result.empty else result.value
         readings[f.field_id] = Reading(f.field_id, value, round(confidence, 4), status, flags)
     return _check_blood_pressure(fields, readings)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-# Purely informational flags, each justified by a measurement (none today: every flag the
-# reader sets asks for a person). A flag may join this set only with its measured error rate
-# among values that would otherwise be auto-accepted, written in docs/digits.md or
+# Purely informational flags, each justified:
+# - "empty": a digits field with nothing written; it restates the value ("empty"), whose
+#   own confidence decides (an empty comb read with low confidence is review anyway).
+# Any other flag asks for a person. A flag may join this set only with its measured error
+# rate among values that would otherwise be auto-accepted, written in docs/digits.md or
 # docs/readings.md.
-INFORMATIONAL_FLAGS: frozenset[str] = frozenset()
+INFORMATIONAL_FLAGS: frozenset[str] = frozenset({"empty"})
 
 
 def asks_for_person(flags: Iterable[str]) -> bool:

@@ -109,12 +109,15 @@ def read_page_image(
     assert location is not None
     with clock.stage("quality"):
         washout = check_borders(rectified, context.layout.fields, PX_PER_MM)
-    if washout.retake:
+        bilevel = quality.is_bilevel(gray)
+    if washout.retake and not bilevel:
         return CaptureOutcome(
             image.index, "retake", retake_message(image.source), seconds=clock.seconds
         )
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
-    results = read_fields(rectified, context, limits, clock, set(washout.washed_out))
+    results = read_fields(
+        rectified, context, limits, clock, set(washout.washed_out), bilevel=bilevel
+    )
     with clock.stage("encode"):
         ok, jpeg = cv2.imencode(".jpg", rectified, [cv2.IMWRITE_JPEG_QUALITY, 80])
     homography = location.homography
@@ -128,7 +131,7 @@ def read_page_image(
         if homography is None
         else tuple(tuple(float(v) for v in row) for row in homography),
         reprojection_mm=float(location.reprojection_mm),
-        quality=dict(location.quality),
+        quality={**location.quality, **({"scan_1bit": 1.0} if bilevel else {})},
         fields=results,
         rectified_jpeg=jpeg.tobytes() if ok else None,
         seconds=clock.seconds,

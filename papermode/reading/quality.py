@@ -34,7 +34,8 @@ BLURRED = "the photo is too blurred: hold the phone still, closer, in better lig
 DARK = "the photo is too dark: turn on the light or move to a window"
 GLARE = "glare covers part of the page: tilt the phone to avoid reflections"
 # A 1-bit scan drops every mark lighter than the scanner's threshold (pencil, a faint tick):
-# an empty box there cannot be trusted.
+# an empty box whose printed (lighter) border was dropped too cannot be trusted. Such scans
+# are read; this is the advice shown with the boxes sent to review.
 BILEVEL = (
     "the scan is black-and-white only, so light pen and pencil marks may be lost: scan the "
     "page again in grayscale or colour"
@@ -148,8 +149,9 @@ def reason_for(report: QualityReport) -> str | None:
             "the page's black corner squares cannot be found: photograph the whole page, "
             "flat, with all four corner squares visible"
         )
-    if report.bilevel:
-        return BILEVEL
+    # A 1-bit scan is read (form readers take 300 dpi 1-bit scans as standard input): what
+    # it cannot prove (an empty box whose printed border the threshold removed) goes to
+    # review, box by box (`papermode.reading.fields`), instead of refusing the page.
     if report.px_per_mm < MIN_PX_PER_MM:
         small_copy = report.image_long_side <= SMALL_COPY_MAX_SIDE
         return SMALL_COPY if small_copy and report.page_span >= FILLS_FRAME else TOO_SMALL
@@ -336,6 +338,11 @@ def _page_span(location: PageLocation) -> float:
     xs, ys = projected[:, 0, 0], projected[:, 0, 1]
     height, width = location.image_shape[:2]
     return float(max((xs.max() - xs.min()) / width, (ys.max() - ys.min()) / height))
+
+
+def is_bilevel(gray: np.ndarray) -> bool:
+    """True when the image holds only pure black and white pixels (a 1-bit scan)."""
+    return _is_bilevel(gray)
 
 
 def _is_bilevel(gray: np.ndarray) -> bool:

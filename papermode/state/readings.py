@@ -47,6 +47,7 @@ def _page_entry(store: Store, page: dict[str, Any]) -> dict[str, Any]:
             "ingested_at": row["ingested_at"],
             "identity_source": row["identity_source"],
             "mrn_check": row["mrn_check"],
+            "scan_1bit": bool(json.loads(row["quality"] or "{}").get("scan_1bit")),
         }
         for row in store.db.query(
             "SELECT * FROM captures WHERE page_id = ? AND status = 'read' "
@@ -88,6 +89,8 @@ def _page_entry(store: Store, page: dict[str, Any]) -> dict[str, Any]:
         "page_number": page["page_number"],
         "page_count": page["page_count"],
         "captures": captures,
+        # A 1-bit scan cannot prove an empty box whose border it lost: those are in review.
+        "scan_1bit": any(capture["scan_1bit"] for capture in captures),
         "fields": fields,
     }
 
