@@ -1,7 +1,8 @@
 """Benchmark: papermode's digit reader against Tesseract on held-out handwritten digits.
 
 Writes held-out MNIST digits (never seen in training), from the TEST half only (the
-calibration half chose the thresholds: `tools/calibrate_digits.py`), into comb fields at 8 px/mm, clean
+calibration half chose the thresholds: `tools/calibrate_digits.py`), into comb fields at
+8 px/mm, clean
 and degraded (blur, noise, JPEG, combs printed 0.5-1 mm off their layout place, faint
 pens), reads them back, and prints:
 
@@ -29,6 +30,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from papermode.core.model import Box, Field  # noqa: E402
+from papermode.demo.synth.handwriting import Pen, blank_page, degrade, draw_comb, heldout_part  # noqa: E402
 from papermode.reading.digits import (
     BLOCKING_FLAGS,
     DEFAULT_THRESHOLDS,
@@ -36,9 +39,7 @@ from papermode.reading.digits import (
     load_model,
     read_digit_fields,
 )  # noqa: E402
-from papermode.core.model import Box, Field  # noqa: E402
 from papermode.reading.plausibility import check  # noqa: E402
-from papermode.demo.synth.handwriting import Pen, blank_page, degrade, draw_comb, heldout_part  # noqa: E402
 
 PX = 8.0
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995)

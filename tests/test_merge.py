@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from papermode.core.model import Reading
+from papermode.demo.bench import merged_state_figures
 from papermode.reading.flags import asks_for_person
 from papermode.state.merge import CapturedReading, is_marked, merge_field
 
@@ -174,3 +177,33 @@ def test_a_mark_never_disappears_silently_whatever_the_statuses(history: History
 def test_merge_with_statuses_does_not_depend_on_arrival_order(history: History) -> None:
     captures = _captures(history)
     assert merge_field(captures) == merge_field(list(reversed(captures)))
+
+
+def test_bench_scores_the_merged_page_state(tmp_path: Path) -> None:
+    """`papermode bench` scores what users see: page_state, against the latest capture."""
+    path = tmp_path / "store.db"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE page_state (page_id, field_id, value, status);"
+        "CREATE TABLE fields (page_id, field_id, kind);"
+        "CREATE TABLE captures (capture_id, status, quality);"
+        "INSERT INTO fields VALUES ('P', 'a', 'checkbox'), ('P', 'b', 'checkbox'),"
+        " ('P', 't', 'digits');"
+        "INSERT INTO page_state VALUES ('P', 'a', 'ticked', 'auto'), ('P', 'b', 'ticked', 'auto'),"
+        " ('P', 't', '0815', 'review');"
+        "INSERT INTO captures VALUES ('c1', 'read', '{\"scan_1bit\": 1.0}');"
+    )
+    db.commit()
+    db.close()
+    truth = {
+        "files": [
+            {"file": "1.jpg", "expected": "read", "pages": [{"page_id": "P", "truth": {
+                "fields": {"a": "empty", "b": "empty", "t": "empty"}}}]},
+            {"file": "2.jpg", "expected": "read", "pages": [{"page_id": "P", "truth": {
+                "fields": {"a": "ticked", "b": "empty", "t": "0815"}}}]},
+        ]
+    }  # fmt: skip
+    figures = merged_state_figures(truth, path)
+    assert figures["pages"] == 1 and figures["one_bit_scans_read"] == 1
+    assert figures["ticks"]["total"] == 2 and figures["ticks"]["auto_wrong"] == 1
+    assert figures["digits"]["correct"] == 1 and figures["digits"]["review"] == 1

@@ -89,7 +89,7 @@ def main() -> None:
     "--workers",
     type=int,
     default=None,
-    help="Worker processes reading pages (default: all cores, at most 2).",
+    help="Worker processes reading pages (default: every core).",
 )
 @click.option(
     "--kind",
