@@ -161,7 +161,11 @@ def test_truth_matches_the_ink_in_every_box(blank, seed: int) -> None:
             assert shares[0] > 0.01, item.field_id
         elif item.kind == "digits":
             blanks = item.cells - len(value)
-            assert all(share > 0.01 for share in shares[blanks:]), item.field_id
+            inked = [share > 0.01 for share in shares[blanks:]]
+            # A glyph drawn touching the comb's border (flag `touching`; a thin 1 from the
+            # test half of the held-out digits) may lie entirely in the border margin.
+            allowed = 1 if "touching" in flags else 0
+            assert inked.count(False) <= allowed, item.field_id
         else:
             assert value == "ink" and shares[0] > 0.002, item.field_id
         written += value != "empty"
