@@ -1,6 +1,8 @@
 """Benchmark: papermode's digit reader against Tesseract on held-out handwritten digits.
 
-Writes held-out MNIST digits (never seen in training) into comb fields at 8 px/mm, clean
+Writes held-out MNIST digits (never seen in training), from the TEST half only (the
+calibration half chose the thresholds: `tools/calibrate_digits.py`), into comb fields at
+8 px/mm, clean
 and degraded (blur, noise, JPEG, combs printed 0.5-1 mm off their layout place, faint
 pens), reads them back, and prints:
 
@@ -28,10 +30,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from papermode.reading.digits import BLOCKING_FLAGS, field_type, load_model, read_digit_fields  # noqa: E402
 from papermode.core.model import Box, Field  # noqa: E402
+from papermode.demo.synth.handwriting import Pen, blank_page, degrade, draw_comb, heldout_part  # noqa: E402
+from papermode.reading.digits import (
+    BLOCKING_FLAGS,
+    DEFAULT_THRESHOLDS,
+    field_type,
+    load_model,
+    read_digit_fields,
+)  # noqa: E402
 from papermode.reading.plausibility import check  # noqa: E402
-from papermode.demo.synth.handwriting import Pen, blank_page, degrade, draw_comb, heldout_digits  # noqa: E402
 
 PX = 8.0
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995)
@@ -235,8 +243,9 @@ def print_table(title: str, table: dict[str, dict]) -> None:
 
 
 def digit_accuracy(seed: int) -> dict[str, float]:
-    """Per-digit accuracy on all held-out digits: as raw MNIST images, and written in cells."""
-    images, labels = heldout_digits()
+    """Per-digit accuracy on the test half of the held-out digits: as raw MNIST images, and
+    written in cells."""
+    images, labels = heldout_part("test")
     model = load_model()
     raw = model.probabilities(images.astype(np.float32) / 255.0).argmax(axis=1)
     rng = np.random.default_rng(seed)
@@ -305,6 +314,12 @@ def run_condition(condition: str, args: argparse.Namespace) -> dict[str, object]
             right, total, secs = tesseract_cells(page, sample)
             tess_digits = [tess_digits[0] + right, tess_digits[1] + total, tess_digits[2] + secs]
     mine, theirs = curves(results, truths), curves(tess_results, tess_truths)
+    chosen = at_defaults(results, truths)
+    print(
+        f"\n== {condition}, test half, default thresholds {DEFAULT_THRESHOLDS}: "
+        f"{chosen['wrong_among_auto']:.2%} wrong among auto-accepted fields, "
+        f"{chosen['review_share']:.1%} sent to review (n={chosen['n']})"
+    )
     print_table(f"{condition}: papermode ({seconds / cells * 1000:.2f} ms per cell)", mine)
     per_cell_t = tess_seconds / max(tess_cells, 1) * 1000
     print_table(f"{condition}: tesseract psm 7 ({per_cell_t:.1f} ms per cell)", theirs)
@@ -313,7 +328,28 @@ def run_condition(condition: str, args: argparse.Namespace) -> dict[str, object]
         f"  tesseract psm 10 per-digit accuracy {right / max(total, 1):.3f} "
         f"(n={int(total)}, {secs / max(total, 1) * 1000:.1f} ms per cell)"
     )
-    return {"papermode": mine, "tesseract": theirs, "ms_per_cell": seconds / cells * 1000}
+    return {
+        "papermode": mine,
+        "tesseract": theirs,
+        "ms_per_cell": seconds / cells * 1000,
+        "at_defaults": chosen,
+    }
+
+
+def at_defaults(
+    results: list[tuple[str, str | None, float, bool]], truths: list[str]
+) -> dict[str, float]:
+    """Wrong among auto-accepted fields and share sent to review at DEFAULT_THRESHOLDS."""
+    auto = [
+        value == truth
+        for (kind, value, confidence, eligible), truth in zip(results, truths, strict=True)
+        if eligible and confidence >= DEFAULT_THRESHOLDS[kind]
+    ]
+    return {
+        "n": len(truths),
+        "wrong_among_auto": sum(not ok for ok in auto) / max(len(auto), 1),
+        "review_share": 1 - len(auto) / max(len(truths), 1),
+    }
 
 
 if __name__ == "__main__":

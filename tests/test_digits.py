@@ -9,14 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from papermode.reading.digits import (
-    DigitsModelError,
-    DigitsReading,
-    decide,
-    load_model,
-    read_digit_fields,
-    read_digits,
-)
 from papermode.core.model import Box, Field
 from papermode.demo.synth.handwriting import (
     Pen,
@@ -26,6 +18,14 @@ from papermode.demo.synth.handwriting import (
     draw_comb,
     draw_glyph,
     initials_glyph,
+)
+from papermode.reading.digits import (
+    DigitsModelError,
+    DigitsReading,
+    decide,
+    load_model,
+    read_digit_fields,
+    read_digits,
 )
 
 PX = 8.0
@@ -166,7 +166,7 @@ def test_crossed_out_digits_are_flagged_and_never_auto_accepted() -> None:
     page, fields = write(["1x"] * 12, seed=8, cells=2)
     readings = read_digit_fields(page, fields, PX)
     flagged = sum("crossed_out" in readings[f.field_id].flags for f in fields)
-    assert flagged >= 9
+    assert flagged >= 8  # glyphs from the test half of the held-out digits (docs/digits.md)
     # a stroke that merely lies along a 7's bar looks like a continental 7: at most one such
     auto = [f for f in fields if decide(readings[f.field_id], f)[0] == "auto"]
     assert len(auto) <= 1

@@ -322,13 +322,15 @@ def test_tiny_page_in_photo_asks_to_move_closer(pages) -> None:
     )
 
 
-def test_black_and_white_scan_is_rescanned_in_grayscale(pages) -> None:
+def test_black_and_white_scan_is_located_and_read_not_refused(pages) -> None:
+    """1-bit scans are read (their empties go to review: tests/test_bilevel.py)."""
     layout, page = pages["a4"]
     gray = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
     bilevel = np.where(gray < 150, 0, 255).astype(np.uint8)  # a 1-bit scanner setting
     location = locate.locate_page(bilevel)
     assert location is not None and location.page_id == layout.page_id
-    assert quality.retake_reason(bilevel, location) == quality.BILEVEL
+    assert quality.measure_quality(bilevel, location).bilevel
+    assert quality.retake_reason(bilevel, location) is None
     assert quality.retake_reason(gray, locate.locate_page(gray)) is None
 
 

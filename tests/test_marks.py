@@ -12,8 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import pagefactory as pf  # noqa: E402
 
-from papermode.reading import locate, marks  # noqa: E402
 from papermode.core.model import Box, Field, PageLayout  # noqa: E402
+from papermode.reading import locate, marks  # noqa: E402
 
 PPM = 8.0  # the reader's rectified resolution
 
@@ -207,3 +207,17 @@ def test_very_faint_pencil_tick_is_never_a_confident_empty(blank) -> None:
         assert reading.state == "ticked" or reading.confidence < 0.9, (f.field_id, reading)
     strongest = marks.read_checkbox(_gray(page), boxes[0].box, PPM)
     assert strongest.state == "ticked" and strongest.confidence >= 0.9
+
+
+def test_boxes_filled_in_by_pen_are_never_read_as_ticked() -> None:
+    """The correction convention: a box filled in (fully or 90%) is "filled", never "ticked";
+    a cross over a tick and a line through read as a mark (ticked), never as empty."""
+    sys.path.insert(0, str(Path(__file__).parent.parent / "tools"))
+    import measure_corrections  # noqa: PLC0415
+
+    confusion = measure_corrections.measure(60, photo=False, seed=11)
+    for style in ("fill", "partial90"):
+        assert confusion[style]["ticked"] + confusion[style]["ticked?"] == 0, confusion[style]
+    for style in ("cross_over_tick", "line_through", "tick"):
+        assert confusion[style]["empty"] + confusion[style]["empty?"] == 0, confusion[style]
+    assert confusion["tick"]["ticked"] == 60

@@ -146,7 +146,7 @@ def test_unknown_key_anywhere_names_the_known_keys_of_its_table(tmp_path: Path) 
     assert error.problems == [
         "colour: unknown setting; the known keys of the file are: census, high_alert, ocr, "
         "plausibility, reading, reconcile, schedule, vitals",
-        "ocr.language: unknown setting; the known keys of [ocr] are: languages",
+        "ocr.language: unknown setting; the known keys of [ocr] are: free_photo_seconds, languages",
         "vitals.every_hour: unknown setting; the known keys of [vitals] are: every_hours, times",
         "plausibility.time_window: unknown setting; the known keys of [plausibility] are: "
         "time_window_hours, vital_ranges",

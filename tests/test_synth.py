@@ -19,17 +19,17 @@ import pytest
 from PIL import Image, ImageOps
 
 from papermode.core.errors import InputFileError
-from papermode.printing.manifest import SnapshotInfo, write_manifest
 from papermode.core.model import PAPER_SIZES_MM, Box, Field, PageLayout, PrintedPage
 from papermode.core.pageframe import MARKER_IDS
 from papermode.core.pageid import new_page_id
-from papermode.printing.pdf import render_pdf
 from papermode.demo.synth import codecs
 from papermode.demo.synth.corpus import make_corpus, read_truth
 from papermode.demo.synth.degrade import Capture, phone_photo, scan_page
 from papermode.demo.synth.fill import FillProfile, PageTruth, fill_page
 from papermode.demo.synth.render import PageRenderer
 from papermode.demo.synth.values import vital_value
+from papermode.printing.manifest import SnapshotInfo, write_manifest
+from papermode.printing.pdf import render_pdf
 
 PX_PER_MM = 10.0
 START = datetime(2026, 11, 28, 8, 0)
@@ -161,7 +161,11 @@ def test_truth_matches_the_ink_in_every_box(blank, seed: int) -> None:
             assert shares[0] > 0.01, item.field_id
         elif item.kind == "digits":
             blanks = item.cells - len(value)
-            assert all(share > 0.01 for share in shares[blanks:]), item.field_id
+            inked = [share > 0.01 for share in shares[blanks:]]
+            # A glyph drawn touching the comb's border (flag `touching`; a thin 1 from the
+            # test half of the held-out digits) may lie entirely in the border margin.
+            allowed = 1 if "touching" in flags else 0
+            assert inked.count(False) <= allowed, item.field_id
         else:
             assert value == "ink" and shares[0] > 0.002, item.field_id
         written += value != "empty"

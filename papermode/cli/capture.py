@@ -29,7 +29,7 @@ from papermode.store.database import Store, open_existing_store, open_store
     "--workers",
     type=int,
     default=None,
-    help="Worker processes reading pages (default: all cores, at most 2).",
+    help="Worker processes reading pages (default: every core).",
 )
 @click.option(
     "--kind",
@@ -116,6 +116,7 @@ def _ingest(
             kind=kind,
             thresholds=dict(settings.reading),
             plausibility_limits=settings.plausibility,
+            ocr_seconds=settings.ocr_free_photo_seconds,
             on_outcome=say_at_once,
         )
     total = sum(1 for _ in expand_inputs(paths))
@@ -129,6 +130,7 @@ def _ingest(
             kind=kind,
             thresholds=dict(settings.reading),
             plausibility_limits=settings.plausibility,
+            ocr_seconds=settings.ocr_free_photo_seconds,
             on_outcome=say_at_once,
             progress=lambda _name: bar.update(1),
         )

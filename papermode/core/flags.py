@@ -18,8 +18,10 @@ class Flag(StrEnum):
     # tick boxes and ink boxes (papermode.reading.marks)
     CORRECTION = "correction"  # a box scribbled over: a correction, meaning *not* ticked
     CONTRADICTION = "contradiction"  # two answers ticked in one group
+    GROUP_UNCERTAIN = "group_uncertain"  # another answer of the group is in review
     FAINT = "faint"  # so little or so light ink that it may be a smudge (marks, digits)
     OUTSIDE_PAGE = "outside_page"  # the box lies outside the image
+    BILEVEL_EMPTY_UNPROVEN = "bilevel_empty_unproven"  # an empty box on a 1-bit scan
     # comb fields (papermode.reading.digits)
     CROSSED_OUT = "crossed_out"  # a digit crossed out, or two glyphs in one cell
     INK_OUTSIDE = "ink_outside"  # ink just above the comb: often a correction squeezed in
@@ -34,6 +36,13 @@ class Flag(StrEnum):
     IMPLAUSIBLE = "implausible"  # fails a plausibility check ([plausibility] settings)
     WASHED_OUT = "washed_out"  # the printed box is invisible (glare, a shadow)
     NEW_ORDER = "new_order"  # written on a new-order sheet: a person confirms the order
+    NO_ORDERED_DOSE = "no_ordered_dose"  # a dose with no ordered dose to compare (PRN)
+    # an entry read perfectly that is incomplete (papermode.reading.completeness)
+    MISSING_INITIALS = "missing_initials"  # an answer, PRN time or dose without initials
+    MISSING_TIME = "missing_time"  # an answer without its time; a PRN dose with no time
+    MISSING_CHOICE = "missing_choice"  # a time written and none of given / held / refused
+    MISSING_DOSE = "missing_dose"  # a PRN entry with a time and no dose
+    MISSING_IDENTITY = "missing_identity"  # a blank pack used without its identity
     # merged over captures (papermode.state.merge)
     DISAPPEARED = "disappeared"  # ticked in an earlier capture, empty now
     CHANGED = "changed"  # a written value changed between captures

@@ -108,6 +108,8 @@ class Settings:
     reconcile_match_minutes: float = 60.0
     reconcile_priority: tuple[str, ...] = ()
     reconcile_priority_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # reading safety at the edges: Tesseract's time budget for one free photo
+    ocr_free_photo_seconds: float = 20.0
 
     @property
     def plausibility(self) -> PlausibilityLimits:
@@ -276,6 +278,13 @@ def _parse_word_table(key: str, value: Any, problems: Problems) -> dict[str, tup
     }
 
 
+def _parse_seconds(key: str, value: Any, problems: Problems) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 600:
+        problems.append(f"{key}: {value!r} must be a number of seconds from 1 to 600")
+        return 20.0
+    return float(value)
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     """One settings key: where it sits in the TOML file and how its value is checked.
@@ -390,6 +399,12 @@ SETTINGS += (
                 "Back-entry order of groups: high_alert, time_critical, a priority_words group."),
     SettingSpec("reconcile.priority_words", "reconcile_priority_words", _parse_word_table,
                 "Medicine words per back-entry group (anti_infectives = [...])."),
+)  # fmt: skip
+
+# Reading safety at the edges (free photos): a separate block, added after the others.
+SETTINGS += (
+    SettingSpec("ocr.free_photo_seconds", "ocr_free_photo_seconds", _parse_seconds,
+                "Seconds Tesseract may spend on one free photo before it is stopped."),
 )  # fmt: skip
 
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from papermode.core.errors import ExitCode, PapermodeError, StoreError
 from papermode.core.flags import FileStatus
-from papermode.core.settings import PlausibilityLimits
+from papermode.core.settings import PlausibilityLimits, load_settings
 from papermode.free.ocr import use_private_tempdir
 from papermode.ingest import workers as workers_module
 from papermode.ingest.inputs import (
@@ -174,18 +174,21 @@ def ingest_paths(
     thresholds: dict[str, float] | None = None,
     on_outcome: Callable[[PageOutcome], None] | None = None,
     plausibility_limits: PlausibilityLimits | None = None,
+    ocr_seconds: float | None = None,
 ) -> IngestSummary:
     """Ingest files and folders into `store`; returns what became of every page image.
 
     `thresholds` are the confidence thresholds of the hospital's settings (`[reading]`),
-    `plausibility_limits` its `[plausibility]` (`Settings.plausibility`); None means the
-    packaged defaults. Raises StoreError when the store cannot be written
-    (what was committed before stays), InputFileError when a path given does not exist.
+    `plausibility_limits` its `[plausibility]` (`Settings.plausibility`), `ocr_seconds`
+    Tesseract's budget per free photo (`ocr.free_photo_seconds`); None means the packaged
+    defaults. `workers` defaults to every core of the machine. Raises StoreError when the
+    store cannot be written (what was committed before stays), InputFileError when a path
+    given does not exist.
     """
-    if thresholds is None:
-        from papermode.core.settings import load_settings
-
-        thresholds = dict(load_settings().reading)
+    if thresholds is None or ocr_seconds is None:
+        defaults = load_settings()
+        thresholds = dict(defaults.reading) if thresholds is None else thresholds
+        ocr_seconds = defaults.ocr_free_photo_seconds if ocr_seconds is None else ocr_seconds
     if plausibility_limits is None:
         plausibility_limits = PlausibilityLimits()
     summary = IngestSummary(on_outcome=on_outcome)
@@ -196,17 +199,23 @@ def ingest_paths(
     run = _Run(store, summary, progress, owner)
     inputs = list(expand_inputs(paths, on_skip=run.skip))
     files = _flatten(inputs, run)
-    args = (str(store.path), kind, thresholds, plausibility_limits)
+    args = (str(store.path), kind, thresholds, plausibility_limits, ocr_seconds)
+    workers = workers or default_workers()
     try:
-        if (workers or min(2, os.cpu_count() or 1)) <= 1 or len(inputs) == 1:
+        if workers <= 1 or len(inputs) == 1:
             # One file: starting worker processes would cost more than it saves.
             for item, data, sha in files:
                 _store_read(run, item, data, sha, _read_here(data, item.name, args))
         else:
-            _read_in_workers(run, files, workers or min(2, os.cpu_count() or 1), args)
+            _read_in_workers(run, files, workers, args)
     finally:
         store.release_claims(owner)
     return summary
+
+
+def default_workers() -> int:
+    """Every core of the machine (reading a photo is CPU-bound; the parent mostly waits)."""
+    return max(1, os.cpu_count() or 1)
 
 
 def _read_here(data: bytes, name: str, args: tuple[Any, ...]) -> FileRead:

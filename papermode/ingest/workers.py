@@ -115,6 +115,7 @@ def read_file(
     kind: str = "auto",
     thresholds: dict[str, float] | None = None,
     plausibility_limits: PlausibilityLimits | None = None,
+    ocr_seconds: float = capture.FREE_PHOTO_SECONDS,
 ) -> FileRead:
     """Read every page image of one file (runs in a worker process).
 
@@ -151,6 +152,7 @@ def read_file(
                     snapshot_of=snapshot_of,
                     thresholds=thresholds,
                     plausibility_limits=plausibility_limits,
+                    ocr_seconds=ocr_seconds,
                 )
             )
         except StoreError:

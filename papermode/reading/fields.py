@@ -13,15 +13,18 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from papermode.reading import digits, marks, plausibility
 from papermode.core.flags import Flag, Threshold
 from papermode.core.model import Box, Field, PageLayout, Reading, ReadingStatus
 from papermode.core.settings import PlausibilityLimits
 from papermode.core.stopwatch import Stopwatch
+from papermode.reading import digits, marks, plausibility
+from papermode.reading.completeness import check_completeness
+from papermode.reading.flags import asks_for_person
 
 logger = logging.getLogger(__name__)
 
 PX_PER_MM = 8.0
+EMPTY_VALUES = frozenset({None, "empty"})
 CROP_MARGIN_MM = 2.0
 
 
@@ -49,7 +52,13 @@ def read_fields(
     clock: Stopwatch,
     washed_out: set[str] | frozenset[str] = frozenset(),
     plausibility_limits: PlausibilityLimits = plausibility.DEFAULT_LIMITS,
+    *,
+    bilevel: bool = False,
 ) -> tuple[FieldResult, ...]:
+    """Every field of the page. `washed_out` fields (printed border invisible) go to review.
+    On a 1-bit scan (`bilevel`) a mark that survived the scanner's threshold is ink, but no
+    empty box is proven empty (flag `bilevel_empty_unproven`, review): a light pencil tick
+    is lost at thresholds where the printed borders survive (tools/measure_bilevel.py)."""
     layout = context.layout
     readings: dict[str, Reading] = {}
     with clock.stage("marks"):
@@ -58,17 +67,22 @@ def read_fields(
         readings.update(_read_digits(rectified, context, thresholds, plausibility_limits))
     with clock.stage("text"):
         suggestions = _drug_suggestions(rectified, context, readings)
+    readings = check_completeness(layout, readings)
     if layout.template == "new_orders":
         readings = _new_orders_to_review(readings)
+    if bilevel:
+        readings = _bilevel_empties_to_review(readings)
     for field_id in washed_out & readings.keys():
         # The printed box is invisible (glare, a shadow): nothing read there is trusted.
         reading = readings[field_id]
+        if bilevel:
+            continue  # black ink survived the scanner's threshold; empties are in review
         readings[field_id] = replace(
             reading, status=ReadingStatus.REVIEW, flags=reading.flags + (Flag.WASHED_OUT,)
         )
     for f in (f for f in layout.fields if f.field_id in readings):  # ids, never the value
         reading = readings[f.field_id]
-        if reading.status == "review":
+        if reading.status == ReadingStatus.REVIEW:
             logger.info(
                 "page %s field %s (%s %s): review, confidence %.2f, flags %s",
                 layout.page_id,
@@ -84,6 +98,19 @@ def read_fields(
             for f in layout.fields
             if f.field_id in readings
         )
+
+
+def _bilevel_empties_to_review(readings: dict[str, Reading]) -> dict[str, Reading]:
+    return {
+        field_id: replace(
+            reading,
+            status=ReadingStatus.REVIEW,
+            flags=reading.flags + (Flag.BILEVEL_EMPTY_UNPROVEN,),
+        )
+        if reading.value in EMPTY_VALUES
+        else reading
+        for field_id, reading in readings.items()
+    }
 
 
 def _new_orders_to_review(readings: dict[str, Reading]) -> dict[str, Reading]:
@@ -129,7 +156,9 @@ _EMPTY = Reading("", "empty", 1.0, ReadingStatus.AUTO)
 
 
 def _status(confidence: float, threshold: float, flags: tuple[str, ...]) -> ReadingStatus:
-    return ReadingStatus.AUTO if confidence >= threshold and not flags else ReadingStatus.REVIEW
+    if confidence >= threshold and not asks_for_person(flags):
+        return ReadingStatus.AUTO
+    return ReadingStatus.REVIEW
 
 
 def _read_marks(
@@ -157,16 +186,46 @@ def _read_marks(
                 flags,
             )
     for members in groups.values():
+        group: dict[str, Reading] = {}
         for field_id, mark in marks.read_group(rectified, members, PX_PER_MM).items():
             flags = tuple(mark.flags)
-            readings[field_id] = Reading(
+            group[field_id] = Reading(
                 field_id,
                 mark.state,
                 round(mark.confidence, 4),
                 _status(mark.confidence, thresholds[Threshold.CHECKBOX], flags),
                 flags,
             )
+        readings.update(settle_group(group))
     return readings
+
+
+def settle_group(group: dict[str, Reading]) -> dict[str, Reading]:
+    """One question's answers (given / held / refused) decided together.
+
+    A box filled in beside a ticked one is the correction nurses are taught ("fill the wrong
+    box in completely and tick the right one"): the filled box is not ticked, the other is,
+    and because it is a correction the whole group goes to a person, flagged `correction`.
+    Any other answer of the group in doubt puts the whole group in doubt
+    (`group_uncertain`): a sure "given" beside a "held" that may be ticked is not sure.
+    """
+    if len(group) < 2:
+        return group
+    states = {reading.value for reading in group.values()}
+    if "filled" in states and "ticked" in states:
+        extra = Flag.CORRECTION
+    elif any(reading.status == ReadingStatus.REVIEW for reading in group.values()):
+        extra = Flag.GROUP_UNCERTAIN
+    else:
+        return group
+    return {
+        field_id: replace(
+            reading,
+            status=ReadingStatus.REVIEW,
+            flags=reading.flags if extra in reading.flags else reading.flags + (extra,),
+        )
+        for field_id, reading in group.items()
+    }
 
 
 def _read_digits(
@@ -194,12 +253,18 @@ def _read_digits(
             verdict = plausibility.check(
                 f, str(result.value), period=period, order_dose=dose, limits=limits
             )
+            if f.role == "dose" and dose is None and verdict.ok:
+                # A PRN or write-in dose with no ordered dose to compare: a person checks it.
+                verdict = plausibility.Plausibility(False, "no ordered dose to compare", 1.0)
+                flags += (Flag.NO_ORDERED_DOSE,)
             if not verdict.ok:
                 flags += (Flag.IMPLAUSIBLE,)
                 logger.info("field %s: implausible: %s", f.field_id, verdict.reason)
         status, confidence = digits.decide(
             result, f, factor=verdict.factor, plausible=verdict.ok, thresholds=thresholds
         )
+        if asks_for_person(flags):
+            status = ReadingStatus.REVIEW
         value = "empty" if result.empty else result.value
         readings[f.field_id] = Reading(f.field_id, value, round(confidence, 4), status, flags)
     return _check_blood_pressure(fields, readings)

@@ -20,7 +20,7 @@ from papermode.core.flags import FileStatus, Threshold
 from papermode.core.model import Snapshot
 from papermode.core.settings import PlausibilityLimits
 from papermode.core.stopwatch import Stopwatch
-from papermode.free.capture import FreeRead, read_free_image
+from papermode.free.capture import FREE_PHOTO_SECONDS, FreeRead, read_free_image
 from papermode.reading import locate, quality
 from papermode.reading.fields import (
     PX_PER_MM,
@@ -79,12 +79,16 @@ def read_page_image(
     snapshot_of: Callable[[], Snapshot | None] = lambda: None,
     thresholds: dict[str, float] | None = None,
     plausibility_limits: PlausibilityLimits | None = None,
+    ocr_seconds: float = FREE_PHOTO_SECONDS,
 ) -> CaptureOutcome:
     """Everything one page image says, or why it must be retaken / is not a form.
 
     `kind` is "auto" (a form when markers or a papermode QR code are found, else a free
-    photo), or "screen" / "note" for photos the clerk says are not forms. `thresholds` and
-    `plausibility_limits` are the hospital's settings; None: the packaged defaults.
+    photo), or "screen" / "note" for photos the clerk says are not forms. A photo that
+    shows a papermode page it cannot read (blurred, corner squares lost) is a retake with
+    its reason, never a free photo. `thresholds` and `plausibility_limits` are the
+    hospital's settings; None: the packaged defaults. `ocr_seconds` is Tesseract's budget
+    for a free photo.
     """
     clock = Stopwatch()
     gray = image.gray
@@ -108,7 +112,7 @@ def read_page_image(
     if location is None:
         logger.debug("frame %d: no form markers or QR code: a free photo (%s)", image.index, kind)
         with clock.stage("ocr"):
-            free = read_free_image(image.pixels, kind, snapshot_of())
+            free = read_free_image(image.pixels, kind, snapshot_of(), seconds=ocr_seconds)
         return CaptureOutcome(
             image.index, FileStatus.FREE, free.problem, seconds=clock.seconds, free=free
         )
@@ -136,7 +140,8 @@ def read_page_image(
     assert location is not None
     with clock.stage("quality"):
         washout = check_borders(rectified, context.layout.fields, PX_PER_MM)
-    if washout.retake:
+        bilevel = quality.is_bilevel(gray)
+    if washout.retake and not bilevel:
         logger.info(
             "page %s: retake, %d boxes washed out", context.layout.page_id, len(washout.washed_out)
         )
@@ -151,11 +156,14 @@ def read_page_image(
         clock,
         set(washout.washed_out),
         plausibility_limits or PlausibilityLimits(),
+        bilevel=bilevel,
     )
     with clock.stage("encode"):
         ok, jpeg = cv2.imencode(".jpg", rectified, [cv2.IMWRITE_JPEG_QUALITY, 80])
     homography = location.homography
     numbers = dict(location.quality)
+    if bilevel:
+        numbers["scan_1bit"] = 1.0  # its empty boxes are in review (`bilevel_empty_unproven`)
     if identity.printed_id != "not_checked":
         numbers[PRINTED_ID_AGREES] = 1.0 if identity.printed_id == "match" else 0.0
     method = identity_method(identity.source, identity.mrn_check, identity.printed_id)

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from itertools import permutations
 
 import cv2
 import numpy as np
 
-from papermode.reading.locate import PageLocation
 from papermode.core.model import Box
 from papermode.core.pageframe import MARKER_IDS, MARKER_QUIET_MM, frame_for
+from papermode.reading.locate import PageLocation
 
 logger = logging.getLogger(__name__)
 
 PATCH_PX_PER_MM = 10.0
 PAGE_PX_PER_MM = 2.0
-MAX_BLUR_MM = 0.9  # marker edges wider than this: ticks and digits are smeared
+# Marker edges wider than this (along the softer axis): ticks and digits are smeared.
+# Measured: sound synthetic phone photos 0.24-0.81 mm (40), the committed sample
+# capture-0008.jpg (readable, every value right) 1.02 mm; 12 px motion blur on a 200 dpi
+# form photo 1.16-1.65 mm, 8 px 0.77-1.11 mm.
+MAX_BLUR_MM = 1.1
 MIN_PX_PER_MM = 3.0  # below this the page is too small in the photo to read a digit
 MIN_PAPER_LEVEL = 70.0  # the darkest part of the page (0-255)
 MIN_CONTRAST = 45.0  # paper minus the markers' black
@@ -36,12 +41,34 @@ BLURRED = "the photo is too blurred: hold the phone still, closer, in better lig
 DARK = "the photo is too dark: turn on the light or move to a window"
 GLARE = "glare covers part of the page: tilt the phone to avoid reflections"
 # A 1-bit scan drops every mark lighter than the scanner's threshold (pencil, a faint tick):
-# an empty box there cannot be trusted.
+# an empty box whose printed (lighter) border was dropped too cannot be trusted. Such scans
+# are read; this is the advice shown with the boxes sent to review.
 BILEVEL = (
     "the scan is black-and-white only, so light pen and pencil marks may be lost: scan the "
     "page again in grayscale or colour"
 )
 MIN_GLOBAL_SHARPNESS = 0.125  # no page found: below this the photo is blurred, not free
+# A shaking hand smears edges along one direction only, so the steepest edges overall stay
+# steep: the sharpness along the worst of four directions tells motion blur. Measured on a
+# 200 dpi form photo (1954 x 2639 px): sharp 0.71; 12-20 px motion blur 0.17-0.35.
+MIN_DIRECTIONAL_SHARPNESS = 0.4
+SMALL_COPY = (
+    "the photo is too small to read the boxes although the page fills it: send the original "
+    "photo, not a copy from a chat app (they shrink photos)"
+)
+TOO_SMALL = "the page is too small in the photo: move closer so the page fills the photo"
+SMALL_COPY_MAX_SIDE = 1600  # px: WhatsApp and most chat apps send photos at most this long
+FILLS_FRAME = 0.75  # the page spans this share of the photo's width or height
+UNLOCATED = (
+    "a papermode form is in the photo but its black corner squares cannot be read: "
+    "photograph the whole page, flat and sharp, with all four corner squares visible"
+)
+# A papermode page without a readable marker or QR code still shows its structure: three or
+# four solid dark squares (the corner markers, even blurred), each alone in white, at the
+# corners of a rectangle as long as the page. Measured on 60 synthetic screen and note
+# photos: none has that structure; 12-20 px motion-blurred form photos all have it.
+STRUCTURE_MAX_SIDE = 1200
+MARKER_MIN_PX, MARKER_MAX_PX = 18, 120  # at STRUCTURE_MAX_SIDE
 CORNER_WORDS = {
     "top_left": "top-left",
     "top_right": "top-right",
@@ -64,6 +91,8 @@ class QualityReport:
     cut_off_corners: tuple[str, ...] = ()
     has_homography: bool = True
     bilevel: bool = False  # only pure black and white pixels: a 1-bit scan
+    page_span: float = 0.0  # how much of the photo's width or height the page spans (0..1)
+    image_long_side: int = 0  # px
 
     def as_numbers(self) -> dict[str, float]:
         """The numeric measurements, for the store."""
@@ -98,6 +127,8 @@ def measure_quality(image: np.ndarray, location: PageLocation) -> QualityReport:
         cut_off_corners=location.cut_off_corners,
         has_homography=location.homography is not None,
         bilevel=_is_bilevel(gray),
+        page_span=_page_span(location),
+        image_long_side=max(gray.shape[:2]),
     )
 
 
@@ -120,19 +151,23 @@ def reason_for(report: QualityReport) -> str | None:
         MAX_BLUR_MM,
         GLARE_MAX_FRACTION,
     )
+    blurred = report.blur_mm is not None and report.blur_mm > MAX_BLUR_MM
+    if not report.has_homography and blurred:
+        # With one or two markers found, where the others lie is a guess: blur first.
+        return BLURRED
     if report.cut_off_corners:
         return _cut_off_message(report.cut_off_corners)
     if not report.has_homography:
-        if report.blur_mm is not None and report.blur_mm > MAX_BLUR_MM:
-            return BLURRED
         return (
             "the page's black corner squares cannot be found: photograph the whole page, "
             "flat, with all four corner squares visible"
         )
-    if report.bilevel:
-        return BILEVEL
+    # A 1-bit scan is read (form readers take 300 dpi 1-bit scans as standard input): what
+    # it cannot prove (an empty box whose printed border the threshold removed) goes to
+    # review, box by box (`papermode.reading.fields`), instead of refusing the page.
     if report.px_per_mm < MIN_PX_PER_MM:
-        return "the page is too small in the photo: move closer so the page fills the photo"
+        small_copy = report.image_long_side <= SMALL_COPY_MAX_SIDE
+        return SMALL_COPY if small_copy and report.page_span >= FILLS_FRAME else TOO_SMALL
     if report.darkest_paper < MIN_PAPER_LEVEL or _contrast(report) < MIN_CONTRAST:
         if report.black_level is not None and report.black_level > MAX_BLACK_LEVEL:
             return "the photo is overexposed: move out of direct light and take it again"
@@ -165,14 +200,20 @@ def _cut_off_message(corners: tuple[str, ...]) -> str:
 
 
 def _reason_without_page(image: np.ndarray) -> str | None:
-    """A photo with no page found: only say retake when it is plainly too dark or blurred."""
+    """A photo with no page found: retake when it is plainly too dark or blurred, or when it
+    shows a papermode page that could not be read (never a free photo, then)."""
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    scale = min(1.0, 1200.0 / max(gray.shape))
+    scale = min(1.0, STRUCTURE_MAX_SIDE / max(gray.shape))
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     if float(np.percentile(small, 95)) < 50.0:
         return DARK
-    if global_sharpness(small) < MIN_GLOBAL_SHARPNESS:
+    sharpness = global_sharpness(small)
+    if sharpness < MIN_GLOBAL_SHARPNESS:
         return BLURRED
+    if has_page_structure(small):
+        if min(sharpness, directional_sharpness(small)) < MIN_DIRECTIONAL_SHARPNESS:
+            return BLURRED
+        return UNLOCATED
     return None
 
 
@@ -183,6 +224,76 @@ def global_sharpness(gray: np.ndarray) -> float:
     steepest = float(np.percentile(np.hypot(gx, gy), 99.5))
     contrast = float(np.percentile(pixels, 98) - np.percentile(pixels, 2))
     return steepest / max(contrast, 1.0)
+
+
+def directional_sharpness(gray: np.ndarray) -> float:
+    """Sharpness along the worst of four directions (0, 90, 45, 135 degrees), same scale as
+    `global_sharpness`: a motion-blurred photo is sharp across the motion, soft along it."""
+    pixels = gray.astype(np.float32)
+    contrast = float(np.percentile(pixels, 98) - np.percentile(pixels, 2))
+    steps = {
+        "across": np.abs(pixels[:, 1:] - pixels[:, :-1]),
+        "down": np.abs(pixels[1:, :] - pixels[:-1, :]),
+        "diagonal": np.abs(pixels[1:, 1:] - pixels[:-1, :-1]) / np.sqrt(2.0),
+        "anti_diagonal": np.abs(pixels[1:, :-1] - pixels[:-1, 1:]) / np.sqrt(2.0),
+    }
+    steepest = min(float(np.percentile(step, 99.5)) for step in steps.values())
+    return steepest / max(contrast, 1.0)
+
+
+def has_page_structure(gray: np.ndarray) -> bool:
+    """True when `gray` (long side ~STRUCTURE_MAX_SIDE px) shows papermode corner markers:
+    three solid dark squares of one size, each alone in white, at the corners of a
+    rectangle shaped like the markers' frame on A4 or Letter (even when too blurred to
+    decode)."""
+    squares = _marker_like_squares(gray)
+    for corner, first, second in permutations(squares, 3):
+        if _is_marker_frame(corner, first, second):
+            return True
+    return False
+
+
+def _marker_like_squares(gray: np.ndarray) -> list[tuple[float, float, float]]:
+    """(x, y, side) of dark solid squares with a clear white ring around them."""
+    paper = cv2.blur(cv2.dilate(gray, np.ones((31, 31), np.uint8)), (31, 31))
+    dark = ((paper.astype(np.int16) - gray.astype(np.int16)) > 60).astype(np.uint8)
+    count, _, stats, centres = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    squares = []
+    for index in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[index])
+        if not (min(w, h) >= MARKER_MIN_PX and max(w, h) <= MARKER_MAX_PX):
+            continue
+        if not 0.7 <= w / h <= 1.4 or area < 0.55 * w * h:
+            continue
+        margin = max(2, int(0.35 * max(w, h)))
+        y0, x0 = max(y - margin, 0), max(x - margin, 0)
+        y1, x1 = min(y + h + margin, dark.shape[0]), min(x + w + margin, dark.shape[1])
+        ring = int(dark[y0:y1, x0:x1].sum()) - int(dark[y : y + h, x : x + w].sum())
+        ring_area = (y1 - y0) * (x1 - x0) - w * h
+        if ring_area > 0 and ring <= 0.03 * ring_area:
+            squares.append((float(centres[index][0]), float(centres[index][1]), (w + h) / 2.0))
+        if len(squares) > 40:  # a pattern of squares (a chessboard, a tiled floor): not a page
+            return []
+    return squares
+
+
+def _is_marker_frame(
+    corner: tuple[float, float, float],
+    first: tuple[float, float, float],
+    second: tuple[float, float, float],
+) -> bool:
+    """Three squares of one size at a right angle, the sides as long as the marker frame
+    (A4: 184 x 271 mm between marker centres, markers 12 mm: 15 and 23 marker sides)."""
+    side = (corner[2] + first[2] + second[2]) / 3.0
+    if max(abs(corner[2] - side), abs(first[2] - side), abs(second[2] - side)) > 0.3 * side:
+        return False
+    u = np.subtract(first[:2], corner[:2])
+    v = np.subtract(second[:2], corner[:2])
+    short, long = sorted((float(np.linalg.norm(u)), float(np.linalg.norm(v))))
+    if not (10 * side <= short <= 21 * side and 15 * side <= long <= 30 * side):
+        return False
+    cosine = abs(float(u @ v)) / (short * long)
+    return cosine < 0.26 and 0.6 <= short / long <= 0.82
 
 
 # --------------------------------------------------------------------------- measuring
@@ -209,7 +320,9 @@ def _marker_measures(
         patch = _warp_box(gray, own, box, PATCH_PX_PER_MM)
         black, white = float(np.percentile(patch, 5)), float(np.percentile(patch, 95))
         gy, gx = np.gradient(patch.astype(np.float32))
-        steepest = float(np.percentile(np.hypot(gx, gy), 99.5))
+        # The marker's edges run along both axes: a shaking hand smears one set only, so
+        # the softer of the two is the blur (the steepest edge overall would hide it).
+        steepest = min(float(np.percentile(np.abs(g), 99.5)) for g in (gx, gy))
         blurs.append((white - black) / max(steepest, 1e-3) / PATCH_PX_PER_MM)
         blacks.append(black)
         whites.append(white)
@@ -226,6 +339,23 @@ def _warp_box(gray: np.ndarray, homography: np.ndarray, box: Box, ppm: float) ->
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     )
+
+
+def _page_span(location: PageLocation) -> float:
+    """The share of the photo's width or height (the larger) that the page spans."""
+    if location.homography is None:
+        return 0.0
+    w, h = location.size_mm
+    corners = np.array([[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]], dtype=np.float64)
+    projected = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), location.homography)
+    xs, ys = projected[:, 0, 0], projected[:, 0, 1]
+    height, width = location.image_shape[:2]
+    return float(max((xs.max() - xs.min()) / width, (ys.max() - ys.min()) / height))
+
+
+def is_bilevel(gray: np.ndarray) -> bool:
+    """True when the image holds only pure black and white pixels (a 1-bit scan)."""
+    return _is_bilevel(gray)
 
 
 def _is_bilevel(gray: np.ndarray) -> bool:

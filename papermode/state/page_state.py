@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from papermode.core.flags import Flag
 from papermode.core.model import Reading
 from papermode.state.handwriting import ink_mask
 from papermode.state.merge import CapturedReading, MergedField, is_marked, merge_field
@@ -123,7 +124,18 @@ def _handwriting(readings: list[dict[str, Any]]) -> dict[str, np.ndarray]:
 
 
 # Sent to a person by policy, not by doubt: a new order is never accepted by a machine.
-_POLICY_FLAGS = frozenset({"new_order"})
+# Held back by policy, not by doubt about the reading: a new order, or an entry read well
+# but incomplete (papermode.reading.completeness: a tick without its initials is a tick).
+_POLICY_FLAGS = frozenset(
+    {
+        Flag.NEW_ORDER,
+        Flag.MISSING_INITIALS,
+        Flag.MISSING_TIME,
+        Flag.MISSING_CHOICE,
+        Flag.MISSING_DOSE,
+        Flag.MISSING_IDENTITY,
+    }
+)
 CONFIDENT = 0.9
 
 

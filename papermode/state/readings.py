@@ -60,6 +60,7 @@ def _page_entry(store: Store, page: dict[str, Any]) -> dict[str, Any]:
             "mrn_check": row["mrn_check"],
             "identity": _identity(row),
             "sheet": sheet_of.get(row["capture_id"], 1),
+            "scan_1bit": bool(json.loads(row["quality"] or "{}").get("scan_1bit")),
         }
         for row in store.db.query(
             "SELECT * FROM captures WHERE page_id = ? AND status = 'read' "
@@ -101,6 +102,8 @@ def _page_entry(store: Store, page: dict[str, Any]) -> dict[str, Any]:
         "page_number": page["page_number"],
         "page_count": page["page_count"],
         "captures": captures,
+        # A 1-bit scan cannot prove an empty box whose border it lost: those are in review.
+        "scan_1bit": any(capture["scan_1bit"] for capture in captures),
         "fields": fields,
         "copies": max(1, len(sheets)),
         "sheets": [

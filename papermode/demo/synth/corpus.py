@@ -234,9 +234,9 @@ def _scan(corpus: _Corpus, number: int, rng: np.random.Generator, fmt: str) -> d
     codecs.save_scan(images, corpus.out_dir / name, fmt=fmt, dpi=dpi)
     for printed_index in chosen:
         corpus.timelines[corpus.pages[int(printed_index)].layout.page_id].last_file = name
-    # papermode sends 1-bit scans back on purpose: the scanner's threshold erases faint
-    # ticks and the light printed boxes, so an empty box there proves nothing.
-    expected = "retake:bilevel" if mode == "bw" else "read"
+    # 1-bit scans are read; an empty box whose light printed border the scanner's threshold
+    # erased proves nothing and goes to review (flag `bilevel_empty_unproven`).
+    expected = "read"
     capture = Capture("scan", expected, {"format": fmt, "pages": captures})
     return _entry(name, capture, entries)
 

@@ -10,16 +10,18 @@ digits) onto a grayscale page at `px_per_mm`; `degrade` adds what a phone camera
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from papermode.reading.combs import comb_dots
 from papermode.core.model import Box, Field
 from papermode.core.pageframe import DROPOUT_RGB
+from papermode.reading.combs import comb_dots
 
 HELDOUT_PATH = Path(__file__).parent / "data" / "heldout_digits.npz"
 # The drop-out colour as a scanner or a phone sees it in gray (ITU-R BT.601 luma).
@@ -46,9 +48,48 @@ def heldout_digits(path: Path = HELDOUT_PATH) -> tuple[np.ndarray, np.ndarray]:
         return data["images"], data["labels"]
 
 
-def digit_glyph(digit: int, rng: np.random.Generator) -> np.ndarray:
-    """A held-out handwritten `digit` as a tight grayscale glyph, ink dark on white."""
+# The held-out digits are split in two halves that never overlap (docs/digits.md): the
+# calibration half chooses thresholds and decides flags (`tools/calibrate_digits.py`); the
+# test half is the only one that tests, the demo and the benchmarks draw and score.
+SPLIT_SEED = 20261202
+HELDOUT_PARTS = ("calibration", "test")
+_drawing_part = ["test"]
+
+
+@functools.lru_cache(maxsize=2)
+def heldout_part_indices(part: str) -> np.ndarray:
+    """Indices into `heldout_digits()` of one half: a fixed seeded permutation, halved."""
+    if part not in HELDOUT_PARTS:
+        raise ValueError(f"unknown held-out part {part!r}; use one of {HELDOUT_PARTS}")
+    _, labels = heldout_digits()
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(labels))
+    half = len(labels) // 2
+    return np.sort(order[:half] if part == "calibration" else order[half:])
+
+
+@functools.lru_cache(maxsize=2)
+def heldout_part(part: str) -> tuple[np.ndarray, np.ndarray]:
+    """(images, labels) of one half of the held-out digits."""
     images, labels = heldout_digits()
+    index = heldout_part_indices(part)
+    return images[index], labels[index]
+
+
+@contextlib.contextmanager
+def drawing_from(part: str) -> Iterator[None]:
+    """Draw glyphs from `part` inside the block (the calibration tool); "test" otherwise."""
+    heldout_part_indices(part)  # checks the name
+    _drawing_part.append(part)
+    try:
+        yield
+    finally:
+        _drawing_part.pop()
+
+
+def digit_glyph(digit: int, rng: np.random.Generator) -> np.ndarray:
+    """A held-out handwritten `digit` (from the test half, unless `drawing_from` says
+    otherwise) as a tight grayscale glyph, ink dark on white."""
+    images, labels = heldout_part(_drawing_part[-1])
     choices = np.flatnonzero(labels == digit)
     if choices.size == 0:
         raise ValueError(f"no held-out glyph for digit {digit!r}")

@@ -1,0 +1,116 @@
+"""Is each entry complete? Pure rules over one page's readings and its layout.
+
+A dose ticked "given" with no initials, a time written with no answer ticked, an answer
+ticked with its time comb left empty, a blank pack filled in without the patient's identity:
+each value may be read perfectly and still not be a complete record. Such entries go to a
+person (status `review`) with a flag that names what is missing:
+
+- `missing_initials`: given / held / refused ticked (or a PRN entry written) and the
+  initials box empty;
+- `missing_choice`: a time written in a MAR cell and none of given / held / refused ticked;
+- `missing_time`: given / held / refused ticked (or a PRN dose written) and the time comb
+  of the same cell empty;
+- `missing_dose`: a PRN entry with a time and no dose;
+- `missing_identity`: a blank pack (no printed patient) with entries but its temporary
+  number or birth date left empty: nothing on it can be attributed to a patient.
+
+Entries are the fields sharing an id prefix (`mar.row1.3.given`, `mar.row1.3.time`, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from papermode.core.flags import Flag
+from papermode.core.model import Field, PageLayout, Reading, ReadingStatus
+
+CHOICES = ("given", "held", "refused")
+IDENTITY_ROLES = ("temp_number", "birth_date")
+
+
+def check_completeness(layout: PageLayout, readings: dict[str, Reading]) -> dict[str, Reading]:
+    """`readings` with every incomplete entry flagged and sent to review."""
+    flagged = dict(readings)
+    for fields in _entries(layout).values():
+        roles = {f.role: f for f in fields if f.role and f.field_id in flagged}
+        for field_id, flag in _entry_problems(roles, flagged):
+            flagged[field_id] = _flag(flagged[field_id], flag)
+    for field_id, flag in _identity_problems(layout, flagged):
+        flagged[field_id] = _flag(flagged[field_id], flag)
+    return flagged
+
+
+def _entries(layout: PageLayout) -> dict[str, list[Field]]:
+    entries: dict[str, list[Field]] = {}
+    for f in layout.fields:
+        entries.setdefault(f.field_id.rsplit(".", 1)[0], []).append(f)
+    return entries
+
+
+def _entry_problems(
+    roles: dict[str, Field], readings: dict[str, Reading]
+) -> Iterable[tuple[str, Flag]]:
+    def written(role: str) -> bool:
+        return role in roles and is_written(readings[roles[role].field_id])
+
+    ticked = [roles[c].field_id for c in CHOICES if c in roles and _ticked(readings, roles[c])]
+    has_choices = any(c in roles for c in CHOICES)
+    if has_choices:
+        if ticked and "initials" in roles and not written("initials"):
+            yield from ((i, Flag.MISSING_INITIALS) for i in (*ticked, roles["initials"].field_id))
+        if ticked and "time" in roles and not written("time"):
+            yield from ((i, Flag.MISSING_TIME) for i in (*ticked, roles["time"].field_id))
+        if not ticked and written("time"):
+            choices = [roles[c].field_id for c in CHOICES if c in roles]
+            yield from ((i, Flag.MISSING_CHOICE) for i in (*choices, roles["time"].field_id))
+        return
+    if "initials" in roles and ("time" in roles or "dose" in roles):  # a PRN entry
+        entry = [roles[r].field_id for r in ("time", "dose") if written(r)]
+        if entry and not written("initials"):
+            yield from ((i, Flag.MISSING_INITIALS) for i in (*entry, roles["initials"].field_id))
+        if written("dose") and "time" in roles and not written("time"):
+            yield from (
+                (i, Flag.MISSING_TIME) for i in (roles["dose"].field_id, roles["time"].field_id)
+            )
+        if written("time") and "dose" in roles and not written("dose"):
+            yield from (
+                (i, Flag.MISSING_DOSE) for i in (roles["time"].field_id, roles["dose"].field_id)
+            )
+
+
+def _identity_problems(
+    layout: PageLayout, readings: dict[str, Reading]
+) -> Iterable[tuple[str, Flag]]:
+    """A blank pack's entries need its identity: every entry is flagged when it is missing."""
+    identity = [f for f in layout.fields if f.role in IDENTITY_ROLES and f.field_id in readings]
+    if layout.patient_id is not None or not identity:
+        return
+    if all(is_written(readings[f.field_id]) for f in identity):
+        return
+    identity_ids = {f.field_id for f in identity} | {
+        f.field_id for f in layout.fields if f.field_id.startswith("blank.")
+    }
+    entries = [
+        field_id
+        for field_id, reading in readings.items()
+        if field_id not in identity_ids and is_written(reading)
+    ]
+    if not entries:
+        return  # an unused blank page: nothing to attribute
+    missing = [f.field_id for f in identity if not is_written(readings[f.field_id])]
+    yield from ((field_id, Flag.MISSING_IDENTITY) for field_id in (*missing, *entries))
+
+
+def is_written(reading: Reading) -> bool:
+    """Something is there: a tick, a fill, ink, digits (even unreadable ones)."""
+    return reading.value != "empty"
+
+
+def _ticked(readings: dict[str, Reading], f: Field) -> bool:
+    return readings[f.field_id].value == "ticked"
+
+
+def _flag(reading: Reading, flag: Flag) -> Reading:
+    flags = reading.flags if flag in reading.flags else reading.flags + (flag,)
+    return replace(reading, status=ReadingStatus.REVIEW, flags=flags)

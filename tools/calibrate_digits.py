@@ -1,0 +1,116 @@
+"""Choose the digit thresholds and decide the digit flags on the CALIBRATION half only.
+
+The held-out digits are split into a calibration half and a test half
+(`papermode.demo.synth.handwriting.heldout_part`, seed in docs/digits.md). This tool writes
+calibration digits into comb fields (the benchmark's pages: clean and degraded, plus
+left-aligned numbers), reads them back and prints, per field type, the error among
+auto-accepted fields and the share sent to review at each threshold, and for each flag the
+error among fields that carry it and would otherwise be accepted. `bench/digits_bench.py`
+then reports on the test half only.
+
+    python tools/calibrate_digits.py [--fields 1200] [--seed 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+
+import digits_bench as bench  # noqa: E402
+
+from papermode.demo.synth.handwriting import drawing_from  # noqa: E402
+from papermode.reading.digits import BLOCKING_FLAGS, field_type, read_digit_fields  # noqa: E402
+from papermode.reading.plausibility import check  # noqa: E402
+
+MEASURED_FLAGS = ("faint", "ink_outside", "left_aligned", "leading_blank")
+OTHER_BLOCKING = BLOCKING_FLAGS - set(MEASURED_FLAGS)
+
+
+def left_aligned(cases: list[bench.Case]) -> list[bench.Case]:
+    """The same doses written from the left ("5   "), as some nurses do."""
+    return [
+        bench.Case(c.field, c.truth, c.truth.ljust(c.field.cells), c.order_dose)
+        if c.field.role == "dose"
+        else c
+        for c in cases
+    ]
+
+
+def measure(fields: int, seed: int) -> dict[str, list[tuple[str, bool, float, bool, set[str]]]]:
+    """Per condition: (type, right, confidence, eligible apart from measured flags, flags)."""
+    rows: dict[str, list[tuple[str, bool, float, bool, set[str]]]] = defaultdict(list)
+    for condition in ("clean", "degraded", "left_aligned"):
+        rng = np.random.default_rng(seed + len(condition))
+        for start in range(0, fields, 60):
+            page, cases = bench.make_page(min(60, fields - start), rng, condition == "degraded")
+            if condition == "left_aligned":
+                page = bench.blank_page((210.0, 297.0), bench.PX)
+                cases = left_aligned(cases)
+                for case in cases:
+                    bench.draw_comb(page, case.field, case.written, rng, pen=bench._pen(rng, False))
+            readings = read_digit_fields(page, [c.field for c in cases], bench.PX)
+            for case in cases:
+                reading = readings[case.field.field_id]
+                verdict = check(
+                    case.field, reading.value, period=bench.PERIOD, order_dose=case.order_dose
+                )
+                flags = set(reading.flags)
+                eligible = reading.value is not None and verdict.ok and not OTHER_BLOCKING & flags
+                rows[condition].append(
+                    (
+                        field_type(case.field),
+                        reading.value == case.truth,
+                        verdict.apply(reading.confidence),
+                        eligible,
+                        flags,
+                    )
+                )
+    return rows
+
+
+def report(rows: dict[str, list[tuple[str, bool, float, bool, set[str]]]]) -> None:
+    for condition, results in rows.items():
+        print(f"\n== calibration, {condition} ({len(results)} fields)")
+        for kind in ("time", "vital", "dose"):
+            mine = [r for r in results if r[0] == kind]
+            if not mine:
+                continue
+            line = []
+            for threshold in bench.THRESHOLDS:
+                auto = [r for r in mine if r[3] and r[2] >= threshold and not _measured(r[4])]
+                wrong = sum(not r[1] for r in auto)
+                share = 1 - len(auto) / len(mine)
+                line.append(f"{threshold}:{wrong / max(len(auto), 1):.3%}/{share:.0%}")
+            print(f"  {kind:6s} err|auto / review  " + "  ".join(line))
+        for flag in MEASURED_FLAGS:
+            flagged = [r for r in results if flag in r[4] and r[3] and r[2] >= 0.8]
+            wrong = sum(not r[1] for r in flagged)
+            print(
+                f"  flag {flag:13s} fields {len(flagged):4d} that would be accepted at 0.8: "
+                f"{wrong} wrong ({wrong / max(len(flagged), 1):.2%})"
+            )
+
+
+def _measured(flags: set[str]) -> bool:
+    return bool(flags & set(MEASURED_FLAGS))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--fields", type=int, default=1200)
+    parser.add_argument("--seed", type=int, default=3)
+    args = parser.parse_args()
+    with drawing_from("calibration"):
+        report(measure(args.fields, args.seed))
+
+
+if __name__ == "__main__":
+    main()
