@@ -382,7 +382,8 @@ SETTINGS += (
 # Reconcile (docs/reconcile.md): ISMP acute-care timing windows and back-entry order.
 SETTINGS += (
     SettingSpec("reconcile.time_critical_minutes", "reconcile_time_critical_minutes",
-                _parse_window_minutes, "Window either side for time-critical medicines (ISMP: 30)."),
+                _parse_window_minutes,
+                "Window either side for time-critical medicines (ISMP: 30)."),
     SettingSpec("reconcile.frequent_minutes", "reconcile_frequent_minutes", _parse_window_minutes,
                 "Window for doses more often than daily, at most every 4 h (ISMP: 60)."),
     SettingSpec("reconcile.daily_minutes", "reconcile_daily_minutes", _parse_window_minutes,

@@ -23,6 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from papermode.census.snapshot import sample_census_path
+from papermode.demo.overlay import rectified_page
 from papermode.demo.scoring import (
     CHECKBOX_KINDS,
     DIGITS_KINDS,
@@ -37,6 +39,10 @@ from papermode.demo.scoring import (
     score_ticks,
     truth_pages,
 )
+from papermode.demo.synth.corpus import make_corpus, read_truth
+from papermode.ingest.pipeline import ingest_paths
+from papermode.printing.prepare import prepare_forms
+from papermode.store.database import open_store
 
 __all__ = ["markdown_table", "run_bench"]
 
@@ -99,9 +105,6 @@ def run_bench(
 def prepare_figures(work: Path) -> dict[str, Any]:
     """Prepare the sample ward (the corpus's forms), and a larger census when the repo's
     bench/prepare_speed.py is there (startup dominates 74 pages)."""
-    from papermode.census.snapshot import sample_census_path
-    from papermode.printing.prepare import prepare_forms
-
     started = time.perf_counter()
     sample = prepare_forms(
         sample_census_path(),
@@ -165,8 +168,6 @@ def _load_repo_script(name: str) -> Any:
 
 def make_corpus_files(work: Path, count: int, seed: int) -> tuple[list[Path], dict[str, Any]]:
     """The seeded corpus; the files to ingest (truth.json left out) and the truth."""
-    from papermode.demo.synth.corpus import make_corpus, read_truth
-
     info = make_corpus(work / "forms", work / "corpus", count=count, seed=seed)
     return [info.out_dir / name for name in info.files], read_truth(info.out_dir)
 
@@ -193,9 +194,6 @@ def timed_ingest(
     work: Path, files: list[Path], *, workers: int, name: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Ingest into a fresh copy of the prepared store; speed figures and the capture report."""
-    from papermode.ingest.pipeline import ingest_paths
-    from papermode.store.database import open_store
-
     store_path = copy_store(work / "prepared.db", work / f"{name}.db")
     with open_store(store_path) as store:
         started, cpu_started = time.perf_counter(), cpu_seconds()
@@ -370,9 +368,6 @@ def _baseline_crops(
     store_path: Path, truth: dict[str, Any], report: dict[str, Any], max_fields: int
 ) -> tuple[list[tuple[str, Any, str]], float]:
     """(kind, crop, true value) of the first pages' digits and checkbox fields; mean per page."""
-    from papermode.demo.overlay import rectified_page
-    from papermode.store.database import open_store
-
     crops: list[tuple[str, Any, str]] = []
     per_page: list[int] = []
     with open_store(store_path) as store:

@@ -37,6 +37,8 @@ from papermode.core.errors import ExitCode, PapermodeError, StoreError
 from papermode.core.flags import FileStatus
 from papermode.core.settings import PlausibilityLimits, load_settings
 from papermode.free.ocr import use_private_tempdir
+from papermode.free.patientlink import PatientLink
+from papermode.free.search import record_free_text
 from papermode.ingest import workers as workers_module
 from papermode.ingest.inputs import (
     MAX_ZIP_DEPTH,
@@ -384,7 +386,9 @@ def _one_file(
     store = run.store
     if sha in run.seen or _already_ingested(store, sha):
         outcomes = [
-            PageOutcome(item.name, sha, 0, "duplicate", message="this file was ingested before")
+            PageOutcome(
+                item.name, sha, 0, FileStatus.DUPLICATE, message="this file was ingested before"
+            )
         ]
         with store.transaction():
             _record(store, item, data, sha, outcomes, remember=False)
@@ -396,7 +400,7 @@ def _one_file(
         return
     if not store.claim_file(sha, run.owner):
         busy = "another papermode run is reading this file right now; it is recorded once, there"
-        run.tell(item.name, [PageOutcome(item.name, sha, 0, "duplicate", message=busy)])
+        run.tell(item.name, [PageOutcome(item.name, sha, 0, FileStatus.DUPLICATE, message=busy)])
         return
     yield item, data, sha
 
@@ -442,7 +446,7 @@ def _already_ingested(store: Store, sha: str) -> bool:
 
 
 def _quarantine(run: _Run, item: InputFile, data: bytes, sha: str, reason: str) -> None:
-    outcomes = [PageOutcome(item.name, sha, 0, "quarantined", message=reason)]
+    outcomes = [PageOutcome(item.name, sha, 0, FileStatus.QUARANTINED, message=reason)]
     with run.store.transaction():
         _record(run.store, item, data, sha, outcomes, remember=True)
         run.store.release_claim(sha, run.owner)
@@ -462,7 +466,11 @@ def _store_read(run: _Run, item: InputFile, data: bytes, sha: str, result: FileR
             if _already_ingested(store, sha):  # another run recorded it while we read it
                 outcomes = [
                     PageOutcome(
-                        item.name, sha, 0, "duplicate", message="this file was ingested before"
+                        item.name,
+                        sha,
+                        0,
+                        FileStatus.DUPLICATE,
+                        message="this file was ingested before",
                     )
                 ]
                 _record(store, item, data, sha, outcomes, remember=False)
@@ -524,10 +532,16 @@ def _record(
         store.audit("ingest", sha, {"status": status, "pages": len(outcomes)})
 
 
-def _file_status(outcomes: Sequence[PageOutcome]) -> str:
-    order = ["quarantined", "retake", "read", "free", "duplicate"]
+def _file_status(outcomes: Sequence[PageOutcome]) -> FileStatus:
+    order = [
+        FileStatus.QUARANTINED,
+        FileStatus.RETAKE,
+        FileStatus.READ,
+        FileStatus.FREE,
+        FileStatus.DUPLICATE,
+    ]
     statuses = {o.status for o in outcomes}
-    return next((s for s in order if s in statuses), "read")
+    return next((s for s in order if s in statuses), FileStatus.READ)
 
 
 def _store_capture(
@@ -559,8 +573,10 @@ def _store_capture(
         store.put_evidence(read.rectified_jpeg, suffix=".rectified.jpg")
     if read.free is not None and read.free.free_text is not None:
         _store_free(store, item, sha, capture_id, read, captured_at)
-    if read.status != "read" or read.page_id is None:
-        status = read.status if read.status != "read" else "quarantined"
+    if read.status != FileStatus.READ or read.page_id is None:
+        status = (
+            FileStatus(read.status) if read.status != FileStatus.READ else FileStatus.QUARANTINED
+        )
         return PageOutcome(item.name, sha, read.frame, status, None, read.message)
     db.table("readings").upsert_all(
         [
@@ -582,7 +598,14 @@ def _store_capture(
     update_page_state(store, read.page_id)
     auto = sum(1 for r in read.fields if r.reading.status == "auto")
     return PageOutcome(
-        item.name, sha, read.frame, "read", read.page_id, None, auto, len(read.fields) - auto
+        item.name,
+        sha,
+        read.frame,
+        FileStatus.READ,
+        read.page_id,
+        None,
+        auto,
+        len(read.fields) - auto,
     )
 
 
@@ -595,9 +618,6 @@ def _store_free(
     captured_at: datetime,
 ) -> None:
     """A free photo's text, patient link and medication candidates: searchable at once."""
-    from papermode.free.patientlink import PatientLink
-    from papermode.free.search import record_free_text
-
     free = read.free
     assert free is not None and free.free_text is not None
     record_free_text(

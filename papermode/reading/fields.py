@@ -17,6 +17,8 @@ from papermode.core.flags import Flag, Threshold
 from papermode.core.model import Box, Field, PageLayout, Reading, ReadingStatus
 from papermode.core.settings import PlausibilityLimits
 from papermode.core.stopwatch import Stopwatch
+from papermode.free import ocr
+from papermode.free.medlines import census_lexicon, find_drug
 from papermode.reading import digits, marks, plausibility
 from papermode.reading.completeness import check_completeness
 from papermode.reading.flags import asks_for_person
@@ -132,9 +134,6 @@ def _drug_suggestions(
     Only a suggestion for the reviewer: Tesseract reads handwriting poorly, so the field
     itself always goes to review.
     """
-    from papermode.free import ocr
-    from papermode.free.medlines import census_lexicon, find_drug
-
     fields = [
         f
         for f in context.layout.fields

@@ -232,7 +232,7 @@ def _identify(
     if rectified is None or tuple(location.size_mm) != tuple(context.layout.size_mm):
         location = locate.refit(location, context.layout.size_mm)
         if location.conflict:  # the markers do not fit one flat page of the printed size
-            return _Identity(None, source, "unread", "retake", location.conflict)
+            return _Identity(None, source, "unread", FileStatus.RETAKE, location.conflict)
         rectified = locate.rectify(gray, location, px_per_mm=PX_PER_MM)
     mrn_check = _check_mrn(rectified, location, context)
     logger.info("page %s: id from %s, banner MRN check: %s", page_id, source, mrn_check)
@@ -252,7 +252,7 @@ def _identify(
             None,
             source,
             mrn_check,
-            "quarantined",
+            FileStatus.QUARANTINED,
             f"identity check failed for page {page_id}: the page id printed under the QR "
             "code is another page's (a code pasted from another page?); the page is not "
             "attributed and goes to a person",

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from papermode.core.flags import Flag
+from papermode.core.flags import Flag, ReadingStatus
 from papermode.core.model import Reading
 from papermode.state.handwriting import ink_mask
 from papermode.state.merge import CapturedReading, MergedField, is_marked, merge_field
@@ -169,7 +169,9 @@ def _merge_sheet(rows: list[dict[str, Any]], copies: bool) -> SheetState:
         merged = merge_field(history)
         if copies:
             merged = replace(
-                merged, status="review", flags=tuple(dict.fromkeys((*merged.flags, COPY_FLAG)))
+                merged,
+                status=ReadingStatus.REVIEW,
+                flags=tuple(dict.fromkeys((*merged.flags, COPY_FLAG))),
             )
         key = (merged.source, merged.field_id)
         state.append((merged, crops.get(key), suggestions.get(key)))
