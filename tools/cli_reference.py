@@ -27,8 +27,8 @@ failed, 2 usage error, 3 census problem, 4 template problem, 5 store problem (no
 path given, or it cannot be opened), 6 input file problem, 7 files to retake, quarantined
 or skipped (`ingest`, after reading the others), 8 page id problem, 9 installation
 problem, 10 OCR failure, 11 digit model missing or damaged, 12 invalid settings, 20-23
-review decision refused (20 not as asked, 21 unknown item, 22 already decided, 23
-two-person rule), 30 restored record unreadable, 31 export cannot be written, 32 audit
+review decision refused (20 not as asked, 21 unknown item, 22 already decided,
+23 two-person rule), 30 restored record unreadable, 31 export cannot be written, 32 audit
 chain broken, 70 internal error (a bug: run again with `PAPERMODE_DEBUG=1` and report
 it), 130 interrupted (Ctrl-C).
 Global options: `--verbose` logs every decision to standard error, `--log-file PATH` keeps
