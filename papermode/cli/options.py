@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from papermode.core.errors import StoreError
+from papermode.core.errors import ExitCode, PapermodeError, StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,3 +54,33 @@ def store_option(command: F) -> F:
 def existing_store_option(command: F) -> F:
     """`--store PATH` for commands that read a store: a path with no store is refused."""
     return _store_option(command, must_exist=True)
+
+
+def reports_errors(command: F) -> F:
+    """Errors as `papermode` reports them, for a command invoked on its own (integrations and
+    tests call the command objects directly): a library error becomes `Error: ...` on
+    standard error and its exit code; a bug, "Internal error" and 70, with no traceback
+    unless PAPERMODE_DEBUG is set. Through `papermode` the group does the same first."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except PapermodeError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(error.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise
+        except Exception as error:
+            if os.environ.get("PAPERMODE_DEBUG"):
+                raise
+            click.echo(
+                f"Internal error ({type(error).__name__}): papermode hit a bug. Your files "
+                "are unchanged. Run again with PAPERMODE_DEBUG=1 and report the output to IT.",
+                err=True,
+            )
+            sys.exit(ExitCode.INTERNAL)
+
+    return wrapper  # type: ignore[return-value]

@@ -4,17 +4,16 @@ result out; errors become their message and exit code."""
 
 from __future__ import annotations
 
-import functools
 import json
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from papermode.core.errors import AuditChainError, PapermodeError
+from papermode.cli.options import reports_errors
+from papermode.core.errors import AuditChainError
 from papermode.core.settings import load_settings
 from papermode.export.run import FORMATS, export_store
 from papermode.reconcile.service import (
@@ -55,29 +54,6 @@ def _filters(command: F) -> F:
     )(command)
 
 
-def _errors(command: F) -> F:
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except PapermodeError as error:
-            click.echo(f"Error: {error}", err=True)
-            sys.exit(error.exit_code)
-        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
-            raise
-        except Exception as error:  # a bug: say so plainly, keep the traceback for IT
-            if os.environ.get("PAPERMODE_DEBUG"):
-                raise
-            click.echo(
-                f"Internal error ({type(error).__name__}): papermode hit a bug. Your files "
-                "are unchanged. Run again with PAPERMODE_DEBUG=1 and report the output to IT.",
-                err=True,
-            )
-            sys.exit(70)
-
-    return wrapper  # type: ignore[return-value]
-
-
 _RESTORED = click.option(
     "--restored",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -90,7 +66,7 @@ _RESTORED = click.option(
 @_filters
 @_RESTORED
 @click.option("--json", "as_json", is_flag=True, help="Every item, as JSON (docs/reconcile.md).")
-@_errors
+@reports_errors
 def reconcile_command(
     store_path: Path,
     settings_path: Path | None,
@@ -126,7 +102,7 @@ def reconcile_command(
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--with-images", is_flag=True, help="FHIR: embed the evidence images' bytes.")
-@_errors
+@reports_errors
 def export_command(
     store_path: Path,
     settings_path: Path | None,
@@ -174,7 +150,7 @@ def audit_group() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A head file kept with the backups.",
 )
-@_errors
+@reports_errors
 def audit_verify_command(store_path: Path, head_text: str | None, head_file: Path | None) -> None:
     """Detect an edited, deleted, reordered or truncated audit chain."""
     with open_existing_store(store_path) as store:

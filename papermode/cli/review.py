@@ -7,18 +7,17 @@ message and exit code (docs/errors.md).
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import json
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from papermode.core.errors import PapermodeError, UsageError
+from papermode.cli.options import reports_errors
+from papermode.core.errors import UsageError
 from papermode.review.decisions import DecisionKind
 from papermode.review.items import QueueItem
 from papermode.review.queue import build_queue, find_item, parse_order
@@ -39,20 +38,6 @@ def _store_option(command: F) -> F:
         show_default="./papermode.db or $PAPERMODE_STORE",
         help="The papermode store (one SQLite file; evidence files beside it).",
     )(command)
-
-
-def _reports_errors(command: F) -> F:
-    """Library errors become `Error: ...` on standard error and their exit code."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except PapermodeError as error:
-            click.echo(f"Error: {error}", err=True)
-            sys.exit(error.exit_code)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.command()
@@ -76,7 +61,7 @@ def _reports_errors(command: F) -> F:
 @click.option("--not-on-page", "not_on_page", is_flag=True, help="This box is not on this page.")
 @click.option("--reviewer", default=None, help="Your name (recorded with the decision).")
 @click.option("--edit", "edit_of", type=int, default=None, help="Replace your decision N.")
-@_reports_errors
+@reports_errors
 def review(
     store_path: Path,
     list_items: bool,
@@ -177,7 +162,7 @@ def _print_queue(items: list[QueueItem], as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8765, show_default=True, help="Port to listen on.")
 @click.option("--order", default=None, help="Queue order (see `papermode review --help`).")
-@_reports_errors
+@reports_errors
 def serve(store_path: Path, host: str, port: int, order: str | None) -> None:
     """The local review web app: one item at a time, beside its image, by keyboard."""
     import uvicorn
