@@ -111,9 +111,8 @@ class IngestSummary:
     def exit_code(self) -> ExitCode:
         """The documented exit code of the run (docs/errors.md): 7 when a photo must be
         retaken, a file was quarantined or a path was skipped; else 0."""
-        if self.count(FileStatus.RETAKE) or self.count(FileStatus.QUARANTINED):
-            return ExitCode.RETAKE_OR_QUARANTINE
-        if self.count(FileStatus.SKIPPED):
+        needs_a_person = (FileStatus.RETAKE, FileStatus.QUARANTINED, FileStatus.SKIPPED)
+        if any(self.count(status) for status in needs_a_person):
             return ExitCode.RETAKE_OR_QUARANTINE
         return ExitCode.OK
 
