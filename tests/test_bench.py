@@ -8,6 +8,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from papermode.cli.main import main
 from papermode.demo.scoring import (
     evaluate_goals,
     markdown_table,
@@ -16,7 +17,6 @@ from papermode.demo.scoring import (
     score_identity,
     score_ticks,
 )
-from papermode.cli.main import main
 
 KINDS = {
     "m.given": "checkbox",

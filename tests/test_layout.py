@@ -13,13 +13,6 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from papermode.printing.layout.snapshot import (
-    layout_blank_packs,
-    layout_patient,
-    layout_snapshot,
-    layout_ward_census,
-)
-from papermode.printing.layout.kit import PT_MM, text_width
 from papermode.core.model import (
     PAPER_SIZES_MM,
     Allergy,
@@ -37,6 +30,13 @@ from papermode.core.model import (
 )
 from papermode.core.pageframe import MARKER_IDS, MARKER_QUIET_MM, MRN_TEXT_SIZE_PT, frame_for
 from papermode.core.pageid import is_valid
+from papermode.printing.layout.kit import PT_MM, text_width
+from papermode.printing.layout.snapshot import (
+    layout_blank_packs,
+    layout_patient,
+    layout_snapshot,
+    layout_ward_census,
+)
 from papermode.printing.templates import (
     GEOMETRY,
     LANGUAGES,
