@@ -8,17 +8,24 @@ function returns the truth it needs (the homography page-mm -> photo-px) so test
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pypdfium2
 
+from papermode.census.snapshot import sample_census_path
 from papermode.core.model import PAPER_SIZES_MM, Box, Field, PageLayout, Text
 from papermode.core.pageframe import MRN_TEXT_SIZE_PT, frame_for
 from papermode.core.pageid import new_page_id
 from papermode.printing.pdf import render_pdf
+from papermode.printing.prepare import prepare_forms
+from papermode.store.database import open_store
 
 MARK_STYLES = ("tick", "cross", "faint", "scribble", "dot", "overshoot", "none")
 EXPECTED = {
@@ -268,3 +275,38 @@ def project_mm(homography: np.ndarray, points_mm: np.ndarray) -> np.ndarray:
     """Points in page mm through a 3x3 homography."""
     pts = np.asarray(points_mm, dtype=np.float64).reshape(-1, 1, 2)
     return cv2.perspectiveTransform(pts, homography).reshape(-1, 2)
+
+
+# ---------------------------------------------------------------------- the sample ward, printed
+
+
+def prepare_sample_ward(folder: Path, start: datetime) -> Path:
+    """The sample ward printed for 24 h into `folder` (forms + a template store)."""
+    prepare_forms(
+        sample_census_path(),
+        folder / "forms",
+        folder / "template.db",
+        start=start,
+        hours=24,
+        lang="en",
+        paper="a4",
+        settings_path=None,
+    )
+    return folder
+
+
+def copy_of_store(prepared: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the prepared template store, for one test."""
+    path = tmp_path / "papermode.db"
+    with open_store(prepared / "template.db") as template:
+        template.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(prepared / "template.db", path)
+    return path
+
+
+def manifest_pages(prepared: Path) -> list[dict[str, Any]]:
+    """The printed pages of `manifest.json`."""
+    pages: list[dict[str, Any]] = json.loads((prepared / "forms" / "manifest.json").read_text())[
+        "pages"
+    ]
+    return pages

@@ -8,7 +8,6 @@ one after the other into a real store.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -16,16 +15,15 @@ from typing import Any
 
 import cv2
 import numpy as np
+import pagefactory as pf
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import test_identity_pages as kit  # noqa: E402
 
-from papermode.census.snapshot import sample_census_path  # noqa: E402
 from papermode.core.model import Box, Field  # noqa: E402
 from papermode.demo.synth.handwriting import Pen, draw_comb, draw_glyph, initials_glyph  # noqa: E402
 from papermode.ingest.pipeline import ingest_paths  # noqa: E402
-from papermode.printing.prepare import prepare_forms  # noqa: E402
 from papermode.state.readings import readings_report  # noqa: E402
 from papermode.state.sheets import CaptureMarks, group_sheets  # noqa: E402
 from papermode.store.database import open_store  # noqa: E402
@@ -35,27 +33,12 @@ T0 = datetime(2026, 11, 28, 9, 0).timestamp()
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("prepared")
-    prepare_forms(
-        sample_census_path(),
-        folder / "forms",
-        folder / "template.db",
-        start=kit.START,
-        hours=24,
-        lang="en",
-        paper="a4",
-        settings_path=None,
-    )
-    return folder
+    return pf.prepare_sample_ward(tmp_path_factory.mktemp("prepared"), kit.START)
 
 
 @pytest.fixture()
 def store_path(prepared: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "papermode.db"
-    with open_store(prepared / "template.db") as template:
-        template.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copy(prepared / "template.db", path)
-    return path
+    return pf.copy_of_store(prepared, tmp_path)
 
 
 def _write_temp_number(image: np.ndarray, page: dict[str, Any], number: str, seed: int) -> None:

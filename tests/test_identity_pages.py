@@ -8,21 +8,18 @@ must never be stored under another page's id.
 
 from __future__ import annotations
 
-import json
-import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
+import pagefactory as pf
 import pypdfium2 as pdfium
 import pytest
 
-from papermode.census.snapshot import sample_census_path
 from papermode.core.pageframe import frame_for
 from papermode.ingest.pipeline import ingest_paths
-from papermode.printing.prepare import prepare_forms
 from papermode.state.readings import readings_report
 from papermode.store.database import open_store
 
@@ -34,34 +31,16 @@ TABLE = (70, 95, 125)  # BGR of the desk around the pages
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("prepared")
-    prepare_forms(
-        sample_census_path(),
-        folder / "forms",
-        folder / "template.db",
-        start=START,
-        hours=24,
-        lang="en",
-        paper="a4",
-        settings_path=None,
-    )
-    return folder
+    return pf.prepare_sample_ward(tmp_path_factory.mktemp("prepared"), START)
 
 
 @pytest.fixture()
 def store_path(prepared: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "papermode.db"
-    with open_store(prepared / "template.db") as template:
-        template.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copy(prepared / "template.db", path)
-    return path
+    return pf.copy_of_store(prepared, tmp_path)
 
 
 def manifest_pages(prepared: Path) -> list[dict[str, Any]]:
-    pages: list[dict[str, Any]] = json.loads((prepared / "forms" / "manifest.json").read_text())[
-        "pages"
-    ]
-    return pages
+    return pf.manifest_pages(prepared)
 
 
 def page_of(

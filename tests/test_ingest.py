@@ -17,6 +17,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import pagefactory as pf
 import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
@@ -36,35 +37,17 @@ START = datetime(2026, 11, 28, 7, 0)
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample ward, printed once for the module (forms + a template store)."""
-    folder = tmp_path_factory.mktemp("prepared")
-    prepare_forms(
-        sample_census_path(),
-        folder / "forms",
-        folder / "template.db",
-        start=START,
-        hours=24,
-        lang="en",
-        paper="a4",
-        settings_path=None,
-    )
-    return folder
+    return pf.prepare_sample_ward(tmp_path_factory.mktemp("prepared"), START)
 
 
 @pytest.fixture()
 def store_path(prepared: Path, tmp_path: Path) -> Path:
     """A fresh copy of the prepared store for each test."""
-    path = tmp_path / "papermode.db"
-    with open_store(prepared / "template.db") as template:
-        template.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copy(prepared / "template.db", path)
-    return path
+    return pf.copy_of_store(prepared, tmp_path)
 
 
 def _manifest(prepared: Path) -> list[dict[str, Any]]:
-    pages: list[dict[str, Any]] = json.loads((prepared / "forms" / "manifest.json").read_text())[
-        "pages"
-    ]
-    return pages
+    return pf.manifest_pages(prepared)
 
 
 def _mar_page(prepared: Path, index: int = 0) -> dict[str, Any]:
