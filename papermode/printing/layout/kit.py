@@ -9,11 +9,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from papermode.core.model import Box, Drawing, Field, Line, Shade, Snapshot, Text
+from papermode.core.model import Box, Drawing, Field, Line, Order, Shade, Snapshot, Text, Timing
 from papermode.core.pageframe import Frame
+from papermode.printing.layout import wording
 from papermode.printing.templates import Template, TemplateSet
 
 PT_MM = 25.4 / 72.0
@@ -82,6 +83,24 @@ class Ctx:
     def t(self, key: str, **values: object) -> str:
         text = self.templates.translations[self.lang][key]
         return text.format(**values) if values else text
+
+    def order_dose(self, order: Order) -> str:
+        return wording.order_dose(self.t, self.lang, order)
+
+    def dose(self, value: float | None, unit: str | None, high: float | None = None) -> str:
+        return wording.dose(self.t, self.lang, value, unit, high)
+
+    def unit(self, code: str | None) -> str:
+        return wording.unit(self.t, self.lang, code)
+
+    def frequency(self, timing: Timing | None) -> str:
+        return wording.frequency(self.t, self.lang, timing)
+
+    def day(self, value: date) -> str:
+        return wording.day(self.t, self.lang, value)
+
+    def sex(self, value: str | None) -> str:
+        return wording.sex(self.t, self.lang, value)
 
     def short_date(self, moment: datetime) -> str:
         return self.t("date.short", day=moment.day, month=self.t(f"month.{moment.month}"))
