@@ -71,7 +71,13 @@ class FailingEngine:
         self.error = error
 
     def recognise(
-        self, image: np.ndarray, *, langs: Sequence[str], psm: int, timeout: float
+        self,
+        image: np.ndarray,
+        *,
+        langs: Sequence[str],
+        psm: int,
+        timeout: float,
+        whitelist: str = "",
     ) -> list[Word]:
         raise self.error
 

@@ -97,11 +97,11 @@ def test_private_helpers_under_an_open_umask(tmp_path: Path, open_umask: None) -
     assert _mode(picture) == 0o600
 
 
-def test_tesseract_temporary_images_stay_in_a_private_folder(
+def test_tesseract_writes_no_temporary_image(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The API reads the image from memory: no picture of a banner ever reaches a disk."""
     import numpy as np
-    import pytesseract
 
     seen: list[str] = []
     real = tempfile.NamedTemporaryFile
@@ -111,14 +111,13 @@ def test_tesseract_temporary_images_stay_in_a_private_folder(
         seen.append(handle.name)
         return handle
 
-    monkeypatch.setattr(pytesseract.pytesseract, "NamedTemporaryFile", spy, raising=False)
     monkeypatch.setattr(tempfile, "NamedTemporaryFile", spy)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     image = np.full((80, 300), 255, np.uint8)
+    image[30:50, 20:280] = 0
     ocr.ocr_words(image, langs=("eng",), psm=7)
-    private = Path(tempfile.gettempdir())
-    assert private.name.startswith("papermode-ocr-") and _mode(private) == 0o700
-    assert seen and all(Path(name).parent == private for name in seen)
-    assert all(not Path(name).exists() for name in seen)
+    assert seen == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_private_temporary_folder_goes_with_its_process(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from PIL import Image
 
 from papermode.core.errors import ExitCode, InstallationError, PapermodeError
 
@@ -32,9 +33,9 @@ INSTALL_ADVICE = (
 )
 
 
-# pytesseract writes each image to Tesseract as a file `tess_*` under tempfile.gettempdir():
-# a picture of a page with a patient's name on it. It goes into a folder of our own, 0700,
-# removed when the process ends, and on the next start when the process was killed.
+# Temporary files of this process and its children (Tesseract itself writes none through the
+# API; image libraries may) go into a folder of our own, 0700, removed when the process ends,
+# and on the next start when the process was killed: they may show a patient's banner.
 _TEMP_PREFIX = "papermode-ocr-"
 log = logging.getLogger(__name__)
 _private_tempdir: Path | None = None
@@ -142,7 +143,13 @@ class OcrEngine(Protocol):
     """What papermode needs from an OCR engine; `TesseractEngine` is the real one."""
 
     def recognise(
-        self, image: np.ndarray, *, langs: Sequence[str], psm: int, timeout: float
+        self,
+        image: np.ndarray,
+        *,
+        langs: Sequence[str],
+        psm: int,
+        timeout: float,
+        whitelist: str = "",
     ) -> list[Word]: ...
 
     def languages(self) -> tuple[str, list[str]]:
@@ -151,14 +158,27 @@ class OcrEngine(Protocol):
 
 
 class TesseractEngine:
-    """The `tesseract` binary through pytesseract."""
+    """Tesseract through its C++ API, in this process (tesserocr).
+
+    Why tesserocr and not the `tesseract` program (pytesseract): a call to the program starts
+    a process and loads the language models every time, about 0.1-0.6 s on this kind of
+    laptop for a crop of one printed line; the API keeps them loaded and reads that crop in
+    about 0.03 s, which is most of what a page costs (the banner MRN and the printed page id
+    are read on every page). It is the same engine and the same Debian language data, and it
+    writes no temporary image files (pytesseract writes each image, a picture of a patient's
+    banner, to the temporary folder). tesserocr ships wheels with Tesseract inside; the
+    language data comes from the system (`tesseract-ocr-fra`, ...).
+    """
 
     def recognise(
-        self, image: np.ndarray, *, langs: Sequence[str], psm: int, timeout: float
+        self,
+        image: np.ndarray,
+        *,
+        langs: Sequence[str],
+        psm: int,
+        timeout: float,
+        whitelist: str = "",
     ) -> list[Word]:
-        import pytesseract
-
-        use_private_tempdir()
         _, installed = self.languages()
         missing = [lang for lang in langs if lang not in installed]
         if missing:
@@ -166,40 +186,106 @@ class TesseractEngine:
                 f"Tesseract has no data for the language(s): {', '.join(missing)}.",
                 advice=INSTALL_ADVICE,
             )
-        try:
-            data = pytesseract.image_to_data(
-                _as_uint8(image),
-                lang="+".join(langs),
-                config=f"--psm {int(psm)}",
-                output_type=pytesseract.Output.DICT,
-                timeout=timeout,
+        api = _api("+".join(langs))
+        api.SetPageSegMode(int(psm))
+        api.SetVariable("tessedit_char_whitelist", whitelist)
+        api.SetImage(Image.fromarray(_as_uint8(image)))
+        if not api.Recognize(timeout=max(1, int(timeout * 1000))):
+            api.Clear()
+            logger.info("Tesseract stopped after %g s (timeout), psm %d", timeout, psm)
+            raise OcrError(
+                f"Tesseract took longer than {timeout:g} s on one image and was stopped.",
+                advice="Retake the photo closer to the text, or ingest it again later.",
             )
-        except pytesseract.TesseractNotFoundError as error:
-            raise InstallationError("Tesseract is not installed.", advice=INSTALL_ADVICE) from error
-        except RuntimeError as error:  # pytesseract signals its timeout as RuntimeError
-            if "timeout" in str(error).lower():
-                logger.info("Tesseract stopped after %g s (timeout), psm %d", timeout, psm)
-                raise OcrError(
-                    f"Tesseract took longer than {timeout:g} s on one image and was stopped.",
-                    advice="Retake the photo closer to the text, or ingest it again later.",
-                ) from error
-            raise OcrError(f"Tesseract failed: {error}", advice=INSTALL_ADVICE) from error
-        return _words_from_data(data)
+        words = _words_from_api(api)
+        api.Clear()
+        return words
 
     def languages(self) -> tuple[str, list[str]]:
         return _tesseract_languages()
 
 
+_TESSDATA_PLACES = (
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+)
+
+
+@functools.lru_cache(maxsize=1)
+def tessdata_folder() -> str:
+    """The folder of Tesseract's language data: $TESSDATA_PREFIX, else Debian's place."""
+    places = [os.environ.get("TESSDATA_PREFIX", ""), *_TESSDATA_PLACES]
+    for place in places:
+        if place and any(Path(place).glob("*.traineddata")):
+            return place.rstrip("/") + "/"
+    raise InstallationError(
+        "Tesseract's language data is not installed (no *.traineddata found).",
+        advice=INSTALL_ADVICE,
+    )
+
+
 @functools.lru_cache(maxsize=1)
 def _tesseract_languages() -> tuple[str, list[str]]:
-    import pytesseract
-
     try:
-        version = str(pytesseract.get_tesseract_version())
-        langs = sorted(pytesseract.get_languages(config=""))
-    except (pytesseract.TesseractNotFoundError, OSError) as error:
-        raise InstallationError("Tesseract is not installed.", advice=INSTALL_ADVICE) from error
-    return version, langs
+        import tesserocr
+    except ImportError as error:  # a broken installation: the wheel is a dependency
+        raise InstallationError(
+            "tesserocr (papermode's link to Tesseract) is not installed.",
+            advice="Reinstall papermode: pip install --force-reinstall papermode",
+        ) from error
+    version = tesserocr.tesseract_version().splitlines()[0]
+    _, langs = tesserocr.get_languages(tessdata_folder())
+    return version, sorted(langs)
+
+
+# One API per language set and process: each holds its models loaded (tens of MB). A
+# forked worker must not use its parent's, so the process id is part of the key.
+_apis: dict[tuple[int, str], Any] = {}
+
+
+def _api(langs: str) -> Any:
+    key = (os.getpid(), langs)
+    api = _apis.get(key)
+    if api is None:
+        import tesserocr
+
+        api = tesserocr.PyTessBaseAPI(path=tessdata_folder(), lang=langs)
+        _apis[key] = api
+    return api
+
+
+def _words_from_api(api: Any) -> list[Word]:
+    """Every word with its box, confidence and block / paragraph / line / word numbers."""
+    import tesserocr
+
+    level = tesserocr.RIL.WORD
+    iterator = api.GetIterator()
+    words: list[Word] = []
+    if iterator is None:
+        return words
+    block = paragraph = line = number = 0
+    for item in tesserocr.iterate_level(iterator, level):
+        if item.Empty(level):
+            continue
+        if item.IsAtBeginningOf(tesserocr.RIL.BLOCK):
+            block, paragraph, line = block + 1, 0, 0
+        if item.IsAtBeginningOf(tesserocr.RIL.PARA):
+            paragraph, line = paragraph + 1, 0
+        if item.IsAtBeginningOf(tesserocr.RIL.TEXTLINE):
+            line, number = line + 1, 0
+        number += 1
+        text = (item.GetUTF8Text(level) or "").strip()
+        box = item.BoundingBox(level)
+        if not text or box is None:
+            continue
+        x0, y0, x1, y1 = box
+        confidence = round(max(0.0, float(item.Confidence(level))) / 100.0, 4)
+        words.append(
+            Word(text, (x0, y0, x1 - x0, y1 - y0), confidence, block, paragraph, line, number)
+        )
+    return words
 
 
 _engine: OcrEngine = TesseractEngine()
@@ -228,14 +314,18 @@ def ocr_words(
     langs: Sequence[str] = ("fra", "eng"),
     psm: int = 3,
     timeout: float = 30,
+    whitelist: str = "",
 ) -> list[Word]:
     """Read every word of a page or screen image (grayscale or BGR), top to bottom.
 
-    Raises InstallationError (Tesseract or a language missing) or OcrError (timeout, crash).
+    `whitelist` limits the characters Tesseract may read (a page id, an MRN). Raises
+    InstallationError (Tesseract or a language missing) or OcrError (timeout, crash).
     """
     if image.size == 0:
         raise OcrError("The image to read is empty.", advice="Retake the photo.")
-    words = _engine.recognise(image, langs=tuple(langs), psm=psm, timeout=timeout)
+    words = _engine.recognise(
+        image, langs=tuple(langs), psm=psm, timeout=timeout, whitelist=whitelist
+    )
     return [w for w in words if w.text.strip()]
 
 
@@ -244,9 +334,10 @@ def ocr_line(
     *,
     langs: Sequence[str] = ("fra", "eng"),
     timeout: float = 10,
+    whitelist: str = "",
 ) -> str:
     """Read a small crop holding one line of printed text (psm 7); '' when nothing is read."""
-    words = ocr_words(image, langs=langs, psm=7, timeout=timeout)
+    words = ocr_words(image, langs=langs, psm=7, timeout=timeout, whitelist=whitelist)
     return " ".join(w.text for w in words).strip()
 
 
@@ -311,28 +402,3 @@ def _as_uint8(image: np.ndarray) -> np.ndarray:
     if image.dtype == np.uint8:
         return image
     return np.clip(image, 0, 255).astype(np.uint8)
-
-
-def _words_from_data(data: dict[str, list[Any]]) -> list[Word]:
-    words = []
-    for i, text in enumerate(data.get("text", [])):
-        conf = float(data["conf"][i])
-        if conf < 0 or not str(text).strip():
-            continue  # layout rows (blocks, lines) carry conf -1 and no text
-        words.append(
-            Word(
-                text=str(text).strip(),
-                box=(
-                    int(data["left"][i]),
-                    int(data["top"][i]),
-                    int(data["width"][i]),
-                    int(data["height"][i]),
-                ),
-                confidence=round(conf / 100.0, 4),
-                block=int(data["block_num"][i]),
-                paragraph=int(data["par_num"][i]),
-                line=int(data["line_num"][i]),
-                word=int(data["word_num"][i]),
-            )
-        )
-    return words
