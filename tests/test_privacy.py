@@ -97,11 +97,11 @@ def test_private_helpers_under_an_open_umask(tmp_path: Path, open_umask: None) -
     assert _mode(picture) == 0o600
 
 
-def test_tesseract_writes_no_temporary_image(
+def test_tesseract_temporary_images_stay_in_a_private_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The API reads the image from memory: no picture of a banner ever reaches a disk."""
     import numpy as np
+    import pytesseract
 
     seen: list[str] = []
     real = tempfile.NamedTemporaryFile
@@ -111,6 +111,33 @@ def test_tesseract_writes_no_temporary_image(
         seen.append(handle.name)
         return handle
 
+    monkeypatch.setattr(pytesseract.pytesseract, "NamedTemporaryFile", spy, raising=False)
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", spy)
+    image = np.full((700, 700), 255, np.uint8)  # a photo: read by the tesseract program
+    assert image.size > ocr.IN_PROCESS_MAX_PIXELS
+    ocr.ocr_words(image, langs=("eng",), psm=7)
+    private = Path(tempfile.gettempdir())
+    assert private.name.startswith("papermode-ocr-") and _mode(private) == 0o700
+    assert seen and all(Path(name).parent == private for name in seen)
+    assert all(not Path(name).exists() for name in seen)
+
+
+def test_a_small_crop_is_read_without_a_temporary_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A banner or page-id crop is read from memory: no picture of it reaches a disk."""
+    import numpy as np
+    import pytesseract
+
+    seen: list[str] = []
+    real = tempfile.NamedTemporaryFile
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        handle = real(*args, **kwargs)
+        seen.append(handle.name)
+        return handle
+
+    monkeypatch.setattr(pytesseract.pytesseract, "NamedTemporaryFile", spy, raising=False)
     monkeypatch.setattr(tempfile, "NamedTemporaryFile", spy)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     image = np.full((80, 300), 255, np.uint8)

@@ -33,9 +33,10 @@ INSTALL_ADVICE = (
 )
 
 
-# Temporary files of this process and its children (Tesseract itself writes none through the
-# API; image libraries may) go into a folder of our own, 0700, removed when the process ends,
-# and on the next start when the process was killed: they may show a patient's banner.
+# pytesseract writes each image it gives the `tesseract` program as a file `tess_*` under
+# tempfile.gettempdir(): a picture of a page with a patient's name on it. It goes into a
+# folder of our own, 0700, removed when the process ends, and on the next start when the
+# process was killed. (Small crops are read in this process and never written.)
 _TEMP_PREFIX = "papermode-ocr-"
 log = logging.getLogger(__name__)
 _private_tempdir: Path | None = None
@@ -157,17 +158,26 @@ class OcrEngine(Protocol):
         ...
 
 
-class TesseractEngine:
-    """Tesseract through its C++ API, in this process (tesserocr).
+# Crops up to this size (a printed line, a banner box: a few hundred by a few tens of
+# pixels) are read in this process; larger images (photos of screens and notes) by the
+# `tesseract` program, which a time budget can stop at once (the API checks its deadline
+# only while it recognises, not while it lays out a page: a noise photo can hold it for
+# seconds).
+IN_PROCESS_MAX_PIXELS = 400_000
 
-    Why tesserocr and not the `tesseract` program (pytesseract): a call to the program starts
-    a process and loads the language models every time, about 0.1-0.6 s on this kind of
-    laptop for a crop of one printed line; the API keeps them loaded and reads that crop in
-    about 0.03 s, which is most of what a page costs (the banner MRN and the printed page id
-    are read on every page). It is the same engine and the same Debian language data, and it
-    writes no temporary image files (pytesseract writes each image, a picture of a patient's
-    banner, to the temporary folder). tesserocr ships wheels with Tesseract inside; the
-    language data comes from the system (`tesseract-ocr-fra`, ...).
+
+class TesseractEngine:
+    """Tesseract: small crops through its C++ API in this process (tesserocr), larger
+    images through the `tesseract` program (pytesseract).
+
+    Why the API for crops: a call to the program starts a process and loads the language
+    models every time, about 0.1-0.6 s on this kind of laptop for a crop of one printed
+    line; the API keeps them loaded and reads that crop in about 0.03 s. The banner MRN and
+    the printed page id are read on every page, so this is most of what identity costs. It
+    is the same engine with the same Debian language data, and it writes no temporary image
+    (pytesseract writes each image, here a picture of a patient's banner, to a file).
+    tesserocr ships wheels with Tesseract inside; the language data comes from the system
+    (`tesseract-ocr-fra`, ...).
     """
 
     def recognise(
@@ -186,23 +196,58 @@ class TesseractEngine:
                 f"Tesseract has no data for the language(s): {', '.join(missing)}.",
                 advice=INSTALL_ADVICE,
             )
-        api = _api("+".join(langs))
-        api.SetPageSegMode(int(psm))
-        api.SetVariable("tessedit_char_whitelist", whitelist)
-        api.SetImage(Image.fromarray(_as_uint8(image)))
-        if not api.Recognize(timeout=max(1, int(timeout * 1000))):
-            api.Clear()
-            logger.info("Tesseract stopped after %g s (timeout), psm %d", timeout, psm)
-            raise OcrError(
-                f"Tesseract took longer than {timeout:g} s on one image and was stopped.",
-                advice="Retake the photo closer to the text, or ingest it again later.",
-            )
-        words = _words_from_api(api)
-        api.Clear()
-        return words
+        pixels = _as_uint8(image)
+        if pixels.shape[0] * pixels.shape[1] <= IN_PROCESS_MAX_PIXELS:
+            return _recognise_in_process(pixels, "+".join(langs), psm, timeout, whitelist)
+        return _recognise_by_program(pixels, "+".join(langs), psm, timeout, whitelist)
 
     def languages(self) -> tuple[str, list[str]]:
         return _tesseract_languages()
+
+
+def _timed_out(timeout: float, psm: int) -> OcrError:
+    logger.info("Tesseract stopped after %g s (timeout), psm %d", timeout, psm)
+    return OcrError(
+        f"Tesseract took longer than {timeout:g} s on one image and was stopped.",
+        advice="Retake the photo closer to the text, or ingest it again later.",
+    )
+
+
+def _recognise_in_process(
+    image: np.ndarray, langs: str, psm: int, timeout: float, whitelist: str
+) -> list[Word]:
+    api = _api(langs)
+    api.SetPageSegMode(int(psm))
+    api.SetVariable("tessedit_char_whitelist", whitelist)
+    api.SetImage(Image.fromarray(image))
+    try:
+        if not api.Recognize(timeout=max(1, int(timeout * 1000))):
+            raise _timed_out(timeout, psm)
+        return _words_from_api(api)
+    finally:
+        api.Clear()
+
+
+def _recognise_by_program(
+    image: np.ndarray, langs: str, psm: int, timeout: float, whitelist: str
+) -> list[Word]:
+    import pytesseract
+
+    use_private_tempdir()
+    config = f"--psm {int(psm)}"
+    if whitelist:
+        config += f" -c tessedit_char_whitelist={whitelist}"
+    try:
+        data = pytesseract.image_to_data(
+            image, lang=langs, config=config, output_type=pytesseract.Output.DICT, timeout=timeout
+        )
+    except pytesseract.TesseractNotFoundError as error:
+        raise InstallationError("Tesseract is not installed.", advice=INSTALL_ADVICE) from error
+    except RuntimeError as error:  # pytesseract signals its timeout as RuntimeError
+        if "timeout" in str(error).lower():
+            raise _timed_out(timeout, psm) from error
+        raise OcrError(f"Tesseract failed: {error}", advice=INSTALL_ADVICE) from error
+    return _words_from_data(data)
 
 
 _TESSDATA_PLACES = (
@@ -402,3 +447,28 @@ def _as_uint8(image: np.ndarray) -> np.ndarray:
     if image.dtype == np.uint8:
         return image
     return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _words_from_data(data: dict[str, list[Any]]) -> list[Word]:
+    words = []
+    for i, text in enumerate(data.get("text", [])):
+        conf = float(data["conf"][i])
+        if conf < 0 or not str(text).strip():
+            continue  # layout rows (blocks, lines) carry conf -1 and no text
+        words.append(
+            Word(
+                text=str(text).strip(),
+                box=(
+                    int(data["left"][i]),
+                    int(data["top"][i]),
+                    int(data["width"][i]),
+                    int(data["height"][i]),
+                ),
+                confidence=round(conf / 100.0, 4),
+                block=int(data["block_num"][i]),
+                paragraph=int(data["par_num"][i]),
+                line=int(data["line_num"][i]),
+                word=int(data["word_num"][i]),
+            )
+        )
+    return words
