@@ -71,7 +71,13 @@ class FailingEngine:
         self.error = error
 
     def recognise(
-        self, image: np.ndarray, *, langs: Sequence[str], psm: int, timeout: float
+        self,
+        image: np.ndarray,
+        *,
+        langs: Sequence[str],
+        psm: int,
+        timeout: float,
+        whitelist: str = "",
     ) -> list[Word]:
         raise self.error
 
@@ -102,3 +108,25 @@ def test_group_lines_joins_table_columns_into_rows() -> None:
         Word("g", (315, 141, 12, 20), 0.9, block=2, line=2),
     ]
     assert [line.text for line in group_lines(words)] == ["Morphine 5 mg", "Paracetamol 1 g"]
+
+
+def test_a_crop_reads_the_same_in_process_and_by_the_program() -> None:
+    """The in-process API (small crops) and the program (photos) are one engine: same words."""
+    image = np.full((70, 520), 255, np.uint8)
+    cv2.putText(image, "MRN 40213377", (12, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 0, 3)
+    inside = ocr._recognise_in_process(image, "eng", 7, 10.0, "")
+    program = ocr._recognise_by_program(image, "eng", 7, 10.0, "")
+    assert [w.text for w in inside] == [w.text for w in program] == ["MRN", "40213377"]
+
+
+def test_a_large_photo_keeps_its_time_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A photo too large for the in-process API goes to the program, which a timeout stops
+    at once (the API would lay the page out first, whatever its deadline)."""
+
+    def in_process(*args: object) -> list[Word]:
+        raise AssertionError("a photo must not be read in process")
+
+    monkeypatch.setattr(ocr, "_recognise_in_process", in_process)
+    noise = (np.random.default_rng(1).random((1400, 1400)) > 0.5).astype(np.uint8) * 255
+    with pytest.raises(ocr.OcrError, match="longer than 0.5 s"):
+        ocr.ocr_words(noise, langs=("eng",), psm=3, timeout=0.5)

@@ -113,12 +113,38 @@ def test_tesseract_temporary_images_stay_in_a_private_folder(
 
     monkeypatch.setattr(pytesseract.pytesseract, "NamedTemporaryFile", spy, raising=False)
     monkeypatch.setattr(tempfile, "NamedTemporaryFile", spy)
-    image = np.full((80, 300), 255, np.uint8)
+    image = np.full((700, 700), 255, np.uint8)  # a photo: read by the tesseract program
+    assert image.size > ocr.IN_PROCESS_MAX_PIXELS
     ocr.ocr_words(image, langs=("eng",), psm=7)
     private = Path(tempfile.gettempdir())
     assert private.name.startswith("papermode-ocr-") and _mode(private) == 0o700
     assert seen and all(Path(name).parent == private for name in seen)
     assert all(not Path(name).exists() for name in seen)
+
+
+def test_a_small_crop_is_read_without_a_temporary_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A banner or page-id crop is read from memory: no picture of it reaches a disk."""
+    import numpy as np
+    import pytesseract
+
+    seen: list[str] = []
+    real = tempfile.NamedTemporaryFile
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        handle = real(*args, **kwargs)
+        seen.append(handle.name)
+        return handle
+
+    monkeypatch.setattr(pytesseract.pytesseract, "NamedTemporaryFile", spy, raising=False)
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", spy)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    image = np.full((80, 300), 255, np.uint8)
+    image[30:50, 20:280] = 0
+    ocr.ocr_words(image, langs=("eng",), psm=7)
+    assert seen == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_private_temporary_folder_goes_with_its_process(tmp_path: Path) -> None:

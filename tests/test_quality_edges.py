@@ -42,7 +42,13 @@ class RecordingEngine:
         self.timeouts: list[float] = []
 
     def recognise(
-        self, image: np.ndarray, *, langs: Sequence[str], psm: int, timeout: float
+        self,
+        image: np.ndarray,
+        *,
+        langs: Sequence[str],
+        psm: int,
+        timeout: float,
+        whitelist: str = "",
     ) -> list[Word]:
         self.timeouts.append(timeout)
         return [Word("PARACETAMOL", (10, 10, 80, 12), 0.9)]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from PIL import Image
 
 from papermode.core.errors import ExitCode, InstallationError, PapermodeError
 
@@ -32,9 +33,10 @@ INSTALL_ADVICE = (
 )
 
 
-# pytesseract writes each image to Tesseract as a file `tess_*` under tempfile.gettempdir():
-# a picture of a page with a patient's name on it. It goes into a folder of our own, 0700,
-# removed when the process ends, and on the next start when the process was killed.
+# pytesseract writes each image it gives the `tesseract` program as a file `tess_*` under
+# tempfile.gettempdir(): a picture of a page with a patient's name on it. It goes into a
+# folder of our own, 0700, removed when the process ends, and on the next start when the
+# process was killed. (Small crops are read in this process and never written.)
 _TEMP_PREFIX = "papermode-ocr-"
 log = logging.getLogger(__name__)
 _private_tempdir: Path | None = None
@@ -142,7 +144,13 @@ class OcrEngine(Protocol):
     """What papermode needs from an OCR engine; `TesseractEngine` is the real one."""
 
     def recognise(
-        self, image: np.ndarray, *, langs: Sequence[str], psm: int, timeout: float
+        self,
+        image: np.ndarray,
+        *,
+        langs: Sequence[str],
+        psm: int,
+        timeout: float,
+        whitelist: str = "",
     ) -> list[Word]: ...
 
     def languages(self) -> tuple[str, list[str]]:
@@ -150,15 +158,37 @@ class OcrEngine(Protocol):
         ...
 
 
+# Crops up to this size (a printed line, a banner box: a few hundred by a few tens of
+# pixels) are read in this process; larger images (photos of screens and notes) by the
+# `tesseract` program, which a time budget can stop at once (the API checks its deadline
+# only while it recognises, not while it lays out a page: a noise photo can hold it for
+# seconds).
+IN_PROCESS_MAX_PIXELS = 400_000
+
+
 class TesseractEngine:
-    """The `tesseract` binary through pytesseract."""
+    """Tesseract: small crops through its C++ API in this process (tesserocr), larger
+    images through the `tesseract` program (pytesseract).
+
+    Why the API for crops: a call to the program starts a process and loads the language
+    models every time, about 0.1-0.6 s on this kind of laptop for a crop of one printed
+    line; the API keeps them loaded and reads that crop in about 0.03 s. The banner MRN and
+    the printed page id are read on every page, so this is most of what identity costs. It
+    is the same engine with the same Debian language data, and it writes no temporary image
+    (pytesseract writes each image, here a picture of a patient's banner, to a file).
+    tesserocr ships wheels with Tesseract inside; the language data comes from the system
+    (`tesseract-ocr-fra`, ...).
+    """
 
     def recognise(
-        self, image: np.ndarray, *, langs: Sequence[str], psm: int, timeout: float
+        self,
+        image: np.ndarray,
+        *,
+        langs: Sequence[str],
+        psm: int,
+        timeout: float,
+        whitelist: str = "",
     ) -> list[Word]:
-        import pytesseract
-
-        use_private_tempdir()
         _, installed = self.languages()
         missing = [lang for lang in langs if lang not in installed]
         if missing:
@@ -166,40 +196,141 @@ class TesseractEngine:
                 f"Tesseract has no data for the language(s): {', '.join(missing)}.",
                 advice=INSTALL_ADVICE,
             )
-        try:
-            data = pytesseract.image_to_data(
-                _as_uint8(image),
-                lang="+".join(langs),
-                config=f"--psm {int(psm)}",
-                output_type=pytesseract.Output.DICT,
-                timeout=timeout,
-            )
-        except pytesseract.TesseractNotFoundError as error:
-            raise InstallationError("Tesseract is not installed.", advice=INSTALL_ADVICE) from error
-        except RuntimeError as error:  # pytesseract signals its timeout as RuntimeError
-            if "timeout" in str(error).lower():
-                logger.info("Tesseract stopped after %g s (timeout), psm %d", timeout, psm)
-                raise OcrError(
-                    f"Tesseract took longer than {timeout:g} s on one image and was stopped.",
-                    advice="Retake the photo closer to the text, or ingest it again later.",
-                ) from error
-            raise OcrError(f"Tesseract failed: {error}", advice=INSTALL_ADVICE) from error
-        return _words_from_data(data)
+        pixels = _as_uint8(image)
+        if pixels.shape[0] * pixels.shape[1] <= IN_PROCESS_MAX_PIXELS:
+            return _recognise_in_process(pixels, "+".join(langs), psm, timeout, whitelist)
+        return _recognise_by_program(pixels, "+".join(langs), psm, timeout, whitelist)
 
     def languages(self) -> tuple[str, list[str]]:
         return _tesseract_languages()
 
 
-@functools.lru_cache(maxsize=1)
-def _tesseract_languages() -> tuple[str, list[str]]:
+def _timed_out(timeout: float, psm: int) -> OcrError:
+    logger.info("Tesseract stopped after %g s (timeout), psm %d", timeout, psm)
+    return OcrError(
+        f"Tesseract took longer than {timeout:g} s on one image and was stopped.",
+        advice="Retake the photo closer to the text, or ingest it again later.",
+    )
+
+
+def _recognise_in_process(
+    image: np.ndarray, langs: str, psm: int, timeout: float, whitelist: str
+) -> list[Word]:
+    api = _api(langs)
+    api.SetPageSegMode(int(psm))
+    api.SetVariable("tessedit_char_whitelist", whitelist)
+    api.SetImage(Image.fromarray(image))
+    try:
+        if not api.Recognize(timeout=max(1, int(timeout * 1000))):
+            raise _timed_out(timeout, psm)
+        return _words_from_api(api)
+    finally:
+        api.Clear()
+
+
+def _recognise_by_program(
+    image: np.ndarray, langs: str, psm: int, timeout: float, whitelist: str
+) -> list[Word]:
     import pytesseract
 
+    use_private_tempdir()
+    config = f"--psm {int(psm)}"
+    if whitelist:
+        config += f" -c tessedit_char_whitelist={whitelist}"
     try:
-        version = str(pytesseract.get_tesseract_version())
-        langs = sorted(pytesseract.get_languages(config=""))
-    except (pytesseract.TesseractNotFoundError, OSError) as error:
+        data = pytesseract.image_to_data(
+            image, lang=langs, config=config, output_type=pytesseract.Output.DICT, timeout=timeout
+        )
+    except pytesseract.TesseractNotFoundError as error:
         raise InstallationError("Tesseract is not installed.", advice=INSTALL_ADVICE) from error
-    return version, langs
+    except RuntimeError as error:  # pytesseract signals its timeout as RuntimeError
+        if "timeout" in str(error).lower():
+            raise _timed_out(timeout, psm) from error
+        raise OcrError(f"Tesseract failed: {error}", advice=INSTALL_ADVICE) from error
+    return _words_from_data(data)
+
+
+_TESSDATA_PLACES = (
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+)
+
+
+@functools.lru_cache(maxsize=1)
+def tessdata_folder() -> str:
+    """The folder of Tesseract's language data: $TESSDATA_PREFIX, else Debian's place."""
+    places = [os.environ.get("TESSDATA_PREFIX", ""), *_TESSDATA_PLACES]
+    for place in places:
+        if place and any(Path(place).glob("*.traineddata")):
+            return place.rstrip("/") + "/"
+    raise InstallationError(
+        "Tesseract's language data is not installed (no *.traineddata found).",
+        advice=INSTALL_ADVICE,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _tesseract_languages() -> tuple[str, list[str]]:
+    try:
+        import tesserocr
+    except ImportError as error:  # a broken installation: the wheel is a dependency
+        raise InstallationError(
+            "tesserocr (papermode's link to Tesseract) is not installed.",
+            advice="Reinstall papermode: pip install --force-reinstall papermode",
+        ) from error
+    version = tesserocr.tesseract_version().splitlines()[0]
+    _, langs = tesserocr.get_languages(tessdata_folder())
+    return version, sorted(langs)
+
+
+# One API per language set and process: each holds its models loaded (tens of MB). A
+# forked worker must not use its parent's, so the process id is part of the key.
+_apis: dict[tuple[int, str], Any] = {}
+
+
+def _api(langs: str) -> Any:
+    key = (os.getpid(), langs)
+    api = _apis.get(key)
+    if api is None:
+        import tesserocr
+
+        api = tesserocr.PyTessBaseAPI(path=tessdata_folder(), lang=langs)
+        _apis[key] = api
+    return api
+
+
+def _words_from_api(api: Any) -> list[Word]:
+    """Every word with its box, confidence and block / paragraph / line / word numbers."""
+    import tesserocr
+
+    level = tesserocr.RIL.WORD
+    iterator = api.GetIterator()
+    words: list[Word] = []
+    if iterator is None:
+        return words
+    block = paragraph = line = number = 0
+    for item in tesserocr.iterate_level(iterator, level):
+        if item.Empty(level):
+            continue
+        if item.IsAtBeginningOf(tesserocr.RIL.BLOCK):
+            block, paragraph, line = block + 1, 0, 0
+        if item.IsAtBeginningOf(tesserocr.RIL.PARA):
+            paragraph, line = paragraph + 1, 0
+        if item.IsAtBeginningOf(tesserocr.RIL.TEXTLINE):
+            line, number = line + 1, 0
+        number += 1
+        text = (item.GetUTF8Text(level) or "").strip()
+        box = item.BoundingBox(level)
+        if not text or box is None:
+            continue
+        x0, y0, x1, y1 = box
+        confidence = round(max(0.0, float(item.Confidence(level))) / 100.0, 4)
+        words.append(
+            Word(text, (x0, y0, x1 - x0, y1 - y0), confidence, block, paragraph, line, number)
+        )
+    return words
 
 
 _engine: OcrEngine = TesseractEngine()
@@ -228,14 +359,18 @@ def ocr_words(
     langs: Sequence[str] = ("fra", "eng"),
     psm: int = 3,
     timeout: float = 30,
+    whitelist: str = "",
 ) -> list[Word]:
     """Read every word of a page or screen image (grayscale or BGR), top to bottom.
 
-    Raises InstallationError (Tesseract or a language missing) or OcrError (timeout, crash).
+    `whitelist` limits the characters Tesseract may read (a page id, an MRN). Raises
+    InstallationError (Tesseract or a language missing) or OcrError (timeout, crash).
     """
     if image.size == 0:
         raise OcrError("The image to read is empty.", advice="Retake the photo.")
-    words = _engine.recognise(image, langs=tuple(langs), psm=psm, timeout=timeout)
+    words = _engine.recognise(
+        image, langs=tuple(langs), psm=psm, timeout=timeout, whitelist=whitelist
+    )
     return [w for w in words if w.text.strip()]
 
 
@@ -244,9 +379,10 @@ def ocr_line(
     *,
     langs: Sequence[str] = ("fra", "eng"),
     timeout: float = 10,
+    whitelist: str = "",
 ) -> str:
     """Read a small crop holding one line of printed text (psm 7); '' when nothing is read."""
-    words = ocr_words(image, langs=langs, psm=7, timeout=timeout)
+    words = ocr_words(image, langs=langs, psm=7, timeout=timeout, whitelist=whitelist)
     return " ".join(w.text for w in words).strip()
 
 

@@ -281,7 +281,18 @@ class _Readers:
         )
 
     def submit(self, data: bytes, name: str, args: tuple[Any, ...]) -> tuple[int, Future[FileRead]]:
-        return self.generation, self.pool.submit(read_file, data, name, *args)
+        try:
+            return self.generation, self.pool.submit(read_file, data, name, *args)
+        except BrokenProcessPool:
+            # A reader died on a file still in flight: the pool refuses new work. Replace
+            # it; the files in flight on the broken one are read again alone by `result`.
+            self._replace()
+            return self.generation, self.pool.submit(read_file, data, name, *args)
+
+    def _replace(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.generation += 1
+        self.pool = self._new(self.workers)
 
     def result(
         self,
@@ -296,9 +307,7 @@ class _Readers:
         except (BrokenProcessPool, _TookTooLong):
             pass
         if generation == self.generation:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.generation += 1
-            self.pool = self._new(self.workers)
+            self._replace()
         alone = self._new(1)
         try:
             return _outcome_of(alone.submit(read_file, data, name, *args), name, alone)

@@ -1,7 +1,8 @@
 """Printed identity on a straightened page: the page id under the QR, the banner MRN.
 
 Both are small crops of the rectified page (a few hundred pixels), read by Tesseract as
-one line (psm 7) with a character whitelist: two calls per page at most, ~50 ms each.
+one line (psm 7) with a character whitelist, through the in-process Tesseract API of
+`free.ocr`: two calls per page at most, a few tens of milliseconds each.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import cv2
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from papermode.core.errors import InstallationError, PageIdError
+from papermode.core.errors import PageIdError
 from papermode.core.model import Box
 from papermode.core.pageframe import frame_for
 from papermode.core.pageid import ALPHABET, normalise
+from papermode.free import ocr
 
 logger = logging.getLogger(__name__)
 
@@ -176,18 +178,10 @@ def _crop(
 
 
 def _ocr_line(image: np.ndarray, whitelist: str) -> str:
-    import pytesseract
-
-    config = f"--psm 7 -c tessedit_char_whitelist={whitelist.replace(' ', '')}"
     try:
-        return str(
-            pytesseract.image_to_string(image, lang="eng", config=config, timeout=OCR_TIMEOUT_S)
-        ).strip()
-    except pytesseract.TesseractNotFoundError as error:
-        raise InstallationError(
-            "Tesseract is not installed: the printed page id cannot be read.",
-            advice="Ask IT to install tesseract-ocr (`papermode doctor` gives the exact command).",
-        ) from error
-    except RuntimeError:  # pytesseract's timeout: treat the text as unread
+        return ocr.ocr_line(
+            image, langs=("eng",), timeout=OCR_TIMEOUT_S, whitelist=whitelist.replace(" ", "")
+        )
+    except ocr.OcrError:  # a timeout: treat the text as unread
         logger.info("Tesseract timed out after %s s on a printed line: unread", OCR_TIMEOUT_S)
         return ""
