@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from papermode.cli.reconcile import audit_group
+from papermode.ingest.pipeline import ingest_paths
 from papermode.store.audit import (
     anchor_head,
     chain_head,
@@ -18,7 +19,6 @@ from papermode.store.audit import (
     read_head,
     verify_chain,
 )
-from papermode.ingest.pipeline import ingest_paths
 from papermode.store.database import Store, open_store
 
 

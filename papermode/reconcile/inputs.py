@@ -134,7 +134,7 @@ def apply_decision(state: FieldState, decision: Decision | None) -> FieldState:
     if decision.kind == "pending":
         return replace(state, status="review", decided_by=decision.reviewers)
     if decision.kind in ("unreadable", "not_on_page"):
-        status, value = decision.kind, state.value
+        status, value = str(decision.kind), state.value
     elif decision.kind == "correct":
         status, value = "corrected", decision.value
     else:
