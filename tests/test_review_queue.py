@@ -96,7 +96,7 @@ def _cli(*args: str) -> Any:
 def test_the_queue_puts_identity_then_new_orders_then_high_alert_first(store_path: Path) -> None:
     items = _queue(store_path)
     levels = [item.level for item in items]
-    assert {"identity", "new_order", "high_alert", "unphotographed"} <= set(levels)
+    assert {"identity", "new_order", "high_alert", "never_photographed"} <= set(levels)
     ranks = [LEVELS.index(level) for level in levels]
     assert ranks == sorted(ranks)
     assert [item.priority for item in items] == list(range(1, len(items) + 1))
@@ -117,15 +117,35 @@ def test_every_value_the_machine_doubts_is_in_the_queue(store_path: Path) -> Non
     assert {row[0] for row in doubted} <= items
 
 
-def test_the_order_is_a_setting_and_unknown_levels_are_refused(store_path: Path) -> None:
-    items = _queue(store_path, order=parse_order("unphotographed,identity"))
-    assert items[0].level == "unphotographed"
+def test_the_order_is_a_setting_and_unknown_levels_are_refused(
+    store_path: Path, tmp_path: Path
+) -> None:
+    items = _queue(store_path, order=parse_order("never_photographed,identity"))
+    assert items[0].level == "never_photographed"
+    assert parse_order("unphotographed")[0] == "never_photographed"  # the name before
     with pytest.raises(Exception, match="unknown review level"):
         parse_order("urgent")
+    # The [review] order setting, and --order over it for one run.
+    first = ["never_photographed", *[n for n in LEVELS if n != "never_photographed"]]
+    hospital = tmp_path / "hospital.toml"
+    hospital.write_text(f"[review]\norder = {first!r}\n".replace("'", '"'), encoding="utf-8")
+    listed = _cli("--store", str(store_path), "--list", "--json", "--settings", str(hospital))
+    levels = [item["level"] for item in json.loads(listed.output)["items"]]
+    assert levels[0] == "never_photographed" and levels[-1] != "never_photographed"
+    override = _cli("--store", str(store_path), "--list", "--json", "--settings", str(hospital),
+                    "--order", "high_alert")  # fmt: skip
+    levels = [item["level"] for item in json.loads(override.output)["items"]]
+    assert levels[0] == "high_alert"
+    assert levels.index("never_photographed") < levels.index("identity")
+    hospital.write_text('[review]\norder = ["identity"]\n', encoding="utf-8")
+    refused = CliRunner().invoke(
+        review, ["--store", str(store_path), "--list", "--settings", str(hospital)]
+    )
+    assert refused.exit_code != 0 and "missing level(s) new_order" in refused.output
 
 
 def test_printed_pages_never_photographed_are_listed_per_ward(store_path: Path) -> None:
-    items = [i for i in _queue(store_path) if i.level == "unphotographed"]
+    items = [i for i in _queue(store_path) if i.level == "never_photographed"]
     wards = [i.ward for i in items]
     assert wards == sorted(wards) and len(set(wards)) == 2
     with sqlite3.connect(store_path) as db:

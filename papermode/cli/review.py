@@ -18,6 +18,7 @@ import click
 
 from papermode.cli.options import reports_errors
 from papermode.core.errors import UsageError
+from papermode.core.settings import load_settings
 from papermode.review.decisions import DecisionKind
 from papermode.review.items import QueueItem
 from papermode.review.queue import build_queue, find_item, parse_order
@@ -40,6 +41,15 @@ def _store_option(command: F) -> F:
     )(command)
 
 
+def _settings_option(command: F) -> F:
+    return click.option(
+        "--settings",
+        "settings_path",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="The hospital's settings TOML ([review] order: the queue's order).",
+    )(command)
+
+
 @click.command()
 @_store_option
 @click.option("--list", "list_items", is_flag=True, help="Print the open review queue.")
@@ -50,10 +60,10 @@ def _store_option(command: F) -> F:
 @click.option(
     "--order",
     default=None,
-    help="Queue order: level names, most important first, comma-separated "
-    "(default: identity,new_order,high_alert,conflict,implausible,other,retake,"
-    "quarantined,unphotographed).",
+    help="Queue order for this run: level names, most important first, comma-separated; "
+    "the others follow (default: the [review] order setting).",
 )
+@_settings_option
 @click.option("--decide", "item_id", default=None, metavar="ITEM", help="Decide one item.")
 @click.option("--confirm", is_flag=True, help="The value read is right (a file: dealt with).")
 @click.option("--value", default=None, help="The right value, keyed from the image.")
@@ -70,6 +80,7 @@ def review(
     mrn: str | None,
     include_decided: bool,
     order: str | None,
+    settings_path: Path | None,
     item_id: str | None,
     confirm: bool,
     value: str | None,
@@ -90,7 +101,7 @@ def review(
         if list_items:
             items = build_queue(
                 store,
-                order=parse_order(order),
+                order=parse_order(order, load_settings(settings_path).review_order),
                 ward=ward,
                 mrn=mrn,
                 include_decided=include_decided,
@@ -162,8 +173,11 @@ def _print_queue(items: list[QueueItem], as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8765, show_default=True, help="Port to listen on.")
 @click.option("--order", default=None, help="Queue order (see `papermode review --help`).")
+@_settings_option
 @reports_errors
-def serve(store_path: Path, host: str, port: int, order: str | None) -> None:
+def serve(
+    store_path: Path, host: str, port: int, order: str | None, settings_path: Path | None
+) -> None:
     """The local review web app: one item at a time, beside its image, by keyboard."""
     import uvicorn
 
@@ -176,7 +190,8 @@ def serve(store_path: Path, host: str, port: int, order: str | None) -> None:
             err=True,
         )
     os.umask(0o077)  # anything the app writes (WAL files, evidence) stays owner-only
-    app = ReviewApp(store_path, order=parse_order(order), allowed_hosts=_hosts(host, port))
+    levels = parse_order(order, load_settings(settings_path).review_order)
+    app = ReviewApp(store_path, order=levels, allowed_hosts=_hosts(host, port))
     click.echo(f"papermode review: open {app.start_url(host, port)}")
     click.echo("Keep this address to yourself: it holds the key to the store. Ctrl+C stops.")
     uvicorn.run(app.asgi, host=host, port=port, log_level="warning", access_log=False)

@@ -79,7 +79,7 @@ def unphotographed_items(store: Store) -> Iterable[QueueItem]:
         yield QueueItem(
             item_id=f"page:{row['page_id']}",
             kind="unphotographed",
-            level="unphotographed",
+            level="never_photographed",
             ward=row["ward"],
             patient_id=row["patient_id"],
             page_id=row["page_id"],

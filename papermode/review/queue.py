@@ -1,6 +1,7 @@
 """The review queue: everything a person must look at, most clinically important first.
 
-Levels, in the default order (the `order` setting changes it; docs/review-queue.md):
+Levels, in the default order (the `[review] order` setting changes it, `--order` for one
+run; docs/review-queue.md):
 
 1. `identity`: a page whose identity is in doubt (an unknown page id, copies of one page,
    QR and banner MRN that disagree);
@@ -13,7 +14,7 @@ Levels, in the default order (the `order` setting changes it; docs/review-queue.
 6. `other`: every other value below its threshold or with a flag;
 7. `retake`: a photo to retake that was never retaken;
 8. `quarantined`: a file that could not be read at all;
-9. `unphotographed`: a printed page of the newest print run never photographed, per ward,
+9. `never_photographed`: a printed page of the newest print run never photographed, per ward,
    so the clerk can chase the missing paper.
 
 Within a level: by ward, patient, page (as printed) and scheduled time.
@@ -26,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from papermode.core.errors import UnknownItemError, UsageError
+from papermode.core.settings import REVIEW_LEVELS
 from papermode.review.decisions import Decision, review_state
 from papermode.review.files import capture_items, ingest_items, unphotographed_items
 from papermode.review.items import QueueItem
@@ -33,17 +35,8 @@ from papermode.review.records import ensure_schema, load_decisions
 from papermode.state.merge import is_marked
 from papermode.store.database import Store
 
-LEVELS: tuple[str, ...] = (
-    "identity",
-    "new_order",
-    "high_alert",
-    "conflict",
-    "implausible",
-    "other",
-    "retake",
-    "quarantined",
-    "unphotographed",
-)
+LEVELS: tuple[str, ...] = REVIEW_LEVELS
+OLD_LEVEL_NAMES = {"unphotographed": "never_photographed"}  # before the [review] setting
 IDENTITY_FLAGS = frozenset({"copy", "copies", "possible_copy", "identity", "mrn_mismatch"})
 CONFLICT_FLAGS = frozenset({"disappeared", "changed", "contradiction", "reviewers_disagree"})
 QUIET_FLAGS = frozenset({"empty"})  # says what was read, not a doubt
@@ -51,19 +44,22 @@ BLIND_ROLES = frozenset({"dose", "time"})
 NEW_ORDER_TEMPLATE = "new_orders"
 
 
-def parse_order(text: str | Sequence[str] | None) -> tuple[str, ...]:
-    """The queue order setting: level names, most important first; unnamed levels follow."""
+def parse_order(
+    text: str | Sequence[str] | None, default: Sequence[str] = LEVELS
+) -> tuple[str, ...]:
+    """`--order`: level names, most important first; the levels not named follow in the
+    `default` order (the `[review] order` setting)."""
     if text is None:
-        return LEVELS
+        return tuple(default)
     names = [n.strip() for n in (text.split(",") if isinstance(text, str) else text)]
-    names = [n for n in names if n]
+    names = [OLD_LEVEL_NAMES.get(n, n) for n in names if n]
     unknown = [n for n in names if n not in LEVELS]
     if unknown:
         raise UsageError(
             f"unknown review level(s) in the queue order: {', '.join(unknown)}.",
             advice=f"Use names from: {', '.join(LEVELS)}.",
         )
-    return tuple(dict.fromkeys(names)) + tuple(n for n in LEVELS if n not in names)
+    return tuple(dict.fromkeys(names)) + tuple(n for n in default if n not in names)
 
 
 def build_queue(
