@@ -22,8 +22,8 @@ from papermode.core.settings import load_settings
 from papermode.review.decisions import DecisionKind
 from papermode.review.items import QueueItem
 from papermode.review.queue import build_queue, find_item, parse_order
-from papermode.review.service import decide
-from papermode.store.database import open_existing_store
+from papermode.review.service import compare_crop_json, decide
+from papermode.store.database import Store, open_existing_store
 from papermode.web.app import ReviewApp
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -106,7 +106,7 @@ def review(
                 mrn=mrn,
                 include_decided=include_decided,
             )
-            _print_queue(items, as_json)
+            _print_queue(store, items, as_json)
             return
         assert item_id is not None
         kind = _kind(confirm, value, unreadable, not_on_page)
@@ -146,10 +146,12 @@ def _still_needed(item: QueueItem) -> str:
     }[item.needed]
 
 
-def _print_queue(items: list[QueueItem], as_json: bool) -> None:
+def _print_queue(store: Store, items: list[QueueItem], as_json: bool) -> None:
     if as_json:
         entries = [
-            item.as_json(hide_first_value=item.blind and item.needed == "second") for item in items
+            item.as_json(hide_first_value=item.blind and item.needed == "second")
+            | {"compare_crop": compare_crop_json(store, item)}
+            for item in items
         ]
         click.echo(json.dumps({"items": entries}, indent=2, ensure_ascii=False))
         return

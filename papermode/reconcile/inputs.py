@@ -23,7 +23,7 @@ SETTLED = frozenset({"auto", "confirmed", "corrected"})
 EMPTY = frozenset({None, "", "empty"})
 TEMPLATES = ("mar", "prn", "vitals", "new_orders")
 
-DecisionKind = Literal["confirm", "correct", "unreadable", "not_on_page", "pending"]
+DecisionKind = Literal["confirm", "correct", "unreadable", "not_on_page", "pending", "accepted"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,9 @@ class Decision:
     """A reviewer's decision on one field, as the review queue hands it over.
 
     `pending`: the field is in the queue and a person (first, second or third reviewer)
-    is still due, whatever the machine read; `not_on_page`: the box belongs elsewhere.
+    is still due, whatever the machine read; `not_on_page`: the box belongs elsewhere;
+    `accepted`: the machine's value stands as read (a person answered the only doubt, the
+    page's identity: a photocopy's sheet confirmed as the printed page's).
     """
 
     kind: DecisionKind
@@ -133,6 +135,8 @@ def apply_decision(state: FieldState, decision: Decision | None) -> FieldState:
         return state
     if decision.kind == "pending":
         return replace(state, status="review", decided_by=decision.reviewers)
+    if decision.kind == "accepted":
+        return replace(state, status="auto", decided_by=decision.reviewers)
     if decision.kind in ("unreadable", "not_on_page"):
         status, value = str(decision.kind), state.value
     elif decision.kind == "correct":

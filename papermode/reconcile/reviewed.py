@@ -4,7 +4,9 @@ Every field the review queue holds is handed over: decided ones with the value t
 reviewer(s) settled on and their names (first, second, third: the Provenance agents);
 undecided ones as `pending`, so a value the machine read with confidence but that a person
 must still see (a high-alert dose, a new order, the first decision of a two-person item)
-is never exported.
+is never exported. On a photocopied page whose first sheet a person confirmed as the
+printed page's record, the boxes the merge rules accept are `accepted` (the page state
+keeps them in review, flagged `copy_of_page`, for every reader that does not know this).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from papermode.reconcile.inputs import Decision, DecisionKind
 from papermode.review.decisions import Outcome
 from papermode.review.items import QueueItem
 from papermode.review.queue import build_queue
+from papermode.review.sheets import copied_pages
 from papermode.store.database import Store
 from papermode.store.rows import from_iso
 
@@ -28,10 +31,28 @@ _KIND_OF: dict[Outcome, DecisionKind] = {
 def review_decisions(store: Store) -> dict[tuple[str, str], Decision]:
     """(page_id, field_id) -> the decision on that field, for every field item of the queue."""
     decisions: dict[tuple[str, str], Decision] = {}
-    for item in build_queue(store, include_decided=True):
+    queue = build_queue(store, include_decided=True)
+    for item in queue:
         if item.kind == "field" and item.page_id and item.field_id:
             decisions[(item.page_id, item.field_id)] = field_decision(item)
+    for page_id, reviewers in _released_sheets(store, queue).items():
+        for row in store.db.query(
+            "SELECT field_id FROM page_state WHERE page_id = ? AND merged_status = 'auto'",
+            [page_id],
+        ):
+            decisions.setdefault((page_id, row["field_id"]), Decision("accepted", None, reviewers))
     return decisions
+
+
+def _released_sheets(store: Store, queue: list[QueueItem]) -> dict[str, tuple[str, ...]]:
+    """Copied pages whose first sheet a person confirmed, with who confirmed it."""
+    pages = copied_pages(store, {}).released
+    return {
+        item.page_id: item.state.reviewers
+        for item in queue
+        if item.kind == "sheet" and item.page_id in pages and item.state
+        and item.state.needed == "none" and item.state.outcome == "confirmed"
+    }  # fmt: skip
 
 
 def field_decision(item: QueueItem) -> Decision:
