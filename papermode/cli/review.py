@@ -67,6 +67,14 @@ def _settings_option(command: F) -> F:
 @click.option("--decide", "item_id", default=None, metavar="ITEM", help="Decide one item.")
 @click.option("--confirm", is_flag=True, help="The value read is right (a file: dealt with).")
 @click.option("--value", default=None, help="The right value, keyed from the image.")
+@click.option(
+    "--page",
+    "page_id",
+    default=None,
+    metavar="PAGE_ID",
+    help="A page image the machine could not identify: the page id printed on the paper "
+    "(two reviewers, the second keying it blind).",
+)
 @click.option("--unreadable", is_flag=True, help="Nobody can read this box.")
 @click.option("--not-on-page", "not_on_page", is_flag=True, help="This box is not on this page.")
 @click.option("--reviewer", default=None, help="Your name (recorded with the decision).")
@@ -84,6 +92,7 @@ def review(
     item_id: str | None,
     confirm: bool,
     value: str | None,
+    page_id: str | None,
     unreadable: bool,
     not_on_page: bool,
     reviewer: str | None,
@@ -94,6 +103,7 @@ def review(
     \b
     papermode review --list [--json] [--ward W] [--patient MRN]
     papermode review --decide ITEM --confirm|--value V|--unreadable --reviewer NAME
+    papermode review --decide file:CAPTURE --page PAGE_ID --reviewer NAME
     """
     if list_items == (item_id is not None):
         raise UsageError("give either --list or --decide ITEM.", advice="See --help.")
@@ -109,6 +119,9 @@ def review(
             _print_queue(store, items, as_json)
             return
         assert item_id is not None
+        if page_id is not None and value is not None:
+            raise UsageError("give either --value V or --page PAGE_ID, not both.")
+        value = page_id if page_id is not None else value
         kind = _kind(confirm, value, unreadable, not_on_page)
         if not reviewer:
             raise UsageError("a decision needs --reviewer NAME.")
@@ -132,7 +145,8 @@ def _kind(confirm: bool, value: str | None, unreadable: bool, not_on_page: bool)
     chosen = [kind for kind, given in options if given]
     if len(chosen) != 1:
         raise UsageError(
-            "--decide needs exactly one of --confirm, --value V, --unreadable, --not-on-page."
+            "--decide needs exactly one of --confirm, --value V (or --page PAGE_ID), "
+            "--unreadable, --not-on-page."
         )
     return chosen[0]
 

@@ -29,7 +29,12 @@ from dataclasses import replace
 from papermode.core.errors import ReviewError, UnknownItemError, UsageError
 from papermode.core.settings import REVIEW_LEVELS
 from papermode.review.decisions import Decision, review_state
-from papermode.review.files import capture_items, ingest_items, unphotographed_items
+from papermode.review.files import (
+    attributable,
+    capture_items,
+    ingest_items,
+    unphotographed_items,
+)
 from papermode.review.items import QueueItem
 from papermode.review.records import ensure_schema, load_decisions
 from papermode.review.sheets import SHEET_PREFIX, CopiedPages, copied_pages, sheet_items
@@ -255,6 +260,10 @@ def _copy_lifted(row: dict[str, object], copies: CopiedPages) -> tuple[str, tupl
 
 
 def _with_state(item: QueueItem, decisions: Sequence[Decision]) -> QueueItem:
+    """The item with its review state. Naming the page of an unidentified page image is
+    the highest risk: it needs two reviewers, the second keying the page id blind."""
+    if attributable(item) and any(d.kind == "correct" for d in decisions):
+        item = replace(item, two_person=True, blind=True)
     return replace(item, state=review_state(item.facts, decisions))
 
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from dataclasses import replace
 
-from papermode.core.errors import ReviewError
+from papermode.core import pageid
+from papermode.core.errors import PageIdError, ReviewError
+from papermode.ingest.attribute import attribute_capture, page_context
 from papermode.review.decisions import (
     Decision,
     DecisionKind,
@@ -19,6 +22,7 @@ from papermode.review.decisions import (
     plan_decision,
     review_state,
 )
+from papermode.review.files import attributable
 from papermode.review.items import QueueItem
 from papermode.review.queue import find_item
 from papermode.review.records import (
@@ -88,6 +92,8 @@ def _check_kind(store: Store, item: QueueItem, kind: DecisionKind) -> None:
     if item.kind == "field":
         return
     allowed = KINDS_OF_ITEM.get(item.kind, ("confirm", "withdraw"))
+    if attributable(item):
+        allowed = ("confirm", "correct", "withdraw")
     if kind not in allowed:
         what = "confirmed or given a value (--confirm, --value V)"
         raise ReviewError(
@@ -96,6 +102,30 @@ def _check_kind(store: Store, item: QueueItem, kind: DecisionKind) -> None:
         )
     if item.kind == "sheet":
         check_sheet_decision(store, item, kind)
+
+
+def _keyed(store: Store, item: QueueItem, value: str) -> str:
+    """A keyed value as stored: a page id for an attribution, else as the box holds it."""
+    if not attributable(item):
+        return normalise_value(item.field_kind, value)
+    try:
+        page_id = pageid.normalise(value)
+    except PageIdError as error:
+        raise ReviewError(error.message, advice=error.advice) from error
+    page_context(store, page_id)  # refuses a page this store never printed
+    return page_id
+
+
+def _attribute_when_agreed(store: Store, item: QueueItem, decisions: list[Decision]) -> None:
+    """Two reviewers named the same page: read the kept original against it (same
+    transaction: the decision and the reading stand or fall together)."""
+    if not attributable(item) or not any(d.kind == "correct" for d in decisions):
+        return
+    facts = replace(item.facts, two_person=True, blind=True)
+    state = review_state(facts, decisions)
+    if state.needed == "none" and state.outcome == "corrected" and state.value:
+        assert item.capture_id is not None
+        attribute_capture(store, item.capture_id, state.value, reviewers=state.reviewers)
 
 
 def decide(
@@ -120,7 +150,7 @@ def decide(
         decisions = load_decisions(db, [item_id]).get(item_id, [])
         _check_kind(store, item, kind)
         if kind == "correct" and value is not None and value.strip():
-            value = normalise_value(item.field_kind, value)
+            value = _keyed(store, item, value)
         planned = plan_decision(
             item.facts, decisions, kind=kind, reviewer=reviewer, value=value, edit_of=edit_of
         )
@@ -141,6 +171,7 @@ def decide(
             first_reviewer=first,
         )
         release_item(db, item_id)
+        _attribute_when_agreed(store, item, [*decisions, decision])
         store.audit(
             "review",
             item_id,
