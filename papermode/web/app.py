@@ -29,6 +29,7 @@ from starlette.templating import Jinja2Templates
 from papermode.core.errors import PapermodeError, ReviewError
 from papermode.review.context import context_capture, page_in_context, straightened_page
 from papermode.review.decisions import DecisionKind, shows_first_value
+from papermode.review.files import attributable
 from papermode.review.items import QueueItem
 from papermode.review.queue import LEVELS, build_queue, find_item, ward_progress
 from papermode.review.records import claim, claimed_by_others, ensure_schema, recent_decisions
@@ -256,6 +257,7 @@ class ReviewApp:
             "group": group if len(group) > 1 else [],
             "recent": recent,
             "compare_taken": compare_taken,
+            "attributable": attributable(item),
             "progress": ward_progress(queue),
             "open_count": sum(
                 1 for i in queue if i.needed != "none" and i.kind != "unphotographed"
