@@ -97,6 +97,7 @@ def item_json(item: Item, source: ReconcileInput) -> dict[str, Any]:
         "record_note": item.record_note,
         "notes": list(item.notes),
         "reviewers": list(item.reviewers),
+        "performer": item.performer,
         "evidence": [
             {
                 "page_id": e.page_id,
