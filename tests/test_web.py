@@ -29,6 +29,7 @@ from papermode.review.queue import build_queue
 from papermode.state.page_state import update_page_state
 from papermode.store.database import open_store
 from papermode.web.app import ReviewApp
+from papermode.web.sessions import StoredSessions
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -49,9 +50,10 @@ playwright_sync = pytest.importorskip("playwright.sync_api")
 class Served:
     """A review app served by uvicorn on a free local port, in a thread."""
 
-    def __init__(self, store_path: Path) -> None:
+    def __init__(self, store_path: Path, port: int | None = None) -> None:
         with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart, same port
+            probe.bind(("127.0.0.1", port or 0))
             self.port = probe.getsockname()[1]
         hosts = (f"127.0.0.1:{self.port}", f"localhost:{self.port}")
         self.app = ReviewApp(store_path, allowed_hosts=hosts)
@@ -468,3 +470,39 @@ def test_an_unidentified_page_is_attributed_by_typing_its_page_id(
     ben.goto(f"{served.base}/item/{unknown.item_id}")
     assert "a second, different reviewer" in ben.text_content("#needed")
     assert page_id not in ben.text_content("#item")  # keyed blind
+
+
+def test_a_restart_keeps_the_reviewers_sessions_until_they_expire(
+    browser: Any, served: Served, store_path: Path
+) -> None:
+    ana = _start(browser, served, "ana")
+    ana.wait_for_selector("#item")
+    served.stop()
+    again = Served(store_path, port=served.port)  # a new start-up token
+    try:
+        assert again.app.token != served.app.token
+        ana.goto(f"{again.base}/next")
+        ana.wait_for_selector("#item")  # no name asked, no refusal
+        with ana.expect_navigation():
+            ana.keyboard.press("Enter")
+        assert _decisions(store_path)[-1][3] == "ana"
+        stranger = browser.new_context().new_page()
+        stranger.goto(f"{again.base}/next")
+        assert "only answers the browser" in stranger.text_content("body")
+    finally:
+        again.stop()
+    with sqlite3.connect(store_path) as db:
+        kept = db.execute("SELECT id_sha256, reviewer FROM review_sessions").fetchall()
+    assert ("ana" in {r[1] for r in kept}) and all(len(r[0]) == 64 for r in kept)
+
+
+def test_an_expired_session_is_refused(store_path: Path) -> None:
+    sessions = StoredSessions(store_path, hours=1)
+    session = sessions.new(now=1000.0)
+    session.reviewer = "ana"
+    sessions.save(session)
+    fresh = StoredSessions(store_path, hours=1)  # a restarted app
+    found = fresh.get(session.session_id, now=1000.0 + 3599)
+    assert found is not None and found.reviewer == "ana" and found.csrf == session.csrf
+    assert fresh.get(session.session_id, now=1000.0 + 3601) is None
+    assert StoredSessions(store_path).get(session.session_id) is None  # deleted

@@ -35,7 +35,15 @@ from papermode.review.queue import LEVELS, build_queue, find_item, ward_progress
 from papermode.review.records import claim, claimed_by_others, ensure_schema, recent_decisions
 from papermode.review.service import compare_crop_of, crop_of, crop_sha256, decide
 from papermode.store.database import Store, open_existing_store
-from papermode.web.security import Guard, Session, Sessions, csrf_ok, restrict_to_owner
+from papermode.web.security import (
+    Guard,
+    Session,
+    Sessions,
+    SessionStore,
+    csrf_ok,
+    restrict_to_owner,
+)
+from papermode.web.sessions import StoredSessions
 
 PACKAGE = resources.files("papermode.web")
 ACTIONS: dict[str, DecisionKind] = {
@@ -58,12 +66,13 @@ class ReviewApp:
         order: Sequence[str] = LEVELS,
         allowed_hosts: tuple[str, ...] = (),
         token: str | None = None,
+        keep_sessions: bool = True,
     ) -> None:
         self.store_path = store_path
         restrict_to_owner(store_path)
         self.order = tuple(order)
         self.token = token or secrets.token_urlsafe(24)
-        self.sessions = Sessions()
+        self.sessions: SessionStore = StoredSessions(store_path) if keep_sessions else Sessions()
         self.templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
         self._pages: OrderedDict[str, np.ndarray] = OrderedDict()  # straightened, by capture
         routes = [
@@ -107,7 +116,9 @@ class ReviewApp:
         name = str(form.get("reviewer") or "").strip()
         if not name:
             return self._page(request, "name.html", {"error": "Type your name."}, 400)
-        _session(request).reviewer = name[:60]
+        session = _session(request)
+        session.reviewer = name[:60]
+        await run_in_threadpool(self.sessions.save, session)
         return RedirectResponse("/next", status_code=303)
 
     async def next_item(self, request: Request) -> Response:
