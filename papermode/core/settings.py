@@ -110,6 +110,8 @@ class Settings:
     reconcile_priority_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # reading safety at the edges: Tesseract's time budget for one free photo
     ocr_free_photo_seconds: float = 20.0
+    # review: the queue's levels, most clinically important first (docs/review-queue.md)
+    review_order: tuple[str, ...] = ()
 
     @property
     def plausibility(self) -> PlausibilityLimits:
@@ -285,6 +287,29 @@ def _parse_seconds(key: str, value: Any, problems: Problems) -> float:
     return float(value)
 
 
+# The review queue's levels (papermode.review.queue), in the documented default order.
+REVIEW_LEVELS: tuple[str, ...] = (
+    "identity", "new_order", "high_alert", "conflict", "implausible", "other", "retake",
+    "quarantined", "never_photographed",
+)  # fmt: skip
+
+
+def _parse_review_order(key: str, value: Any, problems: Problems) -> tuple[str, ...]:
+    """Every level of the queue, each once: a level left out would never be shown."""
+    known = ", ".join(REVIEW_LEVELS)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(f"{key}: must be a list of the queue's levels: {known}")
+        return REVIEW_LEVELS
+    names = [v.strip() for v in value]
+    unknown = [n for n in names if n not in REVIEW_LEVELS]
+    missing = [n for n in REVIEW_LEVELS if n not in names]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    for what, found in (("unknown", unknown), ("missing", missing), ("named twice", twice)):
+        if found:
+            problems.append(f"{key}: {what} level(s) {', '.join(found)}; the levels are: {known}")
+    return tuple(names) if not (unknown or missing or twice) else REVIEW_LEVELS
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     """One settings key: where it sits in the TOML file and how its value is checked.
@@ -406,6 +431,13 @@ SETTINGS += (
 SETTINGS += (
     SettingSpec("ocr.free_photo_seconds", "ocr_free_photo_seconds", _parse_seconds,
                 "Seconds Tesseract may spend on one free photo before it is stopped."),
+)  # fmt: skip
+
+
+# Review (docs/review-queue.md): the order of the queue's levels.
+SETTINGS += (
+    SettingSpec("review.order", "review_order", _parse_review_order,
+                "The review queue's levels, most important first (all nine, each once)."),
 )  # fmt: skip
 
 
