@@ -165,13 +165,15 @@ def _check_dose(where: str, order: Order, dosage: Dosage) -> list[str]:
     if dosage.dose_value is not None and not (dosage.dose_unit or "").strip():
         dose = f"{dosage.dose_value:g}"
         return [f"{where}: the dose {dose} has no unit; add the unit (mg, g, mL, units...)"]
-    if dosage.dose_value is None and not order.as_needed and order.timing is not None:
+    if dosage.dose_value is None and not order.as_needed and not order.continuous and (
+        order.timing is not None
+    ):
         return [f"{where}: a scheduled order with no dose; add the dose and its unit"]
     return []
 
 
 def _check_timing(where: str, order: Order, timing: Timing, settings: Settings) -> list[str]:
-    if order.as_needed:  # PRN timing is printed as written, never scheduled
+    if order.as_needed or order.continuous:  # printed as written, never scheduled
         return []
     if timing == Timing() or not timing.label and not timing.frequency and not timing.count:
         return [
@@ -270,8 +272,15 @@ def _order_content(order: Order) -> dict[str, object]:
     content = asdict(order)
     if not order.dosages:
         del content["dosages"]
-    if order.dose_max is None:
-        del content["dose_max"]
+    for name in ("dose_max", "rate", "calculated_rate"):
+        if content[name] is None:
+            del content[name]
+    for name in ("continuous", "do_not_perform"):
+        if not content[name]:
+            del content[name]
+    for dosage in content.get("dosages") or []:
+        if dosage["rate"] is None:
+            del dosage["rate"]
     if "; ".join(order.instructions + order.dosage_text) == (order.note or ""):
         del content["instructions"]  # the note already carries the same words
         del content["dosage_text"]

@@ -97,6 +97,27 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """An infusion rate as ordered: `value` (to `high` for a range) in `unit` ("mL/h").
+
+    `unit` is the printed spelling of a UCUM rate (census/vocabulary.py `rate_unit`):
+    "mL/h", "units/h", "mg/kg/h", "mcg/kg/min".
+    """
+
+    value: float
+    unit: str
+    high: float | None = None
+
+    @property
+    def text(self) -> str:
+        """ "18 mL/h", "2-10 units/h"."""
+        amount = format_quantity(self.value)
+        if self.high is not None and self.high != self.value:
+            amount = f"{amount}-{format_quantity(self.high)}"
+        return f"{amount} {self.unit}"
+
+
+@dataclass(frozen=True)
 class Dosage:
     """One scheduled dosage of an order: its own timing and the dose given at those times.
 
@@ -109,6 +130,7 @@ class Dosage:
     dose_unit: str | None = None
     dose_max: float | None = None  # a dose range: dose_value to dose_max
     sequence: int | None = None
+    rate: Rate | None = None  # an intermittent infusion: each dose runs at this rate
 
     @property
     def dose_text(self) -> str:
@@ -159,6 +181,12 @@ class Order:
     instructions: tuple[str, ...] = ()
     dose_max: float | None = None  # a dose range: dose_value to dose_max
     dosage_text: tuple[str, ...] = ()  # the SIG (FHIR Dosage.text), printed after instructions
+    # Infusions (docs/census.md#infusions): the ordered rate; `continuous` when it runs
+    # without scheduled doses (charted as start / rate change / stop, never as ticks).
+    rate: Rate | None = None
+    calculated_rate: Rate | None = None  # doseAndRate type calculated, printed beside it
+    continuous: bool = False
+    do_not_perform: bool = False  # FHIR doNotPerform, printed as "DO NOT GIVE" (a setting)
 
     @property
     def dose_text(self) -> str:

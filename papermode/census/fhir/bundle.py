@@ -216,6 +216,9 @@ def _order(
         instructions=tuple(reading.instructions),
         dosage_text=tuple(reading.dosage_text),
         dose_max=dose_max,
+        rate=reading.rate,
+        calculated_rate=reading.calculated_rate,
+        continuous=reading.continuous,
     )
 
 
