@@ -132,7 +132,8 @@ def _check_orders(raw: RawCensus, settings: Settings) -> list[str]:
             problems.append(f"{where}: no medication name; add the medicine to the order")
         if where not in flagged:
             problems += _check_vocabulary(where, order, settings)
-        for dosage in () if where in flagged else _dosages(order):
+        checked = where not in flagged and not order.do_not_perform  # DO NOT GIVE: no schedule
+        for dosage in _dosages(order) if checked else ():
             problems += _check_dose(where, order, dosage)
             problems += _check_timing(where, order, dosage.timing, settings)
     return problems
@@ -165,8 +166,11 @@ def _check_dose(where: str, order: Order, dosage: Dosage) -> list[str]:
     if dosage.dose_value is not None and not (dosage.dose_unit or "").strip():
         dose = f"{dosage.dose_value:g}"
         return [f"{where}: the dose {dose} has no unit; add the unit (mg, g, mL, units...)"]
-    if dosage.dose_value is None and not order.as_needed and not order.continuous and (
-        order.timing is not None
+    if (
+        dosage.dose_value is None
+        and not order.as_needed
+        and not order.continuous
+        and (order.timing is not None)
     ):
         return [f"{where}: a scheduled order with no dose; add the dose and its unit"]
     return []

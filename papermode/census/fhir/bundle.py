@@ -65,7 +65,7 @@ def read_bundle(path: Path, settings: Settings) -> RawCensus:
                               allergies=allergies.get(key), weight=weights.get(key))  # fmt: skip
             raw.patients.append((label, patient))
             in_scope.add(key)
-    scope = OrderScope(resources, current, in_scope, now)
+    scope = OrderScope(resources, current, in_scope, now, settings.do_not_perform == "print")
     for label, resource in resources.of_type("MedicationRequest"):
         reason = guarded(raw, label, partial(scope.left_out, resource, label, raw))
         if reason:
@@ -219,6 +219,7 @@ def _order(
         rate=reading.rate,
         calculated_rate=reading.calculated_rate,
         continuous=reading.continuous,
+        do_not_perform=resource.get("doNotPerform") is True,
     )
 
 

@@ -83,9 +83,7 @@ def _unit(quantity: Any) -> str:
     return str(get(quantity, "unit") or get(quantity, "code") or "").strip()
 
 
-def _printed_unit(
-    unit: str, where: str, problems: list[str], settings: Settings
-) -> str | None:
+def _printed_unit(unit: str, where: str, problems: list[str], settings: Settings) -> str | None:
     printed = rate_unit(unit, settings)
     if printed is None:
         problems.append(
