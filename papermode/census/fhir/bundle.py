@@ -185,7 +185,10 @@ def _order(
         get(resource, "dispenseRequest", "validityPeriod", "start")
     )
     reading = read_dosages(resource, label, settings, anchor, raw.taken_at)
-    raw.problems += reading.problems
+    not_to_give = resource.get("doNotPerform") is True
+    # An order NOT to give has no schedule to print: its dosage only names what not to give,
+    # so a timing or dose the MAR could not schedule does not refuse the census.
+    raw.problems += [] if not_to_give else reading.problems
     medication = _medication(resource, resources)
     dosages: tuple[Dosage, ...] = ()
     if reading.as_needed:
@@ -219,7 +222,7 @@ def _order(
         rate=reading.rate,
         calculated_rate=reading.calculated_rate,
         continuous=reading.continuous,
-        do_not_perform=resource.get("doNotPerform") is True,
+        do_not_perform=not_to_give,
     )
 
 

@@ -273,8 +273,6 @@ def _scheduled(
             where = f"{label} dosageInstruction[{number}]"
             step = (sequence, tapered)
             dosage = _scheduled_dosage(entry, where, settings, (cursor, step), reading)
-            if dosage is None:
-                continue
             reading.dosages.append(dosage)
             bound = dosage.timing.bounds_end
             if bound is not None and (step_end is None or bound > step_end):
@@ -294,8 +292,8 @@ def _scheduled_dosage(
     settings: Settings,
     place: tuple[datetime | None, tuple[int | None, bool]],
     reading: DosageReading,
-) -> Dosage | None:
-    """One scheduled dosage: its timing, dose and rate; None when it has no timing."""
+) -> Dosage:
+    """One scheduled dosage: its timing, dose and rate."""
     cursor, (sequence, tapered) = place
     reader = TimingReader(where, settings, cursor, as_needed=False)
     timing = reader.read(entry.get("timing"))
@@ -311,12 +309,12 @@ def _scheduled_dosage(
         reading.continuous = True
         reading.calculated_rate = reading.calculated_rate or calculated
         return Dosage(timing or Timing(), value, unit, most, sequence, rate)
-    if timing is None:
+    if timing is None:  # a problem; its dose still names what an order NOT to give is
         reading.problems.append(
             f"{where}: no timing; add timing.repeat (frequency and period, timeOfDay "
             "or when) or mark it as needed"
         )
-        return None
+        return Dosage(Timing(), value, unit, most, sequence)
     if value is None and not any(where in p for p in reading.problems):
         reading.problems.append(
             f"{where}: a scheduled dosage with no dose; add doseAndRate.doseQuantity"

@@ -22,7 +22,7 @@ from papermode.printing.templates import Template
 EVENTS = ("start", "change", "bag", "stop")
 ROWS_PER_BAND = 6
 ROWS_PER_DAY = 6  # a band of entry rows per started day of the printed period
-_HEAD_H = 15.5  # the rate line, the legend line and the column labels
+_HEAD_H = 18.0  # the rate line, two legend lines and the column labels
 _TICK_GAP = 1.5
 _TIME_CELLS = 6  # DD HHMM
 _X_TIME, _X_RATE, _X_INITIALS = 27.0, 60.0, 104.0
@@ -63,7 +63,7 @@ def _band(ctx: Ctx, form: Template, order: Order, number: int) -> Draw:
         _order_facts(ctx, form, order, body, y)
         x = ctx.left + form.g("info_w") + 2.0
         _rate_head(ctx, order, body, x, y)
-        _column_labels(ctx, form, order, body, x, y + _HEAD_H - 1.0)
+        _column_labels(ctx, form, body, x, y + _HEAD_H - 1.0)
         for index in range(ROWS_PER_BAND):
             row = number * ROWS_PER_BAND + index + 1
             top = y + _HEAD_H + index * _entry_h(form)
@@ -107,7 +107,8 @@ def _rate_head(ctx: Ctx, order: Order, body: Body, x: float, y: float) -> None:
         calculated = ctx.t("mar.infusion_calculated", rate=_rate_text(ctx, order.calculated_rate))
         body.text(ctx.left + ctx.width - 1.0, y + 6.5, calculated, 7.0, align="right")
     legend = ctx.t("mar.infusion_legend", **{e: ctx.t(f"mar.infusion_{e}") for e in EVENTS})
-    body.text(x, y + 10.5, fit(legend, ctx.left + ctx.width - x - 1.0, 6.5), 6.5)
+    for index, line in enumerate(wrap(legend, ctx.left + ctx.width - x - 1.0, 6.5, lines=2)):
+        body.text(x, y + 10.3 + 2.9 * index, line, 6.5)
 
 
 def _rate_text(ctx: Ctx, rate: Rate) -> str:
@@ -118,18 +119,13 @@ def _rate_text(ctx: Ctx, rate: Rate) -> str:
     return f"{amount} {ctx.unit(rate.unit)}"
 
 
-def _column_labels(
-    ctx: Ctx, form: Template, order: Order, body: Body, x: float, baseline: float
-) -> None:
+def _column_labels(ctx: Ctx, form: Template, body: Body, x: float, baseline: float) -> None:
     size = form.g("tick_size")
     for index, event in enumerate(EVENTS):
         centre = x + index * (size + _TICK_GAP) + size / 2
         body.text(centre, baseline, ctx.t(f"mar.infusion_{event}"), 6.0, bold=True, align="centre")
     body.text(x + _X_TIME, baseline, ctx.t("mar.infusion_when"), 6.0)
     body.text(x + _X_RATE, baseline, ctx.t("mar.infusion_new_rate"), 6.0)
-    body.text(x + _X_INITIALS, baseline, ctx.t("mar.initials"), 6.0)
-    if order.high_alert:
-        body.text(x + _X_INITIALS + _SIGN_W + 2.0, baseline, ctx.t("mar.second_initials"), 6.0)
 
 
 def _entry(
