@@ -413,17 +413,17 @@ SETTINGS += (
                 "Medicine words per back-entry group (anti_infectives = [...])."),
 )  # fmt: skip
 
+# Reading safety at the edges (free photos): a separate block, added after the others.
+SETTINGS += (
+    SettingSpec("ocr.free_photo_seconds", "ocr_free_photo_seconds", _parse_seconds,
+                "Seconds Tesseract may spend on one free photo before it is stopped."),
+)  # fmt: skip
+
 # Orders NOT to give (docs/census.md#left-out-printed-by-prepare-never-silent).
 SETTINGS += (
     SettingSpec("census.do_not_perform", "do_not_perform", _parse_do_not_perform,
                 'Orders NOT to give (doNotPerform): "leave_out" (listed) or "print" a '
                 "DO NOT GIVE line on the MAR."),
-)  # fmt: skip
-
-# Reading safety at the edges (free photos): a separate block, added after the others.
-SETTINGS += (
-    SettingSpec("ocr.free_photo_seconds", "ocr_free_photo_seconds", _parse_seconds,
-                "Seconds Tesseract may spend on one free photo before it is stopped."),
 )  # fmt: skip
 
 
