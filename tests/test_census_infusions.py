@@ -354,3 +354,28 @@ def test_prepare_check_shows_the_rate(tmp_path: Path) -> None:
                                                 "2026-11-28T07:00", "--json"]).output)  # fmt: skip
     order = data["patients"][0]["orders"][0]
     assert (order["rate"], order["infusion"], order["due"]) == ("18 mL/h", "continuous", [])
+
+
+def test_an_infusion_that_starts_later_says_when_on_the_band_and_in_the_check(
+    tmp_path: Path,
+) -> None:
+    bounds = {"boundsPeriod": {"start": "2026-11-28T14:00:00", "end": "2026-11-30T12:00:00"}}
+    request = med("m-hep", infusion(rate_q(18, "mL/h"), repeat=bounds),
+                  medicationCodeableConcept=HEPARIN)  # fmt: skip
+    census = write_bundle(tmp_path / "c.json", patient(), encounter(), request)
+    result = prepare(tmp_path, census)
+    assert result.exit_code == 0, result.output
+    text = " ".join(pdf_text(tmp_path / "forms" / "ward-ward-1.pdf").split())
+    assert "from 28 Nov 14:00" in text and "until 30 Nov 12:00" in text
+    check = CliRunner().invoke(main, ["prepare", "--check", str(census), "--start",
+                                      "2026-11-28T07:00"])  # fmt: skip
+    assert "| IV | continuous from 2026-11-28 14:00 until 2026-11-30 12:00 HIGH ALERT" in (
+        check.output
+    )
+
+
+def test_a_rate_on_days_of_the_week_only_is_not_a_continuous_infusion(tmp_path: Path) -> None:
+    request = med("m1", infusion(rate_q(18, "mL/h"), repeat={"dayOfWeek": ["mon"]}))
+    found = problems(tmp_path, patient(), encounter(), request)
+    assert found and "continuous" not in " ".join(found[:1]).split(":")[0]
+    assert any("needs timing.repeat.duration" in p for p in found)

@@ -135,6 +135,8 @@ def _patients(
 
 def _order(order: Order, doses: list[ScheduledDose]) -> CheckedOrder:
     timing = order.timing.label if order.timing is not None else ""
+    if order.continuous:
+        timing = _running(order)
     if order.as_needed and order.indication:
         timing = f"{timing} as needed for {order.indication}".strip()
     elif order.as_needed:
@@ -156,6 +158,18 @@ def _order(order: Order, doses: list[ScheduledDose]) -> CheckedOrder:
         infusion=("continuous" if order.continuous else "intermittent") if order.rate else "",
         do_not_give=order.do_not_perform,
     )
+
+
+def _running(order: Order) -> str:
+    """ "continuous from 2026-11-29 08:00 until 2026-11-30 12:00": an infusion's bounds."""
+    start = order.timing.bounds_start if order.timing else None
+    end = order.timing.bounds_end if order.timing else None
+    words = ["continuous"]
+    if start is not None:
+        words.append(f"from {start:%Y-%m-%d %H:%M}")
+    if end is not None:
+        words.append(f"until {end - timedelta(seconds=1):%Y-%m-%d %H:%M}")
+    return " ".join(words)
 
 
 def _rate(order: Order) -> str:

@@ -6,7 +6,8 @@ calculated is printed beside the ordered one, never instead of it. A rate must b
 amount per minute, hour or day in UCUM or a usual spelling; a rate per 20 min, a range
 with one end, a rate only calculated are refused naming the dosage and what to change.
 
-A dosage with a rate and no rhythm (no frequency, times, `when`, `event` or `count`) is a
+A dosage with a rate and no rhythm (no frequency, times, `when`, `event`, `count` or
+`dayOfWeek`) is a
 **continuous** infusion: it runs until stopped, charted as start / rate change / stop.
 A rate with a rhythm is an **intermittent** infusion ("1 g every 12 h over 1 h"): each
 dose is a MAR cell, and `timing.repeat.duration` must say how long each one runs.
@@ -147,7 +148,7 @@ def is_continuous(timing: Timing | None) -> bool:
     if timing is None:
         return True
     rhythm = timing.frequency or timing.times_of_day or timing.when or timing.code
-    return not (rhythm or timing.events or timing.count)
+    return not (rhythm or timing.events or timing.count or timing.days_of_week)
 
 
 def check_intermittent(repeat: Any, timing: Timing, where: str, problems: list[str]) -> None:

@@ -11,7 +11,7 @@ from papermode.core.model import Box, Order
 from papermode.printing.layout.kit import Body, Ctx, Draw, Row, fit, wrap
 from papermode.printing.templates import Template
 
-BAND_H = 13.0
+BAND_H = 16.0
 
 
 def do_not_give_row(ctx: Ctx, form: Template, order: Order) -> Row:
@@ -29,7 +29,7 @@ def _band(ctx: Ctx, order: Order) -> Draw:
         body.text(ctx.left + 2.0, y + 6.0, fit(line, width, 11.0, bold=True), 11.0, bold=True)
         words = "; ".join((*order.instructions, *order.dosage_text))
         detail = " ".join(p for p in (ctx.t("mar.do_not_give_note"), words) if p)
-        for index, text in enumerate(wrap(detail, width, 7.0, lines=1)):
+        for index, text in enumerate(wrap(detail, width, 7.0, lines=2)):
             body.text(ctx.left + 2.0, y + 10.2 + index * 3.0, text, 7.0)
 
     return draw

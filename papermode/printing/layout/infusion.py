@@ -82,6 +82,7 @@ def _order_facts(ctx: Ctx, form: Template, order: Order, body: Body, y: float) -
     lines += [(line, 8.5, True) for line in wrap(order.medication, width, 8.5, bold=True, lines=2)]
     content = " ".join(p for p in (order.dose_text, order.route or "") if p)
     lines += [(line, 8.0, False) for line in wrap(content, width, 8.0, lines=2)]
+    lines += [(fit(bound, width, 7.5, bold=True), 7.5, True) for bound in _bounds(ctx, order)]
     words = order.instructions + order.dosage_text
     lines += [(line, 6.5, True) for line in wrap("; ".join(words), width, 6.5, bold=True, lines=3)]
     if order.requester:
@@ -93,6 +94,19 @@ def _order_facts(ctx: Ctx, form: Template, order: Order, body: Body, y: float) -
         body.text(ctx.left + 1.0, baseline, text, size, bold=bold)
         baseline += size * 0.43
     body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
+
+
+def _bounds(ctx: Ctx, order: Order) -> list[str]:
+    """ "from 29 Nov 08:00", "until 30 Nov 12:00": when the infusion may run (its bounds)."""
+    timing = order.timing
+    start = timing.bounds_start if timing is not None else None
+    end = timing.bounds_end if timing is not None else None
+    parts = []
+    if start is not None:
+        parts.append(ctx.t("mar.infusion_from", moment=ctx.stamp(start)))
+    if end is not None:
+        parts.append(ctx.t("mar.infusion_until", moment=ctx.stamp(end - timedelta(seconds=1))))
+    return parts
 
 
 def _rate_head(ctx: Ctx, order: Order, body: Body, x: float, y: float) -> None:
