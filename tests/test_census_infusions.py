@@ -379,3 +379,20 @@ def test_a_rate_on_days_of_the_week_only_is_not_a_continuous_infusion(tmp_path: 
     found = problems(tmp_path, patient(), encounter(), request)
     assert found and "continuous" not in " ".join(found[:1]).split(":")[0]
     assert any("needs timing.repeat.duration" in p for p in found)
+
+
+def test_an_as_needed_range_of_frequencies_or_periods_is_printed_as_a_range(
+    tmp_path: Path,
+) -> None:
+    """R4 frequencyMax / periodMax: "1-2 times every 4-6 h as needed", never "every 4 h"."""
+    repeat = {"frequency": 1, "frequencyMax": 2, "period": 4, "periodMax": 6, "periodUnit": "h"}
+    entry = {"timing": {"repeat": repeat}, "asNeededBoolean": True,
+             "doseAndRate": [dose(500, "mg")]}  # fmt: skip
+    order = heparin(tmp_path, entry, medicationCodeableConcept={"text": "Paracetamol"})
+    assert order.as_needed and order.timing is not None
+    assert order.timing.label == "1-2x / 4-6 h"
+    scheduled = med("m1", {**entry, "asNeededBoolean": False})
+    assert problems(tmp_path, patient(), encounter(), scheduled)[0].endswith(
+        "a range of frequencies (frequencyMax) cannot be scheduled on a MAR: give one exact "
+        "value, or make the order as needed (PRN)"
+    )

@@ -269,7 +269,8 @@ def _content_hash(patients: tuple[Patient, ...], orders: tuple[Order, ...]) -> s
 
 
 _ADDED_TIMING = {"when": (), "offset_minutes": 0, "events": (), "count": None,
-                 "days_of_week": (), "bounds_start": None, "bounds_end": None}  # fmt: skip
+                 "days_of_week": (), "bounds_start": None, "bounds_end": None,
+                 "frequency_max": None, "period_max": None}  # fmt: skip
 
 
 def _order_content(order: Order) -> dict[str, object]:
@@ -282,9 +283,12 @@ def _order_content(order: Order) -> dict[str, object]:
     for name in ("continuous", "do_not_perform"):
         if not content[name]:
             del content[name]
-    for dosage in content.get("dosages") or []:
+    for dosage in content.get("dosages") or []:  # fields added since: absent at default
         if dosage["rate"] is None:
             del dosage["rate"]
+        for name in ("frequency_max", "period_max"):
+            if dosage["timing"][name] is None:
+                del dosage["timing"][name]
     if "; ".join(order.instructions + order.dosage_text) == (order.note or ""):
         del content["instructions"]  # the note already carries the same words
         del content["dosage_text"]

@@ -78,6 +78,9 @@ class Timing:
     days_of_week: tuple[str, ...] = ()  # mon..sun; empty: every day
     bounds_start: datetime | None = None  # no administration before this
     bounds_end: datetime | None = None  # none at or after this (exclusive)
+    # As-needed orders only (a scheduled one is refused): "1-2 times every 4-6 h".
+    frequency_max: int | None = None
+    period_max: float | None = None
 
     @property
     def label(self) -> str:
@@ -91,8 +94,12 @@ class Timing:
         if self.events:
             return " ".join(e.strftime("%Y-%m-%d %H:%M") for e in self.events)
         if self.frequency and self.period and self.period_unit:
-            period = f"{self.period:g}"
-            return f"{self.frequency}x / {period} {self.period_unit}"
+            frequency, period = f"{self.frequency}", f"{self.period:g}"
+            if self.frequency_max and self.frequency_max != self.frequency:
+                frequency = f"{frequency}-{self.frequency_max}"
+            if self.period_max and self.period_max != self.period:
+                period = f"{period}-{self.period_max:g}"
+            return f"{frequency}x / {period} {self.period_unit}"
         return ""
 
 
