@@ -30,6 +30,7 @@ from test_prepare_fidelity import prepare, write_bundle
 from papermode.census.snapshot import load_census
 from papermode.cli.main import main
 from papermode.core.model import Order, Rate
+from papermode.core.settings import load_settings
 from papermode.printing.layout.infusion import rate_cells
 
 HEPARIN = {"text": "Heparin 25,000 units in 250 mL NaCl 0.9%"}
@@ -396,3 +397,27 @@ def test_an_as_needed_range_of_frequencies_or_periods_is_printed_as_a_range(
         "a range of frequencies (frequencyMax) cannot be scheduled on a MAR: give one exact "
         "value, or make the order as needed (PRN)"
     )
+
+
+def test_csv_do_not_give_and_dose_ranges(tmp_path: Path) -> None:
+    (tmp_path / "patients.csv").write_text(
+        "patient_id,mrn,family,given,ward\np1,M1,Dupont,Anne,Ward 1\n", encoding="utf-8"
+    )
+    (tmp_path / "orders.csv").write_text(
+        "order_id,patient_id,medication,dose,unit,route,frequency,do_not_give\n"
+        "o1,p1,Aspirin,100,mg,PO,,yes\n"
+        "o2,p1,Oxycodone,5-10,mg,PO,q6h,\n",
+        encoding="utf-8",
+    )
+    snapshot = load_census(tmp_path)
+    assert [o.order_id for o in snapshot.orders] == ["o2"]
+    assert snapshot.orders[0].dose_text == "5-10 mg"
+    assert [item.line for item in snapshot.left_out] == [
+        "orders.csv row 2: left out (do_not_give: an order NOT to give this medicine)"
+    ]
+    settings = tmp_path / "settings.toml"
+    settings.write_text('[census]\ndo_not_perform = "print"\n', encoding="utf-8")
+    printed = load_census(tmp_path, load_settings(settings))
+    first = printed.orders[0]
+    assert (first.order_id, first.do_not_perform, first.dose_text, doses(first)) == (
+        "o1", True, "100 mg", [])  # fmt: skip

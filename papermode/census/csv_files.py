@@ -83,9 +83,15 @@ def read_csv_census(path: Path, settings: Settings) -> RawCensus:
         if status not in {"", "active"}:
             raw.left_out.append(LeftOut(row.where, f"status is {status}, not active"))
             continue
+        not_to_give = _yes_no(row, "do_not_give", raw)
+        if not_to_give and settings.do_not_perform != "print":
+            raw.left_out.append(
+                LeftOut(row.where, "do_not_give: an order NOT to give this medicine")
+            )
+            continue
         order = _order(row, (ids, by_mrn), patients_csv.name, raw, settings)
         if order is not None:
-            raw.orders.append((row.where, order))
+            raw.orders.append((row.where, replace(order, do_not_perform=not_to_give)))
     return raw
 
 
@@ -257,7 +263,7 @@ def _order(
         return None
     frequency = row.text("frequency")
     prn_in_frequency = bool(re.search(r"\bprn\b", frequency, re.IGNORECASE))
-    dose, unit = _dose(row, raw)
+    dose, unit, dose_max = _dose(row, raw)
     as_needed = _yes_no(row, "as_needed", raw) or prn_in_frequency
     timing = _timing(re.sub(r"\bprn\b", "", frequency, flags=re.IGNORECASE))
     columns = (row.text("rate"), row.text("rate_unit"), row.text("duration"))
@@ -271,6 +277,7 @@ def _order(
         patient_id=patient.patient_id,
         medication=row.text("medication"),
         dose_value=dose,
+        dose_max=dose_max,
         dose_unit=unit,
         route=row.text("route") or None,
         timing=timing,
@@ -304,15 +311,23 @@ def _timing_limits(row: Row, timing: Timing, raw: RawCensus) -> Timing:
     return replace(timing, bounds_start=start, bounds_end=end, days_of_week=ordered)
 
 
-def _dose(row: Row, raw: RawCensus) -> tuple[float | None, str | None]:
-    """dose + unit columns; "1 g" in the dose column with no unit column works too."""
+def _dose(row: Row, raw: RawCensus) -> tuple[float | None, str | None, float | None]:
+    """dose + unit columns; "1 g" in the dose column with no unit column works too, and a
+    range "1-2" (or "1-2 tablets"): the low, the unit and the high."""
     text, unit = row.text("dose"), row.text("unit")
+    ranged = re.match(r"^\s*(\d+(?:[.,]\d+)?)\s*-\s*(\d+(?:[.,]\d+)?)\s*([^\d\s].*)?$", text)
+    if ranged:
+        low, high = (float(part.replace(",", ".")) for part in ranged.group(1, 2))
+        if not 0 < low < high:
+            raw.problems.append(f"{row.where}: dose range {text!r} must be low to high, above 0")
+            return None, None, None
+        return low, (unit or (ranged.group(3) or "").strip()) or None, high
     match = re.match(r"^\s*(\d+(?:[.,]\d+)?)\s*([^\d\s].*)?$", text)
     if match and match.group(2) and not unit:
         unit = match.group(2).strip()
         text = match.group(1)
     value = _number(Row(row.file, row.number, {"dose": text}), "dose", raw)
-    return value, unit or None
+    return value, unit or None, None
 
 
 def _timing(frequency: str) -> Timing | None:
