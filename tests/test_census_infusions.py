@@ -421,3 +421,23 @@ def test_csv_do_not_give_and_dose_ranges(tmp_path: Path) -> None:
     first = printed.orders[0]
     assert (first.order_id, first.do_not_perform, first.dose_text, doses(first)) == (
         "o1", True, "100 mg", [])  # fmt: skip
+
+
+def test_a_ucum_coded_rate_is_read_by_its_code_whatever_its_display(tmp_path: Path) -> None:
+    rate = {"rateQuantity": {"value": 5, "unit": "milliliter per hour",
+                             "system": "http://unitsofmeasure.org", "code": "mL/h"}}  # fmt: skip
+    assert heparin(tmp_path, infusion(rate)).rate == Rate(5, "mL/h")
+
+
+def test_an_as_needed_order_not_to_give_is_on_the_mar_not_the_prn_record(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.toml"
+    settings.write_text('[census]\ndo_not_perform = "print"\n', encoding="utf-8")
+    not_given = med("m-not", {"doseAndRate": [dose(5, "mg")], "asNeededBoolean": True},
+                    doNotPerform=True, medicationCodeableConcept={"text": "Morphine"})  # fmt: skip
+    census = write_bundle(tmp_path / "c.json", patient(), encounter(), not_given)
+    result = prepare(tmp_path, census, "--settings", str(settings))
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "forms" / "manifest.json").read_text(encoding="utf-8"))
+    own = [p["template"] for p in manifest["pages"] if p["patient_id"] == "p1"]
+    assert "mar" in own and "prn" not in own
+    assert "DO NOT GIVE: Morphine 5 mg" in pdf_text(tmp_path / "forms" / "ward-ward-1.pdf")

@@ -24,6 +24,7 @@ from papermode.core.settings import Settings
 
 Json = dict[str, Any]
 RATE_KEYS = ("rateQuantity", "rateRatio", "rateRange")
+UCUM = "http://unitsofmeasure.org"
 _HOURS = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0, "wk": 168.0}
 
 
@@ -81,7 +82,11 @@ def _value(quantity: Any) -> float | None:
 
 
 def _unit(quantity: Any) -> str:
-    return str(get(quantity, "unit") or get(quantity, "code") or "").strip()
+    """The UCUM code when the quantity says it is UCUM, else its written unit, else code."""
+    code, unit = get(quantity, "code"), get(quantity, "unit")
+    if code and get(quantity, "system") == UCUM:
+        return str(code).strip()
+    return str(unit or code or "").strip()
 
 
 def _printed_unit(unit: str, where: str, problems: list[str], settings: Settings) -> str | None:
