@@ -20,6 +20,7 @@ from test_prepare_fidelity import write_bundle  # noqa: E402
 from papermode.core.settings import load_settings  # noqa: E402
 from papermode.printing.prepare import prepare_forms  # noqa: E402
 from papermode.reconcile.service import reconcile_store, reconciliation_json  # noqa: E402
+from papermode.review.queue import build_queue  # noqa: E402
 from papermode.store.database import open_store  # noqa: E402
 
 
@@ -49,6 +50,7 @@ def test_a_filled_infusion_band_is_read_back(tmp_path: Path) -> None:
     ep.write_digits(image, fields[f"{second}.rate"], "200", seed=3)  # 20.0 mL/h
     ep.initials(image, fields[f"{second}.initials"], seed=3)  # second initials forgotten
     ep.tick(image, fields[f"{third}.stop"], seed=4)  # no time, no initials
+    ep.write_digits(image, fields["mar.m-hep.inf04.rate"], "220", seed=5)  # no event ticked
     store = ep.fresh_store(prepared, tmp_path)
     ep.ingest(store, ep.photo(image, tmp_path / "mar.jpg"))
     state = ep.state(store, page["page_id"])
@@ -71,9 +73,13 @@ def test_a_filled_infusion_band_is_read_back(tmp_path: Path) -> None:
     assert value(f"{third}.stop") == "ticked"
     assert {"missing_time", "missing_initials"} <= set(state[f"{third}.stop"]["flags"])
 
+    assert "missing_choice" in state["mar.m-hep.inf04.rate"]["flags"]
     with open_store(store) as opened:
+        queued = {item.field_id: item for item in build_queue(opened)}
         result, source = reconcile_store(opened, load_settings())
+    rate_item = queued["mar.m-hep.inf04.rate"]  # heparin is high-alert: two people, blind
+    assert (rate_item.role, rate_item.two_person, rate_item.blind) == ("infusion_rate", True, True)
     document = reconciliation_json(result, source)
     assert [item.order_id for item in result.items if item.order_id == "m-hep"] == []
     assert document["counts"]["not_documented"] == 0  # no infusion row is a missed dose
-    assert document["not_reconciled"] == {"infusion_rows": {"m-hep": 3}}
+    assert document["not_reconciled"] == {"infusion_rows": {"m-hep": 4}}

@@ -47,7 +47,7 @@ LEVELS: tuple[str, ...] = (
 IDENTITY_FLAGS = frozenset({"copy", "copies", "possible_copy", "identity", "mrn_mismatch"})
 CONFLICT_FLAGS = frozenset({"disappeared", "changed", "contradiction", "reviewers_disagree"})
 QUIET_FLAGS = frozenset({"empty"})  # says what was read, not a doubt
-BLIND_ROLES = frozenset({"dose", "time"})
+BLIND_ROLES = frozenset({"dose", "time", "infusion_time", "infusion_rate"})  # numbers keyed
 NEW_ORDER_TEMPLATE = "new_orders"
 
 
