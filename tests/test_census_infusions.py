@@ -9,6 +9,7 @@ the manifest's.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,10 @@ from test_prepare_fidelity import prepare, write_bundle
 
 from papermode.census.snapshot import load_census
 from papermode.cli.main import main
-from papermode.core.model import Order, Rate
+from papermode.core.model import Box, Field, Order, Rate
 from papermode.core.settings import load_settings
 from papermode.printing.layout.infusion import rate_cells
+from papermode.reading.plausibility import check
 
 HEPARIN = {"text": "Heparin 25,000 units in 250 mL NaCl 0.9%"}
 
@@ -441,3 +443,14 @@ def test_an_as_needed_order_not_to_give_is_on_the_mar_not_the_prn_record(tmp_pat
     own = [p["template"] for p in manifest["pages"] if p["patient_id"] == "p1"]
     assert "mar" in own and "prn" not in own
     assert "DO NOT GIVE: Morphine 5 mg" in pdf_text(tmp_path / "forms" / "ward-ward-1.pdf")
+
+
+@pytest.mark.parametrize(
+    ("written", "ok"),
+    [("281015", True), ("290659", True), ("290701", False), ("271015", False),
+     ("321000", False), ("282460", False), ("2810", False)],
+)  # fmt: skip
+def test_an_infusion_day_and_time_must_fall_in_the_page_period(written: str, ok: bool) -> None:
+    field = Field("mar.m1.inf01.time", "digits", Box(0, 0, 30, 7), role="infusion_time", cells=6)
+    period = (datetime(2026, 11, 28, 7, 0), datetime(2026, 11, 29, 7, 0))
+    assert check(field, written, period=period).ok is ok
