@@ -97,6 +97,7 @@ class Settings:
     mrn_system: str = ""  # "" : any system, the identifier typed MR decides
     census_units: tuple[str, ...] = ()  # the hospital's own dose-unit spellings
     census_routes: tuple[str, ...] = ()  # the hospital's own route spellings
+    do_not_perform: str = "leave_out"  # doNotPerform orders: "leave_out" or "print" (DO NOT GIVE)
     # reconcile: ISMP acute-care windows (minutes either side of the scheduled time), the
     # time-critical medicines, the one-time timing codes and the back-entry priority.
     reconcile_time_critical_minutes: float = 30.0
@@ -250,6 +251,16 @@ def _parse_text(key: str, value: Any, problems: Problems) -> str:
         problems.append(f'{key}: {value!r} must be text, like "https://ehr.example.org/mrn"')
         return ""
     return value.strip()
+
+
+DO_NOT_PERFORM_CHOICES = ("leave_out", "print")
+
+
+def _parse_do_not_perform(key: str, value: Any, problems: Problems) -> str:
+    if value not in DO_NOT_PERFORM_CHOICES:
+        problems.append(f'{key}: {value!r} must be "leave_out" or "print"')
+        return "leave_out"
+    return str(value)
 
 
 def _parse_window_minutes(key: str, value: Any, problems: Problems) -> float:
@@ -431,6 +442,13 @@ SETTINGS += (
 SETTINGS += (
     SettingSpec("ocr.free_photo_seconds", "ocr_free_photo_seconds", _parse_seconds,
                 "Seconds Tesseract may spend on one free photo before it is stopped."),
+)  # fmt: skip
+
+# Orders NOT to give (docs/census.md#left-out-printed-by-prepare-never-silent).
+SETTINGS += (
+    SettingSpec("census.do_not_perform", "do_not_perform", _parse_do_not_perform,
+                'Orders NOT to give (doNotPerform): "leave_out" (listed) or "print" a '
+                "DO NOT GIVE line on the MAR."),
 )  # fmt: skip
 
 

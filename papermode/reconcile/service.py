@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from papermode.core.settings import Settings
+from papermode.reconcile.infusions import charted_infusion_rows
 from papermode.reconcile.inputs import Decision, ReconcileInput, load_input
 from papermode.reconcile.items import Item, Reconciliation
 from papermode.reconcile.restored import match_restored, read_restored
@@ -65,6 +66,7 @@ def reconciliation_json(result: Reconciliation, source: ReconcileInput) -> dict[
         "exportable": len(result.exportable()),
         "pending": len(result.pending()),
         "items": [item_json(item, source) for item in result.items],
+        "not_reconciled": {"infusion_rows": charted_infusion_rows(source)},
     }
 
 

@@ -46,7 +46,7 @@ OLD_LEVEL_NAMES = {"unphotographed": "never_photographed"}  # before the [review
 IDENTITY_FLAGS = frozenset({"copy", "copies", "possible_copy", "identity", "mrn_mismatch"})
 CONFLICT_FLAGS = frozenset({"disappeared", "changed", "contradiction", "reviewers_disagree"})
 QUIET_FLAGS = frozenset({"empty"})  # says what was read, not a doubt
-BLIND_ROLES = frozenset({"dose", "time"})
+BLIND_ROLES = frozenset({"dose", "time", "infusion_time", "infusion_rate"})  # numbers keyed
 NEW_ORDER_TEMPLATE = "new_orders"
 
 
