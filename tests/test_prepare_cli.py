@@ -336,7 +336,13 @@ def test_prepare_again_replaces_the_folder_and_keeps_old_pages(tmp_path: Path) -
     assert prepare(tmp_path, changed).exit_code == 0
     second = json.loads((tmp_path / "forms" / "manifest.json").read_text(encoding="utf-8"))
     assert first["snapshot"]["snapshot_id"] != second["snapshot"]["snapshot_id"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["census", "forms", "pm.db"]
+    # no leftover printout folder; the audit chain's head is anchored beside the store
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "census",
+        "forms",
+        "pm.db",
+        "pm.db.audit-head",
+    ]
     with open_store(tmp_path / "pm.db") as store:
         for entry in first["pages"] + second["pages"]:
             assert store.page_layout(entry["page_id"]).page_id == entry["page_id"]
