@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from papermode.cli.reconcile import audit_group
+from papermode.ingest.pipeline import ingest_paths
 from papermode.store.audit import (
     anchor_head,
     chain_head,
@@ -95,3 +96,49 @@ def test_cli_verify_says_intact_or_fails_with_exit_code_32(store: Store) -> None
     assert "truncated" in printed.output and "restore the last backup" in printed.output
     bad = runner.invoke(audit_group, ["verify", "--store", str(store.path), "--head", "6:zz"])
     assert bad.exit_code == 32 and "is not an audit head" in bad.output
+
+
+# ---------------------------------------------------------------------- head kept current
+
+
+def test_the_head_file_follows_every_append_owner_only(tmp_path: Path) -> None:
+    with open_store(tmp_path / "papermode.db") as store:
+        store.audit("ingest", "file-1", {"status": "read"})
+        first = read_head(head_path(store))
+        with store.transaction():
+            store.audit("review", "item", {"kind": "confirm"})
+            assert read_head(head_path(store)) == first  # not before the commit
+        assert read_head(head_path(store)) == chain_head(store) != first
+        assert head_path(store).stat().st_mode & 0o077 == 0
+        with pytest.raises(RuntimeError), store.transaction():
+            store.audit("export", "fhir", {})
+            raise RuntimeError("interrupted")
+        # A rolled-back entry is never anchored (verify would call the chain truncated).
+        assert verify_chain(store, read_head(head_path(store))).problems == ()
+
+
+def test_a_truncated_chain_after_an_ingest_is_detected_without_any_export(tmp_path: Path) -> None:
+    store_path = tmp_path / "papermode.db"
+    photo = tmp_path / "not-a-photo.jpg"
+    photo.write_bytes(b"this is not an image")
+    with open_store(store_path) as store:
+        ingest_paths([photo], store, workers=1)
+        last = chain_head(store)
+        assert last is not None and read_head(head_path(store)) == last
+        store.db.execute("DELETE FROM audit WHERE seq = ?", [last.seq])  # hide the ingest
+        # The next append must not anchor the truncated chain afresh.
+        store.audit("ingest", "file-2", {"status": "read"})
+        assert read_head(head_path(store)) == last
+    result = CliRunner().invoke(audit_group, ["verify", "--store", str(store_path)])
+    assert result.exit_code == 32, result.output
+    assert f"entry {last.seq} is not the anchored one" in result.output
+
+
+def test_deleting_the_last_entry_after_a_decision_is_detected(tmp_path: Path) -> None:
+    with open_store(tmp_path / "papermode.db") as store:
+        for number in range(3):
+            with store.transaction():
+                store.audit("review", f"item-{number}", {"kind": "confirm"}, actor="clerk A")
+        store.db.execute("DELETE FROM audit WHERE seq = 3")
+        problems = verify_chain(store, read_head(head_path(store))).problems
+    assert problems == ("the chain ends at entry 2, before the anchored head 3: truncated",)

@@ -447,13 +447,15 @@ def test_ordered_dose_wins_over_the_calculated_one(tmp_path: Path) -> None:
         {"rateRange": {"low": {"value": 1, "unit": "U/h"}, "high": {"value": 4, "unit": "U/h"}}},
     ],
 )  # fmt: skip
-def test_infusions_are_refused_by_name_not_printed_as_ticks(
+def test_a_rate_on_a_daily_time_with_no_duration_is_refused_not_printed_as_ticks(
     tmp_path: Path, rate: dict[str, Any]
 ) -> None:
+    """Continuous infusions print as infusion bands (tests/test_census_infusions.py)."""
     heparin = dosage(None, {**dose(25000, "U"), **rate})
     assert problems(tmp_path, patient(), encounter(), med("m1", heparin)) == [
-        "MedicationRequest/m1 dosageInstruction[0]: infusions are not printed yet: chart it on "
-        "the paper infusion chart (or send the order without a rate if it is not an infusion)"
+        "MedicationRequest/m1 dosageInstruction[0]: an infusion given on a schedule needs "
+        "timing.repeat.duration (how long each dose runs, e.g. 1 h); add it, or send a "
+        "continuous infusion without a frequency"
     ]
 
 
@@ -634,7 +636,9 @@ def test_csv_orders_follow_the_same_unit_and_route_rules(tmp_path: Path) -> None
     ]
 
 
-def test_csv_orders_carry_instructions_bounds_days_and_refuse_rates(tmp_path: Path) -> None:
+def test_csv_orders_carry_instructions_bounds_days_and_refuse_rates_with_no_duration(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "patients.csv").write_text(
         "patient_id,mrn,family,given,ward\np1,M1,Dupont,Anne,Ward 1\n", encoding="utf-8"
     )
@@ -658,8 +662,9 @@ def test_csv_orders_carry_instructions_bounds_days_and_refuse_rates(tmp_path: Pa
     with pytest.raises(CensusError) as caught:
         load_census(tmp_path)
     assert caught.value.problems == [
-        "orders.csv row 2: order o1 has a rate; infusions are not printed yet: chart it on "
-        "the paper infusion chart"
+        "orders.csv row 2: a rate with a frequency is an intermittent infusion and needs its "
+        "duration (how long each dose runs: 1 h, 30 min); fill in the duration column, or leave "
+        "the frequency empty for a continuous infusion"
     ]
 
 

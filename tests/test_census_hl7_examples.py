@@ -64,15 +64,18 @@ def outcome(request: dict[str, Any], tmp_path: Path, *, as_exported: bool) -> st
     order = snapshot.orders[0]
     if order.as_needed:
         return f"as needed: {order.dose_text}"
+    if order.continuous and order.rate is not None:  # charted as start / change / stop
+        return f"infusion: {order.rate.text} | {order.dose_text or 'no dose'} | {order.medication}"
     doses = scheduled_doses(order, START, START + timedelta(hours=24), load_settings())
     times = " ".join(f"{d.scheduled_at:%H:%M}={d.dose_text}" for d in doses)
     return f"printed: {order.dose_text} | {times or 'none due'}"
 
 
-INFUSION = (
-    "refused: infusions are not printed yet: chart it on the paper infusion chart "
-    "(or send the order without a rate if it is not an infusion)"
+NO_DURATION = (
+    "refused: an infusion given on a schedule needs timing.repeat.duration (how long each dose "
+    "runs, e.g. 1 h); add it, or send a continuous infusion without a frequency"
 )
+DOPAMINE = "Dopamine 400mg in 500mL D5W"
 OF_F001 = "left out: of Encounter/f001, not the patient's current encounter"
 NO_BOUNDS = (
     "refused: step 1 of a multi-step order has no bounds; give each step a boundsPeriod "
@@ -129,11 +132,13 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "medrx0314": (COMPLETED, "printed: 75 mcg | 08:00=75 mcg"),
     "medrx0315": (
         OF_F001,
-        INFUSION,
+        "refused: an as-needed order with a rate; the PRN record has no rate: send an infusion "
+        "as a scheduled order, or the as-needed dose without the rate",
     ),
     "medrx0316": (
         COMPLETED,
-        INFUSION,
+        "refused: the rate is given per 20 min; send it per 1 min (for example rateQuantity in "
+        "mL/h) so the nurse reads the pump's rate",
     ),
     "medrx0317": (
         COMPLETED,
@@ -145,7 +150,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     ),
     "medrx0319": (
         COMPLETED,
-        INFUSION,
+        NO_DURATION,
     ),
     "medrx0320": (
         COMPLETED,
@@ -157,7 +162,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     ),
     "medrx0322": (
         COMPLETED,
-        INFUSION,
+        NO_DURATION,
     ),
     "medrx0323": (
         COMPLETED,
@@ -198,15 +203,15 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "medrx0335": (ON_HOLD, "printed: 1 ea | 09:00=1 ea"),
     "medrx0336": (
         COMPLETED,
-        INFUSION,
+        f"infusion: 4 mcg/kg/min | no dose | {DOPAMINE}",
     ),
     "medrx0337": (
         COMPLETED,
-        INFUSION,
+        f"infusion: 200 mcg/min | no dose | {DOPAMINE}",
     ),
     "medrx0338": (
         COMPLETED,
-        INFUSION,
+        f"infusion: 7.5 mL/h | 400 mg | {DOPAMINE}",
     ),
     "medrx0339": (
         OF_F001,

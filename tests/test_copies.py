@@ -7,6 +7,7 @@ one after the other into a real store.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from datetime import datetime
@@ -17,13 +18,17 @@ import cv2
 import numpy as np
 import pagefactory as pf
 import pytest
+from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
 import test_identity_pages as kit  # noqa: E402
 
+from papermode.cli.review import review  # noqa: E402
 from papermode.core.model import Box, Field  # noqa: E402
+from papermode.core.settings import load_settings  # noqa: E402
 from papermode.demo.synth.handwriting import Pen, draw_comb, draw_glyph, initials_glyph  # noqa: E402
 from papermode.ingest.pipeline import ingest_paths  # noqa: E402
+from papermode.reconcile.service import reconcile_store  # noqa: E402
 from papermode.state.readings import readings_report  # noqa: E402
 from papermode.state.sheets import CaptureMarks, group_sheets  # noqa: E402
 from papermode.store.database import open_store  # noqa: E402
@@ -249,3 +254,71 @@ def test_blank_pack_copies_with_the_same_ticks_told_apart_by_the_handwritten_nam
     assert entry["copies"] == 2
     assert [c["sheet"] for c in entry["captures"]] == [1, 2, 1]
     assert all("copy_of_page" in f["flags"] for f in entry["fields"])
+
+
+# ---------------------------------------------------------------------- review: one item a sheet
+
+
+def _review(store_path: Path, *args: str) -> Any:
+    return CliRunner().invoke(review, ["--store", str(store_path), *args])
+
+
+def _page_queue(store_path: Path, page_id: str) -> list[dict[str, Any]]:
+    listed = _review(store_path, "--list", "--json", "--all")
+    assert listed.exit_code == 0, listed.output
+    items = json.loads(listed.output)["items"]
+    return [i for i in items if i["page_id"] == page_id and i["kind"] in ("field", "sheet")]
+
+
+def _page_items(store_path: Path, page_id: str) -> list[Any]:
+    with open_store(store_path) as store:
+        result, _ = reconcile_store(store, load_settings())
+        pages = {i.item_id: {e.page_id for e in i.evidence} for i in result.items if i.evidence}
+        return [i for i in result.items if page_id in pages.get(i.item_id, set())]
+
+
+def test_a_photocopied_page_is_one_identity_item_per_sheet_decided_by_a_person(
+    prepared: Path, store_path: Path, tmp_path: Path
+) -> None:
+    page = kit.page_of(prepared, "mar", 0)
+    given = _given(page)
+    photos = []
+    for index, ticks in enumerate([given[:2], given[2:4]]):
+        image = kit.render(prepared, page)
+        for field in page["fields"]:
+            if field["field_id"] in ticks:
+                kit.tick(image, field["box_mm"])
+        photos.append(_photo_at(image, tmp_path / f"mar-copy-{index}.jpg", minutes=30 * index))
+    _ingest(store_path, *photos)
+    page_id = page["page_id"]
+    queued = _page_queue(store_path, page_id)
+    # Two sheets: two items, not one per box (every box of the page is covered by them).
+    assert [(i["kind"], i["level"], i["needed"]) for i in queued] == [
+        ("sheet", "identity", "first"),
+        ("sheet", "identity", "first"),
+    ]
+    items = _page_items(store_path, page_id)
+    assert items and all(i.category.value == "pending" and not i.exportable for i in items)
+
+    first, second = (i["item_id"] for i in queued)
+    assert _review(store_path, "--decide", first, "--unreadable", "--reviewer", "A").exit_code
+    done = _review(store_path, "--decide", first, "--confirm", "--reviewer", "clerk A")
+    assert done.exit_code == 0, done.output
+    twice = _review(store_path, "--decide", second, "--confirm", "--reviewer", "clerk B")
+    assert twice.exit_code != 0 and "already the printed page's record" in twice.output
+    apart = _review(store_path, "--decide", second, "--value", "4711", "--reviewer", "clerk B")
+    assert apart.exit_code == 0, apart.output
+
+    # The first sheet's boxes now follow the normal thresholds: the doubtful ones (a tick
+    # without initials) are items again, the empty cells are "not documented", not pending.
+    fields = [i for i in _page_queue(store_path, page_id) if i["kind"] == "field"]
+    assert fields and all("copy_of_page" not in i["flags"] for i in fields)
+    assert {i["field_id"] for i in fields if i["role"] == "given"} == set(given[:2])
+    after = _page_items(store_path, page_id)
+    pending = [i for i in after if i.category.value == "pending"]
+    assert 0 < len(pending) < len(after)
+    assert any(i.category.value == "not_documented" for i in after)
+    # A box of the second sheet (ticked only there) is never on the printed page's record.
+    assert not any(
+        e.field_id in given[2:4] and e.value == "ticked" for i in after for e in i.evidence
+    )

@@ -200,9 +200,10 @@ def test_check_of_a_refused_census_exits_3_with_the_problems(tmp_path: Path) -> 
     census = write_bundle(tmp_path / "census.json", ward_of(), encounter(), med("m1", infusion))
     result = CliRunner().invoke(main, ["prepare", "--check", str(census), "--start", START])
     assert result.exit_code == 3
-    assert "MedicationRequest/m1 dosageInstruction[0]: infusions are not printed yet" in (
-        result.output
-    )
+    assert (
+        "MedicationRequest/m1 dosageInstruction[0]: an infusion given on a schedule needs "
+        "timing.repeat.duration"
+    ) in result.output
 
 
 def test_instructions_the_mar_would_cut_are_refused_a_cut_sig_is_a_warning(

@@ -6,6 +6,8 @@ synthetic captures photographed and ingested through the real pipeline.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -96,7 +98,7 @@ def _cli(*args: str) -> Any:
 def test_the_queue_puts_identity_then_new_orders_then_high_alert_first(store_path: Path) -> None:
     items = _queue(store_path)
     levels = [item.level for item in items]
-    assert {"identity", "new_order", "high_alert", "unphotographed"} <= set(levels)
+    assert {"identity", "new_order", "high_alert", "never_photographed"} <= set(levels)
     ranks = [LEVELS.index(level) for level in levels]
     assert ranks == sorted(ranks)
     assert [item.priority for item in items] == list(range(1, len(items) + 1))
@@ -107,25 +109,55 @@ def test_the_queue_puts_identity_then_new_orders_then_high_alert_first(store_pat
 
 
 def test_every_value_the_machine_doubts_is_in_the_queue(store_path: Path) -> None:
-    items = {item.item_id for item in _queue(store_path)}
+    """On its own, or (a photocopied page) under the identity item of each of its sheets."""
+    queue = _queue(store_path)
+    items = {item.item_id for item in queue}
+    sheets = [item for item in queue if item.kind == "sheet"]
     with sqlite3.connect(store_path) as db:
         doubted = db.execute(
-            "SELECT page_id || ':' || field_id FROM page_state WHERE status != 'auto' "
+            "SELECT page_id, field_id FROM page_state WHERE status != 'auto' "
             "OR (flags NOT IN ('[]', '[\"empty\"]'))"
         ).fetchall()
-    assert doubted
-    assert {row[0] for row in doubted} <= items
+        copied = db.execute("SELECT page_id, COUNT(*) FROM page_sheets GROUP BY page_id")
+        per_page = dict(copied.fetchall())
+    assert doubted and per_page, "the corpus holds a photocopied page"
+    covered = {item.page_id for item in sheets}
+    assert {f"{p}:{f}" for p, f in doubted if p not in covered} <= items
+    assert covered == set(per_page)
+    for page_id, count in per_page.items():  # one item per sheet, none per box
+        assert sum(1 for item in sheets if item.page_id == page_id) == count
+        assert not any(item.page_id == page_id and item.kind == "field" for item in queue)
 
 
-def test_the_order_is_a_setting_and_unknown_levels_are_refused(store_path: Path) -> None:
-    items = _queue(store_path, order=parse_order("unphotographed,identity"))
-    assert items[0].level == "unphotographed"
+def test_the_order_is_a_setting_and_unknown_levels_are_refused(
+    store_path: Path, tmp_path: Path
+) -> None:
+    items = _queue(store_path, order=parse_order("never_photographed,identity"))
+    assert items[0].level == "never_photographed"
+    assert parse_order("unphotographed")[0] == "never_photographed"  # the name before
     with pytest.raises(Exception, match="unknown review level"):
         parse_order("urgent")
+    # The [review] order setting, and --order over it for one run.
+    first = ["never_photographed", *[n for n in LEVELS if n != "never_photographed"]]
+    hospital = tmp_path / "hospital.toml"
+    hospital.write_text(f"[review]\norder = {first!r}\n".replace("'", '"'), encoding="utf-8")
+    listed = _cli("--store", str(store_path), "--list", "--json", "--settings", str(hospital))
+    levels = [item["level"] for item in json.loads(listed.output)["items"]]
+    assert levels[0] == "never_photographed" and levels[-1] != "never_photographed"
+    override = _cli("--store", str(store_path), "--list", "--json", "--settings", str(hospital),
+                    "--order", "high_alert")  # fmt: skip
+    levels = [item["level"] for item in json.loads(override.output)["items"]]
+    assert levels[0] == "high_alert"
+    assert levels.index("never_photographed") < levels.index("identity")
+    hospital.write_text('[review]\norder = ["identity"]\n', encoding="utf-8")
+    refused = CliRunner().invoke(
+        review, ["--store", str(store_path), "--list", "--settings", str(hospital)]
+    )
+    assert refused.exit_code != 0 and "missing level(s) new_order" in refused.output
 
 
 def test_printed_pages_never_photographed_are_listed_per_ward(store_path: Path) -> None:
-    items = [i for i in _queue(store_path) if i.level == "unphotographed"]
+    items = [i for i in _queue(store_path) if i.level == "never_photographed"]
     wards = [i.ward for i in items]
     assert wards == sorted(wards) and len(set(wards)) == 2
     with sqlite3.connect(store_path) as db:
@@ -305,3 +337,28 @@ def test_review_list_as_text(store_path: Path) -> None:
     assert lines[-1].endswith("item(s) to review")
     assert lines[0].split()[0] == "1"
     assert "needs first review" in lines[0]
+
+
+def test_a_doubtful_newer_capture_shows_the_earlier_crop_too(store_path: Path) -> None:
+    """The newest capture's doubt wins over an earlier certainty: both crops are shown."""
+    with open_store(store_path) as store:
+        row = next(
+            store.db.query(
+                "SELECT s.page_id, s.field_id, s.captures FROM page_state s JOIN fields f "
+                "USING (page_id, field_id) WHERE s.status = 'auto' AND s.value = 'empty' "
+                "AND f.kind = 'checkbox' AND f.role = 'given' LIMIT 1"
+            )
+        )
+        earlier = json.loads(row["captures"])[-1]  # sure it is empty; the newer photo doubts
+        later_capture(store, earlier, row["page_id"], {row["field_id"]: ("ticked", "review")})
+    item_id = f"{row['page_id']}:{row['field_id']}"
+    listed = _cli("--store", str(store_path), "--list", "--json")
+    item = next(i for i in json.loads(listed.output)["items"] if i["item_id"] == item_id)
+    assert item["machine_status"] == "review" and item["compare_capture"] == earlier
+    compare = item["compare_crop"]
+    assert item["value"] == "ticked" and item["level"] != "identity"
+    assert compare["capture_id"] == earlier and compare["value"] == "empty"
+    png = base64.b64decode(compare["png_base64"])
+    assert png.startswith(b"\x89PNG") and hashlib.sha256(png).hexdigest() == compare["sha256"]
+    assert all(i["compare_crop"] is None for i in json.loads(listed.output)["items"]
+               if i["kind"] != "field")  # fmt: skip

@@ -10,6 +10,7 @@ import pytest
 
 from papermode.core.settings import (
     READING_THRESHOLDS,
+    REVIEW_LEVELS,
     SETTINGS,
     PlausibilityLimits,
     Settings,
@@ -145,7 +146,7 @@ def test_unknown_key_anywhere_names_the_known_keys_of_its_table(tmp_path: Path) 
     )
     assert error.problems == [
         "colour: unknown setting; the known keys of the file are: census, high_alert, ocr, "
-        "plausibility, reading, reconcile, schedule, vitals",
+        "plausibility, reading, reconcile, review, schedule, vitals",
         "ocr.language: unknown setting; the known keys of [ocr] are: free_photo_seconds, languages",
         "vitals.every_hour: unknown setting; the known keys of [vitals] are: every_hours, times",
         "plausibility.time_window: unknown setting; the known keys of [plausibility] are: "
@@ -154,7 +155,7 @@ def test_unknown_key_anywhere_names_the_known_keys_of_its_table(tmp_path: Path) 
         "[plausibility.vital_ranges] are: diastolic, heart_rate, respiratory_rate, spo2, "
         "systolic, temperature",
         "printing: unknown setting; the known keys of the file are: census, high_alert, ocr, "
-        "plausibility, reading, reconcile, schedule, vitals",
+        "plausibility, reading, reconcile, review, schedule, vitals",
     ]
 
 
@@ -250,3 +251,23 @@ def test_docs_table_equals_the_settings_schema() -> None:
             node = node[part]
         assert documented[key] == (describe_default(node), spec.target, spec.help), key
     assert settings_table() in DOCS.read_text(encoding="utf-8")
+
+
+def test_the_review_queue_order_is_a_setting_checked_level_by_level(tmp_path: Path) -> None:
+    assert load_settings().review_order == REVIEW_LEVELS
+    assert REVIEW_LEVELS[0] == "identity" and REVIEW_LEVELS[-1] == "never_photographed"
+    mine = ["high_alert", *[n for n in REVIEW_LEVELS if n != "high_alert"]]
+    path = tmp_path / "hospital.toml"
+    path.write_text(f"[review]\norder = {mine!r}\n".replace("'", '"'), encoding="utf-8")
+    assert load_settings(path).review_order == tuple(mine)
+    wrong = ["identity", "new_order", "high_alert", "urgent", "identity"]
+    path.write_text(f"[review]\norder = {wrong!r}\n".replace("'", '"'), encoding="utf-8")
+    with pytest.raises(SettingsError) as error:
+        load_settings(path)
+    known = ", ".join(REVIEW_LEVELS)
+    assert error.value.problems == [
+        f"review.order: unknown level(s) urgent; the levels are: {known}",
+        "review.order: missing level(s) conflict, implausible, other, retake, quarantined, "
+        f"never_photographed; the levels are: {known}",
+        f"review.order: named twice level(s) identity; the levels are: {known}",
+    ]

@@ -29,6 +29,7 @@ from papermode.review.queue import build_queue
 from papermode.state.page_state import update_page_state
 from papermode.store.database import open_store
 from papermode.web.app import ReviewApp
+from papermode.web.sessions import StoredSessions
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -49,9 +50,10 @@ playwright_sync = pytest.importorskip("playwright.sync_api")
 class Served:
     """A review app served by uvicorn on a free local port, in a thread."""
 
-    def __init__(self, store_path: Path) -> None:
+    def __init__(self, store_path: Path, port: int | None = None) -> None:
         with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart, same port
+            probe.bind(("127.0.0.1", port or 0))
             self.port = probe.getsockname()[1]
         hosts = (f"127.0.0.1:{self.port}", f"localhost:{self.port}")
         self.app = ReviewApp(store_path, allowed_hosts=hosts)
@@ -134,9 +136,18 @@ def _key_through(page: Any, count: int) -> list[str]:
         seen.append(_current_item(page))
         if page.locator("#blind").count():
             page.keyboard.type("1")
+        elif _later_sheet(page):  # only one sheet can be the printed page's record
+            page.keyboard.type("4711")
         with page.expect_navigation():
             page.keyboard.press("Enter")
     return seen
+
+
+def _later_sheet(page: Any) -> bool:
+    """A photocopied page's second (or later) sheet: a separate record."""
+    if page.get_attribute("#item", "data-kind") != "sheet":
+        return False
+    return "sheet 1 of" not in page.text_content("#message")
 
 
 def _key_through_level(page: Any, level: str, most: int = 200) -> list[str]:
@@ -167,7 +178,7 @@ def test_a_keyboard_review_of_a_ward_lands_in_the_store(
     page.wait_for_selector("#item")
     assert page.text_content(".level") == "identity"  # most important first
     _shot(page, tmp_path, "identity")
-    identity = _key_through_level(page, "identity")  # the unknown page, then copies' fields
+    identity = _key_through_level(page, "identity")  # the unknown page, a copy's sheets
     first = identity[0]
     assert page.text_content(".level") == "new order"
     _shot(page, tmp_path, "item")
@@ -394,3 +405,104 @@ def test_a_first_review_goes_to_the_second_reviewer_at_once(browser: Any, served
     ben = _start(browser, served, "ben")
     assert _current_item(ben) == decided[0]
     assert "a second, different reviewer" in ben.text_content("#needed")
+
+
+# ---------------------------------------------------------------------- sheets, photos, pages
+
+
+def test_a_copied_page_is_one_item_per_sheet_in_the_browser(
+    browser: Any, served: Served, store_path: Path, tmp_path: Path
+) -> None:
+    with open_store(store_path) as store:
+        sheets = [i for i in build_queue(store) if i.kind == "sheet"]
+    assert len(sheets) == 2, "the corpus holds one page photocopied onto two sheets"
+    page = _start(browser, served, "ana")
+    page.goto(f"{served.base}/item/{sheets[1].item_id}")
+    assert "sheet 2 of 2" in page.text_content("#message")
+    assert page.locator("#context").evaluate("img => img.naturalWidth") > 0
+    _shot(page, tmp_path, "sheet")
+    with page.expect_navigation():
+        page.keyboard.type("4711")  # the temporary number written on that sheet
+        page.keyboard.press("Enter")
+    assert _decisions(store_path)[-1][:4] == (sheets[1].item_id, "correct", "4711", "ana")
+    page.goto(f"{served.base}/item/{sheets[0].item_id}")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # the first sheet: the printed page's own record
+    with open_store(store_path) as store:
+        fields = [i for i in build_queue(store) if i.page_id == sheets[0].page_id]
+    assert fields and all(i.kind == "field" and "copy_of_page" not in i.flags for i in fields)
+
+
+def test_the_earlier_photo_of_a_box_is_shown_beside_the_newer_doubtful_one(
+    browser: Any, served: Served, store_path: Path, tmp_path: Path
+) -> None:
+    with open_store(store_path) as store:
+        row = next(
+            store.db.query(
+                "SELECT s.page_id, s.field_id, s.captures FROM page_state s JOIN fields f "
+                "USING (page_id, field_id) WHERE s.status = 'auto' AND s.value = 'empty' "
+                "AND f.kind = 'checkbox' AND f.role = 'given' LIMIT 1"
+            )
+        )
+        earlier = row["captures"].strip('[]"').split('", "')[-1]
+        later_capture(store, earlier, row["page_id"], {row["field_id"]: ("ticked", "review")})
+    page = _start(browser, served, "ana")
+    page.goto(f"{served.base}/item/{row['page_id']}:{row['field_id']}")
+    assert page.locator("#crop").evaluate("img => img.naturalWidth") > 0
+    assert page.locator("#compare-crop").evaluate("img => img.naturalWidth") > 0
+    assert "the same box in the other photo" in page.text_content("#compare")
+    _shot(page, tmp_path, "compare")
+
+
+def test_an_unidentified_page_is_attributed_by_typing_its_page_id(
+    browser: Any, served: Served, store_path: Path
+) -> None:
+    with open_store(store_path) as store:
+        unknown = next(i for i in build_queue(store) if i.kind == "identity" and i.capture_id)
+        page_id = store.db.execute("SELECT page_id FROM pages LIMIT 1").fetchone()[0]
+    ana = _start(browser, served, "ana")
+    ana.goto(f"{served.base}/item/{unknown.item_id}")
+    with ana.expect_navigation():
+        ana.keyboard.type(page_id.lower())  # letters too: the box takes them
+        ana.keyboard.press("Enter")
+    assert _decisions(store_path)[-1][:4] == (unknown.item_id, "correct", page_id, "ana")
+    ben = _start(browser, served, "ben")
+    ben.goto(f"{served.base}/item/{unknown.item_id}")
+    assert "a second, different reviewer" in ben.text_content("#needed")
+    assert page_id not in ben.text_content("#item")  # keyed blind
+
+
+def test_a_restart_keeps_the_reviewers_sessions_until_they_expire(
+    browser: Any, served: Served, store_path: Path
+) -> None:
+    ana = _start(browser, served, "ana")
+    ana.wait_for_selector("#item")
+    served.stop()
+    again = Served(store_path, port=served.port)  # a new start-up token
+    try:
+        assert again.app.token != served.app.token
+        ana.goto(f"{again.base}/next")
+        ana.wait_for_selector("#item")  # no name asked, no refusal
+        with ana.expect_navigation():
+            ana.keyboard.press("Enter")
+        assert _decisions(store_path)[-1][3] == "ana"
+        stranger = browser.new_context().new_page()
+        stranger.goto(f"{again.base}/next")
+        assert "only answers the browser" in stranger.text_content("body")
+    finally:
+        again.stop()
+    with sqlite3.connect(store_path) as db:
+        kept = db.execute("SELECT id_sha256, reviewer FROM review_sessions").fetchall()
+    assert ("ana" in {r[1] for r in kept}) and all(len(r[0]) == 64 for r in kept)
+
+
+def test_an_expired_session_is_refused(store_path: Path) -> None:
+    sessions = StoredSessions(store_path, hours=1)
+    session = sessions.new(now=1000.0)
+    session.reviewer = "ana"
+    sessions.save(session)
+    fresh = StoredSessions(store_path, hours=1)  # a restarted app
+    found = fresh.get(session.session_id, now=1000.0 + 3599)
+    assert found is not None and found.reviewer == "ana" and found.csrf == session.csrf
+    assert fresh.get(session.session_id, now=1000.0 + 3601) is None
+    assert StoredSessions(store_path).get(session.session_id) is None  # deleted

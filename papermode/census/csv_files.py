@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from papermode.census.csv_infusions import read_infusion
 from papermode.census.raw import RawCensus
 from papermode.core.model import Allergy, LeftOut, Order, Patient, Timing, Weight
 from papermode.core.settings import Settings
@@ -82,9 +83,15 @@ def read_csv_census(path: Path, settings: Settings) -> RawCensus:
         if status not in {"", "active"}:
             raw.left_out.append(LeftOut(row.where, f"status is {status}, not active"))
             continue
-        order = _order(row, ids, by_mrn, patients_csv.name, raw)
+        not_to_give = _yes_no(row, "do_not_give", raw)
+        if not_to_give and settings.do_not_perform != "print":
+            raw.left_out.append(
+                LeftOut(row.where, "do_not_give: an order NOT to give this medicine")
+            )
+            continue
+        order = _order(row, (ids, by_mrn), patients_csv.name, raw, settings)
         if order is not None:
-            raw.orders.append((row.where, order))
+            raw.orders.append((row.where, replace(order, do_not_perform=not_to_give)))
     return raw
 
 
@@ -243,39 +250,46 @@ def _allergies(
 
 
 def _order(
-    row: Row, ids: dict[str, Patient], by_mrn: dict[str, Patient], patients_csv: str, raw: RawCensus
+    row: Row,
+    owners: tuple[dict[str, Patient], dict[str, Patient]],
+    patients_csv: str,
+    raw: RawCensus,
+    settings: Settings,
 ) -> Order | None:
     order_id = row.text("order_id") or f"row-{row.number}"
-    patient, why = _owner(row, ids, by_mrn, patients_csv)
+    patient, why = _owner(row, *owners, patients_csv)
     if patient is None:
         raw.problems.append(f"{row.where}: order {order_id} {why}")
         return None
     frequency = row.text("frequency")
     prn_in_frequency = bool(re.search(r"\bprn\b", frequency, re.IGNORECASE))
-    dose, unit = _dose(row, raw)
-    if row.text("rate"):
-        raw.problems.append(
-            f"{row.where}: order {order_id} has a rate; infusions are not printed yet: "
-            "chart it on the paper infusion chart"
-        )
+    dose, unit, dose_max = _dose(row, raw)
+    as_needed = _yes_no(row, "as_needed", raw) or prn_in_frequency
     timing = _timing(re.sub(r"\bprn\b", "", frequency, flags=re.IGNORECASE))
-    if timing is not None:
-        timing = _timing_limits(row, timing, raw)
+    columns = (row.text("rate"), row.text("rate_unit"), row.text("duration"))
+    infusion = read_infusion(row.where, columns, timing, as_needed, settings)
+    raw.problems += infusion.problems
+    if timing is not None or infusion.continuous:
+        timing = _timing_limits(row, timing or Timing(), raw)
+    written = (row.text("note"), row.text("instructions"), infusion.instruction or "")
     return Order(
         order_id=order_id,
         patient_id=patient.patient_id,
         medication=row.text("medication"),
         dose_value=dose,
+        dose_max=dose_max,
         dose_unit=unit,
         route=row.text("route") or None,
         timing=timing,
-        as_needed=_yes_no(row, "as_needed", raw) or prn_in_frequency,
+        as_needed=as_needed,
         indication=row.text("indication") or None,
         max_per_period=row.text("max_per_period") or None,
         authored_on=_datetime(row, "authored_on", raw),
         requester=row.text("prescriber") or None,
         note=row.text("note") or None,
-        instructions=tuple(t for t in (row.text("note"), row.text("instructions")) if t),
+        instructions=tuple(t for t in written if t),
+        rate=infusion.rate,
+        continuous=infusion.continuous,
     )
 
 
@@ -297,15 +311,23 @@ def _timing_limits(row: Row, timing: Timing, raw: RawCensus) -> Timing:
     return replace(timing, bounds_start=start, bounds_end=end, days_of_week=ordered)
 
 
-def _dose(row: Row, raw: RawCensus) -> tuple[float | None, str | None]:
-    """dose + unit columns; "1 g" in the dose column with no unit column works too."""
+def _dose(row: Row, raw: RawCensus) -> tuple[float | None, str | None, float | None]:
+    """dose + unit columns; "1 g" in the dose column with no unit column works too, and a
+    range "1-2" (or "1-2 tablets"): the low, the unit and the high."""
     text, unit = row.text("dose"), row.text("unit")
+    ranged = re.match(r"^\s*(\d+(?:[.,]\d+)?)\s*-\s*(\d+(?:[.,]\d+)?)\s*([^\d\s].*)?$", text)
+    if ranged:
+        low, high = (float(part.replace(",", ".")) for part in ranged.group(1, 2))
+        if not 0 < low < high:
+            raw.problems.append(f"{row.where}: dose range {text!r} must be low to high, above 0")
+            return None, None, None
+        return low, (unit or (ranged.group(3) or "").strip()) or None, high
     match = re.match(r"^\s*(\d+(?:[.,]\d+)?)\s*([^\d\s].*)?$", text)
     if match and match.group(2) and not unit:
         unit = match.group(2).strip()
         text = match.group(1)
     value = _number(Row(row.file, row.number, {"dose": text}), "dose", raw)
-    return value, unit or None
+    return value, unit or None, None
 
 
 def _timing(frequency: str) -> Timing | None:

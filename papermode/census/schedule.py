@@ -220,10 +220,10 @@ def scheduled_doses(
 ) -> list[ScheduledDose]:
     """The administrations `order` expects in [start, end), in time order.
 
-    As-needed (PRN) orders and timings that cannot be scheduled give none (the census
-    refuses the latter before anything is printed).
+    As-needed (PRN) orders, continuous infusions, orders NOT to give and timings that
+    cannot be scheduled give none (the census refuses the latter before anything is printed).
     """
-    if order.as_needed or end <= start:
+    if order.as_needed or order.continuous or order.do_not_perform or end <= start:
         return []
     dosages = order.dosages or (
         (Dosage(order.timing, order.dose_value, order.dose_unit, order.dose_max),)

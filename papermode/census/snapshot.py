@@ -132,7 +132,8 @@ def _check_orders(raw: RawCensus, settings: Settings) -> list[str]:
             problems.append(f"{where}: no medication name; add the medicine to the order")
         if where not in flagged:
             problems += _check_vocabulary(where, order, settings)
-        for dosage in () if where in flagged else _dosages(order):
+        checked = where not in flagged and not order.do_not_perform  # DO NOT GIVE: no schedule
+        for dosage in _dosages(order) if checked else ():
             problems += _check_dose(where, order, dosage)
             problems += _check_timing(where, order, dosage.timing, settings)
     return problems
@@ -165,13 +166,18 @@ def _check_dose(where: str, order: Order, dosage: Dosage) -> list[str]:
     if dosage.dose_value is not None and not (dosage.dose_unit or "").strip():
         dose = f"{dosage.dose_value:g}"
         return [f"{where}: the dose {dose} has no unit; add the unit (mg, g, mL, units...)"]
-    if dosage.dose_value is None and not order.as_needed and order.timing is not None:
+    if (
+        dosage.dose_value is None
+        and not order.as_needed
+        and not order.continuous
+        and (order.timing is not None)
+    ):
         return [f"{where}: a scheduled order with no dose; add the dose and its unit"]
     return []
 
 
 def _check_timing(where: str, order: Order, timing: Timing, settings: Settings) -> list[str]:
-    if order.as_needed:  # PRN timing is printed as written, never scheduled
+    if order.as_needed or order.continuous:  # printed as written, never scheduled
         return []
     if timing == Timing() or not timing.label and not timing.frequency and not timing.count:
         return [
@@ -263,15 +269,26 @@ def _content_hash(patients: tuple[Patient, ...], orders: tuple[Order, ...]) -> s
 
 
 _ADDED_TIMING = {"when": (), "offset_minutes": 0, "events": (), "count": None,
-                 "days_of_week": (), "bounds_start": None, "bounds_end": None}  # fmt: skip
+                 "days_of_week": (), "bounds_start": None, "bounds_end": None,
+                 "frequency_max": None, "period_max": None}  # fmt: skip
 
 
 def _order_content(order: Order) -> dict[str, object]:
     content = asdict(order)
     if not order.dosages:
         del content["dosages"]
-    if order.dose_max is None:
-        del content["dose_max"]
+    for name in ("dose_max", "rate", "calculated_rate"):
+        if content[name] is None:
+            del content[name]
+    for name in ("continuous", "do_not_perform"):
+        if not content[name]:
+            del content[name]
+    for dosage in content.get("dosages") or []:  # fields added since: absent at default
+        if dosage["rate"] is None:
+            del dosage["rate"]
+        for name in ("frequency_max", "period_max"):
+            if dosage["timing"][name] is None:
+                del dosage["timing"][name]
     if "; ".join(order.instructions + order.dosage_text) == (order.note or ""):
         del content["instructions"]  # the note already carries the same words
         del content["dosage_text"]

@@ -354,3 +354,48 @@ def known_route(route: str, settings: Settings, snomed_codes: tuple[str, ...] = 
         or text in _ROUTE_NAMES
         or _fold(route) in {_fold(r) for r in settings.census_routes}
     )
+
+
+# Infusion rates: an amount per unit of time (UCUM "mL/h", "[iU]/h", "mg/kg/h",
+# "ug/kg/min"), printed the ISMP way ("mcg", "units"). The amount may be per kg or m2.
+_RATE_AMOUNTS = {
+    **dict.fromkeys(("ml", "cc", "millilitre", "milliliter"), "mL"),
+    **dict.fromkeys(("l", "litre", "liter"), "L"),
+    **dict.fromkeys(("mg", "milligram"), "mg"),
+    "g": "g",
+    **dict.fromkeys(("ug", "mcg", "µg", "μg", "microgram"), "mcg"),
+    "ng": "ng",
+    **dict.fromkeys(("[iu]", "iu", "u", "unit", "units", "ui", "[u]"), "units"),
+    **dict.fromkeys(("mu", "milliunit", "milliunits"), "milliunits"),
+    "mmol": "mmol",
+    "meq": "mEq",
+    **dict.fromkeys(("[drp]", "gtt", "gtts", "drop", "drops"), "drops"),
+}
+_RATE_TIMES = {
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "heure", "uur"), "h"),
+    **dict.fromkeys(("min", "minute", "mn"), "min"),
+    **dict.fromkeys(("d", "day", "24.h", "24h", "jour", "dag"), "d"),
+}
+
+
+def rate_unit(unit: str, settings: Settings) -> str | None:
+    """The printed spelling of an infusion-rate unit ("ml/hr" -> "mL/h"), or None.
+
+    None when it is not an amount per minute, hour or day: "min" alone (a duration), "mg"
+    (a dose), "mL/s". A hospital's own spelling in `[census] units` is printed as written.
+    """
+    text = unit.strip()
+    if _fold(text) in {_fold(u) for u in settings.census_units} and "/" in text:
+        return text
+    parts = [_fold(part).strip("()") for part in text.split("/")]
+    if len(parts) not in (2, 3) or parts[-1] not in _RATE_TIMES:
+        return None
+    amount = _RATE_AMOUNTS.get(parts[0].removesuffix("s") if parts[0] != "units" else "units")
+    amount = amount or _RATE_AMOUNTS.get(parts[0])
+    if amount is None:
+        return None
+    if len(parts) == 3:
+        if parts[1] not in ("kg", "m2"):
+            return None
+        amount = f"{amount}/{parts[1]}"
+    return f"{amount}/{_RATE_TIMES[parts[-1]]}"

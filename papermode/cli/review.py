@@ -18,11 +18,12 @@ import click
 
 from papermode.cli.options import reports_errors
 from papermode.core.errors import UsageError
+from papermode.core.settings import load_settings
 from papermode.review.decisions import DecisionKind
 from papermode.review.items import QueueItem
 from papermode.review.queue import build_queue, find_item, parse_order
-from papermode.review.service import decide
-from papermode.store.database import open_existing_store
+from papermode.review.service import compare_crop_json, decide
+from papermode.store.database import Store, open_existing_store
 from papermode.web.app import ReviewApp
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,6 +41,15 @@ def _store_option(command: F) -> F:
     )(command)
 
 
+def _settings_option(command: F) -> F:
+    return click.option(
+        "--settings",
+        "settings_path",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="The hospital's settings TOML ([review] order: the queue's order).",
+    )(command)
+
+
 @click.command()
 @_store_option
 @click.option("--list", "list_items", is_flag=True, help="Print the open review queue.")
@@ -50,13 +60,21 @@ def _store_option(command: F) -> F:
 @click.option(
     "--order",
     default=None,
-    help="Queue order: level names, most important first, comma-separated "
-    "(default: identity,new_order,high_alert,conflict,implausible,other,retake,"
-    "quarantined,unphotographed).",
+    help="Queue order for this run: level names, most important first, comma-separated; "
+    "the others follow (default: the [review] order setting).",
 )
+@_settings_option
 @click.option("--decide", "item_id", default=None, metavar="ITEM", help="Decide one item.")
 @click.option("--confirm", is_flag=True, help="The value read is right (a file: dealt with).")
 @click.option("--value", default=None, help="The right value, keyed from the image.")
+@click.option(
+    "--page",
+    "page_id",
+    default=None,
+    metavar="PAGE_ID",
+    help="A page image the machine could not identify: the page id printed on the paper "
+    "(two reviewers, the second keying it blind).",
+)
 @click.option("--unreadable", is_flag=True, help="Nobody can read this box.")
 @click.option("--not-on-page", "not_on_page", is_flag=True, help="This box is not on this page.")
 @click.option("--reviewer", default=None, help="Your name (recorded with the decision).")
@@ -70,9 +88,11 @@ def review(
     mrn: str | None,
     include_decided: bool,
     order: str | None,
+    settings_path: Path | None,
     item_id: str | None,
     confirm: bool,
     value: str | None,
+    page_id: str | None,
     unreadable: bool,
     not_on_page: bool,
     reviewer: str | None,
@@ -83,6 +103,7 @@ def review(
     \b
     papermode review --list [--json] [--ward W] [--patient MRN]
     papermode review --decide ITEM --confirm|--value V|--unreadable --reviewer NAME
+    papermode review --decide file:CAPTURE --page PAGE_ID --reviewer NAME
     """
     if list_items == (item_id is not None):
         raise UsageError("give either --list or --decide ITEM.", advice="See --help.")
@@ -90,14 +111,17 @@ def review(
         if list_items:
             items = build_queue(
                 store,
-                order=parse_order(order),
+                order=parse_order(order, load_settings(settings_path).review_order),
                 ward=ward,
                 mrn=mrn,
                 include_decided=include_decided,
             )
-            _print_queue(items, as_json)
+            _print_queue(store, items, as_json)
             return
         assert item_id is not None
+        if page_id is not None and value is not None:
+            raise UsageError("give either --value V or --page PAGE_ID, not both.")
+        value = page_id if page_id is not None else value
         kind = _kind(confirm, value, unreadable, not_on_page)
         if not reviewer:
             raise UsageError("a decision needs --reviewer NAME.")
@@ -121,7 +145,8 @@ def _kind(confirm: bool, value: str | None, unreadable: bool, not_on_page: bool)
     chosen = [kind for kind, given in options if given]
     if len(chosen) != 1:
         raise UsageError(
-            "--decide needs exactly one of --confirm, --value V, --unreadable, --not-on-page."
+            "--decide needs exactly one of --confirm, --value V (or --page PAGE_ID), "
+            "--unreadable, --not-on-page."
         )
     return chosen[0]
 
@@ -135,10 +160,12 @@ def _still_needed(item: QueueItem) -> str:
     }[item.needed]
 
 
-def _print_queue(items: list[QueueItem], as_json: bool) -> None:
+def _print_queue(store: Store, items: list[QueueItem], as_json: bool) -> None:
     if as_json:
         entries = [
-            item.as_json(hide_first_value=item.blind and item.needed == "second") for item in items
+            item.as_json(hide_first_value=item.blind and item.needed == "second")
+            | {"compare_crop": compare_crop_json(store, item)}
+            for item in items
         ]
         click.echo(json.dumps({"items": entries}, indent=2, ensure_ascii=False))
         return
@@ -162,8 +189,11 @@ def _print_queue(items: list[QueueItem], as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8765, show_default=True, help="Port to listen on.")
 @click.option("--order", default=None, help="Queue order (see `papermode review --help`).")
+@_settings_option
 @reports_errors
-def serve(store_path: Path, host: str, port: int, order: str | None) -> None:
+def serve(
+    store_path: Path, host: str, port: int, order: str | None, settings_path: Path | None
+) -> None:
     """The local review web app: one item at a time, beside its image, by keyboard."""
     import uvicorn
 
@@ -176,7 +206,8 @@ def serve(store_path: Path, host: str, port: int, order: str | None) -> None:
             err=True,
         )
     os.umask(0o077)  # anything the app writes (WAL files, evidence) stays owner-only
-    app = ReviewApp(store_path, order=parse_order(order), allowed_hosts=_hosts(host, port))
+    levels = parse_order(order, load_settings(settings_path).review_order)
+    app = ReviewApp(store_path, order=levels, allowed_hosts=_hosts(host, port))
     click.echo(f"papermode review: open {app.start_url(host, port)}")
     click.echo("Keep this address to yourself: it holds the key to the store. Ctrl+C stops.")
     uvicorn.run(app.asgi, host=host, port=port, log_level="warning", access_log=False)

@@ -47,6 +47,10 @@ class Flag(StrEnum):
     DISAPPEARED = "disappeared"  # ticked in an earlier capture, empty now
     CHANGED = "changed"  # a written value changed between captures
     COPY_OF_PAGE = "copy_of_page"  # this page id is on more than one sheet of paper
+    # review (papermode.reading.attributed)
+    IDENTITY_BY_REVIEWER = "identity_by_reviewer"  # the page id was named by two reviewers
+    # an infusion row (printing/layout/infusion.py; papermode.reading.completeness)
+    MISSING_RATE = "missing_rate"  # an infusion started or changed with no rate written
 
 
 class ReadingStatus(StrEnum):

@@ -78,6 +78,9 @@ class Timing:
     days_of_week: tuple[str, ...] = ()  # mon..sun; empty: every day
     bounds_start: datetime | None = None  # no administration before this
     bounds_end: datetime | None = None  # none at or after this (exclusive)
+    # As-needed orders only (a scheduled one is refused): "1-2 times every 4-6 h".
+    frequency_max: int | None = None
+    period_max: float | None = None
 
     @property
     def label(self) -> str:
@@ -91,9 +94,34 @@ class Timing:
         if self.events:
             return " ".join(e.strftime("%Y-%m-%d %H:%M") for e in self.events)
         if self.frequency and self.period and self.period_unit:
-            period = f"{self.period:g}"
-            return f"{self.frequency}x / {period} {self.period_unit}"
+            frequency, period = f"{self.frequency}", f"{self.period:g}"
+            if self.frequency_max and self.frequency_max != self.frequency:
+                frequency = f"{frequency}-{self.frequency_max}"
+            if self.period_max and self.period_max != self.period:
+                period = f"{period}-{self.period_max:g}"
+            return f"{frequency}x / {period} {self.period_unit}"
         return ""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """An infusion rate as ordered: `value` (to `high` for a range) in `unit` ("mL/h").
+
+    `unit` is the printed spelling of a UCUM rate (census/vocabulary.py `rate_unit`):
+    "mL/h", "units/h", "mg/kg/h", "mcg/kg/min".
+    """
+
+    value: float
+    unit: str
+    high: float | None = None
+
+    @property
+    def text(self) -> str:
+        """ "18 mL/h", "2-10 units/h"."""
+        amount = format_quantity(self.value)
+        if self.high is not None and self.high != self.value:
+            amount = f"{amount}-{format_quantity(self.high)}"
+        return f"{amount} {self.unit}"
 
 
 @dataclass(frozen=True)
@@ -109,6 +137,7 @@ class Dosage:
     dose_unit: str | None = None
     dose_max: float | None = None  # a dose range: dose_value to dose_max
     sequence: int | None = None
+    rate: Rate | None = None  # an intermittent infusion: each dose runs at this rate
 
     @property
     def dose_text(self) -> str:
@@ -159,6 +188,12 @@ class Order:
     instructions: tuple[str, ...] = ()
     dose_max: float | None = None  # a dose range: dose_value to dose_max
     dosage_text: tuple[str, ...] = ()  # the SIG (FHIR Dosage.text), printed after instructions
+    # Infusions (docs/census.md#infusions): the ordered rate; `continuous` when it runs
+    # without scheduled doses (charted as start / rate change / stop, never as ticks).
+    rate: Rate | None = None
+    calculated_rate: Rate | None = None  # doseAndRate type calculated, printed beside it
+    continuous: bool = False
+    do_not_perform: bool = False  # FHIR doNotPerform, printed as "DO NOT GIVE" (a setting)
 
     @property
     def dose_text(self) -> str:

@@ -97,6 +97,7 @@ class Settings:
     mrn_system: str = ""  # "" : any system, the identifier typed MR decides
     census_units: tuple[str, ...] = ()  # the hospital's own dose-unit spellings
     census_routes: tuple[str, ...] = ()  # the hospital's own route spellings
+    do_not_perform: str = "leave_out"  # doNotPerform orders: "leave_out" or "print" (DO NOT GIVE)
     # reconcile: ISMP acute-care windows (minutes either side of the scheduled time), the
     # time-critical medicines, the one-time timing codes and the back-entry priority.
     reconcile_time_critical_minutes: float = 30.0
@@ -110,6 +111,8 @@ class Settings:
     reconcile_priority_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # reading safety at the edges: Tesseract's time budget for one free photo
     ocr_free_photo_seconds: float = 20.0
+    # review: the queue's levels, most clinically important first (docs/review-queue.md)
+    review_order: tuple[str, ...] = ()
 
     @property
     def plausibility(self) -> PlausibilityLimits:
@@ -250,6 +253,16 @@ def _parse_text(key: str, value: Any, problems: Problems) -> str:
     return value.strip()
 
 
+DO_NOT_PERFORM_CHOICES = ("leave_out", "print")
+
+
+def _parse_do_not_perform(key: str, value: Any, problems: Problems) -> str:
+    if value not in DO_NOT_PERFORM_CHOICES:
+        problems.append(f'{key}: {value!r} must be "leave_out" or "print"')
+        return "leave_out"
+    return str(value)
+
+
 def _parse_window_minutes(key: str, value: Any, problems: Problems) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 24 * 60:
         problems.append(f"{key}: {value!r} must be a number of minutes above 0, at most 1440")
@@ -283,6 +296,29 @@ def _parse_seconds(key: str, value: Any, problems: Problems) -> float:
         problems.append(f"{key}: {value!r} must be a number of seconds from 1 to 600")
         return 20.0
     return float(value)
+
+
+# The review queue's levels (papermode.review.queue), in the documented default order.
+REVIEW_LEVELS: tuple[str, ...] = (
+    "identity", "new_order", "high_alert", "conflict", "implausible", "other", "retake",
+    "quarantined", "never_photographed",
+)  # fmt: skip
+
+
+def _parse_review_order(key: str, value: Any, problems: Problems) -> tuple[str, ...]:
+    """Every level of the queue, each once: a level left out would never be shown."""
+    known = ", ".join(REVIEW_LEVELS)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(f"{key}: must be a list of the queue's levels: {known}")
+        return REVIEW_LEVELS
+    names = [v.strip() for v in value]
+    unknown = [n for n in names if n not in REVIEW_LEVELS]
+    missing = [n for n in REVIEW_LEVELS if n not in names]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    for what, found in (("unknown", unknown), ("missing", missing), ("named twice", twice)):
+        if found:
+            problems.append(f"{key}: {what} level(s) {', '.join(found)}; the levels are: {known}")
+    return tuple(names) if not (unknown or missing or twice) else REVIEW_LEVELS
 
 
 @dataclass(frozen=True)
@@ -406,6 +442,20 @@ SETTINGS += (
 SETTINGS += (
     SettingSpec("ocr.free_photo_seconds", "ocr_free_photo_seconds", _parse_seconds,
                 "Seconds Tesseract may spend on one free photo before it is stopped."),
+)  # fmt: skip
+
+# Orders NOT to give (docs/census.md#left-out-printed-by-prepare-never-silent).
+SETTINGS += (
+    SettingSpec("census.do_not_perform", "do_not_perform", _parse_do_not_perform,
+                'Orders NOT to give (doNotPerform): "leave_out" (listed) or "print" a '
+                "DO NOT GIVE line on the MAR."),
+)  # fmt: skip
+
+
+# Review (docs/review-queue.md): the order of the queue's levels.
+SETTINGS += (
+    SettingSpec("review.order", "review_order", _parse_review_order,
+                "The review queue's levels, most important first (all nine, each once)."),
 )  # fmt: skip
 
 

@@ -148,6 +148,8 @@ class _Builder:
             dosage["dose"] = {"value": dose, **({"unit": unit} if unit else {})}
         if dosage:
             resource["dosage"] = dosage
+        if item.performer:  # the page's signature legend (papermode.reconcile.performer)
+            resource["performer"] = [{"actor": {"display": item.performer}}]
         if item.notes:
             resource["note"] = [{"text": note} for note in item.notes]
         if item.recorded_at is not None:
@@ -211,7 +213,7 @@ class _Builder:
 
     def provenance(self, item: Item, target: str, patient: Patient | None) -> None:
         recorded = item.recorded_at or datetime.now()
-        agents = [_agent("author", "nurse who signed the paper form")]
+        agents = [_agent("author", item.performer or "nurse who signed the paper form")]
         agents.append(_agent("enterer", item.reviewers[0] if item.reviewers else "ward clerk"))
         if len(item.reviewers) > 1:
             agents.append(_agent("verifier", item.reviewers[1]))

@@ -47,6 +47,9 @@ class CheckedOrder:
     instructions: tuple[str, ...]
     dosage_text: tuple[str, ...]
     due: tuple[CheckedDose, ...]
+    rate: str = ""  # the ordered rate of an infusion ("18 mL/h"), and a calculated one
+    infusion: str = ""  # "continuous", "intermittent" or ""
+    do_not_give: bool = False  # an order NOT to give, printed as a DO NOT GIVE line
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,8 @@ def _patients(
 
 def _order(order: Order, doses: list[ScheduledDose]) -> CheckedOrder:
     timing = order.timing.label if order.timing is not None else ""
+    if order.continuous:
+        timing = _running(order)
     if order.as_needed and order.indication:
         timing = f"{timing} as needed for {order.indication}".strip()
     elif order.as_needed:
@@ -149,7 +154,30 @@ def _order(order: Order, doses: list[ScheduledDose]) -> CheckedOrder:
         instructions=order.instructions,
         dosage_text=order.dosage_text,
         due=tuple(CheckedDose(d.scheduled_at, d.dose_text) for d in doses),
+        rate=_rate(order),
+        infusion=("continuous" if order.continuous else "intermittent") if order.rate else "",
+        do_not_give=order.do_not_perform,
     )
+
+
+def _running(order: Order) -> str:
+    """ "continuous from 2026-11-29 08:00 until 2026-11-30 12:00": an infusion's bounds."""
+    start = order.timing.bounds_start if order.timing else None
+    end = order.timing.bounds_end if order.timing else None
+    words = ["continuous"]
+    if start is not None:
+        words.append(f"from {start:%Y-%m-%d %H:%M}")
+    if end is not None:
+        words.append(f"until {end - timedelta(seconds=1):%Y-%m-%d %H:%M}")
+    return " ".join(words)
+
+
+def _rate(order: Order) -> str:
+    if order.rate is None:
+        return ""
+    if order.calculated_rate is None:
+        return order.rate.text
+    return f"{order.rate.text} (calculated {order.calculated_rate.text})"
 
 
 def _iso(value: Any) -> Any:
@@ -173,15 +201,23 @@ def check_lines(check: CensusCheck) -> list[str]:
         lines += ["", f"Patient {patient.patient_id} ({place}): {len(patient.orders)} order(s)"]
         for order in patient.orders:
             alert = " HIGH ALERT" if order.high_alert else ""
+            not_given = "DO NOT GIVE " if order.do_not_give else ""
             lines.append(
-                f"  {order.order_id}: {order.medication} | {order.dose or '-'} | "
+                f"  {order.order_id}: {not_given}{order.medication} | {order.dose or '-'} | "
                 f"{order.route or '-'} | {order.timing or '-'}{alert}"
             )
             if order.instructions:
                 lines.append(f"      instructions: {'; '.join(order.instructions)}")
             if order.dosage_text:
                 lines.append(f"      dosage text: {'; '.join(order.dosage_text)}")
-            if not order.as_needed:
+            if order.rate:
+                kind = {"continuous": "continuous infusion (no scheduled dose)"}
+                lines.append(
+                    f"      rate: {order.rate}, {kind.get(order.infusion, order.infusion)}"
+                )
+            if order.do_not_give:
+                lines.append("      not to give: printed as a DO NOT GIVE line, no dose cell")
+            elif order.infusion != "continuous" and not order.as_needed:
                 due = ", ".join(f"{d.scheduled_at:%d %H:%M} {d.dose}" for d in order.due)
                 lines.append(f"      due: {due or 'none in the period'}")
     lines += ["", f"Left out: {len(check.left_out)}"]

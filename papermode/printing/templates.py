@@ -124,6 +124,14 @@ FORM_KEYS: dict[str, tuple[str, ...]] = {
         "blank.instructions",
     ),
 }
+# The MAR's infusion band and DO NOT GIVE line (printing/layout/infusion.py, do_not_give.py).
+FORM_KEYS["mar"] += (
+    *(f"mar.infusion{part}" for part in ("", "_rate", "_calculated", "_legend", "_start",
+                                         "_change", "_bag", "_stop", "_when", "_new_rate",
+                                         "_from", "_until")),
+    "mar.do_not_give",
+    "mar.do_not_give_note",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

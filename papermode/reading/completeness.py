@@ -11,8 +11,12 @@ person (status `review`) with a flag that names what is missing:
 - `missing_time`: given / held / refused ticked (or a PRN dose written) and the time comb
   of the same cell empty;
 - `missing_dose`: a PRN entry with a time and no dose;
+- `missing_rate`: an infusion started or its rate changed with the rate comb empty;
 - `missing_identity`: a blank pack (no printed patient) with entries but its temporary
   number or birth date left empty: nothing on it can be attributed to a patient.
+
+An infusion row asks the same: the event ticked with its day and time and initials (second
+initials for a high-alert drug), and the rate set at a start or a change.
 
 Entries are the fields sharing an id prefix (`mar.row1.3.given`, `mar.row1.3.time`, ...).
 """
@@ -34,7 +38,12 @@ def check_completeness(layout: PageLayout, readings: dict[str, Reading]) -> dict
     flagged = dict(readings)
     for fields in _entries(layout).values():
         roles = {f.role: f for f in fields if f.role and f.field_id in flagged}
-        for field_id, flag in _entry_problems(roles, flagged):
+        problems = (
+            _infusion_problems([f for f in fields if f.field_id in flagged], flagged)
+            if "infusion_event" in roles
+            else _entry_problems(roles, flagged)
+        )
+        for field_id, flag in problems:
             flagged[field_id] = _flag(flagged[field_id], flag)
     for field_id, flag in _identity_problems(layout, flagged):
         flagged[field_id] = _flag(flagged[field_id], flag)
@@ -77,6 +86,34 @@ def _entry_problems(
             yield from (
                 (i, Flag.MISSING_DOSE) for i in (roles["time"].field_id, roles["dose"].field_id)
             )
+
+
+def _infusion_problems(
+    fields: list[Field], readings: dict[str, Reading]
+) -> Iterable[tuple[str, Flag]]:
+    """An infusion row (printing/layout/infusion.py): one event ticked, with its day and
+    time, the rate set when it starts or changes, initials (and second initials)."""
+    events = [f for f in fields if f.role == "infusion_event"]
+    roles = {f.role: f for f in fields if f.role != "infusion_event"}
+
+    def missing(role: str) -> list[str]:
+        found = roles.get(role)
+        return [found.field_id] if found and not is_written(readings[found.field_id]) else []
+
+    ticked = [f for f in events if _ticked(readings, f)]
+    ids = [f.field_id for f in ticked]
+    if not ticked:
+        written = [roles[r].field_id for r in ("infusion_time", "infusion_rate")
+                   if r in roles and not missing(r)]  # fmt: skip
+        if written:
+            yield from ((i, Flag.MISSING_CHOICE) for i in (*[f.field_id for f in events], *written))
+        return
+    for role, flag in (("initials", Flag.MISSING_INITIALS), ("infusion_time", Flag.MISSING_TIME),
+                       ("second_initials", Flag.MISSING_INITIALS)):  # fmt: skip
+        if missing(role):
+            yield from ((i, flag) for i in (*ids, *missing(role)))
+    if any(f.value in ("start", "change") for f in ticked) and missing("infusion_rate"):
+        yield from ((i, Flag.MISSING_RATE) for i in (*ids, *missing("infusion_rate")))
 
 
 def _identity_problems(

@@ -183,6 +183,8 @@ def field_type(field: Field) -> str:
     """The threshold family of a digits field: time, vital, dose or number."""
     if field.role in ("time", "vital", "dose"):
         return field.role
+    if field.role == "infusion_time":
+        return Threshold.TIME
     return Threshold.NUMBER
 
 
@@ -299,8 +301,8 @@ def _value(field: Field, chars: str) -> tuple[str | None, list[Flag], float]:
     if field.decimals:
         whole = chars[:integer_cells].strip(" ") or "0"
         return f"{int(whole)}.{chars[integer_cells:]}", flags, factor
-    if field.role in ("temp_number",) or field.field_id.endswith("temp_number"):
-        return digits, flags, factor  # an identifier keeps its leading zeros
+    if field.role in ("temp_number", "infusion_time") or field.field_id.endswith("temp_number"):
+        return digits, flags, factor  # an identifier or a day and time keeps its leading zeros
     return str(int(digits)), flags, factor
 
 

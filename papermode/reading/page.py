@@ -287,7 +287,9 @@ def _check_printed_id(
 
 def identity_method(source: str | None, mrn_check: str | None, printed_id: str | None) -> str:
     """How a page's identity was established: "qr+mrn", "qr+printed-id", "qr",
-    "printed-id+mrn" or "printed-id" (docs/readings.md)."""
+    "printed-id+mrn", "printed-id", or "reviewer" (docs/readings.md)."""
+    if source == "reviewer":
+        return "reviewer"
     base = "printed-id" if source == "printed" else "qr"
     if mrn_check == "match":
         return f"{base}+mrn"

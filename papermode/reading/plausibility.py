@@ -78,6 +78,23 @@ def check(
         return check_vital(vital, value, decimals=field.decimals, limits=limits)
     if field.role == "dose":
         return check_dose(value, order_dose, decimals=field.decimals)
+    if field.role == "infusion_time":
+        return check_day_time(value, period=period)
+    return PLAUSIBLE
+
+
+def check_day_time(value: str, *, period: Period | None = None) -> Plausibility:
+    """An infusion entry's "DDHHMM": a day of the month and a time inside the page's period."""
+    digits = value.strip()
+    written = parse_hhmm(digits[2:]) if len(digits) == 6 and digits.isdigit() else None
+    if written is None or not 1 <= int(digits[:2]) <= 31:
+        return Plausibility(False, "not a valid day and time (DD HHMM)", 0.0)
+    if period is None:
+        return PLAUSIBLE
+    day = int(digits[:2])
+    moments = [m for m in _candidates(written, period) if m.day == day]
+    if not any(_within(m, period) for m in moments):
+        return Plausibility(False, "outside the period of the page", 0.3)
     return PLAUSIBLE
 
 

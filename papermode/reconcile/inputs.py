@@ -2,8 +2,8 @@
 
 The rules (`papermode.reconcile.rules`) work on these small typed values only. ONE adapter,
 `load_input`, builds them from a store: the merged page state (`page_state`), with the
-decisions of reviewers laid on top (`decisions`). When the review package's decisions
-land, they are wired in here and nowhere else.
+decisions of reviewers laid on top (`decisions`: by default the store's review queue,
+`papermode.reconcile.reviewed`, wired in by `papermode.reconcile.service`).
 """
 
 from __future__ import annotations
@@ -23,12 +23,18 @@ SETTLED = frozenset({"auto", "confirmed", "corrected"})
 EMPTY = frozenset({None, "", "empty"})
 TEMPLATES = ("mar", "prn", "vitals", "new_orders")
 
-DecisionKind = Literal["confirm", "correct", "unreadable"]
+DecisionKind = Literal["confirm", "correct", "unreadable", "not_on_page", "pending", "accepted"]
 
 
 @dataclass(frozen=True)
 class Decision:
-    """A reviewer's decision on one field (what the review queue will hand over)."""
+    """A reviewer's decision on one field, as the review queue hands it over.
+
+    `pending`: the field is in the queue and a person (first, second or third reviewer)
+    is still due, whatever the machine read; `not_on_page`: the box belongs elsewhere;
+    `accepted`: the machine's value stands as read (a person answered the only doubt, the
+    page's identity: a photocopy's sheet confirmed as the printed page's).
+    """
 
     kind: DecisionKind
     value: str | None = None  # the corrected value (correct); ignored for confirm
@@ -43,7 +49,7 @@ class FieldState:
     page_id: str
     field: Field
     value: str | None
-    status: str  # auto | confirmed | corrected | review | unreadable | unread
+    status: str  # auto | confirmed | corrected | review | unreadable | not_on_page | unread
     flags: tuple[str, ...] = ()
     captures: tuple[str, ...] = ()
     decided_by: tuple[str, ...] = ()
@@ -127,8 +133,12 @@ def apply_decision(state: FieldState, decision: Decision | None) -> FieldState:
     """The field's state once a person decided on it (unreadable stays out of exports)."""
     if decision is None:
         return state
-    if decision.kind == "unreadable":
-        status, value = "unreadable", state.value
+    if decision.kind == "pending":
+        return replace(state, status="review", decided_by=decision.reviewers)
+    if decision.kind == "accepted":
+        return replace(state, status="auto", decided_by=decision.reviewers)
+    if decision.kind in ("unreadable", "not_on_page"):
+        status, value = str(decision.kind), state.value
     elif decision.kind == "correct":
         status, value = "corrected", decision.value
     else:

@@ -84,6 +84,7 @@ class Item:
     exportable: bool = False
     record: RecordMatch | None = None
     record_note: str | None = None
+    performer: str | None = None  # from the page's signature legend (reconcile.performer)
 
     @property
     def categories(self) -> tuple[Category, ...]:

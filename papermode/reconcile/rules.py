@@ -12,6 +12,7 @@ from papermode.reconcile.categories import Category
 from papermode.reconcile.inputs import ReconcileInput
 from papermode.reconcile.items import Item, Reconciliation, sort_items
 from papermode.reconcile.observations import new_order_items, vital_items
+from papermode.reconcile.performer import with_performers
 from papermode.reconcile.prn import prn_items
 
 
@@ -29,6 +30,7 @@ def reconcile(
     items += prn_items(source, settings)
     items += vital_items(source)
     items += new_order_items(source)
+    items = with_performers(items, source)
     if order_ends:
         items = [_after_end(item, order_ends) for item in items]
     return Reconciliation(sort_items(items))

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from papermode.core.settings import Settings
+from papermode.reconcile.infusions import charted_infusion_rows
 from papermode.reconcile.inputs import Decision, ReconcileInput, load_input
 from papermode.reconcile.items import Item, Reconciliation
 from papermode.reconcile.restored import match_restored, read_restored
+from papermode.reconcile.reviewed import review_decisions
 from papermode.reconcile.rules import reconcile
 from papermode.store.audit import anchor_head
 from papermode.store.database import Store
@@ -28,7 +30,12 @@ def reconcile_store(
     restored: Path | None = None,
     decisions: Mapping[tuple[str, str], Decision] | None = None,
 ) -> tuple[Reconciliation, ReconcileInput]:
-    """The reconciliation of the store (optionally one ward or patient) and its input."""
+    """The reconciliation of the store (optionally one ward or patient) and its input.
+
+    The store's review queue (`papermode.reconcile.reviewed`) says which fields a person
+    decided and which still wait; `decisions` given by the caller are laid over it.
+    """
+    decisions = {**review_decisions(store), **(decisions or {})}
     source = load_input(store, ward=ward, mrn=mrn, decisions=decisions)
     record = read_restored(restored) if restored is not None else None
     result = reconcile(source, settings, order_ends=record.order_ends() if record else None)
@@ -59,6 +66,7 @@ def reconciliation_json(result: Reconciliation, source: ReconcileInput) -> dict[
         "exportable": len(result.exportable()),
         "pending": len(result.pending()),
         "items": [item_json(item, source) for item in result.items],
+        "not_reconciled": {"infusion_rows": charted_infusion_rows(source)},
     }
 
 
@@ -91,6 +99,7 @@ def item_json(item: Item, source: ReconcileInput) -> dict[str, Any]:
         "record_note": item.record_note,
         "notes": list(item.notes),
         "reviewers": list(item.reviewers),
+        "performer": item.performer,
         "evidence": [
             {
                 "page_id": e.page_id,

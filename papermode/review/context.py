@@ -26,6 +26,8 @@ def context_capture(store: Store, item: QueueItem) -> str | None:
     """The read capture whose crop is the item's current crop (else the newest one)."""
     if not item.page_id:
         return None
+    if item.kind == "sheet" and item.capture_id:
+        return item.capture_id  # the sheet's own first photo, not another sheet's
     row = store.db.execute(
         "SELECT r.capture_id FROM readings r JOIN page_state s "
         "ON s.page_id = r.page_id AND s.field_id = r.field_id AND s.crop = r.crop "

@@ -11,6 +11,14 @@ from papermode.store.database import Store
 UNUSED_TEMPLATES = frozenset({"blank_admission"})  # spare packs are rightly never filled
 
 
+def attributable(item: QueueItem) -> bool:
+    """A page image whose identity the machine could not establish (an unknown or
+    disagreeing page, a QR and printed id unread): reviewers may name its page id."""
+    if not item.capture_id or not item.item_id.startswith("file:") or item.page_id:
+        return False
+    return item.kind in ("identity", "retake")
+
+
 def capture_items(store: Store) -> Iterable[QueueItem]:
     """Retakes never retaken and quarantined page images."""
     rows = store.db.query(
@@ -79,7 +87,7 @@ def unphotographed_items(store: Store) -> Iterable[QueueItem]:
         yield QueueItem(
             item_id=f"page:{row['page_id']}",
             kind="unphotographed",
-            level="unphotographed",
+            level="never_photographed",
             ward=row["ward"],
             patient_id=row["patient_id"],
             page_id=row["page_id"],

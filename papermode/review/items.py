@@ -34,6 +34,7 @@ class QueueItem:
     two_person: bool = False
     blind: bool = False
     capture_id: str | None = None
+    compare_capture: str | None = None  # the other capture the reviewer compares with
     file: str | None = None
     message: str | None = None
     sort_key: tuple[Any, ...] = field(default=(), compare=False, repr=False)
@@ -79,6 +80,7 @@ class QueueItem:
             "decided_value": state.value if decided and state else None,
             "reviewers": list(state.reviewers) if state else [],
             "capture_id": self.capture_id,
+            "compare_capture": self.compare_capture,
             "file": self.file,
             "message": self.message,
         }

@@ -1,6 +1,7 @@
 """The review queue: everything a person must look at, most clinically important first.
 
-Levels, in the default order (the `order` setting changes it; docs/review-queue.md):
+Levels, in the default order (the `[review] order` setting changes it, `--order` for one
+run; docs/review-queue.md):
 
 1. `identity`: a page whose identity is in doubt (an unknown page id, copies of one page,
    QR and banner MRN that disagree);
@@ -13,7 +14,7 @@ Levels, in the default order (the `order` setting changes it; docs/review-queue.
 6. `other`: every other value below its threshold or with a flag;
 7. `retake`: a photo to retake that was never retaken;
 8. `quarantined`: a file that could not be read at all;
-9. `unphotographed`: a printed page of the newest print run never photographed, per ward,
+9. `never_photographed`: a printed page of the newest print run never photographed, per ward,
    so the clerk can chase the missing paper.
 
 Within a level: by ward, patient, page (as printed) and scheduled time.
@@ -25,45 +26,46 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from papermode.core.errors import UnknownItemError, UsageError
+from papermode.core.errors import ReviewError, UnknownItemError, UsageError
+from papermode.core.settings import REVIEW_LEVELS
 from papermode.review.decisions import Decision, review_state
-from papermode.review.files import capture_items, ingest_items, unphotographed_items
+from papermode.review.files import (
+    attributable,
+    capture_items,
+    ingest_items,
+    unphotographed_items,
+)
 from papermode.review.items import QueueItem
 from papermode.review.records import ensure_schema, load_decisions
+from papermode.review.sheets import SHEET_PREFIX, CopiedPages, copied_pages, sheet_items
 from papermode.state.merge import is_marked
 from papermode.store.database import Store
 
-LEVELS: tuple[str, ...] = (
-    "identity",
-    "new_order",
-    "high_alert",
-    "conflict",
-    "implausible",
-    "other",
-    "retake",
-    "quarantined",
-    "unphotographed",
-)
+LEVELS: tuple[str, ...] = REVIEW_LEVELS
+OLD_LEVEL_NAMES = {"unphotographed": "never_photographed"}  # before the [review] setting
 IDENTITY_FLAGS = frozenset({"copy", "copies", "possible_copy", "identity", "mrn_mismatch"})
 CONFLICT_FLAGS = frozenset({"disappeared", "changed", "contradiction", "reviewers_disagree"})
 QUIET_FLAGS = frozenset({"empty"})  # says what was read, not a doubt
-BLIND_ROLES = frozenset({"dose", "time"})
+BLIND_ROLES = frozenset({"dose", "time", "infusion_time", "infusion_rate"})  # numbers keyed
 NEW_ORDER_TEMPLATE = "new_orders"
 
 
-def parse_order(text: str | Sequence[str] | None) -> tuple[str, ...]:
-    """The queue order setting: level names, most important first; unnamed levels follow."""
+def parse_order(
+    text: str | Sequence[str] | None, default: Sequence[str] = LEVELS
+) -> tuple[str, ...]:
+    """`--order`: level names, most important first; the levels not named follow in the
+    `default` order (the `[review] order` setting)."""
     if text is None:
-        return LEVELS
+        return tuple(default)
     names = [n.strip() for n in (text.split(",") if isinstance(text, str) else text)]
-    names = [n for n in names if n]
+    names = [OLD_LEVEL_NAMES.get(n, n) for n in names if n]
     unknown = [n for n in names if n not in LEVELS]
     if unknown:
         raise UsageError(
             f"unknown review level(s) in the queue order: {', '.join(unknown)}.",
             advice=f"Use names from: {', '.join(LEVELS)}.",
         )
-    return tuple(dict.fromkeys(names)) + tuple(n for n in LEVELS if n not in names)
+    return tuple(dict.fromkeys(names)) + tuple(n for n in default if n not in names)
 
 
 def build_queue(
@@ -79,6 +81,7 @@ def build_queue(
     decisions = load_decisions(store.db)
     items = [
         *_field_items(store, decisions),
+        *sheet_items(store),
         *capture_items(store),
         *ingest_items(store),
         *unphotographed_items(store),
@@ -104,11 +107,17 @@ def find_item(store: Store, item_id: str) -> QueueItem:
     through the whole queue.
     """
     ensure_schema(store.db)
-    if not item_id.startswith(("file:", "page:")) and ":" in item_id:
+    if not item_id.startswith(("file:", "page:", SHEET_PREFIX)) and ":" in item_id:
         page_id, field_id = item_id.split(":", 1)
         decisions = load_decisions(store.db, [item_id])
         for item in _field_items(store, decisions, only=(page_id, field_id)):
             return _with_state(item, decisions.get(item_id, ()))
+        if copied_pages(store, decisions).covers(page_id):
+            raise ReviewError(
+                f"box {field_id} is on a page found on several sheets of paper (photocopies).",
+                advice="Decide first whose record each sheet is: its `sheet:` items in "
+                "`papermode review --list`.",
+            )
     else:
         for item in build_queue(store, include_decided=True):
             if item.item_id == item_id:
@@ -141,6 +150,7 @@ def ward_progress(items: Iterable[QueueItem]) -> dict[str, dict[str, int]]:
 
 _FIELDS_SQL = """
 SELECT s.page_id, s.field_id, s.value, s.confidence, s.status, s.flags, s.suggestion,
+       s.merged_status, s.earlier_capture,
        f.kind, f.role, f.order_id, f.scheduled, f.position, f.value AS option_value, f.label,
        p.template, p.ward, p.patient_id, p.pdf, p.pdf_page, o.high_alert
 FROM page_state s
@@ -164,12 +174,15 @@ def _field_items(
     if only:
         sql += " WHERE s.page_id = ? AND s.field_id = ?"
         params = list(only)
+    copies = copied_pages(store, decisions)
     for row in store.db.query(sql, params):
-        flags = tuple(json.loads(row["flags"] or "[]"))
+        if copies.covers(row["page_id"]):
+            continue  # one identity item per sheet stands for all of the page's boxes
+        status, flags = _copy_lifted(row, copies)
         item_id = field_item_id(row["page_id"], row["field_id"])
         level = field_level(
             value=row["value"],
-            status=row["status"],
+            status=status,
             flags=flags,
             template=row["template"],
             high_alert=bool(row["high_alert"]),
@@ -195,10 +208,11 @@ def _field_items(
             value=row["value"],
             suggestion=row["suggestion"],
             confidence=row["confidence"],
-            machine_status=row["status"],
+            machine_status=status,
             flags=flags,
             two_person=two_person,
             blind=two_person and row["role"] in BLIND_ROLES,
+            compare_capture=row["earlier_capture"],
             sort_key=(
                 row["ward"] or "",
                 row["patient_id"] or "",
@@ -235,7 +249,21 @@ def field_level(
     return None
 
 
+def _copy_lifted(row: dict[str, object], copies: CopiedPages) -> tuple[str, tuple[str, ...]]:
+    """A field's status and flags; on a copied page whose first sheet a person confirmed,
+    those of the merge rules alone (the `copy_of_page` doubt is answered)."""
+    flags = tuple(json.loads(str(row["flags"] or "[]")))
+    if row["page_id"] not in copies.released:
+        return str(row["status"]), flags
+    status = str(row["merged_status"] or row["status"])
+    return status, tuple(f for f in flags if f != "copy_of_page")
+
+
 def _with_state(item: QueueItem, decisions: Sequence[Decision]) -> QueueItem:
+    """The item with its review state. Naming the page of an unidentified page image is
+    the highest risk: it needs two reviewers, the second keying the page id blind."""
+    if attributable(item) and any(d.kind == "correct" for d in decisions):
+        item = replace(item, two_person=True, blind=True)
     return replace(item, state=review_state(item.facts, decisions))
 
 

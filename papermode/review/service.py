@@ -7,10 +7,14 @@ decision: the second one finds the item decided and gets `AlreadyDecidedError`.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
+from dataclasses import replace
 
-from papermode.core.errors import ReviewError
+from papermode.core import pageid
+from papermode.core.errors import PageIdError, ReviewError
+from papermode.ingest.attribute import attribute_capture, page_context
 from papermode.review.decisions import (
     Decision,
     DecisionKind,
@@ -18,6 +22,7 @@ from papermode.review.decisions import (
     plan_decision,
     review_state,
 )
+from papermode.review.files import attributable
 from papermode.review.items import QueueItem
 from papermode.review.queue import find_item
 from papermode.review.records import (
@@ -26,6 +31,7 @@ from papermode.review.records import (
     load_decisions,
     release_item,
 )
+from papermode.review.sheets import check_sheet_decision
 from papermode.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -42,9 +48,84 @@ def crop_of(store: Store, item: QueueItem) -> bytes | None:
     return bytes(row[0]) if row and row[0] is not None else None
 
 
+def compare_crop_of(store: Store, item: QueueItem) -> bytes | None:
+    """The crop of the same box in the other capture the reviewer must compare with (the
+    earlier reading a newer, doubtful one overrides; the photo where a mark is missing)."""
+    if item.kind != "field" or not item.compare_capture:
+        return None
+    row = store.db.execute(
+        "SELECT crop FROM readings WHERE capture_id = ? AND page_id = ? AND field_id = ?",
+        [item.compare_capture, item.page_id, item.field_id],
+    ).fetchone()
+    return bytes(row[0]) if row and row[0] is not None else None
+
+
+def compare_crop_json(store: Store, item: QueueItem) -> dict[str, str | None] | None:
+    """`compare_crop` of `review --list --json` (docs/review-queue.md), or None."""
+    crop = compare_crop_of(store, item)
+    if crop is None:
+        return None
+    row = store.db.execute(
+        "SELECT c.captured_at, r.value FROM captures c JOIN readings r USING (capture_id) "
+        "WHERE c.capture_id = ? AND r.field_id = ?",
+        [item.compare_capture, item.field_id],
+    ).fetchone()
+    return {
+        "capture_id": item.compare_capture,
+        "captured_at": row[0] if row else None,
+        "value": None if item.blind and item.needed == "second" else (row[1] if row else None),
+        "sha256": hashlib.sha256(crop).hexdigest(),
+        "png_base64": base64.b64encode(crop).decode("ascii"),
+    }
+
+
 def crop_sha256(store: Store, item: QueueItem) -> str | None:
     crop = crop_of(store, item)
     return hashlib.sha256(crop).hexdigest() if crop is not None else None
+
+
+# What a person may answer about an item that is not a box (fields take every kind).
+KINDS_OF_ITEM: dict[str, tuple[str, ...]] = {"sheet": ("confirm", "correct", "withdraw")}
+
+
+def _check_kind(store: Store, item: QueueItem, kind: DecisionKind) -> None:
+    if item.kind == "field":
+        return
+    allowed = KINDS_OF_ITEM.get(item.kind, ("confirm", "withdraw"))
+    if attributable(item):
+        allowed = ("confirm", "correct", "withdraw")
+    if kind not in allowed:
+        what = "confirmed or given a value (--confirm, --value V)"
+        raise ReviewError(
+            f"item {item.item_id} is a {item.kind.replace('_', ' ')} item: it can only be "
+            + (what if "correct" in allowed else "marked as dealt with (--confirm).")
+        )
+    if item.kind == "sheet":
+        check_sheet_decision(store, item, kind)
+
+
+def _keyed(store: Store, item: QueueItem, value: str) -> str:
+    """A keyed value as stored: a page id for an attribution, else as the box holds it."""
+    if not attributable(item):
+        return normalise_value(item.field_kind, value)
+    try:
+        page_id = pageid.normalise(value)
+    except PageIdError as error:
+        raise ReviewError(error.message, advice=error.advice) from error
+    page_context(store, page_id)  # refuses a page this store never printed
+    return page_id
+
+
+def _attribute_when_agreed(store: Store, item: QueueItem, decisions: list[Decision]) -> None:
+    """Two reviewers named the same page: read the kept original against it (same
+    transaction: the decision and the reading stand or fall together)."""
+    if not attributable(item) or not any(d.kind == "correct" for d in decisions):
+        return
+    facts = replace(item.facts, two_person=True, blind=True)
+    state = review_state(facts, decisions)
+    if state.needed == "none" and state.outcome == "corrected" and state.value:
+        assert item.capture_id is not None
+        attribute_capture(store, item.capture_id, state.value, reviewers=state.reviewers)
 
 
 def decide(
@@ -67,13 +148,9 @@ def decide(
         ensure_schema(db)
         item = find_item(store, item_id)
         decisions = load_decisions(db, [item_id]).get(item_id, [])
-        if item.kind != "field" and kind not in ("confirm", "withdraw"):
-            raise ReviewError(
-                f"item {item_id} is a {item.kind.replace('_', ' ')} item: it can only be "
-                "marked as dealt with (--confirm).",
-            )
+        _check_kind(store, item, kind)
         if kind == "correct" and value is not None and value.strip():
-            value = normalise_value(item.field_kind, value)
+            value = _keyed(store, item, value)
         planned = plan_decision(
             item.facts, decisions, kind=kind, reviewer=reviewer, value=value, edit_of=edit_of
         )
@@ -94,6 +171,7 @@ def decide(
             first_reviewer=first,
         )
         release_item(db, item_id)
+        _attribute_when_agreed(store, item, [*decisions, decision])
         store.audit(
             "review",
             item_id,

@@ -56,6 +56,7 @@ class MergedField:
     captures: tuple[str, ...]  # every capture that read the field, oldest first
     source: str  # the capture whose reading is the current value
     earlier_source: str | None = None
+    merged_status: ReadingStatus | None = None  # before a photocopy sent the field to review
 
 
 def is_marked(value: str | None) -> bool:

@@ -37,11 +37,15 @@ def update_page_state(store: Store, page_id: str) -> None:
     Captures of different sheets of paper with the same page id (photocopies,
     `papermode.state.sheets`) are never merged: each sheet is merged on its own, the
     page's state is the oldest sheet's, and every field goes to review flagged
-    `copy_of_page` until a person decides.
+    `copy_of_page` until a person decides whose each sheet is (one review item per
+    sheet, `papermode.review`); `merged_status` keeps the status the merge rules alone
+    give, which the field follows once that is decided. The sheets are listed in
+    `page_sheets` (none for a page on one sheet).
     """
-    sheets = page_sheets(store, page_id)
+    groups, sheets = _sheets(store, page_id)
     first = sheets[0] if sheets else []
     store.db.execute("DELETE FROM page_state WHERE page_id = ?", [page_id])
+    store.db.execute("DELETE FROM page_sheets WHERE page_id = ?", [page_id])
     store.db.table("page_state").insert_all(
         [
             {
@@ -55,11 +59,23 @@ def update_page_state(store: Store, page_id: str) -> None:
                 "crop": crop,
                 "suggestion": suggestion,
                 "updated_at": now_text(),
+                "earlier_capture": merged.earlier_source,
+                "merged_status": merged.merged_status or merged.status,
             }
             for merged, crop, suggestion in first
         ],
     )
-    if len(sheets) > 1:
+    if len(groups) > 1:
+        store.db.table("page_sheets").insert_all(
+            {
+                "page_id": page_id,
+                "sheet": group[0],
+                "position": position,
+                "captures": json.dumps(list(group)),
+                "first_at": first_at,
+            }
+            for position, (group, first_at) in enumerate(groups, start=1)
+        )
         logger.info("page %s: %d sheets with this page id, sent to review", page_id, len(sheets))
 
 
@@ -69,6 +85,13 @@ SheetState = list[tuple[MergedField, bytes | None, str | None]]
 def page_sheets(store: Store, page_id: str) -> list[SheetState]:
     """Each sheet of paper carrying `page_id`, oldest first: its fields merged on their own
     (with the crop and suggestion of the capture whose value stands)."""
+    return _sheets(store, page_id)[1]
+
+
+def _sheets(
+    store: Store, page_id: str
+) -> tuple[list[tuple[tuple[str, ...], str]], list[SheetState]]:
+    """The sheets' capture ids (with their first capture time) and merged states."""
     rows = list(
         store.db.query(
             "SELECT r.*, c.captured_at, f.role, f.kind FROM readings r "
@@ -80,7 +103,10 @@ def page_sheets(store: Store, page_id: str) -> list[SheetState]:
     )
     groups = group_sheets(_capture_marks(rows))
     copies = len(groups) > 1
-    return [_merge_sheet([r for r in rows if r["capture_id"] in group], copies) for group in groups]
+    taken = {row["capture_id"]: row["captured_at"] for row in rows}
+    return [(group, taken[group[0]]) for group in groups], [
+        _merge_sheet([r for r in rows if r["capture_id"] in group], copies) for group in groups
+    ]
 
 
 def _capture_marks(rows: list[dict[str, Any]]) -> list[CaptureMarks]:
@@ -170,6 +196,7 @@ def _merge_sheet(rows: list[dict[str, Any]], copies: bool) -> SheetState:
         if copies:
             merged = replace(
                 merged,
+                merged_status=merged.status,
                 status=ReadingStatus.REVIEW,
                 flags=tuple(dict.fromkeys((*merged.flags, COPY_FLAG))),
             )

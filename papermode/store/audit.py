@@ -7,20 +7,30 @@ report, and kept in a small head file next to the store (copy it next to the bac
 `verify_chain` checks every link, then that the anchored head is still in the chain at its
 place: an edited, deleted, reordered or truncated chain is detected.
 
-Entries appended after the head was anchored cannot be told from a truncation of those
-same entries; anchor again (`anchor_head`) at every export, reconcile and backup.
+The head file is kept current on every append (`keep_head`, called by `Store.audit`
+once the entry is committed: ingest, review decisions, reconcile, export), so deleting the
+last entries is seen whatever command ran last. It only ever moves forward along the
+chain: when the anchored entry is no longer in the chain (truncated or rewritten), the
+file is left as it is, as the evidence `audit verify` reports.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from papermode.core.errors import AuditChainError
-from papermode.store.database import Store
 from papermode.store.rows import now_text
+
+if TYPE_CHECKING:  # the store calls keep_head; this module only reads it
+    from papermode.store.database import Store
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,17 +71,56 @@ def chain_head(store: Store) -> ChainHead | None:
 
 
 def anchor_head(store: Store, path: Path | None = None) -> ChainHead | None:
-    """Write the chain's current head to the head file (atomically, owner-only)."""
+    """Write the chain's current head to `path` (atomically, owner-only); without `path`,
+    move the head file next to the store forward (`keep_head`)."""
+    if path is None:
+        return keep_head(store)
     head = chain_head(store)
-    if head is None:
-        return None
-    target = path or head_path(store)
-    temporary = target.with_name(target.name + ".part")
-    text = json.dumps({"seq": head.seq, "hash": head.hash, "anchored_at": now_text()})
-    temporary.write_text(text + "\n", encoding="utf-8")
-    temporary.chmod(0o600)
-    temporary.replace(target)
+    if head is not None:
+        write_head(path, head)
     return head
+
+
+def keep_head(store: Store) -> ChainHead | None:
+    """Move the head file next to the store to the chain's head, forward only.
+
+    Refuses (and logs) when the entry the file anchors is no longer in the chain: a
+    truncated or rewritten chain must not be anchored afresh. Returns the head kept.
+    """
+    head = chain_head(store)
+    path = head_path(store)
+    if head is None or store.readonly:
+        return None
+    if path.exists():
+        try:
+            anchored = read_head(path)
+        except AuditChainError:
+            logger.warning("audit head file unreadable: left as it is for audit verify")
+            return None
+        if anchored.seq >= head.seq or _hash_at(store, anchored.seq) != anchored.hash:
+            if anchored != head:
+                logger.warning("audit head %s not in the chain: file left as it is", anchored.seq)
+            return anchored
+    write_head(path, head)
+    return head
+
+
+def write_head(path: Path, head: ChainHead) -> None:
+    """The head file, written atomically and owner-only."""
+    temporary = path.with_name(path.name + ".part")
+    text = json.dumps({"seq": head.seq, "hash": head.hash, "anchored_at": now_text()})
+    fd = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.chmod(0o600)
+    temporary.replace(path)
+
+
+def _hash_at(store: Store, seq: int) -> str | None:
+    row = store.db.execute("SELECT hash FROM audit WHERE seq = ?", [seq]).fetchone()
+    return str(row[0]) if row else None
 
 
 def read_head(path: Path) -> ChainHead:

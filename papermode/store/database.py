@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import stat
@@ -29,6 +30,7 @@ from papermode.core.model import (
     Snapshot,
 )
 from papermode.core.private import private_dir
+from papermode.store.audit import keep_head
 from papermode.store.claims import claim_is_stale
 from papermode.store.evidence import evidence_path, put_evidence, remove_stale_parts
 from papermode.store.faults import store_fault
@@ -56,6 +58,8 @@ __all__ = [
     "transaction",
 ]
 
+logger = logging.getLogger(__name__)
+
 # How long a command waits for another one writing to the same store before it says so.
 BUSY_TIMEOUT_S = 30.0
 
@@ -69,6 +73,7 @@ class Store:
         self.evidence_dir = path.with_name(path.name + ".evidence")
         self._connection = _connect(path, readonly=readonly)
         self.db = sqlite_utils.Database(self._connection)
+        self._head_due = False  # an audit entry was appended since the head file was kept
         try:
             self._migrate()
         except BaseException:
@@ -91,6 +96,7 @@ class Store:
         """All or nothing: an interrupted block leaves the store as it was; a block inside
         another is a savepoint (`papermode.store.transactions`). A fault of the disk or the
         store (full, read-only, locked) becomes a StoreError that says what to do."""
+        outermost = not self.db.conn.in_transaction
         try:
             with transaction(self.db) as db:
                 yield db
@@ -99,6 +105,9 @@ class Store:
             if fault is None:
                 raise
             raise fault from error
+        finally:
+            if outermost and self._head_due:
+                self._keep_head()
 
     def _migrate(self) -> None:
         version = int(self._connection.execute("PRAGMA user_version").fetchone()[0])
@@ -141,6 +150,17 @@ class Store:
                 "hash": digest,
             }
         )
+        self._head_due = True
+        if not self._connection.in_transaction:
+            self._keep_head()
+
+    def _keep_head(self) -> None:
+        """Once the entries are committed (or rolled back): the head file follows the chain."""
+        self._head_due = False
+        try:
+            keep_head(self)
+        except (OSError, sqlite3.Error) as error:  # the entry is stored; only its anchor lags
+            logger.warning("audit head file not written (%s)", type(error).__name__)
 
     def audit_intact(self) -> bool:
         """True when no audit entry was altered or removed from the middle of the chain."""

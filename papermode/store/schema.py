@@ -15,7 +15,7 @@ import sqlite_utils
 from papermode.core.errors import StoreError
 from papermode.store.transactions import transaction
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 MIGRATIONS: list[str] = [
     # 1: prepare (snapshots, patients, orders, pages, fields) and capture (files, captures,
@@ -101,6 +101,17 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE IF NOT EXISTS file_claims (
         sha256 TEXT PRIMARY KEY, owner TEXT, claimed_at TEXT
+    );
+    """,
+    # 5: review: the earlier capture the reviewer compares with (its crop is in readings);
+    #    photocopies: each sheet of paper of one page id, and the status a field of the
+    #    first sheet has by the merge rules alone (once a person decided whose sheet it is).
+    """
+    ALTER TABLE page_state ADD COLUMN earlier_capture TEXT;
+    ALTER TABLE page_state ADD COLUMN merged_status TEXT;
+    CREATE TABLE IF NOT EXISTS page_sheets (
+        page_id TEXT, sheet TEXT, position INTEGER, captures TEXT, first_at TEXT,
+        PRIMARY KEY (page_id, sheet)
     );
     """,
 ]

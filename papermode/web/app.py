@@ -29,12 +29,21 @@ from starlette.templating import Jinja2Templates
 from papermode.core.errors import PapermodeError, ReviewError
 from papermode.review.context import context_capture, page_in_context, straightened_page
 from papermode.review.decisions import DecisionKind, shows_first_value
+from papermode.review.files import attributable
 from papermode.review.items import QueueItem
 from papermode.review.queue import LEVELS, build_queue, find_item, ward_progress
 from papermode.review.records import claim, claimed_by_others, ensure_schema, recent_decisions
-from papermode.review.service import crop_of, crop_sha256, decide
+from papermode.review.service import compare_crop_of, crop_of, crop_sha256, decide
 from papermode.store.database import Store, open_existing_store
-from papermode.web.security import Guard, Session, Sessions, csrf_ok, restrict_to_owner
+from papermode.web.security import (
+    Guard,
+    Session,
+    Sessions,
+    SessionStore,
+    csrf_ok,
+    restrict_to_owner,
+)
+from papermode.web.sessions import StoredSessions
 
 PACKAGE = resources.files("papermode.web")
 ACTIONS: dict[str, DecisionKind] = {
@@ -57,12 +66,13 @@ class ReviewApp:
         order: Sequence[str] = LEVELS,
         allowed_hosts: tuple[str, ...] = (),
         token: str | None = None,
+        keep_sessions: bool = True,
     ) -> None:
         self.store_path = store_path
         restrict_to_owner(store_path)
         self.order = tuple(order)
         self.token = token or secrets.token_urlsafe(24)
-        self.sessions = Sessions()
+        self.sessions: SessionStore = StoredSessions(store_path) if keep_sessions else Sessions()
         self.templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
         self._pages: OrderedDict[str, np.ndarray] = OrderedDict()  # straightened, by capture
         routes = [
@@ -76,6 +86,7 @@ class ReviewApp:
             Route("/skip", self.skip, methods=["POST"]),
             Route("/progress", self.progress),
             Route("/crop/{item_id:path}", self.crop),
+            Route("/compare/{item_id:path}", self.compare_crop),
             Route("/context/{item_id:path}", self.context),
             Mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static"),
         ]
@@ -105,7 +116,9 @@ class ReviewApp:
         name = str(form.get("reviewer") or "").strip()
         if not name:
             return self._page(request, "name.html", {"error": "Type your name."}, 400)
-        _session(request).reviewer = name[:60]
+        session = _session(request)
+        session.reviewer = name[:60]
+        await run_in_threadpool(self.sessions.save, session)
         return RedirectResponse("/next", status_code=303)
 
     async def next_item(self, request: Request) -> Response:
@@ -196,6 +209,12 @@ class ReviewApp:
             return Response(status_code=404)
         return Response(crop, media_type="image/png")
 
+    async def compare_crop(self, request: Request) -> Response:
+        crop = await run_in_threadpool(self._compare_crop, request.path_params["item_id"])
+        if crop is None:
+            return Response(status_code=404)
+        return Response(crop, media_type="image/png")
+
     async def context(self, request: Request) -> Response:
         picture = await run_in_threadpool(self._context_jpeg, request.path_params["item_id"])
         if picture is None:
@@ -231,6 +250,7 @@ class ReviewApp:
             queue = build_queue(store, order=self.order, include_decided=True)
             recent = recent_decisions(store.db, session.reviewer or "")
             sha = crop_sha256(store, item)
+            compare_taken = _taken_at(store, item.compare_capture)
             group = [
                 (member, crop_sha256(store, member) or "")
                 for member in (_group(item, queue, session) if edit is None else [])
@@ -247,6 +267,8 @@ class ReviewApp:
             "edit_of": edit_of,
             "group": group if len(group) > 1 else [],
             "recent": recent,
+            "compare_taken": compare_taken,
+            "attributable": attributable(item),
             "progress": ward_progress(queue),
             "open_count": sum(
                 1 for i in queue if i.needed != "none" and i.kind != "unphotographed"
@@ -289,6 +311,10 @@ class ReviewApp:
     def _crop(self, item_id: str) -> bytes | None:
         with self._store() as store:
             return crop_of(store, find_item(store, item_id))
+
+    def _compare_crop(self, item_id: str) -> bytes | None:
+        with self._store() as store:
+            return compare_crop_of(store, find_item(store, item_id))
 
     def _context_jpeg(self, item_id: str) -> bytes | None:
         with self._store() as store:
@@ -346,6 +372,16 @@ class ReviewApp:
 
 class _Refused(Exception):
     """A POST without the session's CSRF token."""
+
+
+def _taken_at(store: Store, capture_id: str | None) -> str | None:
+    """When the compared capture was taken (shown beside its crop)."""
+    if not capture_id:
+        return None
+    row = store.db.execute(
+        "SELECT captured_at FROM captures WHERE capture_id = ?", [capture_id]
+    ).fetchone()
+    return str(row[0]).replace("T", " ")[:16] if row and row[0] else None
 
 
 def _session(request: Request) -> Session:

@@ -21,6 +21,7 @@ import stat
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
@@ -60,8 +61,18 @@ class Session:
     skipped: set[str] = field(default_factory=set)
 
 
+class SessionStore(Protocol):
+    """Where sessions live: in memory (`Sessions`) or in the store (`web.sessions`)."""
+
+    def get(self, session_id: str | None) -> Session | None: ...
+
+    def new(self) -> Session: ...
+
+    def save(self, session: Session) -> None: ...
+
+
 class Sessions:
-    """The app's live sessions, in memory (a restart asks the reviewer's name again)."""
+    """Sessions in memory only (a restart asks the reviewer's name again)."""
 
     def __init__(self) -> None:
         self._by_id: dict[str, Session] = {}
@@ -74,12 +85,20 @@ class Sessions:
         self._by_id[session.session_id] = session
         return session
 
+    def save(self, session: Session) -> None:
+        self._by_id[session.session_id] = session
+
 
 class Guard(BaseHTTPMiddleware):
     """Token, Host, Origin and session checks before any page; security headers after."""
 
     def __init__(
-        self, app: ASGIApp, *, token: str, sessions: Sessions, allowed_hosts: tuple[str, ...]
+        self,
+        app: ASGIApp,
+        *,
+        token: str,
+        sessions: SessionStore,
+        allowed_hosts: tuple[str, ...],
     ) -> None:
         super().__init__(app)
         self.token = token
@@ -111,11 +130,14 @@ class Guard(BaseHTTPMiddleware):
                 TOKEN_COOKIE, self.token, httponly=True, samesite="strict", path="/"
             )
             return response
-        if not secrets.compare_digest(request.cookies.get(TOKEN_COOKIE, ""), self.token):
+        session = self.sessions.get(request.cookies.get(SESSION_COOKIE))
+        token_ok = secrets.compare_digest(request.cookies.get(TOKEN_COOKIE, ""), self.token)
+        # A live session (issued to a browser that showed the token, before a restart of
+        # the app) stands for the token; anything else must show the current token.
+        if not token_ok and session is None:
             return PlainTextResponse(REFUSED, 403)
         if request.method != "GET" and not _same_origin(request, host):
             return PlainTextResponse("Refused: this change came from another web page.", 403)
-        session = self.sessions.get(request.cookies.get(SESSION_COOKIE))
         fresh = session is None
         if session is None:
             session = self.sessions.new()
@@ -124,6 +146,10 @@ class Guard(BaseHTTPMiddleware):
         if fresh:
             response.set_cookie(
                 SESSION_COOKIE, session.session_id, httponly=True, samesite="strict", path="/"
+            )
+        if not token_ok:
+            response.set_cookie(
+                TOKEN_COOKIE, self.token, httponly=True, samesite="strict", path="/"
             )
         return response
 

@@ -65,7 +65,7 @@ def read_bundle(path: Path, settings: Settings) -> RawCensus:
                               allergies=allergies.get(key), weight=weights.get(key))  # fmt: skip
             raw.patients.append((label, patient))
             in_scope.add(key)
-    scope = OrderScope(resources, current, in_scope, now)
+    scope = OrderScope(resources, current, in_scope, now, settings.do_not_perform == "print")
     for label, resource in resources.of_type("MedicationRequest"):
         reason = guarded(raw, label, partial(scope.left_out, resource, label, raw))
         if reason:
@@ -185,7 +185,10 @@ def _order(
         get(resource, "dispenseRequest", "validityPeriod", "start")
     )
     reading = read_dosages(resource, label, settings, anchor, raw.taken_at)
-    raw.problems += reading.problems
+    not_to_give = resource.get("doNotPerform") is True
+    # An order NOT to give has no schedule to print: its dosage only names what not to give,
+    # so a timing or dose the MAR could not schedule does not refuse the census.
+    raw.problems += [] if not_to_give else reading.problems
     medication = _medication(resource, resources)
     dosages: tuple[Dosage, ...] = ()
     if reading.as_needed:
@@ -216,6 +219,10 @@ def _order(
         instructions=tuple(reading.instructions),
         dosage_text=tuple(reading.dosage_text),
         dose_max=dose_max,
+        rate=reading.rate,
+        calculated_rate=reading.calculated_rate,
+        continuous=reading.continuous,
+        do_not_perform=not_to_give,
     )
 
 

@@ -3,8 +3,9 @@
 Every `Dosage` entry is read: several entries with the same `sequence` are given together
 (a split dose: 200 mg at 08:00 and 400 mg at 20:00); entries of different sequences are
 steps given one after the other (a taper), and each step needs its own bounds. A shape the
-printed MAR cannot show (an infusion rate, a range of frequencies, a count range) is a
-problem naming the resource and what to change, never a simplification.
+printed MAR cannot show (a range of frequencies, a count range, a rate per 20 min) is a
+problem naming the resource and what to change, never a simplification. Rates and the
+kind of infusion (continuous or intermittent) are read by `census.fhir.rates`.
 """
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ from datetime import datetime
 from typing import Any
 
 from papermode.census.fhir.parts import concept_text, get
+from papermode.census.fhir.rates import (
+    check_intermittent,
+    dosage_rates,
+    has_rate,
+    is_continuous,
+)
 from papermode.census.fhir.timing import TimingReader
-from papermode.core.model import Dosage, Order, Timing, format_quantity
+from papermode.core.model import Dosage, Order, Rate, Timing, format_quantity
 from papermode.core.settings import Settings
 
 Json = dict[str, Any]
 _STRUCTURED = ("timing", "doseAndRate", "route", "asNeededBoolean", "asNeededCodeableConcept")
-_RATES = ("rateQuantity", "rateRatio", "rateRange")
-INFUSION_REFUSAL = (
-    "infusions are not printed yet: chart it on the paper infusion chart "
-    "(or send the order without a rate if it is not an infusion)"
-)
 
 
 @dataclass
@@ -40,6 +42,9 @@ class DosageReading:
     route: str | None = None
     prn_timing: Timing | None = None
     prn_dose: tuple[float | None, str | None, float | None] = (None, None, None)
+    rate: Rate | None = None  # the ordered rate of an infusion (the first dosage's)
+    calculated_rate: Rate | None = None
+    continuous: bool = False
     problems: list[str] = field(default_factory=list)
 
 
@@ -151,9 +156,6 @@ def _dose(
 ) -> tuple[float | None, str | None, float | None]:
     """(value, unit, max) of the ordered dose; rates and ambiguous entries are problems."""
     entries = [e for e in entry.get("doseAndRate") or [] if isinstance(e, dict)]
-    if any(key in e for e in entries for key in _RATES):
-        problems.append(f"{where}: {INFUSION_REFUSAL}")
-        return None, None, None
     if not entries:
         return None, None, None
     ordered = [e for e in entries if _code_of(e.get("type")) == "ordered"]
@@ -218,6 +220,12 @@ def _as_needed(
         return
     number, entry = structured[0]
     where = f"{label} dosageInstruction[{number}]"
+    if has_rate(entry):
+        reading.problems.append(
+            f"{where}: an as-needed order with a rate; the PRN record has no rate: send an "
+            "infusion as a scheduled order, or the as-needed dose without the rate"
+        )
+        return
     reading.prn_dose = _dose(entry, where, reading.problems)
     reading.indication = concept_text(entry.get("asNeededCodeableConcept")) or None
     reading.max_per_period = _max_per_period(entry.get("maxDosePerPeriod"))
@@ -263,34 +271,76 @@ def _scheduled(
         step_end: datetime | None = None
         for number, entry in steps[sequence]:
             where = f"{label} dosageInstruction[{number}]"
-            reader = TimingReader(where, settings, cursor, as_needed=False)
-            timing = reader.read(entry.get("timing"))
-            reading.problems += reader.problems
-            if tapered and timing is not None and not reader.bounded:
-                reading.problems.append(
-                    f"{where}: step {sequence} of a multi-step order has no bounds; give each "
-                    "step a boundsPeriod or boundsDuration"
-                )
-            value, unit, most = _dose(entry, where, reading.problems)
-            if timing is None:
-                reading.problems.append(
-                    f"{where}: no timing; add timing.repeat (frequency and period, timeOfDay "
-                    "or when) or mark it as needed"
-                )
-                continue
-            if value is None and not any(where in p for p in reading.problems):
-                reading.problems.append(
-                    f"{where}: a scheduled dosage with no dose; add doseAndRate.doseQuantity"
-                )
-            reading.dosages.append(Dosage(timing, value, unit, most, sequence))
-            if timing.bounds_end is not None and (step_end is None or timing.bounds_end > step_end):
-                step_end = timing.bounds_end
+            step = (sequence, tapered)
+            dosage = _scheduled_dosage(entry, where, settings, (cursor, step), reading)
+            reading.dosages.append(dosage)
+            bound = dosage.timing.bounds_end
+            if bound is not None and (step_end is None or bound > step_end):
+                step_end = bound
         cursor = step_end or cursor
+    _infusion(label, reading)
     if tapered and now is not None:  # steps already over are not printed (all over: left out)
         current = [
             d for d in reading.dosages if d.timing.bounds_end is None or d.timing.bounds_end > now
         ]
         reading.dosages = current or reading.dosages
+
+
+def _scheduled_dosage(
+    entry: Json,
+    where: str,
+    settings: Settings,
+    place: tuple[datetime | None, tuple[int | None, bool]],
+    reading: DosageReading,
+) -> Dosage:
+    """One scheduled dosage: its timing, dose and rate."""
+    cursor, (sequence, tapered) = place
+    reader = TimingReader(where, settings, cursor, as_needed=False)
+    timing = reader.read(entry.get("timing"))
+    reading.problems += reader.problems
+    if tapered and timing is not None and not reader.bounded:
+        reading.problems.append(
+            f"{where}: step {sequence} of a multi-step order has no bounds; give each "
+            "step a boundsPeriod or boundsDuration"
+        )
+    value, unit, most = _dose(entry, where, reading.problems)
+    rate, calculated = dosage_rates(entry, where, reading.problems, settings)
+    if has_rate(entry) and is_continuous(timing):  # runs until stopped: no dose needed
+        reading.continuous = True
+        reading.calculated_rate = reading.calculated_rate or calculated
+        return Dosage(timing or Timing(), value, unit, most, sequence, rate)
+    if timing is None:  # a problem; its dose still names what an order NOT to give is
+        reading.problems.append(
+            f"{where}: no timing; add timing.repeat (frequency and period, timeOfDay "
+            "or when) or mark it as needed"
+        )
+        return Dosage(Timing(), value, unit, most, sequence)
+    if value is None and not any(where in p for p in reading.problems):
+        reading.problems.append(
+            f"{where}: a scheduled dosage with no dose; add doseAndRate.doseQuantity"
+        )
+    if rate is not None:  # intermittent: each dose runs at the rate, for its duration
+        check_intermittent(get(entry, "timing", "repeat"), timing, where, reading.problems)
+        words = [f"at {rate.text}"] + ([f"(calculated {calculated.text})"] if calculated else [])
+        _add_instruction(reading, " ".join(words))
+    return Dosage(timing, value, unit, most, sequence, rate)
+
+
+def _add_instruction(reading: DosageReading, text: str) -> None:
+    if text not in reading.instructions:
+        reading.instructions.append(text)
+
+
+def _infusion(label: str, reading: DosageReading) -> None:
+    """An order's rate; a continuous infusion is one dosage (one rate to chart)."""
+    rated = [d for d in reading.dosages if d.rate is not None]
+    reading.rate = rated[0].rate if rated else None
+    if reading.continuous and len(reading.dosages) > 1:
+        reading.problems.append(
+            f"{label}: a continuous infusion with {len(reading.dosages)} dosages cannot be "
+            "charted as one rate; send one dosage with the ordered rate (rate steps or a "
+            "titration in its instructions)"
+        )
 
 
 def ends_before(order: Order, moment: datetime) -> datetime | None:

@@ -1,7 +1,8 @@
 """Which patients and orders of a FHIR export are printed, and the MRN of each patient.
 
 An order is printed when it is active, an order to give (intent order, original-order or
-instance-order, not `doNotPerform`), not a discharge or community prescription, and of the
+instance-order, not `doNotPerform` unless the hospital prints those as "DO NOT GIVE"
+lines), not a discharge or community prescription, and of the
 patient's current encounter. Everything else is left out with its reason, which `prepare`
 lists: a left-out order is seen, never silently dropped.
 """
@@ -32,7 +33,9 @@ class OrderScope:
         current: dict[str, tuple[str, Json]],
         patients: set[str],
         now: datetime,
+        print_do_not_perform: bool = False,
     ) -> None:
+        self.print_do_not_perform = print_do_not_perform  # [census] do_not_perform = "print"
         self.resources = resources
         self.current = {p: resources.key_of(e) for p, (_, e) in current.items()}
         self.patients = patients
@@ -55,7 +58,7 @@ class OrderScope:
             return None
         if intent not in ORDER_INTENTS:
             return f"intent is {intent}, not an order to give"
-        if resource.get("doNotPerform") is True:
+        if resource.get("doNotPerform") is True and not self.print_do_not_perform:
             return "doNotPerform: an order NOT to give this medicine"
         categories = {
             str(c.get("code")) for concept in resource.get("category") or []

@@ -106,7 +106,9 @@ class TimingReader:
             return None
         if self.as_needed:  # printed as written; only its bounds matter (an ended PRN)
             start, end = self._bounds(repeat)
-            return replace(result, bounds_start=start, bounds_end=end)
+            most = _number(repeat.get("frequencyMax"), int), _number(repeat.get("periodMax"), float)
+            return replace(result, bounds_start=start, bounds_end=end, frequency_max=most[0],
+                           period_max=most[1])  # fmt: skip
         return self._scheduled(repeat, result)
 
     # ------------------------------------------------------------------ elements

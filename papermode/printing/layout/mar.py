@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from papermode.core.model import Box, Order, ScheduledDose
+from papermode.printing.layout.do_not_give import do_not_give_row
+from papermode.printing.layout.infusion import infusion_rows
 from papermode.printing.layout.kit import (
     Body,
     Ctx,
@@ -58,10 +60,16 @@ def mar_bodies(
     doses: Mapping[str, Sequence[ScheduledDose]],
 ) -> list[Body]:
     """The MAR pages of one patient: every scheduled dose of every scheduled order."""
-    scheduled = [order for order in orders if not order.as_needed]
+    scheduled = [order for order in orders if not order.as_needed or order.do_not_perform]
     rows: list[Row] = []
     per_band = mar_cells_per_band(ctx, form)
     for order in scheduled:
+        if order.do_not_perform:  # no dose cells: a line of its own
+            rows.append(do_not_give_row(ctx, form, order))
+            continue
+        if order.continuous:  # start / rate change / stop rows, never hourly ticks
+            rows += infusion_rows(ctx, form, order)
+            continue
         times = _times_in_period(ctx, doses.get(order.order_id, ()))
         if not times:
             rows.append(

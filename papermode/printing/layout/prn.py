@@ -55,7 +55,7 @@ def prn_bodies(ctx: Ctx, form: Template, orders: Sequence[Order]) -> list[Body]:
     (the first entry line stays with the facts; further lines may flow onto the next page)."""
     rows: list[Row] = []
     for order in orders:
-        if order.as_needed:
+        if order.as_needed and not order.do_not_perform:
             lines = _header_lines(ctx, order)
             head = 2.5 + sum(size * 0.43 for _, size, _ in lines)
             rows += _entry_rows(ctx, form, f"prn.{order.order_id}", order, head, _facts(ctx, lines))

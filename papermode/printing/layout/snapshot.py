@@ -145,9 +145,10 @@ def layout_patient(
     bodies: list[Body] = []
     for name in PATIENT_FORMS:
         form = templates.for_form(name)
-        if form.print_when == "has_prn" and not any(o.as_needed for o in own):
+        prn = [o.as_needed and not o.do_not_perform for o in own]  # DO NOT GIVE: on the MAR
+        if form.print_when == "has_prn" and not any(prn):
             continue
-        if form.print_when == "has_scheduled" and all(o.as_needed for o in own):
+        if form.print_when == "has_scheduled" and all(prn):
             continue
         bodies += _patient_bodies(ctx, name, own, doses)
     banner = patient_banner(ctx, patient)

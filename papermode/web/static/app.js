@@ -18,7 +18,7 @@
     var input = document.getElementById("value");
     var item = document.getElementById("item");
     if (!item) { return; }
-    var textBox = item.dataset.kind === "text";
+    var textBox = item.dataset.kind === "text" || item.dataset.kind === "sheet";
     var typing = input && document.activeElement === input;
     if (event.key === "Enter") {
       event.preventDefault();
