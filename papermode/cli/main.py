@@ -91,6 +91,11 @@ COMMANDS: dict[str, Command] = {
         "reconcile_command",
         "The paper record against the orders (and the restored record): per category.",
     ),
+    "report": Command(
+        "papermode.cli.report",
+        "report_command",
+        "The crisis cell's daily report: hospital summary and per-ward pages (PDF, CSV, JSON).",
+    ),
     "review": Command(
         "papermode.cli.review",
         "review",
