@@ -97,10 +97,9 @@ def test_private_helpers_under_an_open_umask(tmp_path: Path, open_umask: None) -
     assert _mode(picture) == 0o600
 
 
-def test_tesseract_temporary_images_stay_in_a_private_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import numpy as np
+@pytest.fixture()
+def temporary_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of every temporary file made (by papermode or pytesseract) during a test."""
     import pytesseract
 
     seen: list[str] = []
@@ -113,37 +112,32 @@ def test_tesseract_temporary_images_stay_in_a_private_folder(
 
     monkeypatch.setattr(pytesseract.pytesseract, "NamedTemporaryFile", spy, raising=False)
     monkeypatch.setattr(tempfile, "NamedTemporaryFile", spy)
+    return seen
+
+
+def test_tesseract_temporary_images_stay_in_a_private_folder(temporary_files: list[str]) -> None:
+    import numpy as np
+
     image = np.full((700, 700), 255, np.uint8)  # a photo: read by the tesseract program
     assert image.size > ocr.IN_PROCESS_MAX_PIXELS
     ocr.ocr_words(image, langs=("eng",), psm=7)
     private = Path(tempfile.gettempdir())
     assert private.name.startswith("papermode-ocr-") and _mode(private) == 0o700
-    assert seen and all(Path(name).parent == private for name in seen)
-    assert all(not Path(name).exists() for name in seen)
+    assert temporary_files and all(Path(name).parent == private for name in temporary_files)
+    assert all(not Path(name).exists() for name in temporary_files)
 
 
 def test_a_small_crop_is_read_without_a_temporary_image(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, temporary_files: list[str]
 ) -> None:
     """A banner or page-id crop is read from memory: no picture of it reaches a disk."""
     import numpy as np
-    import pytesseract
 
-    seen: list[str] = []
-    real = tempfile.NamedTemporaryFile
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        handle = real(*args, **kwargs)
-        seen.append(handle.name)
-        return handle
-
-    monkeypatch.setattr(pytesseract.pytesseract, "NamedTemporaryFile", spy, raising=False)
-    monkeypatch.setattr(tempfile, "NamedTemporaryFile", spy)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     image = np.full((80, 300), 255, np.uint8)
     image[30:50, 20:280] = 0
     ocr.ocr_words(image, langs=("eng",), psm=7)
-    assert seen == []
+    assert temporary_files == []
     assert list(tmp_path.iterdir()) == []
 
 

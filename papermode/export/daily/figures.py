@@ -125,9 +125,12 @@ class _StoreFacts:
 
     patients: Mapping[str, Mapping[str, str]]  # patient id -> name, mrn, bed, ward
     pages: Mapping[str, tuple[str, str]]  # page id -> (patient id, ward)
-    photographed: frozenset[str]
     blank_packs_read: Mapping[str, int]  # ward -> blank-pack pages photographed
-    first_seen: Mapping[str, str]  # page id -> when it was first read
+    first_seen: Mapping[str, str]  # page id -> when it was first read (photographed pages)
+
+    @property
+    def photographed(self) -> Mapping[str, str]:
+        return self.first_seen
 
     @property
     def wards(self) -> set[str]:
@@ -174,7 +177,7 @@ class _StoreFacts:
             )
             if ward is None or row["ward"] == ward
         )
-        return cls(patients, pages, frozenset(first_seen), blank, first_seen)
+        return cls(patients, pages, blank, first_seen)
 
 
 def _ward(
