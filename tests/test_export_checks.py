@@ -82,8 +82,20 @@ def _administration(resource: dict[str, Any]) -> list[str]:
                     problems.append(f"statusReason {coding['code']} is not in the R4 value set")
         if not resource.get("statusReason"):
             problems.append("not-done without a statusReason")
+    elif resource["status"] == "in-progress":  # an infusion still running on paper
+        if "end" in resource.get("effectivePeriod", {"end": None}):
+            problems.append("in-progress with an end, or without an effectivePeriod")
     elif resource["status"] != "completed":
         problems.append(f"status {resource['status']}")
+    if "effectivePeriod" in resource:
+        period = resource["effectivePeriod"]
+        if not period or (
+            "start" in period and "end" in period and period["end"] < period["start"]
+        ):
+            problems.append(f"effectivePeriod {period}")
+        rate = resource.get("dosage", {}).get("rateQuantity")
+        if rate is not None and rate.get("system") != "http://unitsofmeasure.org":
+            problems.append(f"rateQuantity {rate} is not UCUM")
     return problems
 
 

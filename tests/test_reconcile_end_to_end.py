@@ -245,7 +245,7 @@ def test_cli_reconcile_json_and_restored_record_with_a_conflict_and_an_entered_d
     )
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
-    assert document["restored"] is True and document["version"] == 1
+    assert document["restored"] is True and document["version"] == 2
     items = {item["item_id"]: item for item in document["items"]}
     _, order_id, stamp = entered["identifier"][0]["value"].split("/")
     dose = items[f"mar:{order_id}:{stamp}"]
@@ -283,8 +283,9 @@ def test_csv_worklist_and_pdf_report(
         "# order: high_alert"
     )
     assert f"audit head {csv_out.chain_head}" in lines[2]
-    assert lines[3].startswith("priority,ward,mrn,patient,order_id")
-    rows = [line.split(",") for line in lines[4:]]
+    assert lines[3].startswith("# ") and "to back-enter by hand from the paper" in lines[3]
+    assert lines[4].startswith("priority,ward,mrn,patient,order_id")
+    rows = [line.split(",") for line in lines[5:]]
     ranks = [
         {"high_alert": 0, "anti_infectives": 1, "time_critical": 2, "other": 3}[row[0]]
         for row in rows

@@ -399,3 +399,22 @@ def rate_unit(unit: str, settings: Settings) -> str | None:
             return None
         amount = f"{amount}/{parts[1]}"
     return f"{amount}/{_RATE_TIMES[parts[-1]]}"
+
+
+# The UCUM code of a printed rate unit (the reverse of `rate_unit`), for FHIR exports.
+_UCUM_AMOUNTS = {
+    "mL": "mL", "L": "L", "mg": "mg", "g": "g", "mcg": "ug", "ng": "ng", "units": "[iU]",
+    "milliunits": "m[iU]", "mmol": "mmol", "mEq": "meq", "drops": "[drp]",
+}  # fmt: skip
+
+
+def rate_ucum(printed: str) -> str | None:
+    """ "mL/h" -> "mL/h", "mcg/kg/min" -> "ug/kg/min", "units/h" -> "[iU]/h"; None when the
+    unit is a hospital's own spelling that is not one `rate_unit` prints."""
+    parts = printed.split("/")
+    if len(parts) not in (2, 3) or parts[-1] not in ("h", "min", "d"):
+        return None
+    amount = _UCUM_AMOUNTS.get(parts[0])
+    if amount is None or (len(parts) == 3 and parts[1] not in ("kg", "m2")):
+        return None
+    return "/".join((amount, *parts[1:]))

@@ -1,6 +1,7 @@
 """FHIR R4 (4.0.1) transaction Bundle of the reconciled paper record, as plain JSON dicts.
 
-MedicationAdministration per documented dose, Observation per vital sign (blood pressure
+MedicationAdministration per documented dose and per period of a continuous infusion
+(`effectivePeriod`, `dosage.rateQuantity` in UCUM), Observation per vital sign (blood pressure
 as the 85354-9 panel), MedicationRequest per confirmed new order, DocumentReference per
 evidence image (its SHA-256, not its bytes unless asked), and a Provenance per resource.
 Each resource has an identifier unique per (order, scheduled time, station) and is created
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from papermode.census.vocabulary import rate_ucum
 from papermode.core.model import Patient
 from papermode.reconcile.categories import Category
 from papermode.reconcile.identity import SYSTEM, identifier_of
@@ -42,6 +44,12 @@ VITALS = {
     "8480-6": ("Systolic blood pressure", "mm[Hg]", "mmHg"),
     "8462-4": ("Diastolic blood pressure", "mm[Hg]", "mmHg"),
     "85354-9": ("Blood pressure panel with all children optional", "", ""),
+}
+_EVENT_TEXT = {
+    "start": "infusion started",
+    "change": "rate changed",
+    "bag": "new bag hung",
+    "stop": "infusion stopped",
 }
 _NAMESPACE = uuid.UUID("5b0c3f7e-9d55-4c2a-8f0e-2f6b2a2d7c11")
 ImageBytes = Callable[[str], bytes | None]
@@ -93,6 +101,8 @@ class _Builder:
         patient = self.source.patients.get(item.patient_id)
         if item.kind in ("administration", "prn"):
             resource = self.administration(item, patient)
+        elif item.kind == "infusion":
+            resource = self.infusion(item, patient)
         elif item.kind == "vital":
             resource = self.observation(item, patient)
         elif item.kind == "new_order" and item.new_order is not None:
@@ -149,6 +159,43 @@ class _Builder:
         if dosage:
             resource["dosage"] = dosage
         if item.performer:  # the page's signature legend (papermode.reconcile.performer)
+            resource["performer"] = [{"actor": {"display": item.performer}}]
+        if item.notes:
+            resource["note"] = [{"text": note} for note in item.notes]
+        if item.recorded_at is not None:
+            resource["extension"] = [
+                {"url": RECORDED_R5, "valueDateTime": fhir_time(item.recorded_at)}
+            ]
+        return resource
+
+    def infusion(self, item: Item, patient: Patient | None) -> dict[str, Any]:
+        """One period of a continuous infusion at one rate: `effectivePeriod` from the event
+        that set the rate to the next event (still running: no end, `in-progress`)."""
+        order = self.source.orders.get(item.order_id or "")
+        period: dict[str, str] = {}
+        if item.event != "stop" and item.occurred_at is not None:
+            period["start"] = fhir_time(item.occurred_at)
+        if item.ends_at is not None:
+            period["end"] = fhir_time(item.ends_at)
+        resource: dict[str, Any] = {
+            "resourceType": "MedicationAdministration",
+            "status": "completed" if item.ends_at is not None else "in-progress",
+            "medicationCodeableConcept": {"text": item.medication or ""},
+            "subject": {"reference": f"Patient/{item.patient_id}"},
+            "effectivePeriod": period,
+            "request": {"reference": f"MedicationRequest/{item.order_id}"},
+        }
+        if patient is not None and patient.encounter:
+            resource["context"] = {"reference": f"Encounter/{patient.encounter}"}
+        dosage: dict[str, Any] = {"text": _EVENT_TEXT.get(item.event or "", "")}
+        if order is not None and order.route:
+            dosage["route"] = {"text": order.route}
+        if item.quantity is not None and item.unit:
+            rate = {"value": item.quantity, "unit": item.unit}
+            code = rate_ucum(item.unit)
+            dosage["rateQuantity"] = rate | ({"system": UCUM, "code": code} if code else {})
+        resource["dosage"] = dosage
+        if item.performer:
             resource["performer"] = [{"actor": {"display": item.performer}}]
         if item.notes:
             resource["note"] = [{"text": note} for note in item.notes]

@@ -137,6 +137,8 @@ def _row(item: Item) -> list[object]:
     if item.occurred_at is not None:
         when = f"{item.occurred_at:%d/%m %H:%M}<br/>{item.time_source or ''} time"
     what = item.medication or _vital_text(item)
+    if item.kind == "infusion":
+        what = f"{item.medication or ''}: {item.infusion_text}"
     notes = [c.label for c in item.concerns] + list(item.notes)
     if item.record_note:
         notes.append(item.record_note)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from papermode.core.model import Order
 from papermode.core.settings import Settings
-from papermode.reconcile.categories import RecordMatch
+from papermode.reconcile.categories import Category, RecordMatch
 from papermode.reconcile.inputs import ReconcileInput
 from papermode.reconcile.items import Item, Reconciliation
 from papermode.reconcile.windows import has_word, is_time_critical
@@ -51,8 +51,15 @@ def priority_group(order: Order | None, medication: str | None, settings: Settin
 
 
 def worklist_items(result: Reconciliation) -> list[Item]:
-    """What must be entered or resolved: exportable items not already in the record."""
-    return [item for item in result.exportable() if item.record is not RecordMatch.IN_RECORD]
+    """What must be entered or resolved: exportable items not already in the record, and
+    what only a person can enter from the paper (blank packs, photocopies kept apart, an
+    infusion whose rows cannot be placed: `papermode.reconcile.by_hand`)."""
+    return [
+        item
+        for item in result.items
+        if (item.exportable and item.record is not RecordMatch.IN_RECORD)
+        or item.category is Category.BY_HAND
+    ]
 
 
 def write_worklist(
@@ -85,6 +92,10 @@ def write_worklist(
     buffer.write(f"# papermode back-entry worklist, {len(rows)} items, exported {when}\n")
     buffer.write(f"# filters: {_filters(result)}; {pending} items still in review are not listed\n")
     buffer.write(f"# order: {order} > other; audit head {chain_head}\n")
+    buffer.write(
+        f"# {len(result.by_hand())} items are to back-enter by hand from the paper "
+        "(category 'back-enter by hand': blank packs, photocopies kept apart, infusions)\n"
+    )
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for _, group, item in rows:
@@ -121,7 +132,9 @@ def _what(item: Item) -> str:
         if item.components:
             return "BP " + "/".join(f"{value:g}" for _, value in item.components) + " mmHg"
         return f"{item.code} {item.quantity:g} {item.unit or ''}".strip()
-    return item.medication or ""
+    if item.kind == "infusion":
+        return f"{item.medication or ''}: {item.infusion_text}"
+    return item.medication or item.kind.replace("_", " ")
 
 
 def _when(item: Item) -> str:

@@ -24,6 +24,8 @@ class Category(StrEnum):
     NEW_ORDER = "new_order"  # written on the new-order sheet, confirmed in review
     STOPPED_ORDER = "stopped_order"  # the restored record says the order was stopped
     VITAL_SIGN = "vital_sign"
+    INFUSION = "infusion"  # a period a continuous infusion ran at one rate
+    BY_HAND = "by_hand"  # on paper, but no record to export it to: back-enter it by hand
 
     @property
     def label(self) -> str:
@@ -46,6 +48,8 @@ _LABELS = {
     Category.NEW_ORDER: "new order from paper",
     Category.STOPPED_ORDER: "stopped order",
     Category.VITAL_SIGN: "vital signs",
+    Category.INFUSION: "infusion period",
+    Category.BY_HAND: "back-enter by hand",
 }
 
 GIVEN_CATEGORIES = frozenset({Category.ON_TIME, Category.EARLY, Category.LATE, Category.GIVEN})

@@ -27,6 +27,8 @@ def identifier_of(item: Item) -> tuple[str, str]:
     stamp = f"{moment:%Y%m%dT%H%M}" if moment else "none"
     if item.kind == "vital":
         return ID_OBSERVATION, f"{station}/{item.patient_id}/{stamp}/{item.code}"
+    if item.kind == "infusion":  # a period starts at an event: at most one of each per minute
+        return ID_ADMINISTRATION, f"{station}/{item.order_id}/{stamp}/{item.event}"
     if item.kind == "new_order":
         return ID_NEW_ORDER, f"{station}/{item.item_id.split(':', 1)[1].replace(':', '/')}"
     return ID_ADMINISTRATION, f"{station}/{item.order_id}/{stamp}"

@@ -102,6 +102,28 @@ class PageInput:
         return bool(self.captures)
 
 
+SheetOutcome = Literal["page_record", "separate", "pending"]
+
+
+@dataclass(frozen=True)
+class SheetInput:
+    """One sheet of paper of a photocopied page id, as the review queue decided it.
+
+    `page_record`: a person confirmed it is the printed page's record; `separate`: another
+    patient's record (`record_of`: the temporary number or MRN typed by the reviewer);
+    `pending`: nobody decided yet.
+    """
+
+    page_id: str
+    sheet: str  # the sheet's first capture
+    position: int  # 1: the oldest sheet, whose merged state is the page's
+    captures: tuple[str, ...]
+    outcome: SheetOutcome
+    record_of: str | None = None
+    reviewers: tuple[str, ...] = ()
+    marked_fields: int = 0  # fields its captures read as ticked, written or inked
+
+
 @dataclass(frozen=True)
 class ReconcileInput:
     """Everything the rules need: pages, orders and patients (newest snapshot wins)."""
@@ -110,6 +132,7 @@ class ReconcileInput:
     orders: Mapping[str, Order]
     patients: Mapping[str, Patient]
     captures: Mapping[str, CaptureInfo] = field(default_factory=dict)
+    sheets: tuple[SheetInput, ...] = ()  # photocopied page ids, one entry per sheet
 
 
 def load_input(

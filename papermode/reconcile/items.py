@@ -12,7 +12,9 @@ from typing import Literal
 from papermode.reconcile.categories import ADMINISTRATION_CATEGORIES, Category, RecordMatch
 from papermode.reconcile.inputs import FieldState
 
-ItemKind = Literal["administration", "prn", "vital", "new_order", "order"]
+ItemKind = Literal[
+    "administration", "prn", "vital", "new_order", "order", "infusion", "blank_pack", "sheet"
+]
 TimeSource = Literal["written", "scheduled"]
 
 
@@ -85,6 +87,20 @@ class Item:
     record: RecordMatch | None = None
     record_note: str | None = None
     performer: str | None = None  # from the page's signature legend (reconcile.performer)
+    event: str | None = None  # infusions: start, change, bag or stop (reconcile.infusions)
+    ends_at: datetime | None = None  # infusions: when the period ended (the next event)
+
+    @property
+    def infusion_text(self) -> str:
+        """ "change to 20 mL/h, until 28/11 22:00": an infusion period, for the worklist."""
+        rate = f" {self.quantity:g} {self.unit or ''}".rstrip() if self.quantity is not None else ""
+        words = {"start": "start at", "change": "change to", "bag": "new bag at"}
+        text = f"{words.get(self.event or '', self.event or 'row')}{rate}"
+        if self.event == "stop" and self.ends_at is not None:
+            return f"stop at {self.ends_at:%d/%m %H:%M}"
+        if self.ends_at is not None:
+            return f"{text}, until {self.ends_at:%d/%m %H:%M}"
+        return text
 
     @property
     def categories(self) -> tuple[Category, ...]:
@@ -139,6 +155,10 @@ class Reconciliation:
 
     def pending(self) -> tuple[Item, ...]:
         return tuple(item for item in self.items if item.category is Category.PENDING)
+
+    def by_hand(self) -> tuple[Item, ...]:
+        """On paper but not exportable: a clerk back-enters them from the paper (worklist)."""
+        return tuple(item for item in self.items if item.category is Category.BY_HAND)
 
 
 def sort_items(items: Sequence[Item]) -> tuple[Item, ...]:

@@ -37,7 +37,8 @@ class RecordEntry:
     code: str | None = None  # Observation: LOINC
     values: tuple[tuple[str, float], ...] = ()  # Observation: (LOINC, value)
     identifiers: tuple[str, ...] = ()  # "system|value"
-    ends_at: datetime | None = None  # MedicationRequest: when it stopped
+    ends_at: datetime | None = None  # MedicationRequest: when it stopped; an infusion's end
+    rate: float | None = None  # MedicationAdministration: dosage.rateQuantity.value
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,22 @@ def _entries(resource: dict[str, Any]) -> list[RecordEntry]:
             (resource.get("effectivePeriod") or {}).get("start")
         )
         order = _ref_id(resource.get("request"), "MedicationRequest")
-        return [replace(base, order_id=order, at=at)]
+        ends = _moment((resource.get("effectivePeriod") or {}).get("end"))
+        return [replace(base, order_id=order, at=at, ends_at=ends, rate=_rate(resource))]
     if kind == "Observation":
         return [_observation(resource, base)]
     if kind == "MedicationRequest":
         return [replace(base, order_id=base.resource_id, ends_at=_order_end(resource))]
     return []
+
+
+def _rate(resource: dict[str, Any]) -> float | None:
+    dosage = resource.get("dosage")
+    quantity = dosage.get("rateQuantity") if isinstance(dosage, dict) else None
+    try:
+        return float(quantity["value"]) if isinstance(quantity, dict) else None
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _observation(resource: dict[str, Any], base: RecordEntry) -> RecordEntry:
@@ -172,6 +183,9 @@ def match_restored(
         elif item.kind in ("administration", "prn"):
             candidates = administrations.get((item.order_id, item.patient_id), [])
             items.append(_match_dose(item, candidates, window, identifier_token(item)))
+        elif item.kind == "infusion" and item.category is Category.INFUSION:
+            candidates = administrations.get((item.order_id, item.patient_id), [])
+            items.append(_match_infusion(item, candidates, window, identifier_token(item)))
         elif item.kind == "vital":
             items.append(_match_vital(item, observations.get(item.patient_id, []), window))
         elif item.kind == "new_order":
@@ -208,6 +222,43 @@ def _match_dose(
     note = f"the record says {entry.status} ({reference}); the paper says {item.category.label}"
     logger.info("%s: conflict with %s", item.item_id, reference)
     return replace(item, record=RecordMatch.CONFLICT, record_note=note)
+
+
+def _match_infusion(
+    item: Item, candidates: list[RecordEntry], window: timedelta, identifier: str
+) -> Item:
+    """A period of an infusion against the record's administrations of its order: by our
+    identifier, else by its start (a stop alone: by its end) within the window."""
+
+    def moment(entry: RecordEntry) -> datetime | None:
+        return entry.ends_at if item.event == "stop" else entry.at
+
+    wanted = item.ends_at if item.event == "stop" else item.occurred_at
+    near = [
+        c
+        for c in candidates
+        if wanted is not None and (at := moment(c)) is not None and abs(at - wanted) <= window
+    ]
+    near.sort(key=lambda c: abs((moment(c) or wanted) - wanted) if wanted else timedelta(0))
+    found = [c for c in candidates if identifier in c.identifiers] or near
+    if not found:
+        return replace(item, record=RecordMatch.TO_BACK_ENTER)
+    entry = found[0]
+    reference = f"MedicationAdministration/{entry.resource_id}"
+    if entry.status in ("not-done", "entered-in-error"):
+        note = f"the record says {entry.status} ({reference}); the paper charts it running"
+        return replace(item, record=RecordMatch.CONFLICT, record_note=note)
+    if (
+        entry.rate is not None
+        and item.quantity is not None
+        and abs(entry.rate - item.quantity) > 1e-6
+    ):
+        note = (
+            f"the record has {entry.rate:g} {item.unit or ''} ({reference}); the paper "
+            f"{item.quantity:g}"
+        )
+        return replace(item, record=RecordMatch.CONFLICT, record_note=note)
+    return replace(item, record=RecordMatch.IN_RECORD, record_note=reference)
 
 
 def _match_vital(item: Item, candidates: list[RecordEntry], window: timedelta) -> Item:

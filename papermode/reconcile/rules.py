@@ -8,7 +8,9 @@ from datetime import datetime
 
 from papermode.core.settings import Settings
 from papermode.reconcile.administrations import administration_items
+from papermode.reconcile.by_hand import by_hand_items
 from papermode.reconcile.categories import Category
+from papermode.reconcile.infusions import infusion_items
 from papermode.reconcile.inputs import ReconcileInput
 from papermode.reconcile.items import Item, Reconciliation, sort_items
 from papermode.reconcile.observations import new_order_items, vital_items
@@ -22,7 +24,8 @@ def reconcile(
     *,
     order_ends: Mapping[str, datetime] | None = None,
 ) -> Reconciliation:
-    """Every administration, vital sign and new order on paper, in back-entry order.
+    """Every administration, infusion period, vital sign and new order on paper, and what
+    must be entered by hand (blank packs, photocopies kept apart), in back-entry order.
 
     `order_ends` (from the restored record) marks doses given after their order ended.
     """
@@ -30,6 +33,8 @@ def reconcile(
     items += prn_items(source, settings)
     items += vital_items(source)
     items += new_order_items(source)
+    items += infusion_items(source)
+    items += by_hand_items(source)
     items = with_performers(items, source)
     if order_ends:
         items = [_after_end(item, order_ends) for item in items]
@@ -38,7 +43,9 @@ def reconcile(
 
 def _after_end(item: Item, order_ends: Mapping[str, datetime]) -> Item:
     end = order_ends.get(item.order_id or "")
-    given = item.category in (Category.ON_TIME, Category.EARLY, Category.LATE, Category.GIVEN)
+    given = item.category in (
+        Category.ON_TIME, Category.EARLY, Category.LATE, Category.GIVEN, Category.INFUSION
+    )  # fmt: skip
     if end is None or not given or item.occurred_at is None or item.occurred_at <= end:
         return item
     return item.with_concern(

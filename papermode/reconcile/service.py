@@ -4,21 +4,21 @@ record when given, and describe the result as JSON (`papermode reconcile --json`
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from papermode.core.settings import Settings
-from papermode.reconcile.infusions import charted_infusion_rows
 from papermode.reconcile.inputs import Decision, ReconcileInput, load_input
 from papermode.reconcile.items import Item, Reconciliation
 from papermode.reconcile.restored import match_restored, read_restored
-from papermode.reconcile.reviewed import review_decisions
+from papermode.reconcile.reviewed import reviewed_store
 from papermode.reconcile.rules import reconcile
 from papermode.store.audit import anchor_head
 from papermode.store.database import Store
 
-JSON_VERSION = 1
+JSON_VERSION = 2  # 2: infusion periods and by-hand items are items (no `not_reconciled`)
 
 
 def reconcile_store(
@@ -35,8 +35,9 @@ def reconcile_store(
     The store's review queue (`papermode.reconcile.reviewed`) says which fields a person
     decided and which still wait; `decisions` given by the caller are laid over it.
     """
-    decisions = {**review_decisions(store), **(decisions or {})}
-    source = load_input(store, ward=ward, mrn=mrn, decisions=decisions)
+    reviewed, sheets = reviewed_store(store)
+    decisions = {**reviewed, **(decisions or {})}
+    source = replace(load_input(store, ward=ward, mrn=mrn, decisions=decisions), sheets=sheets)
     record = read_restored(restored) if restored is not None else None
     result = reconcile(source, settings, order_ends=record.order_ends() if record else None)
     if record is not None:
@@ -65,8 +66,8 @@ def reconciliation_json(result: Reconciliation, source: ReconcileInput) -> dict[
         "record": result.record_counts() if result.restored else None,
         "exportable": len(result.exportable()),
         "pending": len(result.pending()),
+        "by_hand": len(result.by_hand()),
         "items": [item_json(item, source) for item in result.items],
-        "not_reconciled": {"infusion_rows": charted_infusion_rows(source)},
     }
 
 
@@ -87,6 +88,8 @@ def item_json(item: Item, source: ReconcileInput) -> dict[str, Any]:
         "high_alert": item.high_alert,
         "scheduled": _iso(item.scheduled_at),
         "occurred": _iso(item.occurred_at),
+        "ends": _iso(item.ends_at),
+        "event": item.event,
         "time_source": item.time_source,
         "recorded": _iso(item.recorded_at),
         "code": item.code,

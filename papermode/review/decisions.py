@@ -301,10 +301,13 @@ def normalise_value(field_kind: str | None, text: str) -> str:
                 + (" or 2 (filled in: a correction)." if field_kind == "checkbox" else "."),
             )
         return choices[lowered]
+    if field_kind == "digits" and lowered in ("empty", "-"):
+        return "empty"  # an empty comb, keyed blind by a second reviewer as "-" or "empty"
     if field_kind == "digits" and not _is_number(keyed):
         raise ReviewError(
             f"{keyed!r} is not what a comb box holds.",
-            advice="Type the digits as written (a time as 0815, a dose as 2.5).",
+            advice="Type the digits as written (a time as 0815, a dose as 2.5), or - when "
+            "the boxes are empty.",
         )
     return keyed
 
