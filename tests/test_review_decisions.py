@@ -223,3 +223,12 @@ def test_a_two_person_item_is_never_decided_by_fewer_than_two_people(
                 )
                 if state.first.kind in ("confirm", "correct"):
                     assert state.first.value == state.second.value == state.value
+
+
+def test_an_empty_comb_can_be_keyed_blind_and_letters_cannot() -> None:
+    from papermode.review.decisions import normalise_value
+
+    assert normalise_value("digits", "-") == normalise_value("digits", "empty") == "empty"
+    assert normalise_value("digits", "0815") == "0815"
+    with pytest.raises(ReviewError, match="or - when the boxes are empty"):
+        normalise_value("digits", "o8l5")
