@@ -15,6 +15,7 @@ from papermode.review.decisions import (
     Decision,
     ItemFacts,
     NewDecision,
+    normalise_value,
     plan_decision,
     review_state,
     shows_first_value,
@@ -226,8 +227,6 @@ def test_a_two_person_item_is_never_decided_by_fewer_than_two_people(
 
 
 def test_an_empty_comb_can_be_keyed_blind_and_letters_cannot() -> None:
-    from papermode.review.decisions import normalise_value
-
     assert normalise_value("digits", "-") == normalise_value("digits", "empty") == "empty"
     assert normalise_value("digits", "0815") == "0815"
     with pytest.raises(ReviewError, match="or - when the boxes are empty"):
