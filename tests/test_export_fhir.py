@@ -155,3 +155,21 @@ def test_with_images_the_evidence_bytes_travel_in_the_document_reference() -> No
     )
     assert seen == ["ab" * 32]  # one capture, read once however many resources cite it
     assert checks.validate_bundle(bundle) == []
+
+
+def test_the_written_reason_becomes_the_status_reason() -> None:
+    cells = [
+        fx.mar_cell("PAGE-1", "o1", T06, answer="held", reason="3"),  # not available
+        fx.mar_cell("PAGE-1", "o1", T14, answer="held", reason="1"),  # nil by mouth
+        fx.mar_cell("PAGE-1", "o1", T22, answer="refused", reason="6"),
+    ]
+    bundle = export([fx.page("PAGE-1", "mar", [s for c in cells for s in c])], orders())
+    assert checks.validate_bundle(bundle) == []
+    reasons = {
+        a["effectiveDateTime"][11:16]: a["statusReason"][0]
+        for a in resources(bundle, "MedicationAdministration")
+    }
+    assert reasons["06:00"]["coding"][0]["code"] == "242990004"
+    assert reasons["14:00"] == {"text": "Held: nil by mouth (fasting)"}  # no code it can vouch for
+    assert reasons["22:00"]["coding"][0]["code"] == "182895007"
+    assert reasons["22:00"]["text"] == "Refused: declined by the patient"

@@ -250,3 +250,11 @@ def test_ingest_settings_narrow_a_vital_range_and_the_values_go_to_review(
     for key in accepted:
         assert 40 < float(str(default[key]["value"])) <= 250
         assert narrow[key]["status"] == "review" and "implausible" in narrow[key]["flags"]
+
+
+def test_a_reason_box_holds_only_a_number_of_the_legend() -> None:
+    reason = Field("mar.o1.20261128T0800.reason", "digits", Box(0, 0, 5, 7), "reason", cells=1)
+    assert all(check(reason, code).ok for code in "123456")
+    verdict = check(reason, "9")
+    assert not verdict.ok and verdict.apply(0.99) <= 0.5  # never auto-accepted
+    assert check(reason, "").ok  # nothing written: judged elsewhere

@@ -61,8 +61,10 @@ def mar_cell(
     second: bool | None = None,
     status: dict[str, str] | None = None,
     extra_ticks: tuple[str, ...] = (),
+    reason: str | None = None,
 ) -> list[FieldState]:
-    """The fields of one MAR cell: given/held/refused, time, initials (+ second initials)."""
+    """The fields of one MAR cell: given/held/refused, time, initials, the reason's number
+    (+ second initials)."""
     status = status or {}
     prefix = f"mar.{order_id}.{scheduled:%Y%m%dT%H%M}"
     common = {"order_id": order_id, "scheduled": scheduled}
@@ -78,6 +80,8 @@ def mar_cell(
     inked = initials if initials is not None else answer is not None
     printed = Field(f"{prefix}.initials", "signature", BOX, "initials", **common)
     states.append(state(page_id, printed, "ink" if inked else "empty"))
+    printed = Field(f"{prefix}.reason", "digits", BOX, "reason", cells=1, **common)
+    states.append(state(page_id, printed, reason or "empty", status.get("reason", "auto")))
     if second is not None:
         printed = Field(f"{prefix}.second_initials", "signature", BOX, "second_initials", **common)
         states.append(state(page_id, printed, "ink" if second else "empty"))

@@ -82,6 +82,32 @@ def test_held_and_refused() -> None:
     assert all(i.exportable for i in items)
 
 
+def test_the_reason_a_dose_was_not_given_comes_from_the_legend_number() -> None:
+    cells = [
+        fx.mar_cell("PAGE-1", "o1", fx.DAY.replace(hour=6), answer="held", reason="3"),
+        fx.mar_cell("PAGE-1", "o1", T14, answer="refused", time="1405", reason="6"),
+        fx.mar_cell("PAGE-1", "o1", T22, answer="held"),
+    ]
+    items = reconcile(fx.source([mar(*cells)], [fx.order()]), SETTINGS).items
+    assert [(i.category, i.reason) for i in items] == [
+        (Category.HELD, "not_available"),
+        (Category.REFUSED, "declined"),
+        (Category.HELD, None),
+    ]
+    assert "reason: drug not available" in items[0].notes
+    assert "no reason written" in items[2].notes and all(i.exportable for i in items)
+
+
+def test_a_reason_written_beside_a_given_tick_is_never_exported() -> None:
+    item = one([mar(fx.mar_cell("PAGE-1", "o1", T14, answer="given", time="1400", reason="1"))])
+    assert item.category is Category.DOCUMENTED_TWICE and not item.exportable
+
+
+def test_a_reason_number_not_in_the_legend_is_pending() -> None:
+    item = one([mar(fx.mar_cell("PAGE-1", "o1", T14, answer="held", reason="9"))])
+    assert item.category is Category.PENDING and not item.exportable
+
+
 def test_anything_still_in_review_is_pending_and_never_exported() -> None:
     cell = fx.mar_cell("PAGE-1", "o1", T14, answer="given", time="1400", status={"time": "review"})
     item = one([mar(cell)])

@@ -20,6 +20,7 @@ from typing import Any
 
 from papermode.census.vocabulary import rate_ucum
 from papermode.core.model import Patient
+from papermode.core.reasons import REASONS
 from papermode.reconcile.categories import Category
 from papermode.reconcile.identity import SYSTEM, identifier_of
 from papermode.reconcile.inputs import CaptureInfo, ReconcileInput
@@ -35,7 +36,7 @@ CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 # From the R4 example value set reason-medication-not-given-codes (SNOMED CT, is-a
 # 182895007 "Drug declined by patient" or 242990004 "Drug not available").
 REFUSED_REASON = {"system": SNOMED, "code": "182895007", "display": "Drug declined by patient"}
-HELD_REASON_TEXT = "Held (no reason is asked on the paper MAR)"
+HELD_REASON_TEXT = "Held (no reason written on the paper MAR)"
 VITALS = {
     "8867-4": ("Heart rate", "/min", "/min"),
     "9279-1": ("Respiratory rate", "/min", "/min"),
@@ -143,10 +144,8 @@ class _Builder:
             "effectiveDateTime": fhir_time(item.occurred_at),
             "request": {"reference": f"MedicationRequest/{item.order_id}"},
         }
-        if item.category is Category.REFUSED:
-            resource["statusReason"] = [{"coding": [REFUSED_REASON], "text": "Refused"}]
-        elif item.category is Category.HELD:
-            resource["statusReason"] = [{"text": HELD_REASON_TEXT}]
+        if not given:
+            resource["statusReason"] = [status_reason(item)]
         if patient is not None and patient.encounter:
             resource["context"] = {"reference": f"Encounter/{patient.encounter}"}
         dose = item.quantity if item.quantity is not None else (order.dose_value if order else None)
@@ -315,6 +314,23 @@ class _Builder:
         full_url = self.create(resource, f"{ID_EVIDENCE}|{capture.sha256}")
         self.documents[capture.sha256] = full_url
         return full_url
+
+
+def status_reason(item: Item) -> dict[str, Any]:
+    """Why a dose was not given: the legend's reason the nurse wrote, coded from the R4
+    example value set where one of its codes says it, else as text; a refusal ticked with no
+    reason is SNOMED CT 182895007."""
+    outcome = "Refused" if item.category is Category.REFUSED else "Held"
+    reason = next((r for r in REASONS if r.key == item.reason), None)
+    if reason is None:
+        if item.category is Category.REFUSED:
+            return {"coding": [REFUSED_REASON], "text": "Refused"}
+        return {"text": HELD_REASON_TEXT}
+    concept: dict[str, Any] = {"text": f"{outcome}: {reason.label}"}
+    if reason.snomed is not None:
+        code, display = reason.snomed
+        concept["coding"] = [{"system": SNOMED, "code": code, "display": display}]
+    return concept
 
 
 def _agent(code: str, who: str) -> dict[str, Any]:

@@ -89,6 +89,8 @@ FORM_KEYS: dict[str, tuple[str, ...]] = {
         "mar.refused",
         "mar.initials",
         "mar.second_initials",
+        "mar.reasons",
+        "mar.reason",
         "mar.high_alert",
         "mar.double_check",
         "mar.prescriber",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from papermode.core.model import Field
+from papermode.core.reasons import reason_of
 from papermode.core.settings import PlausibilityLimits
 
 # The limits are settings (`[plausibility]`): a caller passes the hospital's
@@ -80,6 +81,9 @@ def check(
         return check_dose(value, order_dose, decimals=field.decimals)
     if field.role == "infusion_time":
         return check_day_time(value, period=period)
+    if field.role == "reason":
+        known = reason_of(value) is not None
+        return PLAUSIBLE if known else Plausibility(False, "not a reason code of the legend", 0.0)
     return PLAUSIBLE
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from papermode.core.model import Order
+from papermode.core.reasons import reason_of
 from papermode.core.settings import Settings
 from papermode.reading.plausibility import parse_hhmm
 from papermode.reconcile.categories import Category
@@ -23,7 +24,7 @@ from papermode.reconcile.items import Evidence, Item, TimeSource
 from papermode.reconcile.windows import timing_category, timing_window
 
 OUTCOMES = ("given", "held", "refused")
-_CELL_ROLES = frozenset({*OUTCOMES, "time", "initials", "second_initials", "dose"})
+_CELL_ROLES = frozenset({*OUTCOMES, "time", "initials", "second_initials", "dose", "reason"})
 TIME_NOT_WRITTEN = "time not written: scheduled time used"
 logger = logging.getLogger(__name__)
 
@@ -48,13 +49,18 @@ class CellView:
         return any(state.marked for state in self.states.values())
 
     @property
+    def written_reason(self) -> str | None:
+        state = self.states.get("reason")
+        return state.value if state is not None and state.marked else None
+
+    @property
     def written_time(self) -> str | None:
         state = self.states.get("time")
         return state.value if state is not None and state.marked else None
 
-    def answer(self) -> tuple[str | None, str | None]:
+    def answer(self) -> tuple[str | None, str | None, str | None]:
         ticked = self.ticked
-        return (ticked[0] if len(ticked) == 1 else None, self.written_time)
+        return (ticked[0] if len(ticked) == 1 else None, self.written_time, self.written_reason)
 
 
 def cells(source: ReconcileInput) -> dict[tuple[str, datetime], list[CellView]]:
@@ -114,10 +120,15 @@ def administration_item(
     answers = {view.answer() for view in documented}
     if len(answers) > 1:
         return _with(base, Category.DOCUMENTED_TWICE, "pages disagree for this order and time")
-    outcome, written = answers.pop()
+    outcome, written, reason = answers.pop()
     if outcome is None:
         return _with(base, Category.NOT_DOCUMENTED, "time or initials without an answer ticked")
-    return _documented(base, order, documented[0], outcome, written, settings)
+    if outcome == "given" and reason is not None:
+        return _with(
+            base, Category.DOCUMENTED_TWICE, "given ticked, and a reason for not giving written"
+        )
+    item = _documented(base, order, documented[0], outcome, written, settings)
+    return _with_reason(item, outcome, reason)
 
 
 def _documented(
@@ -156,6 +167,19 @@ def _documented(
     if outcome == "given" and order.high_alert and (second is None or not second.marked):
         item = item.with_concern(Category.NO_SECOND_INITIALS, "high-alert: no second initials")
     return item
+
+
+def _with_reason(item: Item, outcome: str, written: str | None) -> Item:
+    """A held or refused dose with the legend's reason (`papermode.core.reasons`)."""
+    if outcome == "given" or not item.exportable:
+        return item
+    reason = reason_of(written)
+    if reason is not None:
+        return replace(item, reason=reason.key, notes=(*item.notes, f"reason: {reason.label}"))
+    if written is not None:  # a number not in the legend: the reading sends it to review
+        pending = replace(item, exportable=False, occurred_at=None, time_source=None)
+        return _with(pending, Category.PENDING, f"reason {written!r} is not a code of the legend")
+    return replace(item, notes=(*item.notes, "no reason written"))
 
 
 def written_moment(written: str, near: datetime) -> datetime | None:

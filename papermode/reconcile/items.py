@@ -87,6 +87,7 @@ class Item:
     record: RecordMatch | None = None
     record_note: str | None = None
     performer: str | None = None  # from the page's signature legend (reconcile.performer)
+    reason: str | None = None  # held / refused: the legend's reason (core/reasons.py key)
     event: str | None = None  # infusions: start, change, bag or stop (reconcile.infusions)
     ends_at: datetime | None = None  # infusions: when the period ended (the next event)
 

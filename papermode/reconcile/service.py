@@ -91,6 +91,7 @@ def item_json(item: Item, source: ReconcileInput) -> dict[str, Any]:
         "ends": _iso(item.ends_at),
         "event": item.event,
         "time_source": item.time_source,
+        "reason": item.reason,
         "recorded": _iso(item.recorded_at),
         "code": item.code,
         "value": item.quantity,

@@ -42,7 +42,9 @@ from papermode.demo.synth.values import vital_value
 
 __all__ = ["FillProfile", "PageTruth", "StrayMark", "fill_page"]
 
-MAR_ROLES = ("given", "held", "refused", "time", "initials", "dose", "second_initials")
+MAR_ROLES = (
+    "given", "held", "refused", "time", "initials", "dose", "second_initials", "reason"
+)  # fmt: skip
 OUTCOMES = ("given", "held", "refused")
 
 
@@ -166,6 +168,10 @@ def _fill_dose(
     for role in ("initials", "second_initials"):
         if role in roles and (role == "initials" or draws[5] < 0.3):
             ink(sheet, roles[role], pen, rng)
+    reason = roles.get("reason")
+    if reason is not None and outcome != "given":  # the legend's number (core/reasons.py)
+        code = "6" if outcome == "refused" else "12345"[min(4, int(draws[3] * 5))]
+        digits(sheet, reason, code, code, pen, rng, profile)
 
 
 def _outcome(draw: float, profile: FillProfile) -> str:

@@ -3,7 +3,8 @@
 A MAR band is one order (or a run of its doses when they do not fit one band): the order
 column on the left (drug, dose, route, frequency, prescriber, HIGH ALERT band), then one
 dose cell per scheduled time with given / held / refused tick boxes, the actual time in comb
-boxes, and initials (and second initials for high-alert drugs).
+boxes, initials with a one-digit box for the reason a dose was not given (the page's legend
+lists the codes: `papermode.core.reasons`), and second initials for high-alert drugs.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from papermode.printing.templates import Template
 _PAD = 1.0
 _LABEL_H = 6.5  # the scheduled time and the tick-box letters above the boxes
 _MARKS = ("given", "held", "refused")
+_REASON_GAP = 2.0  # between the initials and the reason box: the layout's minimum gap
 _WRITE_IN_ROWS = 40  # blank MAR: bands offered (the flow keeps only what fits one page)
 
 
@@ -99,6 +101,7 @@ def _times_in_period(ctx: Ctx, doses: Sequence[ScheduledDose]) -> list[datetime]
 def _legend(ctx: Ctx, form: Template) -> Row:
     letters = {mark: ctx.t(f"mar.{mark}") for mark in _MARKS}
     lines = wrap(ctx.t("mar.legend", **letters), ctx.width, 7.5, lines=2)
+    lines += wrap(ctx.t("mar.reasons"), ctx.width, 7.5, lines=2)  # core/reasons.py codes
 
     def draw(body: Body, y: float) -> None:
         for index, line in enumerate(lines):
@@ -196,7 +199,8 @@ def _dose_cell(
     scheduled: datetime | None,
     high_alert: bool,
 ) -> None:
-    """given/held/refused (one group), actual time HH:MM, initials (+ second initials)."""
+    """given/held/refused (one group), actual time HH:MM, initials and the reason's number
+    (+ second initials)."""
     size, gap = form.g("tick_size"), form.g("gap")
     common = {"order_id": order_id, "scheduled": scheduled}
     top = y + _PAD + _LABEL_H
@@ -210,13 +214,16 @@ def _dose_cell(
     cell_w, cell_h = form.g("cell_w"), form.g("cell_h")
     body.add(comb(f"{prefix}.time", x, top, 4, cell_w, cell_h, role="time", **common))
     top += cell_h + gap
-    sign = Box(x, top, _cell_width(form), form.g("sign_h"))
+    # Initials, then one comb cell for the reason a dose was not given (core/reasons.py).
+    sign = Box(x, top, _cell_width(form) - cell_w - _REASON_GAP, form.g("sign_h"))
     label = ctx.t("mar.initials")
     body.add(
         write_in(f"{prefix}.initials", "signature", sign, role="initials", label=label, **common)
     )
+    body.add(comb(f"{prefix}.reason", x + sign.w + _REASON_GAP, top, 1, cell_w, form.g("sign_h"),
+                  role="reason", label=ctx.t("mar.reason"), **common))  # fmt: skip
     if high_alert:
-        second = Box(x, top + form.g("sign_h") + gap, sign.w, sign.h)
+        second = Box(x, top + form.g("sign_h") + gap, _cell_width(form), sign.h)
         label = ctx.t("mar.second_initials")
         body.add(
             write_in(
