@@ -48,6 +48,7 @@ from papermode.printing.printable import (
     check_dose_schedules_fit,
     check_instructions_fit,
     check_one_dose_per_time,
+    check_text_printable,
 )
 from papermode.printing.templates import load_templates
 from papermode.store.database import open_store
@@ -128,6 +129,7 @@ def prepare_forms(
     doses = doses_for_snapshot(snapshot, period[0], period[1], settings)
     check_one_dose_per_time(snapshot, doses)
     check_dose_schedules_fit(snapshot)
+    check_text_printable(snapshot)
     warnings = census_age_warnings(snapshot, period[0], settings)
     warnings += check_instructions_fit(snapshot)
     wards = _layout(snapshot, doses, period, paper=paper, lang=lang, settings=settings)
