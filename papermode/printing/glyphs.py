@@ -57,11 +57,13 @@ def has_glyph(font_name: str, char: str) -> bool:
     return ord(char) in _covered(font_name) or char in " \t"
 
 
-def font_runs(text: str, primary: str) -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=16384)  # labels and headings repeat on every page
+def font_runs(text: str, primary: str) -> tuple[tuple[str, str], ...]:
     """(font, text) runs drawing `text`: the primary font wherever it has the glyph."""
     text = printable_form(text)
-    if all(has_glyph(primary, char) for char in text):
-        return [(primary, text)]
+    covered = _covered(primary)
+    if text.isascii() or all(ord(char) in covered or char in " \t" for char in text):
+        return ((primary, text),)
     runs: list[tuple[str, str]] = []
     for char in text:
         font = primary
@@ -71,7 +73,7 @@ def font_runs(text: str, primary: str) -> list[tuple[str, str]]:
             runs[-1] = (font, runs[-1][1] + char)
         else:
             runs.append((font, char))
-    return runs
+    return tuple(runs)
 
 
 def unprintable(text: str, primary: str) -> str:
