@@ -25,6 +25,7 @@ from papermode.review.decisions import (
 from papermode.review.files import attributable
 from papermode.review.items import QueueItem
 from papermode.review.queue import find_item
+from papermode.review.proposals import EDITABLE_KINDS
 from papermode.review.records import (
     append_decision,
     ensure_schema,
@@ -86,6 +87,8 @@ def crop_sha256(store: Store, item: QueueItem) -> str | None:
 
 # What a person may answer about an item that is not a box (fields take every kind).
 KINDS_OF_ITEM: dict[str, tuple[str, ...]] = {"sheet": ("confirm", "correct", "withdraw")}
+# Photos of screens (review/proposals.py): every part of an order or identity may be keyed.
+KINDS_OF_ITEM.update({kind: ("confirm", "correct", "withdraw") for kind in EDITABLE_KINDS})
 
 
 def _check_kind(store: Store, item: QueueItem, kind: DecisionKind) -> None:
