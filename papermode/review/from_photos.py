@@ -33,6 +33,7 @@ from papermode.review.proposals import (
     ORDER_PARTS,
     PHOTO_PREFIX,
     PROPOSAL_PREFIX,
+    screen_photos,
 )
 from papermode.review.queue import build_queue
 from papermode.store.database import Store, open_store
@@ -73,8 +74,12 @@ def photo_census(store: Store, *, ward: str = "", now: datetime | None = None) -
     patients: dict[str, Patient] = {}
     orders: list[Order] = []
     reviewers: set[str] = set()
+    for photo in screen_photos(store):
+        if photo["capture_id"] not in by_photo:
+            left.append(LeftOff(Path(photo["file_name"] or "").name, "patient", "no name or "
+                                "MRN was read on this photo; it creates no patient"))  # fmt: skip
     for capture_id, photo_items in by_photo.items():
-        file = photo_items[0].file or capture_id
+        file = Path(photo_items[0].file or capture_id).name  # the clerk's name for it
         patient = _patient(photo_items, ward, left, file)
         if patient is None:
             continue
