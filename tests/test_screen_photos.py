@@ -31,15 +31,25 @@ HALF_SEED = 3  # only the first reviewer looked at this photo
 
 def _truth_values(truth: FreePhotoTruth, line: int) -> dict[str, str]:
     med = truth.medications[line]
-    return {"drug": med.drug, "dose": f"{med.dose_value:g}", "unit": med.dose_unit,
-            "route": med.route, "frequency": med.frequency, "times": "-"}  # fmt: skip
+    return {
+        "drug": med.drug,
+        "dose": f"{med.dose_value:g}",
+        "unit": med.dose_unit,
+        "route": med.route,
+        "frequency": med.frequency,
+        "times": "-",
+    }
 
 
 def _identity_values(truth: FreePhotoTruth) -> dict[str, str]:
     patient = truth.patient
     assert patient.birth_date is not None
-    return {"family": patient.family, "given": patient.given, "mrn": patient.mrn,
-            "birth_date": patient.birth_date.isoformat()}  # fmt: skip
+    return {
+        "family": patient.family,
+        "given": patient.given,
+        "mrn": patient.mrn,
+        "birth_date": patient.birth_date.isoformat(),
+    }
 
 
 def _nameless_screen(path: Path) -> None:
@@ -66,9 +76,9 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     files.append(str(folder / "screen-nameless.png"))
     store = folder / "ward.db"
     result = CliRunner().invoke(
-        main, ["ingest", *files, "--kind", "screen", "--new-store", "--store", str(store),
-               "--json"],
-    )  # fmt: skip
+        main,
+        ["ingest", *files, "--kind", "screen", "--new-store", "--store", str(store), "--json"],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["counts"]["free"] == 4
     return {"store": store, "truths": truths, "folder": folder}
@@ -94,8 +104,9 @@ def test_no_store_is_made_without_new_store(tmp_path: Path) -> None:
     path = tmp_path / "screen.png"
     _nameless_screen(path)
     missing = tmp_path / "typo.db"
-    result = CliRunner().invoke(main, ["ingest", str(path), "--kind", "screen", "--store",
-                                       str(missing)])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["ingest", str(path), "--kind", "screen", "--store", str(missing)]
+    )
     assert result.exit_code != 0
     assert "there is no store at" in result.output
     assert not missing.exists()
@@ -104,8 +115,11 @@ def test_no_store_is_made_without_new_store(tmp_path: Path) -> None:
 def test_identity_is_read_from_the_banner_never_guessed() -> None:
     found = read_identity("LAMBERT, Jean  MRN: 2058756  DOB: 16/08/1993\nAmlodipine 5 mg PO")
     assert (found.family, found.given, found.mrn, found.birth_date) == (
-        "LAMBERT", "Jean", "2058756", "1993-08-16",
-    )  # fmt: skip
+        "LAMBERT",
+        "Jean",
+        "2058756",
+        "1993-08-16",
+    )
     nothing = read_identity("Amlodipine 5 mg PO TID\nFurosemide 40 mg PO")
     assert not nothing.anything
     two = read_identity("MRN: 2058756 then MRN: 3058756, 01/01/1950 and 02/02/1960")
@@ -134,8 +148,11 @@ def _review_all(ingested: dict[str, Any]) -> None:
     store_path = ingested["store"]
     with sqlite3.connect(store_path) as db:  # the OCR misread 40 mg as 400 mg on one line
         capture = _photo_of(store_path, f"screen-{CONFIRMED_SEEDS[0]}.png")
-        db.execute("UPDATE free_medication_candidates SET dose_value = dose_value * 10 "
-                   "WHERE candidate_id = ?", [f"{capture}:0"])  # fmt: skip
+        db.execute(
+            "UPDATE free_medication_candidates SET dose_value = dose_value * 10 "
+            "WHERE candidate_id = ?",
+            [f"{capture}:0"],
+        )
     captures = {_photo_of(store_path, f"screen-{s}.png"): s for s in ingested["truths"]}
     with open_store(store_path) as store:
         items = [i for i in build_queue(store) if i.capture_id in captures]
@@ -147,9 +164,20 @@ def _review_all(ingested: dict[str, Any]) -> None:
             if item.value == right:
                 decide(store, item.item_id, kind="confirm", reviewer="alice")
             else:  # through the CLI, as a clerk does
-                result = runner.invoke(main, ["review", "--decide", item.item_id, "--value",
-                                              right, "--reviewer", "alice", "--store",
-                                              str(store_path)])  # fmt: skip
+                result = runner.invoke(
+                    main,
+                    [
+                        "review",
+                        "--decide",
+                        item.item_id,
+                        "--value",
+                        right,
+                        "--reviewer",
+                        "alice",
+                        "--store",
+                        str(store_path),
+                    ],
+                )
                 assert result.exit_code == 0, result.output
             if captures[str(item.capture_id)] == HALF_SEED:
                 continue
@@ -164,9 +192,21 @@ def printed(ingested: dict[str, Any]) -> dict[str, Any]:
     _review_all(ingested)
     out = ingested["folder"] / "forms"
     result = CliRunner().invoke(
-        main, ["prepare", "--from-photos", "--out", str(out), "--store", str(ingested["store"]),
-               "--start", START, "--ward", "3 North", "--json"],
-    )  # fmt: skip
+        main,
+        [
+            "prepare",
+            "--from-photos",
+            "--out",
+            str(out),
+            "--store",
+            str(ingested["store"]),
+            "--start",
+            START,
+            "--ward",
+            "3 North",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return {"summary": json.loads(result.output), "out": out, **ingested}
 
@@ -184,8 +224,9 @@ def test_printed_orders_equal_the_orders_on_the_screens(printed: dict[str, Any])
         rows = db.execute(
             "SELECT p.mrn, o.medication, o.dose_value, o.dose_unit, o.route FROM orders o "
             "JOIN patients p ON p.snapshot_id = o.snapshot_id AND p.patient_id = o.patient_id "
-            "WHERE o.snapshot_id = ?", [printed["summary"]["snapshot_id"]],
-        ).fetchall()  # fmt: skip
+            "WHERE o.snapshot_id = ?",
+            [printed["summary"]["snapshot_id"]],
+        ).fetchall()
     on_screens = {
         (t.patient.mrn, m.drug, m.dose_value, m.dose_unit, m.route)
         for seed in CONFIRMED_SEEDS
@@ -228,10 +269,14 @@ def test_unconfirmed_and_unlinked_photos_print_no_named_pack(printed: dict[str, 
                 for m in printed["truths"][s].medications
             )
     not_printed = printed["summary"]["not_printed"]
-    assert any(n.startswith("screen-3.png: patient not printed: identity not confirmed")
-               for n in not_printed)  # fmt: skip
-    assert any(n.startswith("screen-nameless.png: patient not printed: no name or MRN")
-               for n in not_printed)  # fmt: skip
+    assert any(
+        n.startswith("screen-3.png: patient not printed: identity not confirmed")
+        for n in not_printed
+    )
+    assert any(
+        n.startswith("screen-nameless.png: patient not printed: no name or MRN")
+        for n in not_printed
+    )
     assert printed["summary"]["patients"] == len(CONFIRMED_SEEDS)
     assert printed["summary"]["blank_pages"] > 0  # the blank packs for the others
 
@@ -246,24 +291,46 @@ def test_an_order_one_reviewer_confirmed_is_not_printed(
     with open_store(store_path) as store:
         item = next(i for i in build_queue(store, include_decided=True) if i.item_id == item_id)
         assert item.state is not None and item.state.second is not None
-        decide(store, item_id, kind="withdraw", reviewer="bob",
-               edit_of=item.state.second.decision_id)  # fmt: skip
+        decide(
+            store, item_id, kind="withdraw", reviewer="bob", edit_of=item.state.second.decision_id
+        )
     out = tmp_path / "forms"
-    result = CliRunner().invoke(main, ["prepare", "--from-photos", "--out", str(out), "--store",
-                                       str(store_path), "--start", START, "--json"])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "prepare",
+            "--from-photos",
+            "--out",
+            str(out),
+            "--store",
+            str(store_path),
+            "--start",
+            START,
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    assert f"screen-{CONFIRMED_SEEDS[1]}.png: order, line 2 not printed: awaiting confirmation "
-    "(dose)" in summary["not_printed"]
+    waiting = f"screen-{CONFIRMED_SEEDS[1]}.png: order, line 2 not printed: awaiting "
+    assert waiting + "confirmation (dose)" in summary["not_printed"]
     with sqlite3.connect(store_path) as db:
-        printed_drugs = {r[0] for r in db.execute(
-            "SELECT medication FROM orders WHERE snapshot_id = ? AND order_id LIKE ?",
-            [summary["snapshot_id"], f"photo-{capture}-%"])}  # fmt: skip
+        printed_drugs = {
+            r[0]
+            for r in db.execute(
+                "SELECT medication FROM orders WHERE snapshot_id = ? AND order_id LIKE ?",
+                [summary["snapshot_id"], f"photo-{capture}-%"],
+            )
+        }
     truth = printed["truths"][CONFIRMED_SEEDS[1]]
     assert printed_drugs == {m.drug for n, m in enumerate(truth.medications) if n != 1}
     with open_store(store_path) as store:  # bob decides again (blind) for the other tests
-        decide(store, item_id, kind="correct", value=f"{truth.medications[1].dose_value:g}",
-               reviewer="bob")  # fmt: skip
+        decide(
+            store,
+            item_id,
+            kind="correct",
+            value=f"{truth.medications[1].dose_value:g}",
+            reviewer="bob",
+        )
 
 
 def test_readings_json_lists_free_photos_with_link_and_candidates(
@@ -273,8 +340,11 @@ def test_readings_json_lists_free_photos_with_link_and_candidates(
     assert result.exit_code == 0, result.output
     photos = json.loads(result.output)["free_photos"]
     assert {Path(p["file"]).name for p in photos} == {
-        "screen-1.png", "screen-2.png", "screen-3.png", "screen-nameless.png",
-    }  # fmt: skip
+        "screen-1.png",
+        "screen-2.png",
+        "screen-3.png",
+        "screen-nameless.png",
+    }
     first = next(p for p in photos if p["file"].endswith("/screen-1.png"))
     assert first["kind"] == "screen"
     assert set(first["link"]) == {"patient_id", "mrn", "evidence", "confidence"}
@@ -286,8 +356,9 @@ def test_readings_json_lists_free_photos_with_link_and_candidates(
 
 
 def test_prepare_from_photos_refuses_a_census_argument(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["prepare", "census.json", "--from-photos", "--out",
-                                       str(tmp_path / "out")])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["prepare", "census.json", "--from-photos", "--out", str(tmp_path / "out")]
+    )
     assert result.exit_code != 0
     assert "--from-photos reads the store, not a CENSUS export" in result.output
     assert "Traceback" not in result.output
@@ -299,11 +370,13 @@ def test_nothing_confirmed_is_a_clear_refusal(tmp_path: Path) -> None:
     cv2.imwrite(str(path), np.ascontiguousarray(photo))
     store = tmp_path / "s.db"
     runner = CliRunner()
-    result = runner.invoke(main, ["ingest", str(path), "--kind", "screen", "--new-store",
-                                  "--store", str(store)])  # fmt: skip
+    result = runner.invoke(
+        main, ["ingest", str(path), "--kind", "screen", "--new-store", "--store", str(store)]
+    )
     assert result.exit_code == 0, result.output
-    result = runner.invoke(main, ["prepare", "--from-photos", "--out", str(tmp_path / "o"),
-                                  "--store", str(store)])  # fmt: skip
+    result = runner.invoke(
+        main, ["prepare", "--from-photos", "--out", str(tmp_path / "o"), "--store", str(store)]
+    )
     assert result.exit_code != 0
     assert "no patient and no order from photos of screens is confirmed yet" in result.output
     assert "screen.png: patient not printed: identity not confirmed" in result.output

@@ -76,8 +76,13 @@ def photo_census(store: Store, *, ward: str = "", now: datetime | None = None) -
     reviewers: set[str] = set()
     for photo in screen_photos(store):
         if photo["capture_id"] not in by_photo:
-            left.append(LeftOff(Path(photo["file_name"] or "").name, "patient", "no name or "
-                                "MRN was read on this photo; it creates no patient"))  # fmt: skip
+            left.append(
+                LeftOff(
+                    Path(photo["file_name"] or "").name,
+                    "patient",
+                    "no name or MRN was read on this photo; it creates no patient",
+                )
+            )
     for capture_id, photo_items in by_photo.items():
         file = Path(photo_items[0].file or capture_id).name  # the clerk's name for it
         patient = _patient(photo_items, ward, left, file)
@@ -85,8 +90,14 @@ def photo_census(store: Store, *, ward: str = "", now: datetime | None = None) -
             continue
         known = patients.setdefault(patient.mrn, patient)
         if known != patient:
-            left.append(LeftOff(file, "patient", "another photo shows this MRN with a "
-                                "different name or birth date; correct one of them"))  # fmt: skip
+            left.append(
+                LeftOff(
+                    file,
+                    "patient",
+                    "another photo shows this MRN with a "
+                    "different name or birth date; correct one of them",
+                )
+            )
             patients[patient.mrn] = _conflict(known)
             continue
         reviewers.update(_reviewers(i for i in photo_items if i.kind == "photo_identity"))
@@ -98,8 +109,9 @@ def photo_census(store: Store, *, ward: str = "", now: datetime | None = None) -
     kept = {p.patient_id for p in patients.values() if p.mrn}
     named = tuple(p for p in patients.values() if p.patient_id in kept)
     orders = [o for o in orders if o.patient_id in kept]
-    return PhotoCensus(_snapshot(named, orders, reviewers, now), tuple(sorted(reviewers)),
-                       tuple(left))  # fmt: skip
+    return PhotoCensus(
+        _snapshot(named, orders, reviewers, now), tuple(sorted(reviewers)), tuple(left)
+    )
 
 
 def provenance_line(reviewers: Sequence[str]) -> str:
@@ -128,16 +140,27 @@ def prepare_from_photos(
         reasons = "; ".join(item.line for item in census.left_off[:3])
         raise ReviewError(
             "no patient and no order from photos of screens is confirmed yet"
-            + (f" ({reasons})" if reasons else "") + ".",
+            + (f" ({reasons})" if reasons else "")
+            + ".",
             advice="Ingest the photos with `papermode ingest --kind screen`, then have two "
             "reviewers decide their items (`papermode review --list`).",
         )
     result = print_snapshot(
-        census.snapshot, out_dir, store_path, start=start, hours=hours, lang=lang,
-        paper=paper, settings=load_settings(settings_path), progress=progress,
-    )  # fmt: skip
-    logger.info("prepare --from-photos: %d order(s), %d left off", len(census.snapshot.orders),
-                len(census.left_off))  # fmt: skip
+        census.snapshot,
+        out_dir,
+        store_path,
+        start=start,
+        hours=hours,
+        lang=lang,
+        paper=paper,
+        settings=load_settings(settings_path),
+        progress=progress,
+    )
+    logger.info(
+        "prepare --from-photos: %d order(s), %d left off",
+        len(census.snapshot.orders),
+        len(census.left_off),
+    )
     return result, census
 
 
@@ -163,24 +186,40 @@ def _reviewers(items: Iterable[QueueItem]) -> set[str]:
 def _patient(items: list[QueueItem], ward: str, left: list[LeftOff], file: str) -> Patient | None:
     parts = {i.field_id: i for i in items if i.kind == "photo_identity"}
     if not parts:
-        left.append(LeftOff(file, "patient", "no name or MRN was read on this photo; "
-                            "it creates no patient"))  # fmt: skip
+        left.append(
+            LeftOff(file, "patient", "no name or MRN was read on this photo; it creates no patient")
+        )
         return None
     values = {part: _decided(parts[part]) if part in parts else None for part in IDENTITY_PARTS}
     missing = [part for part, value in values.items() if not value]
     if missing:
-        left.append(LeftOff(file, "patient", f"identity not confirmed by two reviewers "
-                            f"({', '.join(missing)}); a blank pack is printed instead"))  # fmt: skip
+        left.append(
+            LeftOff(
+                file,
+                "patient",
+                f"identity not confirmed by two reviewers "
+                f"({', '.join(missing)}); a blank pack is printed instead",
+            )
+        )
         return None
     try:
         birth = date.fromisoformat(str(values["birth_date"]))
     except ValueError:
-        left.append(LeftOff(file, "patient", "the birth date confirmed is not a date "
-                            "(type it as yyyy-mm-dd)"))  # fmt: skip
+        left.append(
+            LeftOff(
+                file, "patient", "the birth date confirmed is not a date (type it as yyyy-mm-dd)"
+            )
+        )
         return None
     mrn = str(values["mrn"])
-    return Patient(patient_id=f"photo-{mrn}", mrn=mrn, family=str(values["family"]),
-                   given=str(values["given"]), birth_date=birth, ward=ward)  # fmt: skip
+    return Patient(
+        patient_id=f"photo-{mrn}",
+        mrn=mrn,
+        family=str(values["family"]),
+        given=str(values["given"]),
+        birth_date=birth,
+        ward=ward,
+    )
 
 
 def _conflict(patient: Patient) -> Patient:
@@ -220,11 +259,15 @@ def _order(
     frequency = str(values["frequency"])
     as_needed = frequency.upper() == "PRN"
     return Order(
-        order_id=f"photo-{order_id}", patient_id=patient_id, medication=str(values["drug"]),
-        dose_value=dose, dose_unit=str(values["unit"]), route=str(values["route"]),
+        order_id=f"photo-{order_id}",
+        patient_id=patient_id,
+        medication=str(values["drug"]),
+        dose_value=dose,
+        dose_unit=str(values["unit"]),
+        route=str(values["route"]),
         timing=Timing(code=frequency, times_of_day=() if as_needed else times),
         as_needed=as_needed,
-    )  # fmt: skip
+    )
 
 
 def _times(text: str) -> tuple[time, ...]:
@@ -234,9 +277,11 @@ def _times(text: str) -> tuple[time, ...]:
 
 
 def _snapshot(
-    patients: Sequence[Patient], orders: Sequence[Order], reviewers: set[str],
+    patients: Sequence[Patient],
+    orders: Sequence[Order],
+    reviewers: set[str],
     now: datetime | None,
-) -> Snapshot:  # fmt: skip
+) -> Snapshot:
     taken = (now or datetime.now()).replace(second=0, microsecond=0)
     facts = repr((sorted(map(repr, patients)), sorted(map(repr, orders)), sorted(reviewers)))
     digest = hashlib.sha256(facts.encode()).hexdigest()[:12]

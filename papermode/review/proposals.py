@@ -73,14 +73,27 @@ def proposal_items(store: Store) -> Iterable[QueueItem]:
                 "mrn": identity.mrn,
             }
             for part in IDENTITY_PARTS:
-                yield _item(photo, f"{PHOTO_PREFIX}{photo['capture_id']}:{part}", part,
-                            "photo_identity", "identity", values[part])  # fmt: skip
+                yield _item(
+                    photo,
+                    f"{PHOTO_PREFIX}{photo['capture_id']}:{part}",
+                    part,
+                    "photo_identity",
+                    "identity",
+                    values[part],
+                )
         for candidate in candidates_of(store, photo["capture_id"]):
             values = order_values(candidate)
             for part in ORDER_PARTS:
                 item_id = f"{PROPOSAL_PREFIX}{candidate['candidate_id']}:{part}"
-                yield _item(photo, item_id, part, "proposed_order", "new_order", values[part],
-                            line=int(candidate["line_number"]))  # fmt: skip
+                yield _item(
+                    photo,
+                    item_id,
+                    part,
+                    "proposed_order",
+                    "new_order",
+                    values[part],
+                    line=int(candidate["line_number"]),
+                )
 
 
 def order_values(candidate: dict[str, Any]) -> dict[str, str | None]:
@@ -121,7 +134,8 @@ def _item(
         blind=part in BLIND_PARTS,
         capture_id=photo["capture_id"],
         file=photo["file_name"],
-        message=f"screen photo {photo['file_name']}, line {line + 1}" if line >= 0 else
-        f"screen photo {photo['file_name']}: patient identity",
+        message=f"screen photo {photo['file_name']}, line {line + 1}"
+        if line >= 0
+        else f"screen photo {photo['file_name']}: patient identity",
         sort_key=("", photo["captured_at"] or "", photo["capture_id"], line, part),
-    )  # fmt: skip
+    )

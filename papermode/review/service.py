@@ -24,8 +24,8 @@ from papermode.review.decisions import (
 )
 from papermode.review.files import attributable
 from papermode.review.items import QueueItem
-from papermode.review.queue import find_item
 from papermode.review.proposals import EDITABLE_KINDS
+from papermode.review.queue import find_item
 from papermode.review.records import (
     append_decision,
     ensure_schema,

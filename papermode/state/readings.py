@@ -9,8 +9,8 @@ import json
 from typing import Any
 
 from papermode.core.flags import FileStatus
-from papermode.state.free_photos import free_photo_entries
 from papermode.reading.page import PRINTED_ID_AGREES, identity_method
+from papermode.state.free_photos import free_photo_entries
 from papermode.state.page_state import SheetState, page_sheets
 from papermode.state.sheets import COPY_FLAG
 from papermode.store.database import Store
