@@ -4,7 +4,9 @@ prepare --from-photos -> the printed orders are the orders on the screens."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -381,3 +383,75 @@ def test_nothing_confirmed_is_a_clear_refusal(tmp_path: Path) -> None:
     assert "no patient and no order from photos of screens is confirmed yet" in result.output
     assert "screen.png: patient not printed: identity not confirmed" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def _asgi(app: Any, method: str, path: str, cookie: str = "", form: str = "") -> Any:
+    """One request to the ASGI app, no network and no HTTP client package."""
+    target, _, query = path.partition("?")
+    headers = [(b"host", b"127.0.0.1:8765"), (b"cookie", cookie.encode())]
+    if form:
+        headers.append((b"content-type", b"application/x-www-form-urlencoded"))
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": target,
+        "raw_path": target.encode(),
+        "query_string": query.encode(),
+        "headers": headers,
+        "scheme": "http",
+        "server": ("127.0.0.1", 8765),
+        "client": ("127.0.0.1", 5000),
+        "root_path": "",
+        "http_version": "1.1",
+    }
+    sent: list[dict[str, Any]] = []
+    body = [{"type": "http.request", "body": form.encode(), "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return body.pop(0) if body else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    cookies = [v.decode().split(";")[0] for k, v in start["headers"] if k == b"set-cookie"]
+    headers["set-cookie"] = "; ".join(cookies)
+    return start["status"], headers, content
+
+
+def test_the_review_app_shows_the_photo_line_beside_a_proposed_order(
+    ingested: dict[str, Any],
+) -> None:
+    from urllib.parse import quote
+
+    from papermode.web.app import ReviewApp
+
+    store_path = ingested["store"]
+    capture = _photo_of(store_path, f"screen-{HALF_SEED}.png")
+    item_id = f"proposal:{capture}:0:drug"
+    review = ReviewApp(store_path, keep_sessions=False)
+    app = review.asgi
+    status, headers, _ = _asgi(app, "GET", f"/?token={review.token}")
+    cookie = headers["set-cookie"]
+    assert cookie, headers
+    status, headers, content = _asgi(app, "GET", "/", cookie)
+    assert status == 200, content
+    cookie = "; ".join(c for c in (cookie, headers["set-cookie"]) if c)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', content.decode())
+    assert csrf is not None
+    form = f"csrf={quote(csrf.group(1))}&reviewer=carol"
+    status, _, _ = _asgi(app, "POST", "/reviewer", cookie, form)
+    assert status == 303
+    status, _, content = _asgi(app, "GET", f"/item/{item_id}", cookie)
+    assert status == 200, content
+    assert f'src="/crop/{item_id}' in content.decode()
+    assert 'id="btn-correct"' in content.decode()
+    status, headers, content = _asgi(app, "GET", f"/crop/{item_id}", cookie)
+    assert status == 200 and headers["content-type"] == "image/png"
+    line = cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_COLOR)
+    photo = cv2.imread(str(ingested["folder"] / f"screen-{HALF_SEED}.png"))
+    assert 0 < line.shape[0] < photo.shape[0] / 4  # one line of the screen, not all of it
+    assert line.shape[1] > 100
