@@ -27,7 +27,7 @@ from papermode.review.service import decide
 from papermode.store.database import open_store
 
 START = "2026-11-28T08:00"
-CONFIRMED_SEEDS = (1, 2)  # both reviewers confirm everything on these photos
+CONFIRMED_SEEDS = (1, 6)  # both reviewers confirm everything (6 shows morphine)
 HALF_SEED = 3  # only the first reviewer looked at this photo
 
 
@@ -137,11 +137,15 @@ def test_proposals_are_two_person_items_with_blind_numbers(ingested: dict[str, A
     assert not [i for i in items if i.capture_id == nameless]  # no patient, no proposal
     per_photo = {i.capture_id for i in items if i.kind == "photo_identity"}
     assert len(per_photo) == 3
-    # what the machine read on the clean screens is the truth
+    # what the machine read on the clean screens is the truth, or nothing (a part OCR
+    # missed, like a route: the first reviewer keys it); never another value
+    right = missed = 0
     for seed, truth in ingested["truths"].items():
         capture = _photo_of(ingested["store"], f"screen-{seed}.png")
         for item in (i for i in items if i.capture_id == capture):
-            assert item.value == _expected(item.item_id, truth), item.item_id
+            assert item.value in (_expected(item.item_id, truth), None), item.item_id
+            right, missed = right + (item.value is not None), missed + (item.value is None)
+    assert right >= 0.9 * (right + missed)
 
 
 def _review_all(ingested: dict[str, Any]) -> None:
@@ -183,7 +187,7 @@ def _review_all(ingested: dict[str, Any]) -> None:
                 assert result.exit_code == 0, result.output
             if captures[str(item.capture_id)] == HALF_SEED:
                 continue
-            if item.blind:
+            if item.blind or item.value != right:  # bob keys what the image shows
                 decide(store, item.item_id, kind="correct", value=right, reviewer="bob")
             else:
                 decide(store, item.item_id, kind="confirm", reviewer="bob")
@@ -236,6 +240,14 @@ def test_printed_orders_equal_the_orders_on_the_screens(printed: dict[str, Any])
         for m in t.medications
     }
     assert set(rows) == on_screens  # the mis-read dose is printed as corrected
+    with sqlite3.connect(printed["store"]) as db:
+        high_alert = dict(
+            db.execute(
+                "SELECT medication, high_alert FROM orders WHERE snapshot_id = ?",
+                [printed["summary"]["snapshot_id"]],
+            ).fetchall()
+        )
+    assert high_alert["morphine"] and not high_alert["amlodipine"]  # as an export's would be
     manifest = json.loads((printed["out"] / "manifest.json").read_text())
     mrns = {p["mrn"] for p in manifest["pages"] if p["mrn"]}
     assert mrns == {printed["truths"][s].patient.mrn for s in CONFIRMED_SEEDS}
@@ -343,7 +355,7 @@ def test_readings_json_lists_free_photos_with_link_and_candidates(
     photos = json.loads(result.output)["free_photos"]
     assert {Path(p["file"]).name for p in photos} == {
         "screen-1.png",
-        "screen-2.png",
+        "screen-6.png",
         "screen-3.png",
         "screen-nameless.png",
     }

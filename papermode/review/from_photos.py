@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 
+from papermode.census.snapshot import is_high_alert
 from papermode.core.errors import ReviewError
 from papermode.core.model import Order, Patient, Snapshot, Timing
-from papermode.core.settings import load_settings
+from papermode.core.settings import Settings, load_settings
 from papermode.printing.layout.provenance import FROM_PHOTOS
 from papermode.printing.prepare import PrepareResult, print_snapshot
 from papermode.review.items import QueueItem
@@ -64,8 +65,16 @@ class PhotoCensus:
     left_off: tuple[LeftOff, ...]
 
 
-def photo_census(store: Store, *, ward: str = "", now: datetime | None = None) -> PhotoCensus:
-    """The census confirmed on photos of screens (docs/screen-photos.md)."""
+def photo_census(
+    store: Store,
+    *,
+    ward: str = "",
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> PhotoCensus:
+    """The census confirmed on photos of screens (docs/screen-photos.md); orders of the
+    `[high_alert]` medicines are marked as a census export's would be."""
+    settings = settings or load_settings()
     items = [i for i in build_queue(store, include_decided=True) if _from_photo(i)]
     by_photo: dict[str, list[QueueItem]] = {}
     for item in items:
@@ -108,7 +117,9 @@ def photo_census(store: Store, *, ward: str = "", now: datetime | None = None) -
                 reviewers.update(_reviewers(parts.values()))
     kept = {p.patient_id for p in patients.values() if p.mrn}
     named = tuple(p for p in patients.values() if p.patient_id in kept)
-    orders = [o for o in orders if o.patient_id in kept]
+    orders = [
+        replace(o, high_alert=is_high_alert(o, settings)) for o in orders if o.patient_id in kept
+    ]
     return PhotoCensus(
         _snapshot(named, orders, reviewers, now), tuple(sorted(reviewers)), tuple(left)
     )
@@ -134,8 +145,9 @@ def prepare_from_photos(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[PrepareResult, PhotoCensus]:
     """Print the forms of the census confirmed on photos (`prepare --from-photos`)."""
+    settings = load_settings(settings_path)
     with open_store(store_path) as store:
-        census = photo_census(store, ward=ward)
+        census = photo_census(store, ward=ward, settings=settings)
     if not census.snapshot.orders and not census.snapshot.patients:
         reasons = "; ".join(item.line for item in census.left_off[:3])
         raise ReviewError(
@@ -153,7 +165,7 @@ def prepare_from_photos(
         hours=hours,
         lang=lang,
         paper=paper,
-        settings=load_settings(settings_path),
+        settings=settings,
         progress=progress,
     )
     logger.info(

@@ -65,22 +65,21 @@ def proposal_items(store: Store) -> Iterable[QueueItem]:
         identity = read_identity(photo["text"] or "")
         if not identity.anything and not photo["patient_id"]:
             continue  # no patient read: the photo's lines never become anyone's orders
-        if not photo["patient_id"]:
-            values = {
-                "family": identity.family,
-                "given": identity.given,
-                "birth_date": identity.birth_date,
-                "mrn": identity.mrn,
-            }
-            for part in IDENTITY_PARTS:
-                yield _item(
-                    photo,
-                    f"{PHOTO_PREFIX}{photo['capture_id']}:{part}",
-                    part,
-                    "photo_identity",
-                    "identity",
-                    values[part],
-                )
+        values = {
+            "family": identity.family,
+            "given": identity.given,
+            "birth_date": identity.birth_date,
+            "mrn": identity.mrn,
+        }
+        for part in IDENTITY_PARTS:
+            yield _item(
+                photo,
+                f"{PHOTO_PREFIX}{photo['capture_id']}:{part}",
+                part,
+                "photo_identity",
+                "identity",
+                values[part],
+            )
         for candidate in candidates_of(store, photo["capture_id"]):
             values = order_values(candidate)
             for part in ORDER_PARTS:
