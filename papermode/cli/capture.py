@@ -29,7 +29,8 @@ from papermode.store.database import Store, open_existing_store, open_store
     "--new-store",
     is_flag=True,
     help="Create the store if there is none: only when no census export exists and the "
-    "photos of screens are all there is (docs/screen-photos.md).",
+    "photos of screens are all there is (docs/screen-photos.md). Without it the store must "
+    "exist: `prepare` creates it.",
 )
 @click.option(
     "--workers",

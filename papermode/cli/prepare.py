@@ -114,6 +114,9 @@ def prepare(
     under patients/, and manifest.json; records every page in the store. With --check it
     writes nothing and shows, per patient, every order as papermode understood it (times in
     the period, dose, route, instructions) and every order left out with why.
+
+    With --from-photos (no CENSUS) it prints the patients and orders two reviewers confirmed
+    on photos of screens, every page saying so; what is not confirmed is listed, not printed.
     """
     if from_photos:
         _prepare_from_photos(

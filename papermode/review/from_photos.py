@@ -22,7 +22,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from papermode.census.snapshot import is_high_alert
-from papermode.core.errors import ReviewError
+from papermode.core.errors import NothingConfirmedError
 from papermode.core.model import Order, Patient, Snapshot, Timing
 from papermode.core.settings import Settings, load_settings
 from papermode.printing.layout.provenance import FROM_PHOTOS
@@ -149,14 +149,7 @@ def prepare_from_photos(
     with open_store(store_path) as store:
         census = photo_census(store, ward=ward, settings=settings)
     if not census.snapshot.orders and not census.snapshot.patients:
-        reasons = "; ".join(item.line for item in census.left_off[:3])
-        raise ReviewError(
-            "no patient and no order from photos of screens is confirmed yet"
-            + (f" ({reasons})" if reasons else "")
-            + ".",
-            advice="Ingest the photos with `papermode ingest --kind screen`, then have two "
-            "reviewers decide their items (`papermode review --list`).",
-        )
+        raise NothingConfirmedError([item.line for item in census.left_off])
     result = print_snapshot(
         census.snapshot,
         out_dir,
