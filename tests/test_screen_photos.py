@@ -467,3 +467,10 @@ def test_the_review_app_shows_the_photo_line_beside_a_proposed_order(
     photo = cv2.imread(str(ingested["folder"] / f"screen-{HALF_SEED}.png"))
     assert 0 < line.shape[0] < photo.shape[0] / 4  # one line of the screen, not all of it
     assert line.shape[1] > 100
+
+
+def test_the_new_store_and_the_forms_are_owner_only(printed: dict[str, Any]) -> None:
+    for path in (printed["store"], printed["out"], printed["out"] / "manifest.json"):
+        assert path.stat().st_mode & 0o077 == 0, path
+    for pdf in printed["out"].rglob("*.pdf"):
+        assert pdf.stat().st_mode & 0o077 == 0, pdf
