@@ -83,6 +83,24 @@ class CensusError(PapermodeError):
         )
 
 
+class NothingConfirmedError(CensusError):
+    """`prepare --from-photos`: no patient or order on photos of screens is confirmed yet,
+    so there is no census to print (docs/screen-photos.md)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.source = "photos of screens"
+        self.problems = list(reasons)
+        shown = "; ".join(self.problems[:3])
+        PapermodeError.__init__(
+            self,
+            "no patient and no order from photos of screens is confirmed yet"
+            + (f" ({shown})" if shown else "")
+            + "; no forms were printed.",
+            advice="Ingest the photos with `papermode ingest --kind screen`, then have two "
+            "reviewers decide their items (`papermode review --list`).",
+        )
+
+
 class TemplateError(PapermodeError):
     """A form template in forms/ is invalid; `problems` lists every problem with file and key."""
 

@@ -117,11 +117,34 @@ def prepare_forms(
     Raises CensusError (nothing written) when the census is refused, UsageError for
     options that cannot work, TemplateError / StoreError from the stages below.
     """
-    started = time.perf_counter()
     _check_options(out_dir, hours=hours, lang=lang, paper=paper)
     _check_store_outside(Path(store_path), Path(out_dir))
     settings = load_settings(settings_path)
     snapshot = load_census(Path(census), settings)
+    return print_snapshot(
+        snapshot, out_dir, store_path, start=start, hours=hours, lang=lang, paper=paper,
+        settings=settings, now=now, progress=progress,
+    )  # fmt: skip
+
+
+def print_snapshot(
+    snapshot: Snapshot,
+    out_dir: Path,
+    store_path: Path,
+    *,
+    start: datetime | None,
+    hours: int,
+    lang: str,
+    paper: str,
+    settings: Settings,
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> PrepareResult:
+    """`prepare_forms` once the census is a checked `Snapshot`; also the last step of
+    `prepare --from-photos` (review/from_photos.py), whose snapshot no export made."""
+    started = time.perf_counter()
+    _check_options(out_dir, hours=hours, lang=lang, paper=paper)
+    _check_store_outside(Path(store_path), Path(out_dir))
     if start is None:
         period = default_period(now or datetime.now(), hours)
     else:
