@@ -61,6 +61,13 @@ class Decision:
     withdraws: int | None = None  # `withdraw`: the decision taken back
     decided_at: str = ""
     crop_sha256: str | None = None
+    # (station, its id there): the order of decisions merged from several laptops
+    # (`papermode merge`), the same in every store whatever the order of the merges.
+    origin: tuple[str, int] | None = None
+
+    @property
+    def order(self) -> tuple[str, int]:
+        return self.origin or ("", self.decision_id)
 
 
 @dataclass(frozen=True)
@@ -170,7 +177,7 @@ def _effective(
     }
     valid: list[Decision] = []
     stale: list[Decision] = []
-    for decision in sorted(decisions, key=lambda d: d.decision_id):
+    for decision in sorted(decisions, key=lambda d: d.order):
         if decision.item_id != facts.item_id or decision.kind == "withdraw":
             continue
         if decision.decision_id in withdrawn:
