@@ -49,9 +49,10 @@ def new_station(path: Path, name: str) -> Store:
     """A store as `prepare` leaves it (the same two printed pages everywhere), named `name`."""
     store = open_store(path)
     with store.transaction() as db:
-        for page_id in PAGES:
+        for number, page_id in enumerate(PAGES, start=1):
             db.table("pages").insert(
                 {"page_id": page_id, "template": "mar", "template_version": "1", "paper": "a4",
+                 "pdf": "ward.pdf", "pdf_page": number, "page_number": number,
                  "width_mm": 210.0, "height_mm": 297.0, "registered_at": "2026-12-01T08:00:00"}
             )  # fmt: skip
             db.table("fields").insert_all(
