@@ -78,3 +78,212 @@ def test_merge_is_idempotent_commutative_and_associative(a, b, c) -> None:  # ty
         for path in (path_a, path_b, path_c):
             with open_existing_store(path) as store:
                 assert {r["capture_id"] for r in store.db.query("SELECT * FROM captures")} <= captures
+
+
+# ---------------------------------------------------------------------- refusals
+
+
+import sqlite3  # noqa: E402
+
+import pytest  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+
+from papermode.cli.main import main  # noqa: E402
+from papermode.ingest import stations as stations_module  # noqa: E402
+from papermode.store.database import MIGRATIONS, open_store  # noqa: E402
+from papermode.store.stations import station_id  # noqa: E402
+from tests.stationfactory import add_photo  # noqa: E402
+
+MORNING = Photo(photo=1, page=0, minute=0, ingested_minute=0, tick="ticked", time="0815",
+                confidence=0.99)  # fmt: skip
+EVENING = Photo(photo=2, page=0, minute=20, ingested_minute=20, tick="empty", time="0815",
+                confidence=0.99)  # fmt: skip
+
+
+def _snapshot(path: Path) -> tuple[dict[str, object], int]:
+    with open_existing_store(path) as store:
+        entries = store.db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+        return content(store), entries
+
+
+def _merge_cli(store: Path, *others: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["merge", *map(str, others), "--store", str(store)])
+    return result.exit_code, result.output
+
+
+def test_a_contradicting_capture_of_another_station_becomes_a_review_item(tmp_path: Path) -> None:
+    a = build_station(tmp_path, "ward-a", [MORNING], [])
+    b = build_station(tmp_path, "ward-b", [EVENING], [])
+    code, output = _merge_cli(a, b)
+    assert code == 0, output
+    assert "b.db (station ward-b): 1 new captures" in output
+    with open_existing_store(a) as store:
+        row = store.db.execute(
+            "SELECT value, status, flags FROM page_state WHERE page_id = 'PAGE-ONE' "
+            "AND field_id = 'f1'"
+        ).fetchone()
+        assert row[0] == "ticked" and row[1] == "review" and "disappeared" in row[2]
+        assert {r[0] for r in store.db.execute("SELECT station FROM captures")} == {
+            "ward-a",
+            "ward-b",
+        }
+    code, output = _merge_cli(a, b)  # again: nothing new
+    assert code == 0 and "0 new captures" in output and "0 audit entries" in output
+
+
+def test_another_print_run_is_refused_and_nothing_is_merged(tmp_path: Path) -> None:
+    a = build_station(tmp_path, "ward-a", [MORNING], [])
+    b = build_station(tmp_path, "ward-b", [EVENING], [])
+    with open_existing_store(b) as store:
+        store.db.execute("UPDATE fields SET x = x + 3 WHERE page_id = 'PAGE-ONE'")
+    before = _snapshot(a)
+    code, output = _merge_cli(a, b)
+    assert code == 46
+    assert "printed 1 page id(s) of this store with another layout (first: PAGE-ONE)" in output
+    assert _snapshot(a) == before
+
+
+def test_a_store_copied_after_its_first_ingest_is_a_station_clash(tmp_path: Path) -> None:
+    a = build_station(tmp_path, "ward-a", [MORNING], [])
+    twin = copy_store(a, tmp_path / "twin.db")
+    for path, photo in ((a, EVENING), (twin, Photo(3, 0, 30, 30, "ticked", "0845", 0.99))):
+        with open_existing_store(path) as store:
+            add_photo(store, photo)
+    before = _snapshot(a)
+    code, output = _merge_cli(a, twin)
+    assert code == 47 and "both hold entries of station ward-a that differ" in output
+    assert _snapshot(a) == before
+
+
+def test_a_damaged_evidence_file_is_refused_and_nothing_is_merged(tmp_path: Path) -> None:
+    a = build_station(tmp_path, "ward-a", [MORNING], [])
+    b = build_station(tmp_path, "ward-b", [EVENING], [])
+    evidence = next((tmp_path / "ward-b.db.evidence").glob("*/*.jpg"))
+    evidence.chmod(0o600)
+    evidence.write_bytes(b"changed")
+    before = _snapshot(a)
+    code, output = _merge_cli(a, b)
+    assert code == 45 and "does not match its SHA-256" in output
+    assert _snapshot(a) == before
+
+
+def test_an_interrupted_merge_leaves_the_store_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = build_station(tmp_path, "ward-a", [MORNING], [])
+    b = build_station(tmp_path, "ward-b", [EVENING], [])
+    before = _snapshot(a)
+
+    def power_cut(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stations_module, "update_page_state", power_cut)
+    with open_existing_store(a) as store, pytest.raises(KeyboardInterrupt):
+        merge_stations(store, [b])
+    monkeypatch.undo()
+    after = _snapshot(a)
+    assert after[1] == before[1]
+    assert {k: v for k, v in after[0].items() if k != "evidence"} == {
+        k: v for k, v in before[0].items() if k != "evidence"
+    }  # evidence files copied before the rollback stay, unreferenced (named by SHA-256)
+
+
+@pytest.mark.parametrize("kind", ["itself", "not a store", "missing"])
+def test_what_cannot_be_merged_says_so(tmp_path: Path, kind: str) -> None:
+    a = build_station(tmp_path, "ward-a", [MORNING], [])
+    other = {"itself": a, "not a store": tmp_path / "notes.db", "missing": tmp_path / "no.db"}[
+        kind
+    ]
+    if kind == "not a store":
+        sqlite3.connect(other).execute("CREATE TABLE notes (text TEXT)").connection.commit()
+    code, output = _merge_cli(a, other)
+    assert code == 45, output
+    assert "Traceback" not in output
+
+
+def test_each_station_chain_is_kept_and_verifiable(tmp_path: Path) -> None:
+    a = build_station(tmp_path, "ward-a", [MORNING], [])
+    b = build_station(tmp_path, "ward-b", [EVENING], [])
+    c = build_station(tmp_path, "ward-c", [], [])
+    with open_existing_store(b) as store:
+        merge_stations(store, [c])
+        b_entries = store.db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+    assert _merge_cli(a, b)[0] == 0
+    result = CliRunner().invoke(main, ["station", "--store", str(a)])
+    assert result.exit_code == 0, result.output
+    assert "station: ward-a" in result.output
+    assert f"ward-b (merged): {b_entries} audit entries, intact" in result.output
+    assert "ward-c (merged): 1 audit entries, intact" in result.output  # its printed pages
+    audit = CliRunner().invoke(main, ["audit", "verify", "--store", str(a)])
+    assert audit.exit_code == 0, audit.output
+    with open_existing_store(a) as store:
+        last = store.db.execute("SELECT action, station FROM audit ORDER BY seq DESC").fetchone()
+        assert last == ("merge", "ward-a")
+        with pytest.raises(sqlite3.IntegrityError):
+            store.db.execute("UPDATE station_audit SET detail = '{}'")
+        store.db.execute("DROP TRIGGER station_audit_no_update")
+        store.db.execute(
+            "UPDATE station_audit SET detail = '{}' WHERE station = 'ward-b' AND station_seq = 2"
+        )
+    result = CliRunner().invoke(main, ["station", "--store", str(a)])
+    assert result.exit_code == 32
+    assert "station ward-b entry 2: its content was changed" in result.output
+
+
+def test_a_store_whose_chain_was_changed_is_not_merged(tmp_path: Path) -> None:
+    a = build_station(tmp_path, "ward-a", [MORNING], [])
+    b = build_station(tmp_path, "ward-b", [EVENING], [])
+    with open_existing_store(b) as store:
+        store.db.execute("UPDATE audit SET detail = '{}' WHERE seq = 1")
+    before = _snapshot(a)
+    code, output = _merge_cli(a, b)
+    assert code == 32 and "the audit chain of b.db is not intact" in output.replace("ward-b.db", "b.db")
+    assert _snapshot(a) == before
+
+
+# ---------------------------------------------------------------------- stations
+
+
+def test_copies_of_a_prepared_store_become_different_stations(tmp_path: Path) -> None:
+    with open_store(tmp_path / "prepared.db") as store:
+        store.audit("pages", "prepare", {"count": 0})
+        assert station_id(store.db) is None
+    laptops = [copy_store(tmp_path / "prepared.db", tmp_path / f"laptop{n}.db") for n in (1, 2)]
+    ids = []
+    for path in laptops:
+        with open_existing_store(path) as store:
+            store.db.table("captures").insert({"capture_id": "c-0", "page_id": "PAGE-ONE"})
+            ids.append(station_id(store.db))
+            stations = {r[0] for r in store.db.execute("SELECT station FROM audit")}
+            assert stations == {ids[-1]}
+    assert None not in ids and ids[0] != ids[1]
+
+
+def test_a_station_is_named_only_before_its_first_photo(tmp_path: Path) -> None:
+    a = build_station(tmp_path, "ward-a", [MORNING], [])
+    result = CliRunner().invoke(main, ["station", "--set", "other", "--store", str(a)])
+    assert result.exit_code == 2 and "holds photos: it keeps that id" in result.output
+    fresh = tmp_path / "fresh.db"
+    open_store(fresh).close()
+    result = CliRunner().invoke(main, ["station", "--set", "Ward 3A", "--store", str(fresh)])
+    assert result.exit_code == 2 and "cannot be a station name" in result.output
+    result = CliRunner().invoke(main, ["station", "--set", "ward-3a", "--store", str(fresh)])
+    assert result.exit_code == 0 and "station: ward-3a" in result.output
+
+
+def test_a_schema_5_store_with_captures_is_given_a_station_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:5]:
+        connection.executescript(script)
+    connection.execute("PRAGMA user_version = 5")
+    connection.execute("INSERT INTO captures (capture_id, page_id) VALUES ('c-0', 'PAGE-ONE')")
+    connection.execute("INSERT INTO audit (at, actor, action) VALUES ('x', 'papermode', 'a')")
+    connection.close()
+    path.chmod(0o600)
+    with open_store(path) as store:
+        station = station_id(store.db)
+        assert station is not None and len(station) == 12
+        assert store.db.execute("SELECT station FROM captures").fetchone()[0] == station
+        assert store.db.execute("SELECT station FROM audit").fetchone()[0] == station
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 6
