@@ -125,9 +125,7 @@ def add_decision(store: Store, decided: Decided) -> None:
         store.audit("review", item_id, {"decision": made.decision_id}, actor=decided.reviewer)
 
 
-def build_station(
-    folder: Path, name: str, photos: list[Photo], decisions: list[Decided]
-) -> Path:
+def build_station(folder: Path, name: str, photos: list[Photo], decisions: list[Decided]) -> Path:
     path = folder / f"{name}.db"
     with new_station(path, name) as store:
         for photo in photos:

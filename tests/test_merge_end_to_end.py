@@ -43,7 +43,9 @@ def test_two_laptops_merged_a_vanished_tick_goes_to_review(prepared: Path, tmp_p
     _tick(morning, given[0]["box_mm"])
     later = _render(prepared, page)  # the same page id, the first tick missing
     _tick(later, given[1]["box_mm"])
-    a = _laptop(prepared, tmp_path / "a", _photo(morning, tmp_path / "a.jpg"), "2026-11-28T08:00:00")
+    a = _laptop(
+        prepared, tmp_path / "a", _photo(morning, tmp_path / "a.jpg"), "2026-11-28T08:00:00"
+    )
     b = _laptop(prepared, tmp_path / "b", _photo(later, tmp_path / "b.jpg"), "2026-11-28T10:00:00")
     with open_existing_store(a) as first, open_existing_store(b) as second:
         stations = (station_id(first.db), station_id(second.db))

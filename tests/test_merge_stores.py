@@ -77,7 +77,9 @@ def test_merge_is_idempotent_commutative_and_associative(a, b, c) -> None:  # ty
         captures = {row[0] for row in left["captures"]}  # type: ignore[index]
         for path in (path_a, path_b, path_c):
             with open_existing_store(path) as store:
-                assert {r["capture_id"] for r in store.db.query("SELECT * FROM captures")} <= captures
+                assert {
+                    r["capture_id"] for r in store.db.query("SELECT * FROM captures")
+                } <= captures
 
 
 # ---------------------------------------------------------------------- refusals
@@ -191,9 +193,7 @@ def test_an_interrupted_merge_leaves_the_store_as_it_was(
 @pytest.mark.parametrize("kind", ["itself", "not a store", "missing"])
 def test_what_cannot_be_merged_says_so(tmp_path: Path, kind: str) -> None:
     a = build_station(tmp_path, "ward-a", [MORNING], [])
-    other = {"itself": a, "not a store": tmp_path / "notes.db", "missing": tmp_path / "no.db"}[
-        kind
-    ]
+    other = {"itself": a, "not a store": tmp_path / "notes.db", "missing": tmp_path / "no.db"}[kind]
     if kind == "not a store":
         sqlite3.connect(other).execute("CREATE TABLE notes (text TEXT)").connection.commit()
     code, output = _merge_cli(a, other)
@@ -237,7 +237,9 @@ def test_a_store_whose_chain_was_changed_is_not_merged(tmp_path: Path) -> None:
         store.db.execute("UPDATE audit SET detail = '{}' WHERE seq = 1")
     before = _snapshot(a)
     code, output = _merge_cli(a, b)
-    assert code == 32 and "the audit chain of b.db is not intact" in output.replace("ward-b.db", "b.db")
+    assert code == 32 and "the audit chain of b.db is not intact" in output.replace(
+        "ward-b.db", "b.db"
+    )
     assert _snapshot(a) == before
 
 

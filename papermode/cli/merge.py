@@ -18,9 +18,7 @@ from papermode.store.stations import name_station, station_id, verify_station_ch
 
 
 @click.command("merge")
-@click.argument(
-    "others", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
-)
+@click.argument("others", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @existing_store_option
 @click.option("--json", "as_json", is_flag=True, help="Print what was merged as JSON.")
 @reports_errors

@@ -386,9 +386,10 @@ def _merge_decisions(
         values["withdraws"] = local_ids.get(target) if target else None
         table = db.table("review_decisions")
         table.insert(values)
-        local_ids[key] = int(table.last_pk)
+        new_id = int(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+        local_ids[key] = new_id
         db.table("decision_origins").insert(
-            {"decision_id": table.last_pk, "station": key[0], "station_seq": key[1]}
+            {"decision_id": new_id, "station": key[0], "station_seq": key[1]}
         )
         added += 1
     return added
@@ -401,7 +402,9 @@ def decision_keys(db: sqlite_utils.Database) -> dict[int, tuple[str, int]]:
     return dict(_decision_keys(db, station_id(db) or ""))
 
 
-def _decision_keys(db: sqlite_utils.Database, station: str) -> Iterable[tuple[int, tuple[str, int]]]:
+def _decision_keys(
+    db: sqlite_utils.Database, station: str
+) -> Iterable[tuple[int, tuple[str, int]]]:
     if not db.table("review_decisions").exists():
         return []
     origins = db.table("decision_origins").exists()

@@ -107,8 +107,7 @@ def verify_station_chains(db: sqlite_utils.Database) -> list[StationChain]:
     own = station_id(db) or "(not yet a station)"
     chains = [_check(own, True, db.query("SELECT *, seq AS station_seq FROM audit ORDER BY seq"))]
     others = [
-        row[0]
-        for row in db.execute("SELECT DISTINCT station FROM station_audit ORDER BY station")
+        row[0] for row in db.execute("SELECT DISTINCT station FROM station_audit ORDER BY station")
     ]
     for station in others:
         rows = db.query(
