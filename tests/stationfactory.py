@@ -117,7 +117,19 @@ def add_decision(store: Store, decided: Decided) -> None:
                 kind = "confirm"
             withdraws = last
         value = None if kind == "withdraw" else decided.value
-        decision = NewDecision(item_id, kind, value, decided.reviewer, 1, None, withdraws)  # type: ignore[arg-type]
+        seen = db.execute(
+            "SELECT value FROM page_state WHERE page_id = ? AND field_id = ?",
+            [PAGES[decided.page], decided.field],
+        ).fetchone()
+        decision = NewDecision(
+            item_id,
+            kind,
+            value,
+            decided.reviewer,
+            1,
+            seen[0] if seen else None,
+            withdraws,  # type: ignore[arg-type]
+        )
         made = append_decision(
             db, decision, page_id=PAGES[decided.page], field_id=decided.field,
             crop_sha256=None, first_reviewer=None,

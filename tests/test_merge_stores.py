@@ -94,7 +94,10 @@ from papermode.cli.main import main  # noqa: E402
 from papermode.ingest import stations as stations_module  # noqa: E402
 from papermode.store.database import MIGRATIONS, open_store  # noqa: E402
 from papermode.store.stations import station_id  # noqa: E402
-from tests.stationfactory import add_photo  # noqa: E402
+from papermode.review.decisions import STATIONS_DISAGREE, NewDecision  # noqa: E402
+from papermode.review.queue import build_queue  # noqa: E402
+from papermode.review.records import append_decision, ensure_schema  # noqa: E402
+from tests.stationfactory import add_decision, add_photo  # noqa: E402
 
 MORNING = Photo(photo=1, page=0, minute=0, ingested_minute=0, tick="ticked", time="0815",
                 confidence=0.99)  # fmt: skip
@@ -289,3 +292,35 @@ def test_a_schema_5_store_with_captures_is_given_a_station_in_place(tmp_path: Pa
         assert store.db.execute("SELECT station FROM captures").fetchone()[0] == station
         assert store.db.execute("SELECT station FROM audit").fetchone()[0] == station
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == 6
+
+
+def test_two_laptops_deciding_one_item_differently_need_a_third_person(tmp_path: Path) -> None:
+    doubtful = Photo(photo=1, page=0, minute=0, ingested_minute=0, tick="ticked", time="0815",
+                     confidence=0.5)  # fmt: skip
+    item = "PAGE-ONE:f2"
+    a = build_station(tmp_path, "ward-a", [doubtful], [Decided(0, "f2", "confirm", "0815", "A")])
+    b = build_station(tmp_path, "ward-b", [doubtful], [Decided(0, "f2", "correct", "0845", "B")])
+    agree = build_station(
+        tmp_path, "ward-c", [doubtful], [Decided(0, "f2", "confirm", "0815", "C")]
+    )
+    with open_existing_store(a) as store:
+        assert item not in {i.item_id for i in build_queue(store)}
+    assert _merge_cli(a, agree)[0] == 0
+    with open_existing_store(a) as store:  # the same meaning on two laptops: decided
+        assert item not in {i.item_id for i in build_queue(store)}
+    assert _merge_cli(a, b)[0] == 0
+    with open_existing_store(a) as store:
+        queued = {i.item_id: i for i in build_queue(store)}
+        assert queued[item].needed == "third"
+        assert queued[item].state and STATIONS_DISAGREE in queued[item].state.flags
+        add_decision(store, Decided(0, "f2", "correct", "0845", "A"))  # not a third person
+        assert item in {i.item_id for i in build_queue(store)}
+    with open_existing_store(a) as store:
+        ensure_schema(store.db)
+        with store.transaction() as db:
+            append_decision(
+                db, NewDecision(item, "correct", "0845", "D", 3, "0815"), page_id="PAGE-ONE",
+                field_id="f2", crop_sha256=None, first_reviewer=None,
+            )  # fmt: skip
+        decided = {i.item_id: i for i in build_queue(store, include_decided=True)}[item]
+        assert decided.needed == "none" and decided.state and decided.state.value == "0845"

@@ -35,6 +35,7 @@ DECISION_KINDS: tuple[DecisionKind, ...] = (
 )
 STAGE_OF: dict[Needed, int] = {"first": 1, "second": 2, "third": 3}
 CHANGED_AFTER_REVIEW = "changed_after_review"
+STATIONS_DISAGREE = "stations_disagree"  # two laptops' reviewers decided it differently
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ def review_state(facts: ItemFacts, decisions: Sequence[Decision]) -> ReviewState
     first = by_stage[1]
     if first is None:
         return ReviewState("first", "review", facts.value, flags)
+    if _stations_disagree(valid):
+        return _between_stations(facts, flags, by_stage)
     if not facts.two_person:
         return _decided(first, (), first=first)
     second = by_stage[2]
@@ -187,6 +190,29 @@ def _effective(
         else:
             stale.append(decision)
     return valid, stale
+
+
+def _stations_disagree(valid: Sequence[Decision]) -> bool:
+    """Reviewers on two laptops (merged stores) decided the item differently: the newest
+    decision of each station before any third one, compared by meaning."""
+    newest: dict[str, Decision] = {}
+    for decision in valid:
+        if decision.origin is not None and decision.stage < STAGE_OF["third"]:
+            newest[decision.origin[0]] = decision
+    return len({_meaning(d) for d in newest.values()}) > 1
+
+
+def _between_stations(
+    facts: ItemFacts, flags: tuple[str, ...], by_stage: dict[int, Decision | None]
+) -> ReviewState:
+    """A third person, other than the first two, decides what two laptops disagree on."""
+    first, second, third = by_stage[1], by_stage[2], by_stage[3]
+    assert first is not None
+    earlier = {d.reviewer for d in (first, second) if d}
+    if third is None or third.reviewer in earlier:
+        disagree = (*flags, STATIONS_DISAGREE)
+        return ReviewState("third", "review", facts.value, disagree, first, second)
+    return _decided(third, (), first=first, second=second, third=third)
 
 
 def _latest(decisions: Sequence[Decision], stage: int) -> Decision | None:
