@@ -3,15 +3,32 @@ every capture kept, chains kept per station, refusals that leave the store as it
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from papermode.cli.main import main
+from papermode.ingest import stations as stations_module
 from papermode.ingest.stations import merge_stations
-from papermode.store.database import open_existing_store
-from tests.stationfactory import Decided, Photo, build_station, content, copy_store
+from papermode.review.decisions import STATIONS_DISAGREE, NewDecision
+from papermode.review.queue import build_queue
+from papermode.review.records import append_decision, ensure_schema
+from papermode.store.database import MIGRATIONS, open_existing_store, open_store
+from papermode.store.stations import station_id
+from tests.stationfactory import (
+    Decided,
+    Photo,
+    add_decision,
+    add_photo,
+    build_station,
+    content,
+    copy_store,
+)
 
 photos = st.builds(
     Photo,
@@ -84,20 +101,6 @@ def test_merge_is_idempotent_commutative_and_associative(a, b, c) -> None:  # ty
 
 # ---------------------------------------------------------------------- refusals
 
-
-import sqlite3  # noqa: E402
-
-import pytest  # noqa: E402
-from click.testing import CliRunner  # noqa: E402
-
-from papermode.cli.main import main  # noqa: E402
-from papermode.ingest import stations as stations_module  # noqa: E402
-from papermode.store.database import MIGRATIONS, open_store  # noqa: E402
-from papermode.store.stations import station_id  # noqa: E402
-from papermode.review.decisions import STATIONS_DISAGREE, NewDecision  # noqa: E402
-from papermode.review.queue import build_queue  # noqa: E402
-from papermode.review.records import append_decision, ensure_schema  # noqa: E402
-from tests.stationfactory import add_decision, add_photo  # noqa: E402
 
 MORNING = Photo(photo=1, page=0, minute=0, ingested_minute=0, tick="ticked", time="0815",
                 confidence=0.99)  # fmt: skip
