@@ -3,6 +3,7 @@ every capture kept, chains kept per station, refusals that leave the store as it
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -327,3 +328,15 @@ def test_two_laptops_deciding_one_item_differently_need_a_third_person(tmp_path:
             )  # fmt: skip
         decided = {i.item_id: i for i in build_queue(store, include_decided=True)}[item]
         assert decided.needed == "none" and decided.state and decided.state.value == "0845"
+
+
+def test_merge_json_summary(tmp_path: Path) -> None:
+    a = build_station(tmp_path, "ward-a", [MORNING], [])
+    b = build_station(tmp_path, "ward-b", [EVENING], [Decided(0, "f1", "confirm", "x", "B")])
+    result = CliRunner().invoke(main, ["merge", str(b), "--store", str(a), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["station"] == "ward-a" and summary["pages_rebuilt"] == ["PAGE-ONE"]
+    (merged,) = summary["stores"]
+    assert (merged["station"], merged["captures"], merged["decisions"]) == ("ward-b", 1, 1)
+    assert merged["evidence_files"] == 1 and merged["audit_entries"] == 3  # pages, ingest, review
