@@ -340,3 +340,13 @@ def test_merge_json_summary(tmp_path: Path) -> None:
     (merged,) = summary["stores"]
     assert (merged["station"], merged["captures"], merged["decisions"]) == ("ward-b", 1, 1)
     assert merged["evidence_files"] == 1 and merged["audit_entries"] == 3  # pages, ingest, review
+
+
+def test_a_missing_evidence_file_is_refused(tmp_path: Path) -> None:
+    a = build_station(tmp_path, "ward-a", [MORNING], [])
+    b = build_station(tmp_path, "ward-b", [EVENING], [])
+    next((tmp_path / "ward-b.db.evidence").glob("*/*.jpg")).unlink()
+    before = _snapshot(a)
+    code, output = _merge_cli(a, b)
+    assert code == 45 and "is missing; nothing was merged" in output
+    assert _snapshot(a) == before
