@@ -39,6 +39,9 @@ class ExitCode(enum.IntEnum):
     RESTORED_BUNDLE = 30  # reconcile --restored: not a readable FHIR Bundle
     EXPORT = 31  # an export cannot be written
     AUDIT_CHAIN = 32  # the audit chain was edited or does not match its anchored head
+    MERGE = 45  # merge: another station's store cannot be brought in (unreadable, damaged)
+    OTHER_PRINT_RUN = 46  # merge: the other store printed the same page id with another layout
+    STATION_CLASH = 47  # merge: two stores carry one station id but their audit chains differ
     INTERNAL = 70  # a bug
     INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells expect
 
@@ -177,3 +180,21 @@ class ReviewerError(ReviewError):
     """The two-person rule: this reviewer may not make this decision (same person twice)."""
 
     exit_code = ExitCode.REVIEWER
+
+
+class MergeError(PapermodeError):
+    """Another station's store cannot be merged into this one (`papermode merge`)."""
+
+    exit_code = ExitCode.MERGE
+
+
+class OtherPrintRunError(MergeError):
+    """The other store printed a page id of this store with another layout."""
+
+    exit_code = ExitCode.OTHER_PRINT_RUN
+
+
+class StationClashError(MergeError):
+    """Two stores carry the same station id but their audit chains have parted."""
+
+    exit_code = ExitCode.STATION_CLASH
