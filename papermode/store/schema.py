@@ -15,7 +15,7 @@ import sqlite_utils
 from papermode.core.errors import StoreError
 from papermode.store.transactions import transaction
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 MIGRATIONS: list[str] = [
     # 1: prepare (snapshots, patients, orders, pages, fields) and capture (files, captures,
@@ -113,6 +113,11 @@ MIGRATIONS: list[str] = [
         page_id TEXT, sheet TEXT, position INTEGER, captures TEXT, first_at TEXT,
         PRIMARY KEY (page_id, sheet)
     );
+    """,
+    # 6: reprint: every fact of an order (dosages, bounds, course, rates) as one JSON text,
+    #    so the next period's forms print from the store alone (store/order_json.py).
+    """
+    ALTER TABLE orders ADD COLUMN detail TEXT;
     """,
 ]
 
