@@ -92,6 +92,11 @@ def _weight(ctx: Ctx, patient: Patient) -> str:
     return ctx.t("banner.weight", kg=kg, date=weight.measured_on.isoformat())
 
 
+def allergy_text(ctx: Ctx, patient: Patient) -> str:
+    """The patient's allergies as the banner prints them (also on the ward census)."""
+    return _allergies(ctx, patient)
+
+
 def _allergies(ctx: Ctx, patient: Patient) -> str:
     if patient.allergies is None:
         return ctx.t("banner.allergies_not_recorded")
