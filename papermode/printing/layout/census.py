@@ -14,7 +14,7 @@ from papermode.printing.layout.kit import Body, Ctx, Row, fit, flow, text_width,
 from papermode.printing.templates import Template
 
 LEAVES = ("discharged", "transferred")  # the census sheet's tick boxes, one group per patient
-_TICK = 4.5
+_TICK = 5.0
 _TICKS_W = 24.0  # the two ticks at the right of every patient row
 
 

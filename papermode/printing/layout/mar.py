@@ -25,6 +25,7 @@ from papermode.printing.layout.kit import (
     fit,
     fit_size,
     flow,
+    text_width,
     tick,
     wrap,
     write_in,
@@ -35,7 +36,7 @@ _PAD = 1.0
 _LABEL_H = 6.5  # the scheduled time and the tick-box letters above the boxes
 _MARKS = ("given", "held", "refused")
 _REASON_GAP = 2.0  # between the initials and the reason box: the layout's minimum gap
-_STOP_TICK = 4.5  # the "stopped" tick box and its initials box, at the order column's foot
+_STOP_TICK = 5.0  # the "stopped" tick box and its initials box, at the order column's foot
 _STOP_H = _STOP_TICK + 1.0
 _WRITE_IN_ROWS = 40  # blank MAR: bands offered (the flow keeps only what fits one page)
 
@@ -188,12 +189,19 @@ def _stop_boxes(ctx: Ctx, form: Template, body: Body, order: Order, y: float) ->
     stop a reviewer confirmed ends the order at `reprint` (papermode/printing/reprint.py)."""
     bottom = y + mar_band_height(form, order.high_alert) - 0.5 - _PAD
     top = bottom - _STOP_TICK
-    label = ctx.t("mar.stop")
-    body.text(ctx.left + 1.0, bottom - 1.0, fit(label, 14.0, 6.5, bold=True), 6.5, bold=True)
+    column_end = ctx.left + form.g("info_w") - 1.0
+    label = fit(ctx.t("mar.stop"), max(form.g("info_w") * 0.3, 4.0), 6.5, bold=True)
+    body.text(ctx.left + 1.0, bottom - 1.0, label, 6.5, bold=True)
+    tick_x = ctx.left + 2.0 + text_width(label, 6.5, bold=True)
+    if tick_x + _STOP_TICK > column_end:
+        return  # an order column too narrow for it (a template's own geometry)
     common = {"order_id": order.order_id}
     prefix = f"mar.{order.order_id}.stop"
-    body.add(tick(f"{prefix}.box", ctx.left + 16.0, top, _STOP_TICK, role="stop", **common))
-    sign = Box(ctx.left + 16.0 + _STOP_TICK + 2.0, top, 22.0, _STOP_TICK)
+    body.add(tick(f"{prefix}.box", tick_x, top, _STOP_TICK, role="stop", **common))
+    sign_x = tick_x + _STOP_TICK + 2.0
+    if column_end - sign_x < 8.0:
+        return
+    sign = Box(sign_x, top, min(column_end - sign_x, 24.0), _STOP_TICK)
     body.add(
         write_in(
             f"{prefix}.initials",
