@@ -189,9 +189,17 @@ def footer(ctx: Ctx, form: Template, number: int, count: int) -> list[Drawing]:
             bold=True,
         ),
         Text(right, box.y + 4.5, fit(version, half, 7.5), 7.5, align="right"),
-        Text(box.x, box.y + 9.5, fit(as_of, half, 7.5, bold=True), 7.5, bold=True),
+        _as_of(ctx, as_of, box.x, box.y + 9.5, half),
         Text(right, box.y + 9.5, fit(period, half, 7.0), 7.0, align="right"),
     ]
+
+
+def _as_of(ctx: Ctx, as_of: str, x: float, y: float, width: float) -> Text:
+    """What the page was built from; a reprint's longer line is shrunk, never cut."""
+    if not ctx.snapshot.source.startswith("reprint of"):
+        return Text(x, y, fit(as_of, width, 7.5, bold=True), 7.5, bold=True)
+    size = fit_size(as_of, width, 7.5, 5.0, bold=True)
+    return Text(x, y, fit(as_of, width, size, bold=True), size, bold=True)
 
 
 def page_seed(ctx: Ctx, form: Template, owner: str, number: int, layout: str) -> str:
