@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from papermode.census.snapshot import sample_census_path
-from papermode.cli.main import cli
+from papermode.cli.main import main as cli
 from papermode.core.errors import ExitCode
 from papermode.core.settings import load_settings
 from papermode.ingest.pipeline import ingest_paths

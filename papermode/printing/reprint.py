@@ -292,4 +292,3 @@ def reprint_snapshot_id(
     ]
     digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:12]
     return f"reprint-{digest}"
-

@@ -304,4 +304,3 @@ def cover_page(
         period_start=period[0],
         period_end=period[1],
     )
-
