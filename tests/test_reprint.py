@@ -16,7 +16,7 @@ import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
 
-from papermode.census.snapshot import sample_census_path
+from papermode.census.snapshot import load_census, sample_census_path
 from papermode.cli.main import main as cli
 from papermode.core.errors import ExitCode
 from papermode.core.settings import load_settings
@@ -239,8 +239,43 @@ def test_cli_reprint_without_store(tmp_path: Path) -> None:
 
 
 def test_cli_reprint_hours_and_days_exclusive(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        cli, ["reprint", "--out", str(tmp_path / "o"), "--hours", "12", "--days", "2"]
-    )
+    with open_store(tmp_path / "papermode.db"):
+        pass
+    store = str(tmp_path / "papermode.db")
+    args = ["--out", str(tmp_path / "o"), "--hours", "12", "--days", "2"]
+    result = CliRunner().invoke(cli, ["reprint", "--store", store, *args])
     assert result.exit_code == ExitCode.USAGE, result.output
     assert "--hours or --days, not both" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_reprint_of_a_store_never_printed(tmp_path: Path) -> None:
+    with open_store(tmp_path / "empty.db"):
+        pass
+    result = CliRunner().invoke(
+        cli, ["reprint", "--store", str(tmp_path / "empty.db"), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == ExitCode.STORE, result.output
+    assert "nothing was ever printed from the store empty.db" in result.output
+    assert "papermode prepare" in result.output
+
+
+def test_cli_reprint_with_nothing_confirmed_says_so(tmp_path: Path) -> None:
+    store_path = tmp_path / "papermode.db"
+    prepare_forms(sample_census_path(), tmp_path / "day1", store_path, start=START, hours=24,
+                  lang="en", paper="a4", settings_path=None)  # fmt: skip
+    out = tmp_path / "day2"
+    args = ["reprint", "--store", str(store_path), "--out", str(out), "--ward", "Chirurgie 2A"]
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    assert result.exit_code == ExitCode.OK, result.output
+    document = json.loads(result.output[result.output.index("{") : result.output.rindex("}") + 1])
+    assert document["confirmed"] == 0 and document["period_start"] == "2026-11-29T07:00"
+    assert any("nothing on paper is confirmed" in w for w in document["warnings"])
+    assert "ZEBULON" not in result.output and not any(
+        p.mrn in result.output for p in load_census(sample_census_path(), load_settings()).patients
+    )  # ids and counts only
+    assert (out / "cover.pdf").exists() and (out / "ward-chirurgie-2a.pdf").exists()
+    assert not (out / "ward-medecine-interne-3b.pdf").exists()
+    again = CliRunner().invoke(cli, [*args, "--ward", "No such ward"])
+    assert again.exit_code == ExitCode.USAGE, again.output
+    assert "no patient to print" in again.output
