@@ -96,15 +96,17 @@ def test_discharged_patient_gets_no_forms_and_admission_gets_a_pack() -> None:
     assert new.allergies is None  # printed "NOT RECORDED", never "none"
 
 
-def test_ward_and_patient_filters() -> None:
-    plan = plan_reprint(
-        _base(), PaperChanges(), period=DAY2, settings=SETTINGS, ward="Chirurgie 2A"
-    )
-    assert {p.ward for p in plan.snapshot.patients} == {"Chirurgie 2A"}
+def test_ward_and_patient_filters_print_less_but_keep_every_patient() -> None:
+    ward = "Chirurgie 2A"
+    plan = plan_reprint(_base(), PaperChanges(), period=DAY2, settings=SETTINGS, ward=ward)
+    assert {p.ward for p in plan.printed_snapshot.patients} == {"Chirurgie 2A"}
+    # The registered snapshot keeps every ward: the next reprint builds on all of them.
+    assert len(plan.snapshot.patients) == len(_base().patients)
     mrn = _base().patient("p-101").mrn
     plan = plan_reprint(_base(), PaperChanges(), period=DAY2, settings=SETTINGS, patient_mrn=mrn)
-    assert [p.patient_id for p in plan.snapshot.patients] == ["p-101"]
-    assert {o.patient_id for o in plan.snapshot.orders} == {"p-101"}
+    assert [p.patient_id for p in plan.printed_snapshot.patients] == ["p-101"]
+    assert {o.patient_id for o in plan.printed_snapshot.orders} == {"p-101"}
+    assert plan.printed_snapshot.snapshot_id == plan.snapshot.snapshot_id
 
 
 def test_orders_that_reached_their_end_stop() -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Literal
 
@@ -129,16 +129,29 @@ class PaperChanges:
 
 @dataclass(frozen=True)
 class ReprintPlan:
-    """What the next period's forms print: the new snapshot and the cover sheet's lines."""
+    """What the next period prints from: the whole new snapshot (registered in the store,
+    so the next reprint builds on every patient, whatever --ward or --patient chose), the
+    patients printed this time, and the cover sheet's lines."""
 
     snapshot: Snapshot
     base_snapshot_id: str
+    printed: tuple[str, ...]  # patient ids printed this time (--ward, --patient)
     awaiting: tuple[Awaiting, ...]
     stopped: tuple[str, ...]  # order ids stopped on paper
     ended: tuple[str, ...]  # order ids that reached their end before the period
     left: tuple[str, ...]  # patient ids discharged or transferred
     admitted: tuple[str, ...]  # patient ids of blank-pack admissions
     added: tuple[str, ...]  # order ids of the paper orders printed
+
+    @property
+    def printed_snapshot(self) -> Snapshot:
+        """The new snapshot with the printed patients only (same id: same page ids)."""
+        chosen = set(self.printed)
+        return replace(
+            self.snapshot,
+            patients=tuple(p for p in self.snapshot.patients if p.patient_id in chosen),
+            orders=tuple(o for o in self.snapshot.orders if o.patient_id in chosen),
+        )
 
 
 def plan_reprint(
@@ -151,26 +164,24 @@ def plan_reprint(
     patient_mrn: str | None = None,
 ) -> ReprintPlan:
     """The snapshot the next period prints from: `base` with the confirmed paper applied."""
-    left = {leave.patient_id for leave in changes.leaves}
     known = {p.patient_id for p in base.patients}
-    admitted = tuple(admission_patient(a) for a in changes.admissions)
-    patients = [p for p in base.patients if p.patient_id not in left]
-    patients += [p for p in admitted if p.patient_id not in known | left]
-    if ward:
-        patients = [p for p in patients if p.ward == ward]
-    if patient_mrn:
-        patients = [p for p in patients if p.mrn == patient_mrn]
+    left = {leave.patient_id for leave in changes.leaves} & known
+    admitted = [admission_patient(a) for a in changes.admissions]
+    admitted = [p for p in admitted if p.patient_id not in known]
+    patients = [p for p in base.patients if p.patient_id not in left] + admitted
     present = {p.patient_id for p in patients}
+    base_orders = {o.order_id for o in base.orders}
     stopped = {stop.order_id for stop in changes.stops}
     ended = {o.order_id for o in base.orders if order_ended(o, period[0], settings)}
     orders = [o for o in base.orders if o.order_id not in stopped | ended]
     paper, unscheduled = paper_orders(changes.new_orders)
-    have = {o.order_id for o in orders}
-    paper = [o for o in paper if o.order_id not in have and o.order_id not in stopped]
-    orders += paper
-    orders = [o for o in orders if o.patient_id in present]
-    awaiting = [a for a in (*changes.awaiting, *unscheduled) if _shown(a, present, ward)]
-    for order_id in sorted(ended & {o.order_id for o in base.orders if o.patient_id in present}):
+    paper = [o for o in paper if o.order_id not in base_orders | stopped]
+    orders = [o for o in (*orders, *paper) if o.patient_id in present]
+    printed = [p for p in patients if (not ward or p.ward == ward)
+               and (not patient_mrn or p.mrn == patient_mrn)]  # fmt: skip
+    shown = {p.patient_id for p in printed}
+    awaiting = [a for a in (*changes.awaiting, *unscheduled) if _shown(a, shown, ward)]
+    for order_id in sorted(ended):
         logger.info("reprint: order %s reached its end before %s", order_id, period[0])
     snapshot = Snapshot(
         snapshot_id=reprint_snapshot_id(base, changes, period),
@@ -183,8 +194,9 @@ def plan_reprint(
     return ReprintPlan(
         snapshot=snapshot,
         base_snapshot_id=base.snapshot_id,
+        printed=tuple(p.patient_id for p in printed),
         awaiting=tuple(awaiting),
-        stopped=tuple(sorted(stopped)),
+        stopped=tuple(sorted(stopped & base_orders)),
         ended=tuple(sorted(ended)),
         left=tuple(sorted(left)),
         admitted=tuple(p.patient_id for p in admitted),

@@ -124,7 +124,7 @@ def write_reprint(
     """Lay out, render and register the plan's forms and cover sheet into `out_dir`."""
     out_dir = Path(out_dir).absolute()
     _check_out(out_dir, Path(store_path))
-    snapshot = plan.snapshot
+    snapshot = plan.printed_snapshot
     doses = doses_for_snapshot(snapshot, period[0], period[1], settings)
     wards = layout_snapshot(snapshot, doses, period=period, paper=run.paper, lang=run.lang,
                             templates=load_templates(), settings=settings)  # fmt: skip
@@ -133,7 +133,7 @@ def write_reprint(
     cover = cover_page(plan, snapshot, period, paper=run.paper)
     printed.insert(0, PrintedPage(cover, COVER_PDF, 1))
     plans.insert(0, PdfPlan(COVER_PDF, (cover,)))
-    _write(out_dir, Path(store_path), snapshot, printed, plans, period, run)
+    _write(out_dir, Path(store_path), plan.snapshot, printed, plans, period, run)
     logger.info(
         "reprint: %d page(s), snapshot %s, %d confirmed change(s), %d awaiting",
         len(printed), snapshot.snapshot_id, changes.confirmed, len(plan.awaiting),

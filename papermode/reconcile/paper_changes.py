@@ -80,7 +80,7 @@ def reprint_forms(
         changes = paper_changes(store, settings)
     plan = plan_reprint(base, changes, period=period, settings=settings, ward=ward,
                         patient_mrn=mrn)  # fmt: skip
-    if not plan.snapshot.patients:
+    if not plan.printed:
         raise UsageError(
             "no patient to print for this --ward / --patient.",
             advice="Check the ward's name as printed on the census sheet, or the MRN.",
