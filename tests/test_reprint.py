@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import edgepages as edge  # noqa: E402
 
 START = datetime(2026, 11, 28, 7, 0)
+DAY2 = datetime(2026, 11, 29, 7, 0)
 PATIENT = "p-101"  # Médecine interne 3B
 STOPPED = "ord-1002"  # Amoxicilline 1 g TID
 LEAVING = "p-102"
@@ -115,11 +116,13 @@ def _fill_day1(forms: Path, shots: Path) -> tuple[list[Path], dict[tuple[str, st
     return paths, truth
 
 
-def _review_all(store_path: Path, truth: dict[tuple[str, str], str], pages: set[str]) -> int:
-    """Two reviewers decide every queued box of `pages`: the truth where a person reads it,
-    else the machine's value. Returns the number of decisions."""
+def _review_all(
+    store_path: Path, truth: dict[tuple[str, str], str], pages: set[str], rounds: int = 4
+) -> int:
+    """Two reviewers decide every queued box of `pages` (one stage per round): the truth
+    where a person reads it, else the machine's value. Returns the number of decisions."""
     count = 0
-    for _ in range(4):
+    for _ in range(rounds):
         with open_store(store_path) as store:
             queue = [i for i in build_queue(store) if i.kind == "field" and i.page_id in pages]
             if not queue:
@@ -133,6 +136,8 @@ def _review_all(store_path: Path, truth: dict[tuple[str, str], str], pages: set[
                 decide(store, item.item_id, kind=kind, reviewer=reviewer,
                        value=None if kind == "confirm" else value)  # fmt: skip
                 count += 1
+    if rounds < 4:
+        return count
     raise AssertionError("the review queue of the day-1 pages never emptied")
 
 
@@ -149,9 +154,17 @@ def day2(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         summary = ingest_paths(paths, store, workers=1)
     with open_store(store_path) as store:
         before = paper_changes(store, load_settings())
-    decisions = _review_all(store_path, truth, {page for page, _ in truth})
-    result = reprint_forms(store_path, folder / "day2", start=None, hours=24)
+    # Printed before anyone reviewed: the paper's changes are on the cover sheet only.
+    early = reprint_forms(store_path, folder / "day2-early", start=None, hours=24)
+    pages = {page for page, _ in truth}
+    decisions = _review_all(store_path, truth, pages, rounds=1)  # the first reviewer only
+    with open_store(store_path) as store:
+        one_reviewer = paper_changes(store, load_settings())
+    decisions += _review_all(store_path, truth, pages)
+    result = reprint_forms(store_path, folder / "day2", start=DAY2, hours=24)
     return {
+        "early": early,
+        "one_reviewer": one_reviewer,
         "folder": folder,
         "store": store_path,
         "summary": summary,
@@ -170,10 +183,26 @@ def test_unconfirmed_paper_is_awaiting_not_printed(day2: dict[str, Any]) -> None
     assert "blank pack" in texts
 
 
+def test_nothing_unconfirmed_is_printed_as_an_order(day2: dict[str, Any]) -> None:
+    """The dangerous case: forms printed while the paper's changes still wait for people."""
+    early = day2["early"]
+    assert early.confirmed == 0 and early.awaiting >= 4
+    assert early.added == () and early.stopped == () and early.left == () and not early.admitted
+    patients = {p.name: p for p in (early.out_dir / "patients").glob("*.pdf")}
+    own = _pdf_text(next(p for n, p in patients.items() if n.endswith(f"{PATIENT}.pdf")))
+    assert "Amoxicilline" in own and NEW_DRUG not in own
+    assert any(n.endswith(f"{LEAVING}.pdf") for n in patients)
+    cover = _pdf_text(early.out_dir / "cover.pdf")
+    assert "AWAITING CONFIRMATION (" in cover and "stop tick" in cover
+    # One reviewer is not enough for an order change (the two-person rule).
+    one = day2["one_reviewer"]
+    assert one.new_orders == () and one.stops == () and one.leaves == ()
+
+
 def test_day2_prints_the_confirmed_paper(day2: dict[str, Any]) -> None:
     result = day2["result"]
     out: Path = result.out_dir
-    assert result.period_start == datetime(2026, 11, 29, 7, 0)
+    assert result.period_start == DAY2
     assert result.stopped == (STOPPED,)
     assert result.left == (LEAVING,)
     assert result.admitted == (f"temp-{TEMP_NUMBER}",)
