@@ -136,7 +136,7 @@ FORM_KEYS["mar"] += (
 )  # fmt: skip
 # The MAR's "stopped" box; the census sheet's leave ticks and short form names (reprint).
 FORM_KEYS["mar"] += ("mar.stop",)
-COMMON_KEYS += ("footer.orders_as_of_paper",)
+COMMON_KEYS += ("footer.orders_as_of_paper", "footer.orders_as_of_no_paper")
 FORM_KEYS["ward_census"] += (
     "census.discharged",
     "census.transferred",

@@ -173,10 +173,11 @@ def footer(ctx: Ctx, form: Template, number: int, count: int) -> list[Drawing]:
     as_of = ctx.t("footer.orders_as_of", time=f"{ctx.snapshot.taken_at:%Y-%m-%d %H:%M}")
     if ctx.snapshot.source.startswith("reprint of"):  # printing/reprint.py: what it built on
         confirmed = ctx.snapshot.paper_confirmed_to
-        as_of = ctx.t(
-            "footer.orders_as_of_paper",
-            time=f"{ctx.snapshot.taken_at:%Y-%m-%d %H:%M}",
-            paper=f"{confirmed:%Y-%m-%d %H:%M}" if confirmed else "-",
+        taken = f"{ctx.snapshot.taken_at:%Y-%m-%d %H:%M}"
+        as_of = (
+            ctx.t("footer.orders_as_of_paper", time=taken, paper=f"{confirmed:%Y-%m-%d %H:%M}")
+            if confirmed
+            else ctx.t("footer.orders_as_of_no_paper", time=taken)
         )
     version = ctx.t("footer.template", name=form.name, version=form.version)
     right = box.x + box.w

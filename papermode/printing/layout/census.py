@@ -10,12 +10,22 @@ from typing import Any
 
 from papermode.core.model import PageLayout, Patient
 from papermode.printing.layout.banner import allergy_text
-from papermode.printing.layout.kit import Body, Ctx, Row, fit, flow, text_width, tick, wrap
+from papermode.printing.layout.kit import (
+    Body,
+    Ctx,
+    Row,
+    fit,
+    fit_size,
+    flow,
+    text_width,
+    tick,
+    wrap,
+)
 from papermode.printing.templates import Template
 
 LEAVES = ("discharged", "transferred")  # the census sheet's tick boxes, one group per patient
 _TICK = 5.0
-_TICKS_W = 24.0  # the two ticks at the right of every patient row
+_TICKS_W = 30.0  # the two ticks at the right of every patient row
 
 
 def leave_field_id(patient_id: str, leave: str) -> str:
@@ -75,8 +85,10 @@ def _census_head(ctx: Ctx, columns: tuple[float, ...], size: float) -> Row:
             body.text(x, y + 4.0, ctx.t(key), size + 0.5, bold=True)
         for index, leave in enumerate(LEAVES):
             x = _tick_x(ctx, index) + _TICK / 2
-            label = fit(ctx.t(f"census.{leave}"), _TICKS_W / 2, size - 1.5, bold=True)
-            body.text(x, y + 4.0, label, size - 1.5, bold=True, align="centre")
+            label = ctx.t(f"census.{leave}")
+            small = fit_size(label, _TICKS_W / 2 - 0.5, size - 1.0, 4.5, bold=True)
+            label = fit(label, _TICKS_W / 2 - 0.5, small, bold=True)
+            body.text(x, y + 4.0, label, small, bold=True, align="centre")
         body.rule(ctx.left, y + 5.5, ctx.left + ctx.width, grey=0.0, width=0.3)
 
     return Row(6.0, draw)
@@ -147,7 +159,7 @@ def _patient_facts(ctx: Ctx, patient: Patient | None, width: float, size: float)
     facts = []
     if patient.birth_date is not None:
         facts.append(fit(ctx.t("banner.born", date=ctx.day(patient.birth_date)), width, size))
-    return facts + wrap(allergy_text(ctx, patient), width, size, bold=True, lines=2)
+    return facts + wrap(allergy_text(ctx, patient), width, size, bold=True, lines=3)
 
 
 def _tick_x(ctx: Ctx, index: int) -> float:
