@@ -189,8 +189,9 @@ def _stops_and_leaves(
         if role not in _CHANGE_ROLES or not state.marked:
             continue
         owner = patient_of_field(state.field.field_id) if role != "stop" else patient_id
-        if not _by_people(state) or state.value != "ticked":
-            if state.awaiting or (state.marked and not _by_people(state)):
+        # Two different people, always: a box one reviewer corrected to "ticked" waits.
+        if len(set(state.decided_by)) < 2 or not _by_people(state) or state.value != "ticked":
+            if state.marked:
                 what = f"{role} tick, page {state.page_id} box {state.field.field_id}"
                 awaiting.append(Awaiting(f"{what}: awaiting confirmation", owner, ward))
             continue

@@ -195,7 +195,7 @@ def _field_items(
         two_person = (
             row["template"] == NEW_ORDER_TEMPLATE
             or bool(row["high_alert"])
-            or row["role"] in ORDER_CHANGE_ROLES
+            or (row["role"] in ORDER_CHANGE_ROLES and is_marked(row["value"]))
         )
         yield QueueItem(
             item_id=item_id,
@@ -242,15 +242,15 @@ def field_level(
 ) -> str | None:
     """The queue level of a field's merged state; None when the machine may accept it.
 
-    A box that changes an order (the MAR's "stopped" tick, a census sheet's discharged or
-    transferred tick) is never accepted by the machine: `reprint` acts on it only once two
-    people confirmed it, like a new order."""
+    A marked box that changes an order (the MAR's "stopped" tick, a census sheet's
+    discharged or transferred tick) is never accepted by the machine: two people confirm
+    it, like a new order; `reprint` acts only on such a tick confirmed by two reviewers."""
     doubts = set(flags) - QUIET_FLAGS
     if doubts & IDENTITY_FLAGS or any(f.startswith(("copy", "identity")) for f in doubts):
         return "identity"
     if template == NEW_ORDER_TEMPLATE and (is_marked(value) or status != "auto" or doubts):
         return "new_order"
-    if role in ORDER_CHANGE_ROLES and (is_marked(value) or status != "auto" or doubts):
+    if role in ORDER_CHANGE_ROLES and is_marked(value):
         return "new_order"
     if high_alert and (is_marked(value) or status != "auto" or doubts):
         return "high_alert"
