@@ -19,7 +19,7 @@ from papermode.ingest.stations import merge_stations
 from papermode.review.decisions import STATIONS_DISAGREE, NewDecision
 from papermode.review.queue import build_queue
 from papermode.review.records import append_decision, ensure_schema
-from papermode.store.database import MIGRATIONS, open_existing_store, open_store
+from papermode.store.database import MIGRATIONS, SCHEMA_VERSION, open_existing_store, open_store
 from papermode.store.stations import station_id
 from tests.stationfactory import (
     Decided,
@@ -295,7 +295,7 @@ def test_a_schema_5_store_with_captures_is_given_a_station_in_place(tmp_path: Pa
         assert station is not None and len(station) == 12
         assert store.db.execute("SELECT station FROM captures").fetchone()[0] == station
         assert store.db.execute("SELECT station FROM audit").fetchone()[0] == station
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_two_laptops_deciding_one_item_differently_need_a_third_person(tmp_path: Path) -> None:

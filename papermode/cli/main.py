@@ -101,6 +101,11 @@ COMMANDS: dict[str, Command] = {
         "report_command",
         "The crisis cell's daily report: hospital summary and per-ward pages (PDF, CSV, JSON).",
     ),
+    "reprint": Command(
+        "papermode.cli.reprint",
+        "reprint_command",
+        "Print the next period's forms offline: last snapshot + paper confirmed in review.",
+    ),
     "review": Command(
         "papermode.cli.review",
         "review",

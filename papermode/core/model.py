@@ -265,6 +265,9 @@ class Snapshot:
     orders: tuple[Order, ...]
     warnings: tuple[str, ...] = ()
     left_out: tuple[LeftOut, ...] = ()
+    # A reprint's snapshot (printing/reprint.py): the newest paper change confirmed in
+    # review that it includes; every page then says "+ paper orders confirmed up to ...".
+    paper_confirmed_to: datetime | None = None
 
     def orders_for(self, patient_id: str) -> tuple[Order, ...]:
         return tuple(o for o in self.orders if o.patient_id == patient_id)

@@ -134,6 +134,14 @@ FORM_KEYS["mar"] += (
     "mar.do_not_give",
     "mar.do_not_give_note",
 )  # fmt: skip
+# The MAR's "stopped" box; the census sheet's leave ticks and short form names (reprint).
+FORM_KEYS["mar"] += ("mar.stop",)
+COMMON_KEYS += ("footer.orders_as_of_paper", "footer.orders_as_of_no_paper")
+FORM_KEYS["ward_census"] += (
+    "census.discharged",
+    "census.transferred",
+    *(f"census.form_{name}" for name in ("mar", "prn", "new_orders", "vitals", "notes")),
+)
 
 
 @dataclass(frozen=True)

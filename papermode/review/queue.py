@@ -49,6 +49,8 @@ CONFLICT_FLAGS = frozenset({"disappeared", "changed", "contradiction", "reviewer
 QUIET_FLAGS = frozenset({"empty"})  # says what was read, not a doubt
 BLIND_ROLES = frozenset({"dose", "time", "infusion_time", "infusion_rate"})  # numbers keyed
 NEW_ORDER_TEMPLATE = "new_orders"
+# Boxes whose tick changes what `reprint` prints: two people confirm them (see field_level).
+ORDER_CHANGE_ROLES = frozenset({"stop", "discharged", "transferred"})
 
 
 def parse_order(
@@ -189,10 +191,15 @@ def _field_items(
             flags=flags,
             template=row["template"],
             high_alert=bool(row["high_alert"]),
+            role=row["role"],
         )
         if level is None and item_id not in decisions:
             continue
-        two_person = row["template"] == NEW_ORDER_TEMPLATE or bool(row["high_alert"])
+        two_person = (
+            row["template"] == NEW_ORDER_TEMPLATE
+            or bool(row["high_alert"])
+            or (row["role"] in ORDER_CHANGE_ROLES and is_marked(row["value"]))
+        )
         yield QueueItem(
             item_id=item_id,
             kind="field",
@@ -234,12 +241,19 @@ def field_level(
     flags: Sequence[str],
     template: str | None,
     high_alert: bool,
+    role: str | None = None,
 ) -> str | None:
-    """The queue level of a field's merged state; None when the machine may accept it."""
+    """The queue level of a field's merged state; None when the machine may accept it.
+
+    A marked box that changes an order (the MAR's "stopped" tick, a census sheet's
+    discharged or transferred tick) is never accepted by the machine: two people confirm
+    it, like a new order; `reprint` acts only on such a tick confirmed by two reviewers."""
     doubts = set(flags) - QUIET_FLAGS
     if doubts & IDENTITY_FLAGS or any(f.startswith(("copy", "identity")) for f in doubts):
         return "identity"
     if template == NEW_ORDER_TEMPLATE and (is_marked(value) or status != "auto" or doubts):
+        return "new_order"
+    if role in ORDER_CHANGE_ROLES and is_marked(value):
         return "new_order"
     if high_alert and (is_marked(value) or status != "auto" or doubts):
         return "high_alert"

@@ -17,6 +17,7 @@ from papermode.core.model import (
     Timing,
     Weight,
 )
+from papermode.store.order_json import order_from_json, order_json
 
 
 def iso(value: datetime | None) -> str | None:
@@ -91,10 +92,13 @@ def order_row(snapshot_id: str, order: Any) -> dict[str, Any]:
         "requester": order.requester,
         "high_alert": int(order.high_alert),
         "note": order.note,
+        "detail": order_json(order) if isinstance(order, Order) else None,
     }
 
 
 def order_from_row(row: dict[str, Any]) -> Order:
+    if row.get("detail"):
+        return order_from_json(row["detail"])  # schema 6: the whole order
     timing = None
     if row["timing"]:
         data = json.loads(row["timing"])

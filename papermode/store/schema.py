@@ -15,7 +15,7 @@ import sqlite_utils
 from papermode.core.errors import StoreError
 from papermode.store.transactions import transaction
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # 6: several laptops. A station id is made at a store's first capture (so a store prepared
 #    once and copied to several laptops gives each laptop its own), or at once for a store
@@ -160,6 +160,11 @@ MIGRATIONS: list[str] = [
     """,
     # 6: several laptops (`papermode.store.stations`, `papermode.store.merge_stores`).
     STATIONS_MIGRATION,
+    # 7: reprint: every fact of an order (dosages, bounds, course, rates) as one JSON text,
+    #    so the next period's forms print from the store alone (store/order_json.py).
+    """
+    ALTER TABLE orders ADD COLUMN detail TEXT;
+    """,
 ]
 
 

@@ -79,6 +79,9 @@ def fill_page(
 # --------------------------------------------------------------------------- slots
 
 
+_ORDER_CHANGE_ROLES = frozenset({"stop", "stop_initials", "discharged", "transferred"})
+
+
 def _row_key(field_id: str) -> str:
     """The row a field belongs to: its id without the last part ("prn.o1.3.time" -> "prn.o1.3")."""
     parts = re.split(r"[.:_-]", field_id)
@@ -95,6 +98,8 @@ def _slots(layout: PageLayout) -> dict[tuple[str, ...], list[Field]]:
     """
     slots: dict[tuple[str, ...], list[Field]] = defaultdict(list)
     for item in sorted(layout.fields, key=lambda f: (f.box.y, f.box.x)):
+        if item.role in _ORDER_CHANGE_ROLES:
+            continue  # a stop or a discharge changes tomorrow's forms: never ticked at random
         when = item.scheduled.isoformat() if item.scheduled else ""
         if item.role in MAR_ROLES and item.scheduled is not None:
             key: tuple[str, ...] = ("dose", item.order_id or "", when)

@@ -92,6 +92,11 @@ def _weight(ctx: Ctx, patient: Patient) -> str:
     return ctx.t("banner.weight", kg=kg, date=weight.measured_on.isoformat())
 
 
+def allergy_text(ctx: Ctx, patient: Patient) -> str:
+    """The patient's allergies as the banner prints them (also on the ward census)."""
+    return _allergies(ctx, patient)
+
+
 def _allergies(ctx: Ctx, patient: Patient) -> str:
     if patient.allergies is None:
         return ctx.t("banner.allergies_not_recorded")
@@ -166,6 +171,14 @@ def footer(ctx: Ctx, form: Template, number: int, count: int) -> list[Drawing]:
     start, end = ctx.period
     period = ctx.t("footer.period", start=f"{start:%Y-%m-%d %H:%M}", end=f"{end:%Y-%m-%d %H:%M}")
     as_of = ctx.t("footer.orders_as_of", time=f"{ctx.snapshot.taken_at:%Y-%m-%d %H:%M}")
+    if ctx.snapshot.source.startswith("reprint of"):  # printing/reprint.py: what it built on
+        confirmed = ctx.snapshot.paper_confirmed_to
+        taken = f"{ctx.snapshot.taken_at:%Y-%m-%d %H:%M}"
+        as_of = (
+            ctx.t("footer.orders_as_of_paper", time=taken, paper=f"{confirmed:%Y-%m-%d %H:%M}")
+            if confirmed
+            else ctx.t("footer.orders_as_of_no_paper", time=taken)
+        )
     version = ctx.t("footer.template", name=form.name, version=form.version)
     right = box.x + box.w
     return [
@@ -177,9 +190,17 @@ def footer(ctx: Ctx, form: Template, number: int, count: int) -> list[Drawing]:
             bold=True,
         ),
         Text(right, box.y + 4.5, fit(version, half, 7.5), 7.5, align="right"),
-        Text(box.x, box.y + 9.5, fit(as_of, half, 7.5, bold=True), 7.5, bold=True),
+        _as_of(ctx, as_of, box.x, box.y + 9.5, half),
         Text(right, box.y + 9.5, fit(period, half, 7.0), 7.0, align="right"),
     ]
+
+
+def _as_of(ctx: Ctx, as_of: str, x: float, y: float, width: float) -> Text:
+    """What the page was built from; a reprint's longer line is shrunk, never cut."""
+    if not ctx.snapshot.source.startswith("reprint of"):
+        return Text(x, y, fit(as_of, width, 7.5, bold=True), 7.5, bold=True)
+    size = fit_size(as_of, width, 7.5, 5.0, bold=True)
+    return Text(x, y, fit(as_of, width, size, bold=True), size, bold=True)
 
 
 def page_seed(ctx: Ctx, form: Template, owner: str, number: int, layout: str) -> str:

@@ -1,4 +1,6 @@
-"""Ward census sheet body: bed, name, MRN and every page id of every patient and blank pack."""
+"""Ward census sheet body: bed, name (birth date, allergies), MRN, every page id of every
+patient and blank pack, and a "discharged" and a "transferred" tick per patient (a patient
+who left the ward gets no forms at `reprint` once two people confirmed the tick)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,36 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from papermode.core.model import PageLayout, Patient
-from papermode.printing.layout.kit import Body, Ctx, Row, fit, flow, text_width, wrap
+from papermode.printing.layout.banner import allergy_text
+from papermode.printing.layout.kit import (
+    Body,
+    Ctx,
+    Row,
+    fit,
+    fit_size,
+    flow,
+    text_width,
+    tick,
+    wrap,
+)
 from papermode.printing.templates import Template
+
+LEAVES = ("discharged", "transferred")  # the census sheet's tick boxes, one group per patient
+_TICK = 5.0
+_TICKS_W = 30.0  # the two ticks at the right of every patient row
+
+
+def leave_field_id(patient_id: str, leave: str) -> str:
+    """census.<patient id>.discharged: the field id names the patient (never by MRN)."""
+    return f"census.{patient_id}.{leave}"
+
+
+def patient_of_field(field_id: str) -> str | None:
+    """The census patient id a discharged / transferred tick belongs to."""
+    parts = field_id.split(".")
+    if len(parts) >= 3 and parts[0] == "census" and parts[-1] in LEAVES:
+        return ".".join(parts[1:-1])
+    return None
 
 
 def census_bodies(
@@ -31,6 +61,7 @@ def census_bodies(
             p.display_name,
             p.mrn,
             pages_by_patient.get(p.patient_id, ()),
+            patient=p,
         )
         for p in sorted(patients, key=bed_order)
     ]
@@ -52,6 +83,12 @@ def _census_head(ctx: Ctx, columns: tuple[float, ...], size: float) -> Row:
     def draw(body: Body, y: float) -> None:
         for x, key in zip(columns, keys, strict=True):
             body.text(x, y + 4.0, ctx.t(key), size + 0.5, bold=True)
+        for index, leave in enumerate(LEAVES):
+            x = _tick_x(ctx, index) + _TICK / 2
+            label = ctx.t(f"census.{leave}")
+            small = fit_size(label, _TICKS_W / 2 - 0.5, size - 1.0, 4.5, bold=True)
+            label = fit(label, _TICKS_W / 2 - 0.5, small, bold=True)
+            body.text(x, y + 4.0, label, small, bold=True, align="centre")
         body.rule(ctx.left, y + 5.5, ctx.left + ctx.width, grey=0.0, width=0.3)
 
     return Row(6.0, draw)
@@ -66,9 +103,11 @@ def _census_row(
     name: str,
     mrn: str,
     pages: Sequence[PageLayout],
+    *,
+    patient: Patient | None = None,
 ) -> Row:
-    pages_w = ctx.left + ctx.width - columns[3] - 1.0
-    entries = [f"{p.template} {p.page_number}: {p.page_id}" for p in pages]
+    pages_w = ctx.left + ctx.width - columns[3] - 1.0 - _TICKS_W
+    entries = [f"{form_name(ctx, p.template)} {p.page_number}: {p.page_id}" for p in pages]
     lines: list[str] = []
     for entry in entries:
         joined = f"{lines[-1]}   {entry}" if lines else entry
@@ -77,14 +116,21 @@ def _census_row(
         else:
             lines.append(entry)
     names = wrap(name, columns[2] - columns[1] - 2.0, size + 0.5, bold=True, lines=2)
+    facts = _patient_facts(ctx, patient, columns[2] - columns[1] - 2.0, size - 1.0)
     pitch = size * 0.45
-    height = max(len(lines), len(names), 1) * pitch + 2 * pad + 1.0
+    height = max(len(lines), len(names) + len(facts), 1) * pitch + 2 * pad + 1.0
+    if patient is not None:
+        height = max(height, _TICK + 2 * pad + 1.0)
 
     def draw(body: Body, y: float) -> None:
         base = y + pad + pitch
         body.text(columns[0], base, fit(bed, columns[1] - columns[0] - 1.0, size + 0.5), size + 0.5)
         for index, line in enumerate(names):
             body.text(columns[1], base + index * pitch, line, size + 0.5, bold=True)
+        for index, line in enumerate(facts, start=len(names)):
+            body.text(columns[1], base + index * pitch, line, size - 1.0)
+        if patient is not None:
+            _leave_ticks(ctx, body, patient, y + pad)
         body.text(
             columns[2],
             base,
@@ -98,6 +144,34 @@ def _census_row(
         body.rule(ctx.left, y + height, ctx.left + ctx.width, grey=0.6, width=0.15)
 
     return Row(height, draw)
+
+
+def form_name(ctx: Ctx, template: str) -> str:
+    """A form's short printed name ("new orders"), never the raw template name."""
+    key = f"census.form_{template}"
+    return ctx.t(key) if key in ctx.templates.translations[ctx.lang] else template
+
+
+def _patient_facts(ctx: Ctx, patient: Patient | None, width: float, size: float) -> list[str]:
+    """Birth date and allergies under the name: the checks a nurse makes before giving."""
+    if patient is None:
+        return []
+    facts = []
+    if patient.birth_date is not None:
+        facts.append(fit(ctx.t("banner.born", date=ctx.day(patient.birth_date)), width, size))
+    return facts + wrap(allergy_text(ctx, patient), width, size, bold=True, lines=3)
+
+
+def _tick_x(ctx: Ctx, index: int) -> float:
+    return ctx.left + ctx.width - _TICKS_W + 2.0 + index * (_TICKS_W / 2)
+
+
+def _leave_ticks(ctx: Ctx, body: Body, patient: Patient, top: float) -> None:
+    group = f"census.{patient.patient_id}"
+    for index, leave in enumerate(LEAVES):
+        field_id = leave_field_id(patient.patient_id, leave)
+        body.add(tick(field_id, _tick_x(ctx, index), top, _TICK, role=leave, group=group,
+                      value=leave, label=ctx.t(f"census.{leave}")))  # fmt: skip
 
 
 def bed_order(patient: Patient) -> tuple[Any, ...]:

@@ -25,6 +25,7 @@ from papermode.printing.layout.kit import (
     fit,
     fit_size,
     flow,
+    text_width,
     tick,
     wrap,
     write_in,
@@ -35,6 +36,8 @@ _PAD = 1.0
 _LABEL_H = 6.5  # the scheduled time and the tick-box letters above the boxes
 _MARKS = ("given", "held", "refused")
 _REASON_GAP = 3.0  # initials to reason box: wider than the reader's crop margin
+_STOP_TICK = 5.0  # the "stopped" tick box and its initials box, at the order column's foot
+_STOP_H = _STOP_TICK + 1.0
 _WRITE_IN_ROWS = 40  # blank MAR: bands offered (the flow keeps only what fits one page)
 
 
@@ -77,8 +80,9 @@ def mar_bodies(
             rows.append(
                 Row(mar_band_height(form, order.high_alert), _no_dose_band(ctx, form, order))
             )
-        for run in chunks(times, per_band):
-            rows.append(Row(mar_band_height(form, order.high_alert), _band(ctx, form, order, run)))
+        for index, run in enumerate(chunks(times, per_band)):
+            band = _band(ctx, form, order, run, stop_box=index == 0)
+            rows.append(Row(mar_band_height(form, order.high_alert), band))
     if not scheduled:
         rows.append(Row(10.0, _message(ctx, "mar.no_orders")))
     return flow(form, rows, ctx.top, ctx.bottom, head=_legend(ctx, form))
@@ -143,16 +147,20 @@ def _order_column(ctx: Ctx, form: Template, order: Order, body: Body, y: float) 
         lines.append((fit(ctx.t("mar.double_check"), width, 6.5), 6.5, False))
     baseline = y + _PAD + 3.2
     for text, size, bold in lines:
-        if baseline > y + height - 0.5:
+        if baseline > y + height - 0.5 - _STOP_H:  # the stop box's row stays clear of text
             break
         body.text(ctx.left + 1.0, baseline, text, size, bold=bold)
         baseline += size * 0.43
     body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
 
 
-def _band(ctx: Ctx, form: Template, order: Order, times: Sequence[datetime]) -> Draw:
+def _band(
+    ctx: Ctx, form: Template, order: Order, times: Sequence[datetime], *, stop_box: bool
+) -> Draw:
     def draw(body: Body, y: float) -> None:
         _order_column(ctx, form, order, body, y)
+        if stop_box:
+            _stop_boxes(ctx, form, body, order, y)
         for index, moment in enumerate(times):
             x = ctx.left + form.g("info_w") + 2.0 + index * form.g("dose_w")
             prefix = f"mar.{order.order_id}.{stamp_id(moment)}"
@@ -167,11 +175,43 @@ def _band(ctx: Ctx, form: Template, order: Order, times: Sequence[datetime]) -> 
 def _no_dose_band(ctx: Ctx, form: Template, order: Order) -> Draw:
     def draw(body: Body, y: float) -> None:
         _order_column(ctx, form, order, body, y)
+        _stop_boxes(ctx, form, body, order, y)
         x = ctx.left + form.g("info_w") + 2.0
         text = fit(ctx.t("mar.no_dose_due"), ctx.width - form.g("info_w") - 4.0, 8.0)
         body.text(x, y + _PAD + 6.0, text, 8.0)
 
     return draw
+
+
+def _stop_boxes(ctx: Ctx, form: Template, body: Body, order: Order, y: float) -> None:
+    """The order stopped on paper: a "stopped" tick and the stopping nurse's initials, once
+    per order (its first band), at the foot of the order column. Read like any tick box; a
+    stop a reviewer confirmed ends the order at `reprint` (papermode/printing/reprint.py)."""
+    bottom = y + mar_band_height(form, order.high_alert) - 0.5 - _PAD
+    top = bottom - _STOP_TICK
+    column_end = ctx.left + form.g("info_w") - 1.0
+    label = fit(ctx.t("mar.stop"), max(form.g("info_w") * 0.3, 4.0), 6.5, bold=True)
+    body.text(ctx.left + 1.0, bottom - 1.0, label, 6.5, bold=True)
+    tick_x = ctx.left + 2.0 + text_width(label, 6.5, bold=True)
+    if tick_x + _STOP_TICK > column_end:
+        return  # an order column too narrow for it (a template's own geometry)
+    common = {"order_id": order.order_id}
+    prefix = f"mar.{order.order_id}.stop"
+    body.add(tick(f"{prefix}.box", tick_x, top, _STOP_TICK, role="stop", **common))
+    sign_x = tick_x + _STOP_TICK + 2.0
+    if column_end - sign_x < 8.0:
+        return
+    sign = Box(sign_x, top, min(column_end - sign_x, 24.0), _STOP_TICK)
+    body.add(
+        write_in(
+            f"{prefix}.initials",
+            "signature",
+            sign,
+            role="stop_initials",
+            label=ctx.t("mar.initials"),
+            **common,
+        )
+    )
 
 
 def _write_in_band(ctx: Ctx, form: Template, number: int) -> Draw:
