@@ -107,7 +107,13 @@ def _census_row(
     patient: Patient | None = None,
 ) -> Row:
     pages_w = ctx.left + ctx.width - columns[3] - 1.0 - _TICKS_W
-    entries = [f"{form_name(ctx, p.template)} {p.page_number}: {p.page_id}" for p in pages]
+    entries = []
+    for p in pages:
+        entry = f"{form_name(ctx, p.template)} {p.page_number}: {p.page_id}"
+        if text_width(entry, size, mono=True) <= pages_w:
+            entries.append(entry)
+        else:  # a long form name: the page id on a line of its own, never cut
+            entries += [f"{form_name(ctx, p.template)} {p.page_number}:", p.page_id]
     lines: list[str] = []
     for entry in entries:
         joined = f"{lines[-1]}   {entry}" if lines else entry
