@@ -12,6 +12,7 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import stat
 import threading
@@ -325,3 +326,38 @@ def test_verify_backup_finds_a_chain_cut_short_behind_a_rewritten_manifest(
     assert result.exit_code == 42, result.output
     assert "truncated" in result.stdout
     assert "papermode.db:" not in result.stdout  # the files match the manifest now
+
+
+def test_restoring_a_backup_as_documented_gives_a_sound_store(
+    ingested: Ingested, tmp_path: Path
+) -> None:
+    """docs/operations.md#how-to-restore: copy the three entries back, verify, ingest again."""
+    dest = tmp_path / "backup"
+    summary = json.loads(_backup(ingested.store, dest, "--json").stdout)
+    assert summary["audited"] is True and summary["evidence_files"] >= 2
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    for name in ("papermode.db", "papermode.db.evidence", "papermode.db.audit-head"):
+        source = dest / name
+        if source.is_dir():
+            shutil.copytree(source, restored / name)
+        else:
+            shutil.copy(source, restored / name)
+    store = restored / "papermode.db"
+    result = CliRunner().invoke(main, ["verify", "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    again = CliRunner().invoke(
+        main, ["ingest", str(ingested.photo), "--store", str(store), "--workers", "1"]
+    )
+    assert again.exit_code == 0 and "1 duplicate(s)" in again.stdout
+
+
+def test_a_cut_chain_is_not_anchored_afresh_by_a_backup(ingested: Ingested, tmp_path: Path) -> None:
+    with open_store(ingested.store) as store:
+        store.db.execute("DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)")
+    anchored = read_head(ingested.store.with_name("papermode.db.audit-head"))
+    dest = tmp_path / "backup"
+    assert _backup(ingested.store, dest).exit_code == 0
+    assert read_head(dest / "papermode.db.audit-head") == anchored
+    result = _verify_backup(dest)
+    assert result.exit_code == 42 and "truncated" in result.stdout
