@@ -16,7 +16,6 @@ from papermode.core.errors import (
     BackupDamagedError,
     EvidenceError,
     ExitCode,
-    PapermodeError,
     StoreDamagedError,
 )
 from papermode.store.backup import backup_store
@@ -96,9 +95,7 @@ def verify_command(store_path: Path, backup_dest: Path | None, as_json: bool) ->
     with open_existing_store(store_path) as store:
         check = verify_store(store)
     _say(_check_json(check) if as_json else None, _store_lines(check))
-    error = _store_error(check)
-    if error is not None:
-        raise error
+    _refuse_unsound(check)
 
 
 def _say(as_json: dict[str, Any] | None, lines: list[str]) -> None:
@@ -128,26 +125,26 @@ def _store_lines(check: StoreCheck) -> list[str]:
     return lines
 
 
-def _store_error(check: StoreCheck) -> PapermodeError | None:
+def _refuse_unsound(check: StoreCheck) -> None:
+    """The gravest fault found, as its error and exit code (`verdict`); nothing when sound."""
     code = verdict(check)
     if code == ExitCode.STORE_DAMAGED:
-        return StoreDamagedError(
+        raise StoreDamagedError(
             "the store's SQLite file is damaged (integrity check failed).",
             advice=f"Stop using it: keep it aside and restore the last backup ({_RESTORE}).",
         )
     if code == ExitCode.AUDIT_CHAIN:
-        return AuditChainError(
+        raise AuditChainError(
             "the audit chain is not intact.",
             advice="Keep this store aside as evidence; restore the last backup and tell IT.",
         )
     if code == ExitCode.EVIDENCE:
         count = len(check.evidence.faults)
-        return EvidenceError(
+        raise EvidenceError(
             f"{count} evidence file(s) missing or damaged (listed above).",
             advice="Re-ingest each original named: papermode ingest PATH restores it; "
             f"otherwise restore from a backup ({_RESTORE}).",
         )
-    return None
 
 
 def _check_json(check: StoreCheck) -> dict[str, Any]:
