@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,20 @@ def _relative(ingested: Ingested) -> str:
 
 def _missing() -> EvidenceProblem:
     return EvidenceProblem(EvidenceState.MISSING, "ab/ab.jpg", "ab")
+
+
+def test_a_damaged_sqlite_file_fails_verify_with_its_own_code(ingested: Ingested) -> None:
+    """An index page overwritten (a disk fault): the file opens, its integrity check fails."""
+    with sqlite3.connect(ingested.store) as connection:
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        root = connection.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'pages_mrn'"
+        ).fetchone()[0]
+    connection.close()
+    with ingested.store.open("r+b") as handle:
+        handle.seek((root - 1) * page_size)
+        handle.write(b"\x0a" + b"\xff" * (page_size - 1))
+    code, out, err = _verify(ingested.store)
+    assert code == ExitCode.STORE_DAMAGED == 41, out + err
+    assert out.startswith("SQLite integrity check: FAILED")
+    assert "restore the last backup" in err and "Traceback" not in out + err

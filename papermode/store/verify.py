@@ -118,11 +118,19 @@ def verdict(check: StoreCheck) -> ExitCode:
 def verify_store(store: Store) -> StoreCheck:
     """Check the store's SQLite file, every evidence file, and the audit chain against the
     head file next to the store (what `papermode audit verify` does)."""
-    return StoreCheck(
-        integrity=integrity_problems(store.db.conn),
-        evidence=check_evidence(store.db, store.evidence_dir),
-        chain=check_chain(store),
-    )
+    integrity = integrity_problems(store.db.conn)
+    try:
+        evidence = check_evidence(store.db, store.evidence_dir)
+        chain = check_chain(store)
+    except sqlite3.DatabaseError as error:
+        if not integrity:
+            raise
+        # A damaged file may fail any query: what was found so far is the answer.
+        unread = f"not checked: the store cannot be read ({error})"
+        return StoreCheck(
+            integrity, EvidenceReport(0, 0, ()), ChainReport(0, None, None, (unread,))
+        )
+    return StoreCheck(integrity, evidence, chain)
 
 
 def integrity_problems(connection: sqlite3.Connection) -> tuple[str, ...]:
