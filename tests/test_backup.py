@@ -361,3 +361,18 @@ def test_a_cut_chain_is_not_anchored_afresh_by_a_backup(ingested: Ingested, tmp_
     assert read_head(dest / "papermode.db.audit-head") == anchored
     result = _verify_backup(dest)
     assert result.exit_code == 42 and "truncated" in result.stdout
+
+
+def test_an_earlier_backup_moved_aside_is_kept_until_a_complete_one_stands(
+    ingested: Ingested, tmp_path: Path
+) -> None:
+    """Killed between its two renames, a backup leaves DEST absent and the earlier one
+    aside: that one is the only complete copy, and is not removed while DEST is absent."""
+    dest = tmp_path / "backup"
+    assert _backup(ingested.store, dest).exit_code == 0
+    aside = tmp_path / ".backup.999999999.abcd1234.old"
+    dest.rename(aside)
+    assert _backup(ingested.store, dest).exit_code == 0
+    assert aside.exists()  # DEST was absent when this backup started
+    assert _backup(ingested.store, dest).exit_code == 0
+    assert not aside.exists()

@@ -187,3 +187,14 @@ def test_a_damaged_sqlite_file_fails_verify_with_its_own_code(ingested: Ingested
     assert code == ExitCode.STORE_DAMAGED == 41, out + err
     assert out.startswith("SQLite integrity check: FAILED")
     assert "restore the last backup" in err and "Traceback" not in out + err
+
+
+def test_a_damaged_straightened_image_is_named_as_derived(ingested: Ingested) -> None:
+    evidence = ingested.store.with_name("papermode.db.evidence")
+    rectified = next(evidence.rglob("*.rectified.jpg"))
+    rectified.write_bytes(b"not the straightened page")
+    code, out, _ = _verify(ingested.store)
+    assert code == 40
+    line = next(line for line in out.splitlines() if "evidence damaged" in line)
+    assert "straightened page image (derived, not an original)" in line
+    assert "restore it from a backup" in line

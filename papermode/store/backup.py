@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -38,6 +39,8 @@ from papermode.store.claims import process_alive
 from papermode.store.database import Store
 from papermode.store.evidence import fsync_dir
 from papermode.store.rows import now_text
+
+logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 FORMAT = "papermode-backup"
@@ -85,6 +88,7 @@ def backup_store(store: Store, dest: Path) -> BackupResult:
             raise fault from error
         raise
     files = [p for p in dest.rglob("*") if p.is_file()]
+    logger.info("backup written: %d files, %d evidence, audit head %s", len(files), evidence, head)
     result = BackupResult(
         dest, len(files), evidence, sum(p.stat().st_size for p in files), head, manifest_sha, False
     )
@@ -127,10 +131,16 @@ def _check_destination(store: Store, dest: Path) -> None:
 
 
 def _remove_stale_temporaries(dest: Path) -> None:
-    """Temporary folders of a backup that was killed: never complete, removed."""
-    for folder in dest.parent.glob(f".{dest.name}.*.part"):
+    """Temporary folders of a backup that was killed: never complete, removed. An earlier
+    backup moved aside (`.old`) is removed only once a complete backup stands at `dest`:
+    killed between the two renames, it is the one complete copy."""
+    stale = list(dest.parent.glob(f".{dest.name}.*.part"))
+    if is_papermode_backup(dest):
+        stale += dest.parent.glob(f".{dest.name}.*.old")
+    for folder in stale:
         pid = folder.name[len(dest.name) + 2 :].split(".")[0]
         if pid.isdigit() and not process_alive(int(pid)):
+            logger.info("removed the temporary folder of a killed backup: %s", folder.name)
             shutil.rmtree(folder, ignore_errors=True)
 
 
