@@ -56,7 +56,8 @@ def backup_command(dest: Path, store_path: Path, as_json: bool) -> None:
         return
     click.echo(
         f"backup written to {result.dest}: {result.files} files "
-        f"({result.evidence_files} evidence), {result.size} bytes; audit head {head}"
+        f"({result.evidence_files} evidence) and manifest.json, {result.size} bytes; "
+        f"audit head {head}"
     )
     if not result.audited:
         click.echo("not recorded in the audit chain: the store is read-only")

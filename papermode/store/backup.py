@@ -50,7 +50,8 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class BackupResult:
-    """A backup written: where, how many files and bytes, its audit head and manifest hash."""
+    """A backup written: where, how many files (besides the manifest) and bytes (all), its
+    audit head and manifest hash."""
 
     dest: Path
     files: int
@@ -87,11 +88,10 @@ def backup_store(store: Store, dest: Path) -> BackupResult:
         if fault is not None:
             raise fault from error
         raise
-    files = [p for p in dest.rglob("*") if p.is_file()]
+    files = [p for p in dest.rglob("*") if p.is_file() and p != dest / MANIFEST]
     logger.info("backup written: %d files, %d evidence, audit head %s", len(files), evidence, head)
-    result = BackupResult(
-        dest, len(files), evidence, sum(p.stat().st_size for p in files), head, manifest_sha, False
-    )
+    size = sum(p.stat().st_size for p in files) + (dest / MANIFEST).stat().st_size
+    result = BackupResult(dest, len(files), evidence, size, head, manifest_sha, False)
     return _audit(store, result)
 
 

@@ -61,11 +61,11 @@ class EvidenceProblem:
             what = "a straightened page image (derived, not an original)"
             todo = "restore it from a backup"
         else:
-            pages = ", ".join(self.pages) if self.pages else "no page read"
-            what = f"the original of {self.name} (pages {pages}; {self.captures} capture(s))"
+            pages = f"pages {', '.join(self.pages)}" if self.pages else "no page read from it"
+            what = f"the original of {self.name} ({pages}; {self.captures} capture(s))"
             todo = (
-                f"re-ingest the original: papermode ingest PATH (the file {self.name}) "
-                "restores it; or restore from a backup"
+                "re-ingest the original: papermode ingest PATH restores it; "
+                "or restore from a backup"
             )
         return f"evidence {self.state.value}: {self.path}, {what}: {todo}"
 
