@@ -376,3 +376,15 @@ def test_an_earlier_backup_moved_aside_is_kept_until_a_complete_one_stands(
     assert aside.exists()  # DEST was absent when this backup started
     assert _backup(ingested.store, dest).exit_code == 0
     assert not aside.exists()
+
+
+def test_a_read_only_store_is_backed_up_and_said_not_audited(
+    ingested: Ingested, tmp_path: Path
+) -> None:
+    ingested.store.chmod(0o400)
+    dest = tmp_path / "backup"
+    result = _backup(ingested.store, dest)
+    assert result.exit_code == 0, result.output
+    assert "not recorded in the audit chain" in result.stdout
+    assert _mode(ingested.store) == 0o400
+    assert _verify_backup(dest).exit_code == 0

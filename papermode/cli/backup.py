@@ -60,7 +60,10 @@ def backup_command(dest: Path, store_path: Path, as_json: bool) -> None:
         f"audit head {head}"
     )
     if not result.audited:
-        click.echo("not recorded in the audit chain: the store is read-only")
+        click.echo(
+            "not recorded in the audit chain: the store is read-only, busy or cannot be "
+            "written (the backup itself is complete)"
+        )
     click.echo(f"check it with: papermode verify --backup {result.dest}")
 
 

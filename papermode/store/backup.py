@@ -296,20 +296,25 @@ def _backup_fault(error: BaseException, dest: Path) -> StoreError | None:
 
 
 def _audit(store: Store, result: BackupResult) -> BackupResult:
-    """The backup as an entry in the store's chain (skipped for a read-only store)."""
+    """The backup as an entry in the store's chain (not for a read-only store, nor when the
+    store stays busy or cannot be written: the backup is complete all the same)."""
     if store.readonly:
         return result
-    with store.transaction():
-        store.audit(
-            "backup",
-            result.dest.name,
-            {
-                "dest": str(result.dest),
-                "files": result.files,
-                "manifest_sha256": result.manifest_sha256,
-                "head": result.head.text if result.head else None,
-            },
-        )
+    try:
+        with store.transaction():
+            store.audit(
+                "backup",
+                result.dest.name,
+                {
+                    "dest": str(result.dest),
+                    "files": result.files,
+                    "manifest_sha256": result.manifest_sha256,
+                    "head": result.head.text if result.head else None,
+                },
+            )
+    except StoreError as error:  # the backup stands; only its entry is missing (said, logged)
+        logger.warning("backup not recorded in the audit chain: %s", error.message)
+        return result
     return BackupResult(**{**result.__dict__, "audited": True})
 
 
