@@ -235,14 +235,21 @@ def test_a_backup_taken_while_another_connection_writes_is_consistent(
     backup runs: the copy holds whole batches only, and its chain is intact."""
     started, stop = threading.Event(), threading.Event()
 
+    failures: list[BaseException] = []
+
     def writer() -> None:
-        with open_store(ingested.store) as store:
-            while not stop.is_set():
-                with store.transaction():
-                    for n in range(BATCH):
-                        store.audit("test write", f"entry {n}", {"n": n})
-                started.set()
-                stop.wait(0.001)  # let the backup take the write lock for its own entry
+        try:
+            with open_store(ingested.store) as store:
+                while not stop.is_set():
+                    with store.transaction():
+                        for n in range(BATCH):
+                            store.audit("test write", f"entry {n}", {"n": n})
+                    started.set()
+                    stop.wait(0.001)  # let the backup take the write lock for its own entry
+        except BaseException as error:  # said by the test, never a hang
+            failures.append(error)
+        finally:
+            started.set()
 
     thread = threading.Thread(target=writer)
     thread.start()
@@ -253,6 +260,7 @@ def test_a_backup_taken_while_another_connection_writes_is_consistent(
     finally:
         stop.set()
         thread.join()
+    assert failures == []
     assert result.head is not None and result.audited
     check = verify_backup(tmp_path / "backup")
     assert check.sound, (check.problems, check.store)
