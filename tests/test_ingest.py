@@ -296,7 +296,7 @@ def test_readings_json_contract(prepared: Path, store_path: Path, tmp_path: Path
     result = runner.invoke(main, ["readings", "--store", str(store_path), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report) == {"pages", "files"}
+    assert set(report) == {"pages", "files", "free_photos"}  # free_photos: docs/readings.md
     entry = report["pages"][0]
     assert entry["page_id"] == page["page_id"]
     field = next(f for f in entry["fields"] if f["field_id"] == ticked[0])

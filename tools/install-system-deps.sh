@@ -3,7 +3,7 @@
 # As root it runs apt-get; as a user it says exactly what to install and stops.
 set -eu
 
-PACKAGES="tesseract-ocr tesseract-ocr-fra tesseract-ocr-nld poppler-utils fonts-dejavu-core chromium"
+PACKAGES="tesseract-ocr tesseract-ocr-fra tesseract-ocr-nld poppler-utils fonts-dejavu-core fonts-droid-fallback chromium"
 missing=""
 for pkg in $PACKAGES; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

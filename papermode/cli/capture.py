@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from papermode.cli.options import existing_store_option
-from papermode.core.errors import ExitCode
+from papermode.cli.options import existing_store_option, no_store_message, store_option
+from papermode.core.errors import ExitCode, StoreError
 from papermode.core.flags import FileStatus
 from papermode.core.pageid import normalise
 from papermode.core.settings import Settings, load_settings
@@ -24,7 +24,14 @@ from papermode.store.database import Store, open_existing_store, open_store
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@existing_store_option
+@store_option
+@click.option(
+    "--new-store",
+    is_flag=True,
+    help="Create the store if there is none: only when no census export exists and the "
+    "photos of screens are all there is (docs/screen-photos.md). Without it the store must "
+    "exist: `prepare` creates it.",
+)
 @click.option(
     "--workers",
     type=int,
@@ -51,6 +58,7 @@ from papermode.store.database import Store, open_existing_store, open_store
 def ingest(
     paths: tuple[Path, ...],
     store_path: Path,
+    new_store: bool,
     workers: int | None,
     kind: str,
     settings_path: Path | None,
@@ -62,6 +70,9 @@ def ingest(
     before is not read twice. Photos that must be retaken are listed at once. Exit code 7
     when a file must be retaken, was quarantined or was skipped (after reading the others).
     """
+    if not new_store and not Path(store_path).exists():
+        # A mistyped path must not become a new, empty store that quarantines every photo.
+        raise StoreError(no_store_message(store_path))
     settings = load_settings(settings_path)
 
     def say_at_once(outcome: PageOutcome) -> None:

@@ -81,6 +81,11 @@ COMMANDS: dict[str, Command] = {
         "layout",
         "Show printed pages and their fields (boxes in mm) from the store.",
     ),
+    "merge": Command(
+        "papermode.cli.merge",
+        "merge_command",
+        "Bring other laptops' stores (captures, readings, decisions, evidence) into this store.",
+    ),
     "prepare": Command(
         "papermode.cli.prepare",
         "prepare",
@@ -110,6 +115,11 @@ COMMANDS: dict[str, Command] = {
         "papermode.cli.capture",
         "search_command",
         "Search the text of screen photos, paper notes and forms (accents ignored).",
+    ),
+    "station": Command(
+        "papermode.cli.merge",
+        "station_command",
+        "Show this store's station id and check every station's audit chain it holds.",
     ),
     "serve": Command(
         "papermode.cli.review",

@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,6 +15,7 @@ from papermode.core.errors import UsageError
 from papermode.printing.manifest import layout_table, stored_page_entries
 from papermode.printing.prepare import prepare_forms, result_summary
 from papermode.printing.prepare_check import check_census, check_lines
+from papermode.review.from_photos import prepare_from_photos
 
 
 def _parse_start(
@@ -46,7 +48,7 @@ def _render_progress(done: int, total: int) -> None:
 
 
 @click.command()
-@click.argument("census", type=click.Path(path_type=Path))
+@click.argument("census", type=click.Path(path_type=Path), required=False)
 @click.option(
     "--out",
     "out_dir",
@@ -80,6 +82,17 @@ def _render_progress(done: int, total: int) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The hospital's settings TOML (standard times, high-alert words).",
 )
+@click.option(
+    "--from-photos",
+    is_flag=True,
+    help="No census export: print the orders two reviewers confirmed on photos of screens "
+    "(docs/screen-photos.md).",
+)
+@click.option(
+    "--ward",
+    default="",
+    help="With --from-photos: the ward printed on the forms (the photos do not say).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 def prepare(
     census: Path,
@@ -91,6 +104,8 @@ def prepare(
     lang: str,
     paper: str,
     settings_path: Path | None,
+    from_photos: bool,
+    ward: str,
     as_json: bool,
 ) -> None:
     """Print the downtime forms of every patient in a census export (FHIR Bundle or CSV).
@@ -99,7 +114,22 @@ def prepare(
     under patients/, and manifest.json; records every page in the store. With --check it
     writes nothing and shows, per patient, every order as papermode understood it (times in
     the period, dose, route, instructions) and every order left out with why.
+
+    With --from-photos (no CENSUS) it prints the patients and orders two reviewers confirmed
+    on photos of screens, every page saying so; what is not confirmed is listed, not printed.
     """
+    if from_photos:
+        _prepare_from_photos(
+            census, out_dir, store_path, check=check, ward=ward, start=start, hours=hours,
+            lang=lang, paper=paper, settings_path=settings_path, as_json=as_json,
+        )  # fmt: skip
+        return
+    if census is None:
+        raise UsageError(
+            "prepare needs the CENSUS export (a FHIR Bundle or CSV).",
+            advice="Without an export, print from confirmed photos of screens: "
+            "papermode prepare --from-photos --out FOLDER.",
+        )
     if check:
         _print_check(census, start, hours, settings_path, as_json)
         return
@@ -118,7 +148,10 @@ def prepare(
     )
     if sys.stderr.isatty() and not as_json:
         click.echo(err=True)
-    summary = result_summary(result, store_path)
+    _print_summary(result_summary(result, store_path), store_path, as_json)
+
+
+def _print_summary(summary: dict[str, Any], store_path: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return
@@ -136,6 +169,40 @@ def prepare(
     )
     for warning in summary["warnings"]:
         click.echo(f"Warning: {warning}")
+    for line in summary.get("not_printed", []):
+        click.echo(f"Not printed: {line}")
+
+
+def _prepare_from_photos(
+    census: Path | None,
+    out_dir: Path | None,
+    store_path: Path,
+    *,
+    check: bool,
+    ward: str,
+    start: datetime | None,
+    hours: int,
+    lang: str,
+    paper: str,
+    settings_path: Path | None,
+    as_json: bool,
+) -> None:
+    if census is not None or check:
+        raise UsageError(
+            "--from-photos reads the store, not a CENSUS export, and has no --check.",
+            advice="Run papermode prepare --from-photos --out FOLDER (and --store S).",
+        )
+    if out_dir is None:
+        raise UsageError("prepare --from-photos needs --out FOLDER for the PDFs.")
+    result, photos = prepare_from_photos(
+        store_path, out_dir, ward=ward, start=start, hours=hours, lang=lang, paper=paper,
+        settings_path=settings_path,
+    )  # fmt: skip
+    summary = result_summary(result, store_path)
+    summary["source"] = photos.snapshot.source
+    summary["reviewers"] = list(photos.reviewers)
+    summary["not_printed"] = [item.line for item in photos.left_off]
+    _print_summary(summary, store_path, as_json)
 
 
 @click.command()

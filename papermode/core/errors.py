@@ -42,6 +42,9 @@ class ExitCode(enum.IntEnum):
     EVIDENCE = 40  # verify: an evidence file is missing or damaged
     STORE_DAMAGED = 41  # verify: the SQLite file fails its integrity check
     BACKUP_DAMAGED = 42  # verify --backup: the backup is incomplete, damaged or inconsistent
+    MERGE = 45  # merge: another station's store cannot be brought in (unreadable, damaged)
+    OTHER_PRINT_RUN = 46  # merge: the other store printed the same page id with another layout
+    STATION_CLASH = 47  # merge: two stores carry one station id but their audit chains differ
     INTERNAL = 70  # a bug
     INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells expect
 
@@ -83,6 +86,24 @@ class CensusError(PapermodeError):
         super().__init__(
             "\n".join(lines),
             advice="Fix the export (or ask IT to re-export it) and run prepare again.",
+        )
+
+
+class NothingConfirmedError(CensusError):
+    """`prepare --from-photos`: no patient or order on photos of screens is confirmed yet,
+    so there is no census to print (docs/screen-photos.md)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.source = "photos of screens"
+        self.problems = list(reasons)
+        shown = "; ".join(self.problems[:3])
+        PapermodeError.__init__(
+            self,
+            "no patient and no order from photos of screens is confirmed yet"
+            + (f" ({shown})" if shown else "")
+            + "; no forms were printed.",
+            advice="Ingest the photos with `papermode ingest --kind screen`, then have two "
+            "reviewers decide their items (`papermode review --list`).",
         )
 
 
@@ -180,3 +201,21 @@ class BackupDamagedError(PapermodeError):
     """`verify --backup`: a backup is incomplete, damaged, or does not match its manifest."""
 
     exit_code = ExitCode.BACKUP_DAMAGED
+
+
+class MergeError(PapermodeError):
+    """Another station's store cannot be merged into this one (`papermode merge`)."""
+
+    exit_code = ExitCode.MERGE
+
+
+class OtherPrintRunError(MergeError):
+    """The other store printed a page id of this store with another layout."""
+
+    exit_code = ExitCode.OTHER_PRINT_RUN
+
+
+class StationClashError(MergeError):
+    """Two stores carry the same station id but their audit chains have parted."""
+
+    exit_code = ExitCode.STATION_CLASH

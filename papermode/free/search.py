@@ -128,12 +128,14 @@ def record_free_text(
         "mrn": mrn, "link_evidence": json.dumps(list(link.evidence)),
         "link_confidence": link.confidence, "comparison": summarise(differences),
         "differences": json.dumps([asdict(d) for d in differences], ensure_ascii=False),
+        "to_original": json.dumps(list(free_text.to_original)),
     }  # fmt: skip
     terms = drug_terms(candidates)
     document = _document(row, source="free", doc_id=f"free:{capture_id}", terms=terms)
     try:
         with transaction(db):
-            db.table("free_photos").upsert(row, pk="capture_id")
+            # alter: stores made before `to_original` (the crop of a proposed order) gain it
+            db.table("free_photos").upsert(row, pk="capture_id", alter=True)
             db.table("free_medication_candidates").delete_where("capture_id = ?", [capture_id])
             db.table("free_medication_candidates").insert_all(
                 _candidate_row(capture_id, n, c) for n, c in enumerate(candidates)

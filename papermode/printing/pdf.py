@@ -7,7 +7,9 @@ deterministic (reportlab's `invariant` mode): the same layouts give the same byt
 Fonts: DejaVu Sans and DejaVu Sans Mono (regular and bold) from
 /usr/share/fonts/truetype/dejavu/ when present, else reportlab's bundled Bitstream Vera
 (which has no monospace face: mono text then falls back to Vera). Both cover Latin
-Extended (Hélène, Ødegaard, Łukasz, Zoë) and are embedded as subsets.
+Extended (Hélène, Ødegaard, Łukasz, Zoë) and are embedded as subsets. Characters they
+lack (Chinese, Japanese, Korean) are drawn in the fallback font of `papermode.printing.glyphs`;
+text no font can print faithfully is refused before printing (`printing.printable`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from papermode.core.pageframe import (
     frame_for,
 )
 from papermode.core.private import private_file
+from papermode.printing.glyphs import font_runs
 
 # Plain Flate-compressed streams: ASCII85 on top only grows the file and costs a third of
 # the rendering time. This module is the only reportlab user, so the global is ours to set.
@@ -152,14 +155,25 @@ class _PageCanvas:
     def text(self, item: Text) -> None:
         if not item.text or item.size <= 0:
             return  # nothing to print; reportlab refuses a zero font size
-        self.canvas.setFont(_font(item.bold, item.mono), item.size)
+        runs = font_runs(item.text, _font(item.bold, item.mono))
         x, y = item.x * mm, self.y(item.y)
-        if item.align == "centre":
-            self.canvas.drawCentredString(x, y, item.text)
-        elif item.align == "right":
-            self.canvas.drawRightString(x, y, item.text)
-        else:
-            self.canvas.drawString(x, y, item.text)
+        if len(runs) == 1:
+            self.canvas.setFont(runs[0][0], item.size)
+            if item.align == "centre":
+                self.canvas.drawCentredString(x, y, runs[0][1])
+            elif item.align == "right":
+                self.canvas.drawRightString(x, y, runs[0][1])
+            else:
+                self.canvas.drawString(x, y, runs[0][1])
+            return
+        # Several fonts (a CJK name): draw run by run from the start the alignment gives.
+        widths = [pdfmetrics.stringWidth(text, font, item.size) for font, text in runs]
+        shift = {"centre": sum(widths) / 2, "right": sum(widths)}.get(item.align, 0.0)
+        x -= shift
+        for (font, text), width in zip(runs, widths, strict=True):
+            self.canvas.setFont(font, item.size)
+            self.canvas.drawString(x, y, text)
+            x += width
 
 
 def render_pdf(pages: Sequence[PageLayout], path: Path) -> None:

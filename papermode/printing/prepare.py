@@ -48,6 +48,7 @@ from papermode.printing.printable import (
     check_dose_schedules_fit,
     check_instructions_fit,
     check_one_dose_per_time,
+    check_text_printable,
 )
 from papermode.printing.templates import load_templates
 from papermode.store.database import open_store
@@ -116,11 +117,34 @@ def prepare_forms(
     Raises CensusError (nothing written) when the census is refused, UsageError for
     options that cannot work, TemplateError / StoreError from the stages below.
     """
-    started = time.perf_counter()
     _check_options(out_dir, hours=hours, lang=lang, paper=paper)
     _check_store_outside(Path(store_path), Path(out_dir))
     settings = load_settings(settings_path)
     snapshot = load_census(Path(census), settings)
+    return print_snapshot(
+        snapshot, out_dir, store_path, start=start, hours=hours, lang=lang, paper=paper,
+        settings=settings, now=now, progress=progress,
+    )  # fmt: skip
+
+
+def print_snapshot(
+    snapshot: Snapshot,
+    out_dir: Path,
+    store_path: Path,
+    *,
+    start: datetime | None,
+    hours: int,
+    lang: str,
+    paper: str,
+    settings: Settings,
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> PrepareResult:
+    """`prepare_forms` once the census is a checked `Snapshot`; also the last step of
+    `prepare --from-photos` (review/from_photos.py), whose snapshot no export made."""
+    started = time.perf_counter()
+    _check_options(out_dir, hours=hours, lang=lang, paper=paper)
+    _check_store_outside(Path(store_path), Path(out_dir))
     if start is None:
         period = default_period(now or datetime.now(), hours)
     else:
@@ -128,6 +152,7 @@ def prepare_forms(
     doses = doses_for_snapshot(snapshot, period[0], period[1], settings)
     check_one_dose_per_time(snapshot, doses)
     check_dose_schedules_fit(snapshot)
+    check_text_printable(snapshot)
     warnings = census_age_warnings(snapshot, period[0], settings)
     warnings += check_instructions_fit(snapshot)
     wards = _layout(snapshot, doses, period, paper=paper, lang=lang, settings=settings)

@@ -24,6 +24,7 @@ from papermode.printing.printable import (
     check_dose_schedules_fit,
     check_instructions_fit,
     check_one_dose_per_time,
+    check_text_printable,
 )
 
 
@@ -101,6 +102,7 @@ def check_census(
     doses = doses_for_snapshot(snapshot, period[0], period[1], settings)
     check_one_dose_per_time(snapshot, doses)
     check_dose_schedules_fit(snapshot)
+    check_text_printable(snapshot)
     warnings = snapshot.warnings + tuple(census_age_warnings(snapshot, period[0], settings))
     warnings += tuple(check_instructions_fit(snapshot))
     return CensusCheck(

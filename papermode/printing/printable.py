@@ -11,7 +11,9 @@ from datetime import datetime
 from papermode.core.errors import CensusError
 from papermode.core.model import ScheduledDose, Snapshot
 from papermode.core.settings import Settings
+from papermode.printing.glyphs import unprintable
 from papermode.printing.layout.kit import ELLIPSIS, wrap
+from papermode.printing.pdf import fonts
 from papermode.printing.templates import load_templates
 
 
@@ -92,3 +94,39 @@ def check_one_dose_per_time(snapshot: Snapshot, doses: dict[str, list[ScheduledD
             )
     if problems:
         raise CensusError(snapshot.source, problems)
+
+
+def check_text_printable(snapshot: Snapshot) -> None:
+    """Refuse a census whose names, wards, drugs or instructions the forms cannot print
+    faithfully (`papermode.printing.glyphs`): an empty box or a reversed Arabic name would
+    be a misprint a nurse cannot see. Each problem names the patient or order id and the
+    Unicode code points, never the text itself (it may be a patient's name)."""
+    primary = fonts()["sans"]
+    problems = []
+    for patient in snapshot.patients:
+        texts = [patient.family, patient.given, patient.ward, patient.room, patient.bed]
+        texts += [a.substance for a in patient.allergies or ()]
+        texts += [a.reaction for a in patient.allergies or ()]
+        bad = _unprintable(texts, primary)
+        if bad:
+            problems.append(f"patient {patient.patient_id}: {_cannot_print(bad)}")
+    for order in snapshot.orders:
+        texts = [order.medication, order.route, order.indication, order.requester, order.note]
+        bad = _unprintable([*texts, *order.instructions, *order.dosage_text], primary)
+        if bad:
+            problems.append(f"order {order.order_id}: {_cannot_print(bad)}")
+    if problems:
+        raise CensusError(snapshot.source, problems)
+
+
+def _unprintable(texts: list[str | None], primary: str) -> str:
+    return "".join(dict.fromkeys(c for t in texts if t for c in unprintable(t, primary)))
+
+
+def _cannot_print(chars: str) -> str:
+    points = ", ".join(f"U+{ord(c):04X}" for c in chars[:6]) + (" ..." if len(chars) > 6 else "")
+    return (
+        f"characters the forms cannot print faithfully ({points}: no font has them, or the "
+        "script is written right to left or needs joined letters); enter the name in Latin "
+        "letters in the record, or print this patient's forms by hand"
+    )

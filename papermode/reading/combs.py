@@ -178,7 +178,10 @@ def _line_maps(
     """Long horizontal and long vertical structures: the printed comb, not the digits."""
     cell_w = field.box.w / max(field.cells, 1) * px_per_mm
     cell_h = field.box.h * px_per_mm
-    horizontal = cv2.getStructuringElement(cv2.MORPH_RECT, (max(int(1.5 * cell_w), 3), 1))
+    # A line longer than one cell and a half is the comb's; a one-cell comb (the MAR's reason
+    # box) has lines only its own width long, so the element never exceeds 90 % of the box.
+    length = min(1.5 * cell_w, 0.9 * field.box.w * px_per_mm)
+    horizontal = cv2.getStructuringElement(cv2.MORPH_RECT, (max(int(length), 3), 1))
     vertical = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(int(0.85 * cell_h), 3)))
     return cv2.morphologyEx(darkness, cv2.MORPH_OPEN, horizontal), cv2.morphologyEx(
         darkness, cv2.MORPH_OPEN, vertical

@@ -35,6 +35,7 @@ DECISION_KINDS: tuple[DecisionKind, ...] = (
 )
 STAGE_OF: dict[Needed, int] = {"first": 1, "second": 2, "third": 3}
 CHANGED_AFTER_REVIEW = "changed_after_review"
+STATIONS_DISAGREE = "stations_disagree"  # two laptops' reviewers decided it differently
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,13 @@ class Decision:
     withdraws: int | None = None  # `withdraw`: the decision taken back
     decided_at: str = ""
     crop_sha256: str | None = None
+    # (station, its id there): the order of decisions merged from several laptops
+    # (`papermode merge`), the same in every store whatever the order of the merges.
+    origin: tuple[str, int] | None = None
+
+    @property
+    def order(self) -> tuple[str, int]:
+        return self.origin or ("", self.decision_id)
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,8 @@ def review_state(facts: ItemFacts, decisions: Sequence[Decision]) -> ReviewState
     first = by_stage[1]
     if first is None:
         return ReviewState("first", "review", facts.value, flags)
+    if _stations_disagree(valid):
+        return _between_stations(facts, flags, by_stage)
     if not facts.two_person:
         return _decided(first, (), first=first)
     second = by_stage[2]
@@ -170,7 +180,7 @@ def _effective(
     }
     valid: list[Decision] = []
     stale: list[Decision] = []
-    for decision in sorted(decisions, key=lambda d: d.decision_id):
+    for decision in sorted(decisions, key=lambda d: d.order):
         if decision.item_id != facts.item_id or decision.kind == "withdraw":
             continue
         if decision.decision_id in withdrawn:
@@ -180,6 +190,29 @@ def _effective(
         else:
             stale.append(decision)
     return valid, stale
+
+
+def _stations_disagree(valid: Sequence[Decision]) -> bool:
+    """Reviewers on two laptops (merged stores) decided the item differently: the newest
+    decision of each station before any third one, compared by meaning."""
+    newest: dict[str, Decision] = {}
+    for decision in valid:
+        if decision.origin is not None and decision.stage < STAGE_OF["third"]:
+            newest[decision.origin[0]] = decision
+    return len({_meaning(d) for d in newest.values()}) > 1
+
+
+def _between_stations(
+    facts: ItemFacts, flags: tuple[str, ...], by_stage: dict[int, Decision | None]
+) -> ReviewState:
+    """A third person, other than the first two, decides what two laptops disagree on."""
+    first, second, third = by_stage[1], by_stage[2], by_stage[3]
+    assert first is not None
+    earlier = {d.reviewer for d in (first, second) if d}
+    if third is None or third.reviewer in earlier:
+        disagree = (*flags, STATIONS_DISAGREE)
+        return ReviewState("third", "review", facts.value, disagree, first, second)
+    return _decided(third, (), first=first, second=second, third=third)
 
 
 def _latest(decisions: Sequence[Decision], stage: int) -> Decision | None:

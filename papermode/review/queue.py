@@ -36,6 +36,7 @@ from papermode.review.files import (
     unphotographed_items,
 )
 from papermode.review.items import QueueItem
+from papermode.review.proposals import is_photo_item, proposal_items
 from papermode.review.records import ensure_schema, load_decisions
 from papermode.review.sheets import SHEET_PREFIX, CopiedPages, copied_pages, sheet_items
 from papermode.state.merge import is_marked
@@ -85,6 +86,7 @@ def build_queue(
         *capture_items(store),
         *ingest_items(store),
         *unphotographed_items(store),
+        *proposal_items(store),
     ]
     items = [_with_state(item, decisions.get(item.item_id, ())) for item in items]
     if ward:
@@ -107,7 +109,8 @@ def find_item(store: Store, item_id: str) -> QueueItem:
     through the whole queue.
     """
     ensure_schema(store.db)
-    if not item_id.startswith(("file:", "page:", SHEET_PREFIX)) and ":" in item_id:
+    photo = is_photo_item(item_id)
+    if not photo and not item_id.startswith(("file:", "page:", SHEET_PREFIX)) and ":" in item_id:
         page_id, field_id = item_id.split(":", 1)
         decisions = load_decisions(store.db, [item_id])
         for item in _field_items(store, decisions, only=(page_id, field_id)):

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import sqlite_utils
 
 from papermode.review.decisions import Decision, NewDecision
+from papermode.store.merge_stores import decision_keys
 from papermode.store.rows import now_text
 
 CLAIM_SECONDS = 300.0
@@ -84,9 +86,11 @@ def load_decisions(
     """Every decision by item, oldest first (all items, or only `item_ids`)."""
     by_item: dict[str, list[Decision]] = {}
     wanted = None if item_ids is None else set(item_ids)
+    origins = decision_keys(db)  # decisions merged from other laptops keep their station's
     for row in db.query("SELECT * FROM review_decisions ORDER BY decision_id"):
         if wanted is None or row["item_id"] in wanted:
-            by_item.setdefault(row["item_id"], []).append(_decision(row))
+            origin = origins.get(int(row["decision_id"]))
+            by_item.setdefault(row["item_id"], []).append(replace(_decision(row), origin=origin))
     return by_item
 
 

@@ -24,6 +24,8 @@ from papermode.review.decisions import (
 )
 from papermode.review.files import attributable
 from papermode.review.items import QueueItem
+from papermode.review.photo_crops import photo_crop
+from papermode.review.proposals import EDITABLE_KINDS
 from papermode.review.queue import find_item
 from papermode.review.records import (
     append_decision,
@@ -38,7 +40,10 @@ log = logging.getLogger(__name__)
 
 
 def crop_of(store: Store, item: QueueItem) -> bytes | None:
-    """The image crop of a field item as it stands now (PNG bytes), or None."""
+    """The image crop of a field item as it stands now (PNG bytes), or None; for a
+    proposed order or photo identity, the line (the screen) cut from the original photo."""
+    if item.kind in EDITABLE_KINDS:
+        return photo_crop(store, item)
     if item.kind != "field":
         return None
     row = store.db.execute(
@@ -86,6 +91,10 @@ def crop_sha256(store: Store, item: QueueItem) -> str | None:
 
 # What a person may answer about an item that is not a box (fields take every kind).
 KINDS_OF_ITEM: dict[str, tuple[str, ...]] = {"sheet": ("confirm", "correct", "withdraw")}
+# Photos of screens (review/proposals.py): every part of an order or identity may be keyed.
+KINDS_OF_ITEM.update(
+    {kind: ("confirm", "correct", "unreadable", "withdraw") for kind in EDITABLE_KINDS}
+)
 
 
 def _check_kind(store: Store, item: QueueItem, kind: DecisionKind) -> None:

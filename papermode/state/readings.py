@@ -10,6 +10,7 @@ from typing import Any
 
 from papermode.core.flags import FileStatus
 from papermode.reading.page import PRINTED_ID_AGREES, identity_method
+from papermode.state.free_photos import free_photo_entries
 from papermode.state.page_state import SheetState, page_sheets
 from papermode.state.sheets import COPY_FLAG
 from papermode.store.database import Store
@@ -18,13 +19,15 @@ from papermode.store.database import Store
 def readings_report(
     store: Store, *, page_id: str | None = None, mrn: str | None = None
 ) -> dict[str, Any]:
-    """`{"pages": [...], "files": [...]}` for the whole store or one page / patient."""
+    """`{"pages": [...], "files": [...], "free_photos": [...]}` for the whole store or one
+    page / patient (a page asked for: no free photo)."""
     pages = _pages(store, page_id=page_id, mrn=mrn)
     page_ids = {page["page_id"] for page in pages}
     files = _files(store)
     if page_id or mrn:
         files = [entry for entry in files if entry["page_id"] in page_ids]
-    return {"pages": pages, "files": files}
+    photos = [] if page_id else free_photo_entries(store, mrn=mrn)
+    return {"pages": pages, "files": files, "free_photos": photos}
 
 
 def _pages(store: Store, *, page_id: str | None, mrn: str | None) -> list[dict[str, Any]]:

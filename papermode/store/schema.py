@@ -15,7 +15,51 @@ import sqlite_utils
 from papermode.core.errors import StoreError
 from papermode.store.transactions import transaction
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+
+# 6: several laptops. A station id is made at a store's first capture (so a store prepared
+#    once and copied to several laptops gives each laptop its own), or at once for a store
+#    that has captures already; captures and audit entries carry it (triggers, so no writer
+#    has to remember). Other stations' audit chains and decisions merged in are kept apart
+#    (`papermode.store.stations`, `papermode.store.merge_stores`).
+STATIONS_MIGRATION = """
+    CREATE TABLE IF NOT EXISTS station (
+        one INTEGER PRIMARY KEY CHECK (one = 1), station_id TEXT NOT NULL, created_at TEXT
+    );
+    INSERT OR IGNORE INTO station (one, station_id, created_at)
+        SELECT 1, lower(hex(randomblob(6))), strftime('%Y-%m-%dT%H:%M:%S', 'now', 'localtime')
+        WHERE EXISTS (SELECT 1 FROM captures);
+    ALTER TABLE captures ADD COLUMN station TEXT;
+    UPDATE captures SET station = (SELECT station_id FROM station);
+    ALTER TABLE audit ADD COLUMN station TEXT;
+    UPDATE audit SET station = (SELECT station_id FROM station);
+    ALTER TABLE reviews ADD COLUMN station TEXT;
+    ALTER TABLE reviews ADD COLUMN station_seq INTEGER;
+    CREATE TRIGGER IF NOT EXISTS captures_station AFTER INSERT ON captures
+    WHEN NEW.station IS NULL BEGIN
+        INSERT OR IGNORE INTO station (one, station_id, created_at) VALUES
+            (1, lower(hex(randomblob(6))), strftime('%Y-%m-%dT%H:%M:%S', 'now', 'localtime'));
+        UPDATE captures SET station = (SELECT station_id FROM station) WHERE rowid = NEW.rowid;
+        UPDATE audit SET station = (SELECT station_id FROM station) WHERE station IS NULL;
+    END;
+    CREATE TRIGGER IF NOT EXISTS audit_station AFTER INSERT ON audit
+    WHEN NEW.station IS NULL BEGIN
+        UPDATE audit SET station = (SELECT station_id FROM station) WHERE seq = NEW.seq;
+    END;
+    CREATE TABLE IF NOT EXISTS station_audit (
+        station TEXT, station_seq INTEGER, at TEXT, actor TEXT, action TEXT, subject TEXT,
+        detail TEXT, prev_hash TEXT, hash TEXT, merged_at TEXT,
+        PRIMARY KEY (station, station_seq)
+    );
+    CREATE TRIGGER IF NOT EXISTS station_audit_no_update BEFORE UPDATE ON station_audit
+    BEGIN SELECT RAISE(ABORT, 'audit entries of other stations are append-only'); END;
+    CREATE TRIGGER IF NOT EXISTS station_audit_no_delete BEFORE DELETE ON station_audit
+    BEGIN SELECT RAISE(ABORT, 'audit entries of other stations are append-only'); END;
+    CREATE TABLE IF NOT EXISTS decision_origins (
+        decision_id INTEGER PRIMARY KEY, station TEXT NOT NULL, station_seq INTEGER NOT NULL,
+        UNIQUE (station, station_seq)
+    );
+"""
 
 MIGRATIONS: list[str] = [
     # 1: prepare (snapshots, patients, orders, pages, fields) and capture (files, captures,
@@ -114,6 +158,8 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (page_id, sheet)
     );
     """,
+    # 6: several laptops (`papermode.store.stations`, `papermode.store.merge_stores`).
+    STATIONS_MIGRATION,
 ]
 
 

@@ -225,12 +225,27 @@ def _fill_row(
         elif item.kind == "checkbox":
             if rng.random() < profile.tick_rate:
                 tick(sheet, item, pen, rng, profile)
-        elif item.kind == "digits":
+        elif item.kind == "digits" and item.role != "reason":
             _write_number(sheet, item, pen, rng, profile)
-        elif rng.random() < profile.text_rate or item.role in ("initials", "signature"):
+        elif item.kind != "digits" and (
+            rng.random() < profile.text_rate or item.role in ("initials", "signature")
+        ):
             ink(sheet, item, pen, rng)
     for boxes in groups.values():
         _fill_group(sheet, boxes, pen, rng, profile)
+    for item in fields:  # a write-in dose's reason: only when it was not given
+        if item.role == "reason":
+            _write_reason(sheet, item, pen, rng, profile)
+
+
+def _write_reason(
+    sheet: Sheet, item: Field, pen: pens.Pen, rng: np.random.Generator, profile: FillProfile
+) -> None:
+    prefix = item.field_id.rsplit(".", 1)[0] + "."
+    ticked = [f for f, v in sheet.fields.items() if v == "ticked" and f.startswith(prefix)]
+    if ticked and not ticked[0].endswith(".given"):
+        code = "6" if ticked[0].endswith(".refused") else str(int(rng.integers(1, 6)))
+        digits(sheet, item, code, code, pen, rng, profile)
 
 
 def _write_number(

@@ -7,6 +7,7 @@ with per-character widths a little wider than DejaVu Sans, so text never runs in
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,7 +31,12 @@ def text_width(text: str, size: float, *, bold: bool = False, mono: bool = False
         return len(text) * 0.605 * size * PT_MM
     upper, lower, space = (0.86, 0.70, 0.36) if bold else (0.78, 0.62, 0.33)
     em = sum(space if c == " " else upper if c.isupper() or c in "MWmw" else lower for c in text)
+    em += sum(1.05 - lower for c in text if c >= "\u1100" and _wide(c))  # CJK: a full em
     return em * size * PT_MM
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
 
 
 def fit(text: str, width: float, size: float, *, bold: bool = False, mono: bool = False) -> str:

@@ -34,7 +34,7 @@ from papermode.printing.templates import Template
 _PAD = 1.0
 _LABEL_H = 6.5  # the scheduled time and the tick-box letters above the boxes
 _MARKS = ("given", "held", "refused")
-_REASON_GAP = 2.0  # between the initials and the reason box: the layout's minimum gap
+_REASON_GAP = 3.0  # initials to reason box: wider than the reader's crop margin
 _WRITE_IN_ROWS = 40  # blank MAR: bands offered (the flow keeps only what fits one page)
 
 
@@ -48,7 +48,7 @@ def mar_band_height(form: Template, high_alert: bool) -> float:
     height = _PAD + _LABEL_H + form.g("tick_size") + gap + form.g("cell_h") + gap + form.g("sign_h")
     if high_alert:
         height += gap + form.g("sign_h")
-    return height + _PAD + 0.5
+    return height + _PAD + 1.5  # the band rule clear of the reason box (read as digits)
 
 
 def mar_cells_per_band(ctx: Ctx, form: Template) -> int:

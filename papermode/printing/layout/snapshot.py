@@ -48,6 +48,7 @@ from papermode.printing.layout.forms import new_order_bodies, notes_bodies, vita
 from papermode.printing.layout.kit import Body, Ctx
 from papermode.printing.layout.mar import blank_mar_bodies, mar_bodies
 from papermode.printing.layout.prn import blank_prn_bodies, prn_bodies
+from papermode.printing.layout.provenance import provenance
 from papermode.printing.templates import LANGUAGES, Template, TemplateSet
 
 Doses = Mapping[str, Sequence[ScheduledDose]]
@@ -94,7 +95,9 @@ def _finish(
     banner_drawings, banner_fields = banner
     for number, body in enumerate(bodies, start=1):
         form = body.form
-        drawings = (*banner_drawings, title(ctx, form), *footer(ctx, form, number, count))
+        heading = title(ctx, form)
+        drawings = (*banner_drawings, heading, *provenance(ctx, heading.text),
+                    *footer(ctx, form, number, count))  # fmt: skip
         fields = (*banner_fields, *body.fields)
         all_drawings = (*body.drawings, *drawings)
         size = (ctx.frame.width, ctx.frame.height)
