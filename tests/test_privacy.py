@@ -1,6 +1,6 @@
 """Nothing leaked: owner-only modes on everything papermode writes whatever the umask, the
 Tesseract temporary images in a private folder that does not outlive the process, and not
-one network socket opened by prepare and ingest.
+one network socket opened by prepare, ingest, review, reconcile, export, backup and verify.
 
 Real prepare into tmp_path, real photos ingested (worker processes included), real
 Tesseract, real child processes.
@@ -8,6 +8,7 @@ Tesseract, real child processes.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
@@ -19,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from test_ingest import START, _ticked_photo
 
 from papermode.census.snapshot import sample_census_path
+from papermode.cli.main import main
 from papermode.core.private import private_dir, private_file
 from papermode.demo.overlay import write_overlay
 from papermode.free import ocr
@@ -158,9 +161,10 @@ def test_the_private_temporary_folder_goes_with_its_process(tmp_path: Path) -> N
     assert not stale.exists()  # a killed process's folder: removed on the next start
 
 
-def test_prepare_and_ingest_open_no_network_socket(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture()
+def network_attempts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Networking blocked: every attempt to open a socket is refused and written to the
+    returned file (which worker processes write to too); it exists only if one was tried."""
     attempts = tmp_path / "network-attempts"
     real_socket = socket.socket
 
@@ -180,6 +184,10 @@ def test_prepare_and_ingest_open_no_network_socket(
     monkeypatch.setattr(socket, "socket", Guarded)
     monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    return attempts
+
+
+def test_prepare_and_ingest_open_no_network_socket(tmp_path: Path, network_attempts: Path) -> None:
     printouts = tmp_path / "forms"
     store = tmp_path / "papermode.db"
     _prepare(printouts, store)
@@ -188,7 +196,34 @@ def test_prepare_and_ingest_open_no_network_socket(
     with open_store(store) as opened:
         summary = ingest_paths([_photo_of_first_mar(printouts, tmp_path), note], opened, workers=2)
     assert sorted(o.status for o in summary.outcomes) == ["quarantined", "read"]
-    assert not attempts.exists(), attempts.read_text()
+    assert not network_attempts.exists(), network_attempts.read_text()
+
+
+def test_review_reconcile_export_backup_and_verify_open_no_network_socket(
+    tmp_path: Path, network_attempts: Path
+) -> None:
+    printouts = tmp_path / "forms"
+    store = tmp_path / "papermode.db"
+    _prepare(printouts, store)
+    with open_store(store) as opened:
+        ingest_paths([_photo_of_first_mar(printouts, tmp_path)], opened, workers=1)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(main, [*args, "--store", str(store)])
+        assert result.exit_code == 0, (args, result.output)
+        return result.stdout
+
+    queue = json.loads(run("review", "--list", "--json"))["items"]
+    item = next(i["item_id"] for i in queue if not i["two_person"])
+    run("review", "--decide", item, "--confirm", "--reviewer", "A. Dupont")
+    run("reconcile", "--json")
+    for kind, name in (("csv", "worklist.csv"), ("fhir", "bundle.json"), ("pdf", "report.pdf")):
+        run("export", "--format", kind, "--out", str(tmp_path / "out" / name))
+    run("backup", str(tmp_path / "backup"))
+    run("verify")
+    assert (tmp_path / "out" / "report.pdf").exists()
+    assert not network_attempts.exists(), network_attempts.read_text()
 
 
 def _photo_of_first_mar(printouts: Path, tmp_path: Path) -> Path:

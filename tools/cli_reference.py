@@ -29,9 +29,11 @@ or skipped (`ingest`, after reading the others), 8 page id problem, 9 installati
 problem, 10 OCR failure, 11 digit model missing or damaged, 12 invalid settings, 20-23
 review decision refused (20 not as asked, 21 unknown item, 22 already decided,
 23 two-person rule), 30 restored record unreadable, 31 export cannot be written, 32 audit
-chain broken, 45 merge refused (the other store unreadable or damaged), 46 merge refused
-(another print run), 47 merge refused (two stores with one station id), 70 internal
-error (a bug: run again with `PAPERMODE_DEBUG=1` and report it), 130 interrupted (Ctrl-C).
+chain broken, 40 evidence missing or damaged (`verify`), 41 store file damaged (`verify`),
+42 backup not sound (`verify --backup`), 45 merge refused (the other store unreadable or
+damaged), 46 merge refused (another print run), 47 merge refused (two stores with one
+station id), 70 internal error (a bug: run again with `PAPERMODE_DEBUG=1` and report it),
+130 interrupted (Ctrl-C).
 Global options: `--verbose` logs every decision to standard error, `--log-file PATH` keeps
 the log in a file (see [operations.md](operations.md#logs-for-it)).
 See [errors.md](errors.md) for every message and what to do about it.

@@ -17,7 +17,7 @@ from papermode.core.pageid import normalise
 from papermode.core.settings import Settings, load_settings
 from papermode.free.search import search
 from papermode.ingest.inputs import expand_inputs
-from papermode.ingest.pipeline import IngestSummary, PageOutcome, ingest_paths
+from papermode.ingest.pipeline import RESTORED, IngestSummary, PageOutcome, ingest_paths
 from papermode.state.readings import readings_report
 from papermode.store.database import Store, open_existing_store, open_store
 
@@ -76,8 +76,9 @@ def ingest(
     settings = load_settings(settings_path)
 
     def say_at_once(outcome: PageOutcome) -> None:
-        if outcome.status in _SAID_AT_ONCE and not as_json:
-            label = _SAID_AT_ONCE[outcome.status]
+        restored = (outcome.message or "").startswith(RESTORED)
+        if (outcome.status in _SAID_AT_ONCE or restored) and not as_json:
+            label = "RESTORED" if restored else _SAID_AT_ONCE[outcome.status]
             frame = f" (page {outcome.frame + 1})" if outcome.frame else ""
             # On a terminal the progress bar holds the line: start a fresh one.
             fresh = "\n" if sys.stderr.isatty() else ""

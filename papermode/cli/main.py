@@ -46,6 +46,11 @@ COMMANDS: dict[str, Command] = {
         "audit_group",
         "The audit chain of the store.",
     ),
+    "backup": Command(
+        "papermode.cli.backup",
+        "backup_command",
+        "Copy the store, its evidence and its audit head into a new folder, while in use.",
+    ),
     "bench": Command(
         "papermode.cli.demo",
         "bench",
@@ -125,6 +130,11 @@ COMMANDS: dict[str, Command] = {
         "papermode.cli.review",
         "serve",
         "The local review web app: one item at a time, beside its image, by keyboard.",
+    ),
+    "verify": Command(
+        "papermode.cli.backup",
+        "verify_command",
+        "Check the store: SQLite integrity, every evidence file, the audit chain.",
     ),
 }
 

@@ -39,6 +39,9 @@ class ExitCode(enum.IntEnum):
     RESTORED_BUNDLE = 30  # reconcile --restored: not a readable FHIR Bundle
     EXPORT = 31  # an export cannot be written
     AUDIT_CHAIN = 32  # the audit chain was edited or does not match its anchored head
+    EVIDENCE = 40  # verify: an evidence file is missing or damaged
+    STORE_DAMAGED = 41  # verify: the SQLite file fails its integrity check
+    BACKUP_DAMAGED = 42  # verify --backup: the backup is incomplete, damaged or inconsistent
     MERGE = 45  # merge: another station's store cannot be brought in (unreadable, damaged)
     OTHER_PRINT_RUN = 46  # merge: the other store printed the same page id with another layout
     STATION_CLASH = 47  # merge: two stores carry one station id but their audit chains differ
@@ -180,6 +183,24 @@ class ReviewerError(ReviewError):
     """The two-person rule: this reviewer may not make this decision (same person twice)."""
 
     exit_code = ExitCode.REVIEWER
+
+
+class EvidenceError(PapermodeError):
+    """`verify`: an evidence file is missing or does not match its SHA-256."""
+
+    exit_code = ExitCode.EVIDENCE
+
+
+class StoreDamagedError(PapermodeError):
+    """`verify`: the store's SQLite file fails its integrity check."""
+
+    exit_code = ExitCode.STORE_DAMAGED
+
+
+class BackupDamagedError(PapermodeError):
+    """`verify --backup`: a backup is incomplete, damaged, or does not match its manifest."""
+
+    exit_code = ExitCode.BACKUP_DAMAGED
 
 
 class MergeError(PapermodeError):

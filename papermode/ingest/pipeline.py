@@ -2,7 +2,8 @@
 
 For each input file (folders are walked, zip archives opened member by member):
 1. its SHA-256 is claimed in the store, so two runs at once never read one file twice;
-2. a file seen before is recognised (`duplicate`) and not read twice;
+2. a file seen before is recognised (`duplicate`) and not read twice; when its evidence
+   file was lost or damaged since, these bytes (the same SHA-256) restore it;
 3. each page image is read in a worker process (`capture.read_page_image`); a worker that
    dies (out of memory, a native crash) is replaced and only its file is quarantined;
 4. the outcome is written in one transaction: file, ingest record, captures, readings,
@@ -53,6 +54,7 @@ from papermode.reading import page as capture
 from papermode.reading.imaging import sniff_kind
 from papermode.state.page_state import update_page_state
 from papermode.store.database import Store
+from papermode.store.restore import restore_evidence
 from papermode.store.rows import now_text
 
 __all__ = ["IngestSummary", "PageOutcome", "expand_inputs", "ingest_paths"]
@@ -73,6 +75,8 @@ SUFFIXES = {
 # A file whose reading takes longer than this (a 200-page scan takes minutes; a damaged file
 # that makes an image library loop forever, never ends) is quarantined.
 FILE_LIMIT_S = 1800.0
+# How a duplicate whose evidence was written again says so (`papermode ingest` shows it).
+RESTORED = "restored evidence for"
 _TOO_LONG = (
     "reading this file took too long and was stopped: the original is kept; split a very "
     "long scan into smaller files, or report the file to IT"
@@ -393,12 +397,13 @@ def _one_file(
 ) -> Iterator[tuple[InputFile, bytes, str]]:
     store = run.store
     if sha in run.seen or _already_ingested(store, sha):
-        outcomes = [
-            PageOutcome(
-                item.name, sha, 0, FileStatus.DUPLICATE, message="this file was ingested before"
-            )
-        ]
         with store.transaction():
+            # The original given again: its evidence, lost or damaged since, is written again.
+            restored = restore_evidence(store, sha, data)
+            message = "this file was ingested before"
+            if restored:
+                message = f"{RESTORED} {Path(item.name).name}: its stored copy was {restored}"
+            outcomes = [PageOutcome(item.name, sha, 0, FileStatus.DUPLICATE, message=message)]
             _record(store, item, data, sha, outcomes, remember=False)
         run.tell(item.name, outcomes)
         return

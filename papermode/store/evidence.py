@@ -3,7 +3,9 @@
 A file is written once and never overwritten: under a unique temporary name (two processes
 writing the same file never truncate each other), synced, renamed into place, and its
 folder synced, so a power cut leaves either the whole file or nothing under its name. Its
-name is its SHA-256 (`ab/ab12…ef.jpg`) under the store's evidence folder.
+name is its SHA-256 (`ab/ab12…ef.jpg`) under the store's evidence folder. A file that no
+longer matches its name (a disk fault, a hand edit) is replaced whole when the original's
+bytes are given again (`papermode.store.restore`).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ def put_evidence(evidence_dir: Path, data: bytes, *, suffix: str = "") -> tuple[
     """
     sha = hashlib.sha256(data).hexdigest()
     path = evidence_path(evidence_dir, sha, suffix)
-    if path.exists():
+    if path.exists() and _holds(path, sha):
         return sha, path
+    # Missing or damaged (a disk fault, a hand edit): the original's bytes replace it whole.
     new_folder = not path.parent.exists()
     private_dir(path.parent)
     fd, temporary = tempfile.mkstemp(
@@ -46,6 +49,22 @@ def put_evidence(evidence_dir: Path, data: bytes, *, suffix: str = "") -> tuple[
     if new_folder:
         fsync_dir(evidence_dir)
     return sha, path
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in chunks (a 200-page scan is large)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _holds(path: Path, sha: str) -> bool:
+    try:
+        return file_sha256(path) == sha
+    except OSError:
+        return False
 
 
 def evidence_path(evidence_dir: Path, sha: str, suffix: str = "") -> Path:
