@@ -19,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from papermode.printing.layout.wording import WORDING_KEYS
+
 from papermode.core.errors import TemplateError
 
 LANGUAGES = ("en", "fr", "nl")
@@ -80,6 +82,7 @@ COMMON_KEYS = (
     "footer.period",
     "date.short",
     *(f"month.{n}" for n in range(1, 13)),
+    *WORDING_KEYS,  # layout/wording.py: doses, units, frequencies, sex
 )
 FORM_KEYS: dict[str, tuple[str, ...]] = {
     "mar": (

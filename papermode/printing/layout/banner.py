@@ -74,9 +74,9 @@ def patient_banner(ctx: Ctx, patient: Patient) -> list[Drawing]:
 def _identity_line(ctx: Ctx, patient: Patient) -> str:
     parts = []
     if patient.birth_date is not None:
-        parts.append(ctx.t("banner.born", date=patient.birth_date.isoformat()))
+        parts.append(ctx.t("banner.born", date=ctx.day(patient.birth_date)))
     if patient.sex:
-        parts.append(ctx.t("banner.sex", sex=patient.sex))
+        parts.append(ctx.t("banner.sex", sex=ctx.sex(patient.sex)))
     if patient.location:
         parts.append(ctx.t("banner.location", location=patient.location))
     return "   ".join(parts)
@@ -89,7 +89,7 @@ def _weight(ctx: Ctx, patient: Patient) -> str:
     kg = f"{weight.kg:.1f}".rstrip("0").rstrip(".")
     if weight.measured_on is None:
         return ctx.t("banner.weight_undated", kg=kg)
-    return ctx.t("banner.weight", kg=kg, date=weight.measured_on.isoformat())
+    return ctx.t("banner.weight", kg=kg, date=ctx.day(weight.measured_on))
 
 
 def _allergies(ctx: Ctx, patient: Patient) -> str:

@@ -120,10 +120,11 @@ def _message(ctx: Ctx, key: str) -> Draw:
 def _order_lines(ctx: Ctx, order: Order, width: float) -> list[tuple[str, float, bool]]:
     """The printed facts of an order, as (text, size, bold) lines for the order column."""
     lines = [(line, 8.5, True) for line in wrap(order.medication, width, 8.5, bold=True, lines=2)]
-    dose = " ".join(part for part in (order.dose_text, order.route or "") if part)
+    dose = " ".join(part for part in (ctx.order_dose(order), order.route or "") if part)
     lines += [(line, 8.0, False) for line in wrap(dose, width, 8.0, lines=2)]
-    if order.timing is not None and order.timing.label:
-        lines.append((fit(order.timing.label, width, 8.0), 8.0, False))
+    timing = ctx.frequency(order.timing)
+    if timing:
+        lines += [(line, 8.0, False) for line in wrap(timing, width, 8.0, lines=2)]
     words = order.instructions + order.dosage_text  # "hold if heart rate < 55"
     if words:
         lines += [(line, 6.5, True) for line in wrap("; ".join(words), width, 6.5, bold=True,
