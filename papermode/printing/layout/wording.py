@@ -32,6 +32,7 @@ _CODE_ALIASES = {code.lower(): code for code in FREQUENCY_CODES} | {
     "prn": "PRN",
 }  # fmt: skip
 SEXES = ("female", "male", "other", "unknown")
+_SEX_LETTERS = {"f": "female", "m": "male", "o": "other", "u": "unknown"}
 _EN_MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -155,6 +156,7 @@ def day(t: Translate, lang: str, value: date) -> str:
 def sex(t: Translate, lang: str, value: str | None) -> str:
     """A patient's administrative sex as printed: "femme", "vrouw"; unknown codes as given."""
     code = (value or "").strip().lower()
+    code = _SEX_LETTERS.get(code, code)  # CSV exports give "F", "M"
     if code in SEXES:
         return t(f"sex.{code}")
     return value or ""
