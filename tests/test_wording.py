@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from papermode.core.model import Dosage, Order, Patient, ScheduledDose, Snapshot, Text, Timing
+from papermode.core.model import (
+    Dosage,
+    Order,
+    Patient,
+    ScheduledDose,
+    Snapshot,
+    Text,
+    Timing,
+    Weight,
+)
 from papermode.printing import pdf
 from papermode.printing.layout import wording
 from papermode.printing.layout.snapshot import layout_patient
@@ -187,3 +196,14 @@ def test_every_layout_text_goes_through_wording() -> None:
     texts = " | ".join(d.text for page in pages for d in page.drawings if isinstance(d, Text))
     assert "21/05/1963" in texts and "vrouw" in texts and "eenheden" in texts
     assert "1963-05-21" not in texts and "female" not in texts and " units" not in texts
+
+
+def test_french_banner_weight_uses_the_decimal_comma() -> None:
+    patient = replace(_patient(), weight=Weight(72.5, date(2026, 11, 20)))
+    snapshot = Snapshot("snap-1", START, "test", (patient,), ())
+    pages = layout_patient(
+        patient, [], {}, snapshot, settings=None,
+        period=PERIOD, paper="a4", lang="fr", templates=TEMPLATES,
+    )  # fmt: skip
+    texts = [d.text for d in pages[0].drawings if isinstance(d, Text)]
+    assert any("72,5 kg (20/11/2026)" in t for t in texts), texts

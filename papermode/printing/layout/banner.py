@@ -19,6 +19,7 @@ from papermode.printing.layout.kit import (
     write_in,
 )
 from papermode.printing.templates import Template
+from papermode.printing.layout import wording
 
 _NAME_PT = 14.0
 _SMALL_PT = 7.5
@@ -86,7 +87,7 @@ def _weight(ctx: Ctx, patient: Patient) -> str:
     weight = patient.weight
     if weight is None:
         return ctx.t("banner.weight_not_recorded")
-    kg = f"{weight.kg:.1f}".rstrip("0").rstrip(".")
+    kg = wording.number(ctx.lang, round(weight.kg, 1))  # "72,5" in French and Dutch
     if weight.measured_on is None:
         return ctx.t("banner.weight_undated", kg=kg)
     return ctx.t("banner.weight", kg=kg, date=ctx.day(weight.measured_on))
