@@ -19,9 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from papermode.printing.layout.wording import WORDING_KEYS
-
 from papermode.core.errors import TemplateError
+from papermode.printing.layout.wording import WORDING_KEYS
 
 LANGUAGES = ("en", "fr", "nl")
 FORMS = ("mar", "prn", "new_orders", "vitals", "notes", "ward_census", "blank_admission")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from papermode.core.model import Box, Drawing, Field, Patient, Text
 from papermode.core.pageframe import MRN_TEXT_SIZE_PT
 from papermode.core.pageid import new_page_id
+from papermode.printing.layout import wording
 from papermode.printing.layout.kit import (
     PT_MM,
     TITLE_PT,
@@ -19,7 +20,6 @@ from papermode.printing.layout.kit import (
     write_in,
 )
 from papermode.printing.templates import Template
-from papermode.printing.layout import wording
 
 _NAME_PT = 14.0
 _SMALL_PT = 7.5
