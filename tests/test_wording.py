@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -207,3 +207,21 @@ def test_french_banner_weight_uses_the_decimal_comma() -> None:
     )  # fmt: skip
     texts = [d.text for d in pages[0].drawings if isinstance(d, Text)]
     assert any("72,5 kg (20/11/2026)" in t for t in texts), texts
+
+
+def test_a_taper_that_fits_in_english_but_not_in_french_is_refused_for_french() -> None:
+    """The fit check words the doses as the printed language does, so French is not cut."""
+    from papermode.core.errors import CensusError
+    from papermode.printing.printable import check_dose_schedules_fit
+
+    steps = tuple(
+        Dosage(Timing(code="daily", times_of_day=(time(8 + i),)), 0.5 + i, "mg") for i in range(3)
+    )
+    order = Order("o9", "pat-1", "prednisolone", 0.5, "mg", "PO", Timing(code="daily"),
+                  dosages=steps)  # fmt: skip
+    snapshot = Snapshot("snap-1", START, "test", (_patient(),), (order,))
+    t_en, t_fr = _t("en"), _t("fr")
+    assert wording.order_dose(t_fr, "fr", order) != wording.order_dose(t_en, "en", order)
+    check_dose_schedules_fit(snapshot, "en")
+    with pytest.raises(CensusError, match="order o9"):
+        check_dose_schedules_fit(snapshot, "fr")

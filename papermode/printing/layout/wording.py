@@ -14,7 +14,7 @@ an event-timing code (ACM, HS...) prints as given: it is not translated.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 
 from papermode.core.model import Dosage, Order, Timing, format_quantity
@@ -38,6 +38,15 @@ _EN_MONTHS = (
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
 _PERIOD_UNITS = {"h": "hours", "d": "days", "wk": "weeks", "min": "minutes"}
+
+
+def translator(strings: Mapping[str, str]) -> Translate:
+    """`ctx.t` for one language's strings, for checks that run before any page exists."""
+
+    def t(key: str, **values: object) -> str:
+        return strings[key].format(**values) if values else strings[key]
+
+    return t
 
 
 def number(lang: str, value: float) -> str:
