@@ -225,3 +225,20 @@ def test_a_taper_that_fits_in_english_but_not_in_french_is_refused_for_french() 
     check_dose_schedules_fit(snapshot, "en")
     with pytest.raises(CensusError, match="order o9"):
         check_dose_schedules_fit(snapshot, "fr")
+
+
+def test_the_dose_to_give_is_bolder_and_larger_than_the_product_strength() -> None:
+    """ISMP: "Enoxaparine 40 mg/0,4 mL" plain and smaller, the dose "40 mg" bold and larger."""
+    order = Order("o1", "pat-1", "Enoxaparine 40 mg/0,4 mL", dose_value=40.0, dose_unit="mg",
+                  route="SC", timing=Timing(code="daily"))  # fmt: skip
+    snapshot = Snapshot("snap-1", START, "test", (_patient(),), (order,))
+    doses = {"o1": [ScheduledDose("o1", START + timedelta(hours=2), 40.0, "mg")]}
+    pages = layout_patient(
+        _patient(), [order], doses, snapshot, settings=None,
+        period=PERIOD, paper="a4", lang="fr", templates=TEMPLATES,
+    )  # fmt: skip
+    texts = [d for d in pages[0].drawings if isinstance(d, Text)]
+    product = next(d for d in texts if d.text.startswith("Enoxaparine"))
+    dose = next(d for d in texts if d.text == "40 mg")
+    assert dose.bold and not product.bold
+    assert dose.size > product.size
