@@ -14,6 +14,7 @@ from papermode.core.settings import Settings
 from papermode.printing.glyphs import unprintable
 from papermode.printing.layout import wording
 from papermode.printing.layout.kit import ELLIPSIS, wrap
+from papermode.printing.layout.mar import DOSES_PT
 from papermode.printing.pdf import fonts
 from papermode.printing.templates import load_templates
 
@@ -47,8 +48,8 @@ def check_dose_schedules_fit(snapshot: Snapshot, lang: str | None = None) -> Non
             if lang is not None and language != lang:
                 continue
             worded = wording.order_dose(wording.translator(strings), language, order)
-            text = " ".join(p for p in (worded, order.route or "") if p)
-            if wrap(text, width, 8.0, lines=2)[-1].endswith(ELLIPSIS):
+            text = worded  # the route prints on its own line
+            if wrap(text, width, DOSES_PT, bold=True, lines=2)[-1].endswith(ELLIPSIS):
                 return True
         return False
 

@@ -44,6 +44,7 @@ def stamp_id(moment: datetime) -> str:
 
 
 _DOSE_PT = 9.5  # the dose to give: the largest text of the order column
+DOSES_PT = 8.5  # a dose list by time ("200 mg 08:00; 400 mg 20:00"), bold, on two lines
 
 
 def mar_band_height(form: Template, high_alert: bool) -> float:
@@ -129,7 +130,8 @@ def _order_lines(ctx: Ctx, order: Order, width: float) -> list[tuple[str, float,
     """
     lines = [(line, 8.0, False) for line in wrap(order.medication, width, 8.0, lines=2)]
     dose = ctx.order_dose(order)
-    lines += [(line, _DOSE_PT, True) for line in wrap(dose, width, _DOSE_PT, bold=True, lines=2)]
+    size = _DOSE_PT if len(wrap(dose, width, _DOSE_PT, bold=True)) == 1 else DOSES_PT
+    lines += [(line, size, True) for line in wrap(dose, width, size, bold=True, lines=2)]
     if order.route:
         lines.append((fit(order.route, width, 8.0), 8.0, False))
     timing = ctx.frequency(order.timing)
