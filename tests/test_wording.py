@@ -215,7 +215,7 @@ def test_a_taper_that_fits_in_english_but_not_in_french_is_refused_for_french() 
     from papermode.printing.printable import check_dose_schedules_fit
 
     steps = tuple(
-        Dosage(Timing(code="q6h", times_of_day=(time(8 + i),)), 0.5 + i, "mg") for i in range(2)
+        Dosage(Timing(code="q12h", times_of_day=(time(8 + i),)), 0.5 + i, "mg") for i in range(2)
     )
     order = Order("o9", "pat-1", "prednisolone", 0.5, "mg", "PO", Timing(code="daily"),
                   dosages=steps)  # fmt: skip

@@ -44,7 +44,7 @@ def stamp_id(moment: datetime) -> str:
 
 
 _DOSE_PT = 9.5  # the dose to give: the largest text of the order column
-DOSES_PT = 8.5  # a dose list by time ("200 mg 08:00; 400 mg 20:00"), bold, on two lines
+DOSES_PT = 8.0  # a dose list by time ("200 mg 08:00; 400 mg 20:00"): bold, up to two lines
 
 
 def mar_band_height(form: Template, high_alert: bool) -> float:
