@@ -151,7 +151,7 @@ def print_snapshot(
         period = (start.replace(tzinfo=None), start.replace(tzinfo=None) + timedelta(hours=hours))
     doses = doses_for_snapshot(snapshot, period[0], period[1], settings)
     check_one_dose_per_time(snapshot, doses)
-    check_dose_schedules_fit(snapshot)
+    check_dose_schedules_fit(snapshot, lang)
     check_text_printable(snapshot)
     warnings = census_age_warnings(snapshot, period[0], settings)
     warnings += check_instructions_fit(snapshot)

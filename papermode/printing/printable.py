@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from papermode.core.errors import CensusError
-from papermode.core.model import ScheduledDose, Snapshot
+from papermode.core.model import Order, ScheduledDose, Snapshot
 from papermode.core.settings import Settings
 from papermode.printing.glyphs import unprintable
+from papermode.printing.layout import wording
 from papermode.printing.layout.kit import ELLIPSIS, wrap
+from papermode.printing.layout.mar import DOSES_PT
 from papermode.printing.pdf import fonts
 from papermode.printing.templates import load_templates
 
@@ -28,23 +30,35 @@ def census_age_warnings(snapshot: Snapshot, start: datetime, settings: Settings)
     ]
 
 
-def check_dose_schedules_fit(snapshot: Snapshot) -> None:
+def check_dose_schedules_fit(snapshot: Snapshot, lang: str | None = None) -> None:
     """Refuse an order whose doses differ by time when the MAR's order column would cut them.
 
     Until each MAR cell prints its own dose, the order column lists every dose with its
-    times; a list cut with an ellipsis could hide the dose that is due.
+    times; a list cut with an ellipsis could hide the dose that is due. The doses are
+    worded as `lang` prints them (layout/wording.py), or in every language when not given.
     """
     varying = [o for o in snapshot.orders if len({d.dose_text for d in o.dosages}) > 1]
     if not varying:
         return
-    width = load_templates().for_form("mar").g("info_w") - 2.0
+    templates = load_templates()
+    width = templates.for_form("mar").g("info_w") - 2.0
+
+    def cut(order: Order) -> bool:
+        for language, strings in templates.translations.items():
+            if lang is not None and language != lang:
+                continue
+            worded = wording.order_dose(wording.translator(strings), language, order)
+            text = worded  # the route prints on its own line
+            if wrap(text, width, DOSES_PT, bold=True, lines=2)[-1].endswith(ELLIPSIS):
+                return True
+        return False
+
     problems = [
         f"order {order.order_id}: its doses by time ({len(order.dosages)} dosages) do not fit "
         "the MAR's order column; send fewer steps (only the current and next ones)"
         for order in varying
-        if wrap(" ".join(p for p in (order.dose_text, order.route or "") if p), width, 8.0,
-                lines=2)[-1].endswith(ELLIPSIS)
-    ]  # fmt: skip
+        if cut(order)
+    ]
     if problems:
         raise CensusError(snapshot.source, problems)
 

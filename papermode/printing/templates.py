@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from papermode.core.errors import TemplateError
+from papermode.printing.layout.wording import WORDING_KEYS
 
 LANGUAGES = ("en", "fr", "nl")
 FORMS = ("mar", "prn", "new_orders", "vitals", "notes", "ward_census", "blank_admission")
@@ -80,6 +81,7 @@ COMMON_KEYS = (
     "footer.period",
     "date.short",
     *(f"month.{n}" for n in range(1, 13)),
+    *WORDING_KEYS,  # layout/wording.py: doses, units, frequencies, sex
 )
 FORM_KEYS: dict[str, tuple[str, ...]] = {
     "mar": (

@@ -6,6 +6,7 @@ from __future__ import annotations
 from papermode.core.model import Box, Drawing, Field, Patient, Text
 from papermode.core.pageframe import MRN_TEXT_SIZE_PT
 from papermode.core.pageid import new_page_id
+from papermode.printing.layout import wording
 from papermode.printing.layout.kit import (
     PT_MM,
     TITLE_PT,
@@ -74,9 +75,9 @@ def patient_banner(ctx: Ctx, patient: Patient) -> list[Drawing]:
 def _identity_line(ctx: Ctx, patient: Patient) -> str:
     parts = []
     if patient.birth_date is not None:
-        parts.append(ctx.t("banner.born", date=patient.birth_date.isoformat()))
+        parts.append(ctx.t("banner.born", date=ctx.day(patient.birth_date)))
     if patient.sex:
-        parts.append(ctx.t("banner.sex", sex=patient.sex))
+        parts.append(ctx.t("banner.sex", sex=ctx.sex(patient.sex)))
     if patient.location:
         parts.append(ctx.t("banner.location", location=patient.location))
     return "   ".join(parts)
@@ -86,10 +87,10 @@ def _weight(ctx: Ctx, patient: Patient) -> str:
     weight = patient.weight
     if weight is None:
         return ctx.t("banner.weight_not_recorded")
-    kg = f"{weight.kg:.1f}".rstrip("0").rstrip(".")
+    kg = wording.number(ctx.lang, round(weight.kg, 1))  # "72,5" in French and Dutch
     if weight.measured_on is None:
         return ctx.t("banner.weight_undated", kg=kg)
-    return ctx.t("banner.weight", kg=kg, date=weight.measured_on.isoformat())
+    return ctx.t("banner.weight", kg=kg, date=ctx.day(weight.measured_on))
 
 
 def allergy_text(ctx: Ctx, patient: Patient) -> str:

@@ -24,7 +24,9 @@ def _band(ctx: Ctx, order: Order) -> Draw:
         width = ctx.width - 4.0
         body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
         body.shade(Box(ctx.left, y + 0.8, ctx.width, BAND_H - 1.6), grey=0.72)
-        drug = " ".join(p for p in (order.medication, order.dose_text, order.route or "") if p)
+        drug = " ".join(
+            p for p in (order.medication, ctx.order_dose(order), order.route or "") if p
+        )
         line = ctx.t("mar.do_not_give", order=drug)
         body.text(ctx.left + 2.0, y + 6.0, fit(line, width, 11.0, bold=True), 11.0, bold=True)
         words = "; ".join((*order.instructions, *order.dosage_text))

@@ -80,7 +80,7 @@ def _order_facts(ctx: Ctx, form: Template, order: Order, body: Body, y: float) -
         body.shade(Box(ctx.left, y + 0.3, form.g("info_w"), band_height(form) - 0.8), grey=0.78)
         lines.insert(0, (fit(ctx.t("mar.high_alert"), width, 9.0, bold=True), 9.0, True))
     lines += [(line, 8.5, True) for line in wrap(order.medication, width, 8.5, bold=True, lines=2)]
-    content = " ".join(p for p in (order.dose_text, order.route or "") if p)
+    content = " ".join(p for p in (ctx.order_dose(order), order.route or "") if p)
     lines += [(line, 8.0, False) for line in wrap(content, width, 8.0, lines=2)]
     lines += [(fit(bound, width, 7.5, bold=True), 7.5, True) for bound in _bounds(ctx, order)]
     words = order.instructions + order.dosage_text
@@ -127,10 +127,7 @@ def _rate_head(ctx: Ctx, order: Order, body: Body, x: float, y: float) -> None:
 
 def _rate_text(ctx: Ctx, rate: Rate) -> str:
     """ "7.5 mL/h", "2-10 units/h": the amount, and the unit as the form's language prints it."""
-    amount = format_quantity(rate.value)
-    if rate.high is not None and rate.high != rate.value:
-        amount = f"{amount}-{format_quantity(rate.high)}"
-    return f"{amount} {ctx.unit(rate.unit)}"
+    return ctx.dose(rate.value, rate.unit, rate.high)
 
 
 def _column_labels(ctx: Ctx, form: Template, body: Body, x: float, baseline: float) -> None:

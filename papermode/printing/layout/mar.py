@@ -46,6 +46,10 @@ def stamp_id(moment: datetime) -> str:
     return moment.strftime("%Y%m%dT%H%M")
 
 
+_DOSE_PT = 9.5  # the dose to give: the largest text of the order column
+DOSES_PT = 8.0  # a dose list by time ("200 mg 08:00; 400 mg 20:00"): bold, up to two lines
+
+
 def mar_band_height(form: Template, high_alert: bool) -> float:
     gap = form.g("gap")
     height = _PAD + _LABEL_H + form.g("tick_size") + gap + form.g("cell_h") + gap + form.g("sign_h")
@@ -122,12 +126,21 @@ def _message(ctx: Ctx, key: str) -> Draw:
 
 
 def _order_lines(ctx: Ctx, order: Order, width: float) -> list[tuple[str, float, bool]]:
-    """The printed facts of an order, as (text, size, bold) lines for the order column."""
-    lines = [(line, 8.5, True) for line in wrap(order.medication, width, 8.5, bold=True, lines=2)]
-    dose = " ".join(part for part in (order.dose_text, order.route or "") if part)
-    lines += [(line, 8.0, False) for line in wrap(dose, width, 8.0, lines=2)]
-    if order.timing is not None and order.timing.label:
-        lines.append((fit(order.timing.label, width, 8.0), 8.0, False))
+    """The printed facts of an order, as (text, size, bold) lines for the order column.
+
+    ISMP: the dose to give is the most prominent text (bold, larger); the product and its
+    strength ("Enoxaparine 40 mg/0,4 mL") are secondary (plain, smaller), so a nurse does
+    not read the strength as the dose.
+    """
+    lines = [(line, 8.0, False) for line in wrap(order.medication, width, 8.0, lines=2)]
+    dose = ctx.order_dose(order)
+    size = _DOSE_PT if len(wrap(dose, width, _DOSE_PT, bold=True)) == 1 else DOSES_PT
+    lines += [(line, size, True) for line in wrap(dose, width, size, bold=True, lines=2)]
+    if order.route:
+        lines.append((fit(order.route, width, 8.0), 8.0, False))
+    timing = ctx.frequency(order.timing)
+    if timing:
+        lines += [(line, 8.0, False) for line in wrap(timing, width, 8.0, lines=2)]
     words = order.instructions + order.dosage_text  # "hold if heart rate < 55"
     if words:
         lines += [(line, 6.5, True) for line in wrap("; ".join(words), width, 6.5, bold=True,

@@ -37,7 +37,7 @@ def _line_pitch(form: Template) -> float:
 
 def _header_lines(ctx: Ctx, order: Order) -> list[tuple[str, float, bool]]:
     width = ctx.width - 2.0
-    facts = " ".join(p for p in (order.medication, order.dose_text, order.route or "") if p)
+    facts = " ".join(p for p in (order.medication, ctx.order_dose(order), order.route or "") if p)
     lines = [(line, 9.0, True) for line in wrap(facts, width, 9.0, bold=True, lines=2)]
     details = []
     if order.indication:
@@ -136,7 +136,7 @@ def _entry(
 ) -> None:
     """One administration: time (4 cells), dose (comb), initials, with small labels above."""
     gap, cell_w, cell_h = form.g("gap"), form.g("cell_w"), form.g("cell_h")
-    unit = (order.dose_unit if order is not None else None) or "__"
+    unit = (ctx.unit(order.dose_unit) if order is not None else None) or "__"
     common = {"order_id": order.order_id if order is not None else None}
     boxes_y = y + _LABEL_H
     body.text(x, boxes_y - _LABEL_GAP, ctx.t("prn.time"), 6.0)
