@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from papermode.free.search import ensure_schema
+from papermode.free.search import SEARCH_TABLES
 from papermode.store.database import Store
 
 
 def free_photo_entries(store: Store, *, mrn: str | None = None) -> list[dict[str, Any]]:
     """One entry per free photo, oldest first; only the photos linked to `mrn` when given."""
-    ensure_schema(store.db)
+    if not set(store.db.table_names()) >= SEARCH_TABLES:
+        return []  # no free photo was ever ingested; a report never writes (read-only stores)
     sql = "SELECT * FROM free_photos"
     params: list[str] = []
     if mrn:
