@@ -37,7 +37,7 @@ _LABEL_H = 6.5  # the scheduled time and the tick-box letters above the boxes
 _MARKS = ("given", "held", "refused")
 _REASON_GAP = 3.0  # initials to reason box: wider than the reader's crop margin
 _STOP_TICK = 5.0  # the "stopped" tick box and its initials box, at the order column's foot
-_STOP_H = _STOP_TICK + 1.0
+_STOP_H = _STOP_TICK + 2.0  # the tick row, and the descent of the text line above it
 _WRITE_IN_ROWS = 40  # blank MAR: bands offered (the flow keeps only what fits one page)
 
 
@@ -155,7 +155,8 @@ def _order_column(ctx: Ctx, form: Template, order: Order, body: Body, y: float) 
     height = mar_band_height(form, order.high_alert) - 0.5
     lines = _order_lines(ctx, order, width)
     if order.high_alert:
-        body.shade(Box(ctx.left, y + 0.3, form.g("info_w"), height - 0.3), grey=0.78)
+        # the stop row stays white: a tick box on a grey fill reads as filled in
+        body.shade(Box(ctx.left, y + 0.3, form.g("info_w"), height - 0.3 - _STOP_H), grey=0.78)
         lines.insert(0, (fit(ctx.t("mar.high_alert"), width, 9.0, bold=True), 9.0, True))
         lines.append((fit(ctx.t("mar.double_check"), width, 6.5), 6.5, False))
     baseline = y + _PAD + 3.2
