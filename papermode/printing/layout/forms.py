@@ -78,7 +78,12 @@ def _block_height(ctx: Ctx, form: Template) -> float:
     lines = _option_lines(ctx, form, form.units, _dose_width(form))
     lines += _option_lines(ctx, form, form.routes, 0.0)
     lines += _option_lines(ctx, form, form.frequencies, 0.0)
-    return 2.0 + form.g("drug_h") + form.g("gap") + lines * pitch + form.g("sign_h") + 4.0
+    return 2.0 + form.g("drug_h") + form.g("gap") + lines * pitch + _sign_line_h(form) + 4.0
+
+
+def _sign_line_h(form: Template) -> float:
+    """The prescriber's line: the signature box, or the read-back tick when it is taller."""
+    return max(form.g("sign_h"), form.g("tick_size"))
 
 
 def _order_block(ctx: Ctx, form: Template, number: int) -> Draw:
@@ -161,14 +166,17 @@ def _group(
 
 def _prescriber_line(ctx: Ctx, form: Template, body: Body, top: float, prefix: str) -> None:
     x0 = ctx.left + _LABEL_W
-    sign = Box(x0, top, min(80.0, ctx.width / 2), form.g("sign_h"))
+    line_h = _sign_line_h(form)
+    sign = Box(
+        x0, top + (line_h - form.g("sign_h")) / 2, min(80.0, ctx.width / 2), form.g("sign_h")
+    )
     label = ctx.t("new_orders.prescriber")
     body.add(write_in(f"{prefix}.prescriber", "signature", sign, role="prescriber", label=label))
     x = sign.x + sign.w + 3 * form.g("gap")
     size = form.g("tick_size")
-    body.add(tick(f"{prefix}.readback", x, top + (sign.h - size) / 2, size, role="readback"))
+    body.add(tick(f"{prefix}.readback", x, top + (line_h - size) / 2, size, role="readback"))
     text = fit(ctx.t("new_orders.readback"), ctx.left + ctx.width - x - size - 2, _OPTION_PT)
-    body.text(x + size + 1.2, top + (sign.h + size) / 2 - 1.0, text, _OPTION_PT)
+    body.text(x + size + 1.2, top + (line_h + size) / 2 - 1.0, text, _OPTION_PT)
 
 
 # --------------------------------------------------------------------------- vitals
