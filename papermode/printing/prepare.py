@@ -299,7 +299,7 @@ def _write_all(
         with open_store(store_path) as store:
             store.register_snapshot(snapshot, period=period, lang=lang, paper=paper)
             store.register_pages(printed)
-        _swap_into_place(staging, out_dir)
+        swap_into_place(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -322,7 +322,7 @@ def render_plans(
             copy_pages(folder / plan.copy_of, plan.copy_pages, folder / plan.name)
 
 
-def _swap_into_place(staging: Path, out_dir: Path) -> None:
+def swap_into_place(staging: Path, out_dir: Path) -> None:
     """Replace `out_dir` (if an earlier prepare wrote it) by the staged folder."""
     previous: Path | None = None
     if out_dir.exists():

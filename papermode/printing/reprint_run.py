@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from papermode.core.settings import Settings
 from papermode.printing.layout.kit import fit, wrap
 from papermode.printing.layout.snapshot import layout_snapshot
 from papermode.printing.manifest import MANIFEST_NAME, SnapshotInfo, write_manifest
-from papermode.printing.prepare import PdfPlan, plan_pdfs, render_plans
+from papermode.printing.prepare import PdfPlan, plan_pdfs, render_plans, swap_into_place
 from papermode.printing.reprint import PaperChanges, ReprintPlan
 from papermode.printing.templates import load_templates
 from papermode.store.database import Store, open_store
@@ -202,24 +201,9 @@ def _write(
         with open_store(store_path) as store:
             store.register_snapshot(snapshot, period=period, lang=run.lang, paper=run.paper)
             store.register_pages(printed)
-        _swap(staging, out_dir)
+        swap_into_place(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _swap(staging: Path, out_dir: Path) -> None:
-    previous: Path | None = None
-    if out_dir.exists():
-        previous = out_dir.with_name(f".{out_dir.name}-previous-{time.time_ns()}")
-        out_dir.rename(previous)
-    try:
-        staging.rename(out_dir)
-    except OSError:
-        if previous is not None:
-            previous.rename(out_dir)
-        raise
-    if previous is not None:
-        shutil.rmtree(previous, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- cover sheet

@@ -27,6 +27,7 @@ from papermode.core.model import Order
 from papermode.reconcile.categories import Category
 from papermode.reconcile.inputs import FieldState, PageInput, ReconcileInput
 from papermode.reconcile.items import Evidence, Item
+from papermode.reconcile.observations import written_number
 
 EVENTS = ("start", "change", "bag", "stop")  # the printed order of the ticks
 INFUSION_ROLES = frozenset({"infusion_event", "infusion_time", "infusion_rate"})
@@ -135,7 +136,7 @@ def place_row(row: InfusionRow, order: Order) -> Placed | str:
     if moment is None:
         return f"day and time {written[0]!r} not within the page's period"
     rates = [s for s in row.role("infusion_rate") if s.marked]
-    rate = _number(rates[0]) if rates else None
+    rate = written_number(rates[0]) if rates else None
     if rates and rate is None:
         return f"rate {rates[0].value!r} is not a number"
     if rate is None and events[0] in ("start", "change"):
@@ -248,14 +249,3 @@ def _held_row(order: Order, row: InfusionRow, category: Category, note: str) -> 
         notes=(note,),
         evidence=tuple(Evidence.of(s) for s in row.states),
     )
-
-
-def _number(state: FieldState) -> float | None:
-    """The rate written: "18.0", or the comb's digits "180" with its printed decimals."""
-    text = (state.value or "").strip().replace(",", ".")
-    try:
-        if "." in text or not state.field.decimals:
-            return float(text)
-        return int(text) / 10**state.field.decimals
-    except ValueError:
-        return None

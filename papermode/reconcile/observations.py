@@ -75,7 +75,7 @@ def _vital_item(
     if pending:
         fields = ", ".join(state.field.field_id for state in pending)
         return replace(base, category=Category.PENDING, notes=(f"in the review queue: {fields}",))
-    values = [(state.field.code or "", _number(state)) for state in states if state.marked]
+    values = [(state.field.code or "", written_number(state)) for state in states if state.marked]
     if any(value is None for _, value in values) or not values:
         return replace(base, category=Category.PENDING, notes=("a written value is not a number",))
     numbers = tuple((c, float(v)) for c, v in values if v is not None)
@@ -84,7 +84,8 @@ def _vital_item(
     return replace(base, quantity=numbers[0][1], exportable=True)
 
 
-def _number(state: FieldState) -> float | None:
+def written_number(state: FieldState) -> float | None:
+    """A comb's value as a number: "37.8", or its digits "378" with the printed decimals."""
     text = (state.value or "").strip()
     try:
         if "." in text or not state.field.decimals:
@@ -135,7 +136,7 @@ def _new_order_item(
         return replace(base, notes=("the drug name must be read and confirmed by a reviewer",))
     order = NewOrder(
         drug=str(drug.value),
-        dose=_number(roles["dose"]) if "dose" in roles and roles["dose"].marked else None,
+        dose=written_number(roles["dose"]) if "dose" in roles and roles["dose"].marked else None,
         unit=_ticked(states, "unit"),
         route=_ticked(states, "route"),
         frequency=_ticked(states, "frequency"),
