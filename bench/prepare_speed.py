@@ -1,4 +1,4 @@
-"""Benchmark: `prepare` end to end on a generated 1,000-patient census (goal >= 100 pages/s).
+"""Benchmark: `prepare` end to end on a generated 1,000-patient census (goal >= 300 pages/s).
 
     .venv/bin/python bench/prepare_speed.py [--patients 1000] [--profile]
 
@@ -112,6 +112,7 @@ def main() -> None:
         )
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -462,6 +463,58 @@ def test_a_failure_while_writing_leaves_the_previous_forms_untouched(
     assert leftovers == []  # no staging folder, no half-written output
     with open_store(tmp_path / "pm.db") as store:
         assert len(store.printed_pages()) == pages_before
+
+
+_FILE_ID = re.compile(rb"/ID\[<[0-9A-F]+><[0-9A-F]+>\]")
+
+
+def _pdfs(folder: Path) -> dict[str, bytes]:
+    """Every PDF under `folder`, without the random file /ID pdfium gives patient copies."""
+    pdfs = sorted(folder.rglob("*.pdf"))
+    return {p.relative_to(folder).as_posix(): _FILE_ID.sub(b"", p.read_bytes()) for p in pdfs}
+
+
+def test_wards_drawn_in_worker_processes_give_the_same_pdfs(tmp_path: Path, monkeypatch) -> None:
+    options = {
+        "start": datetime(2026, 11, 29, 12, 0), "hours": 24, "lang": "en", "paper": "a4",
+        "settings_path": None,
+    }  # fmt: skip
+    prepare_forms(sample_csv(), tmp_path / "one", tmp_path / "one.db", **options)
+    monkeypatch.setattr(prepare_module, "_PARALLEL_FROM_PAGES", 0)  # the sample is small
+    calls: list[int] = []
+    prepare_forms(
+        sample_csv(), tmp_path / "two", tmp_path / "two.db", progress=lambda d, t: calls.append(d),
+        **options,
+    )  # fmt: skip
+    one, two = _pdfs(tmp_path / "one"), _pdfs(tmp_path / "two")
+    assert len(one) == 14 and one == two  # 2 ward PDFs and 12 patient copies, byte for byte
+    assert calls[-1] == sum(len(pdfium.PdfDocument(tmp_path / "two" / n)) for n in two
+                            if not n.startswith("patients/"))  # fmt: skip
+
+
+def test_a_worker_that_fails_leaves_the_previous_forms_and_store_untouched(
+    tmp_path: Path, monkeypatch
+) -> None:
+    assert prepare(tmp_path, sample_csv()).exit_code == 0
+    before = _pdfs(tmp_path / "forms")
+    with open_store(tmp_path / "pm.db") as store:
+        pages_before = len(store.printed_pages())
+
+    def disk_full(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(prepare_module, "_PARALLEL_FROM_PAGES", 0)
+    monkeypatch.setattr(prepare_module, "copy_pages", disk_full)  # inherited by the workers
+    with pytest.raises(OSError):
+        prepare_forms(
+            sample_csv(), tmp_path / "forms", tmp_path / "pm.db",
+            start=datetime(2026, 11, 29, 12, 0), hours=12, lang="fr", paper="letter",
+            settings_path=None,
+        )  # fmt: skip
+    assert _pdfs(tmp_path / "forms") == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    with open_store(tmp_path / "pm.db") as store:
+        assert len(store.printed_pages()) == pages_before  # nothing registered
 
 
 def test_a_store_inside_the_output_folder_is_refused(tmp_path: Path) -> None:

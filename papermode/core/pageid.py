@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import fields as dataclass_fields
 from dataclasses import is_dataclass
 from datetime import datetime
+from typing import Any
 
 from papermode.core.errors import PageIdError
 
@@ -71,13 +72,52 @@ def layout_digest(
 
 
 def _canonical(value: object) -> str:
+    """The text the layout digest hashes for `value`.
+
+    The common exact types (str, int, float, None, tuple, list, and dataclasses through a
+    function made once per class) take a fast path: a 5,000-page print run hashes about
+    six million values. Anything else (enums, subclasses, dates) takes the general rules
+    in `_canonical_general`. Both give the same text: page ids must never change with it.
+    """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return repr(value)
+    if kind is float:
+        return f"{value:.2f}"
+    if kind is tuple or kind is list:
+        return "(" + ",".join([_canonical(v) for v in value]) + ")"  # type: ignore[attr-defined]
+    write = _DATACLASS_WRITERS.get(kind)
+    if write is not None:
+        return write(value)
+    return _canonical_general(value)
+
+
+_DATACLASS_WRITERS: dict[type, Callable[[object], str]] = {}
+
+
+def _dataclass_writer(kind: type) -> Callable[[object], str]:
+    """`Name(a=<a>,b=<b>)` for instances of the dataclass `kind`, field by field in order."""
+    # Generated once per class, as `dataclasses` itself makes __init__ and __repr__: one
+    # f-string per class instead of a loop over fields for each of millions of values.
+    names = [f.name for f in dataclass_fields(kind)]
+    if not all(name.isidentifier() for name in names):
+        raise TypeError(f"{kind.__name__} has a field name that is not an identifier")
+    body = ",".join(f"{name}={{c(v.{name})}}" for name in names)
+    source = f"def write(v):\n    return f'{kind.__name__}({body})'\n"
+    namespace: dict[str, Any] = {"c": _canonical}
+    exec(source, namespace)  # noqa: S102 - the text is made from the class's own field names
+    write: Callable[[object], str] = namespace["write"]
+    return write
+
+
+def _canonical_general(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     if isinstance(value, datetime):
         return value.isoformat()
     if is_dataclass(value) and not isinstance(value, type):
-        parts = (f"{f.name}={_canonical(getattr(value, f.name))}" for f in dataclass_fields(value))
-        return f"{type(value).__name__}({','.join(parts)})"
+        write = _DATACLASS_WRITERS[type(value)] = _dataclass_writer(type(value))
+        return write(value)
     if isinstance(value, tuple | list):
         return "(" + ",".join(_canonical(v) for v in value) + ")"
     return repr(value)

@@ -408,11 +408,11 @@ def evaluate_goals(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     identity = _get(results, "accuracy", "identity") or {}
     digits = _get(results, "accuracy", "digits") or {}
     goals = [
-        _at_least("prepare speed", _get(results, "prepare", "pages_per_second"), 100, " pages/s"),
+        _at_least("prepare speed", _get(results, "prepare", "pages_per_second"), 300, " pages/s"),
         _at_least(
             "ingest speed (all cores, with digits)",
             _get(results, "ingest", "all_cores", "pages_per_minute"),
-            200,
+            250,
             " pages/min",
         ),
         _at_least("page identity", _percent(identity.get("rate")), 100, "%"),

@@ -16,6 +16,7 @@ import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -287,15 +288,21 @@ def _write_all(
     private_dir(out_dir.parent)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-prepare-", dir=out_dir.parent))
     try:
-        render_plans(staging, plans, progress)
         info = SnapshotInfo(
             snapshot.snapshot_id, snapshot.taken_at, snapshot.source, period[0], period[1]
         )
         generated = datetime.now().replace(microsecond=0)
-        write_manifest(
-            staging / MANIFEST_NAME, printed, info, paper=paper, lang=lang, generated_at=generated
-        )
-        os.chmod(staging / MANIFEST_NAME, FILE_MODE)  # names every patient: owner-only
+
+        def manifest() -> None:
+            write_manifest(
+                staging / MANIFEST_NAME, printed, info, paper=paper, lang=lang,
+                generated_at=generated,
+            )  # fmt: skip
+            os.chmod(staging / MANIFEST_NAME, FILE_MODE)  # names every patient: owner-only
+
+        # The manifest is written while the workers draw; the store learns of the pages
+        # only once every PDF exists, so a failed run registers nothing.
+        render_plans(staging, plans, progress, meanwhile=manifest)
         with open_store(store_path) as store:
             store.register_snapshot(snapshot, period=period, lang=lang, paper=paper)
             store.register_pages(printed)
@@ -304,22 +311,64 @@ def _write_all(
         shutil.rmtree(staging, ignore_errors=True)
 
 
+# Below this many pages the worker processes cost more than they save.
+_PARALLEL_FROM_PAGES = 200
+
+
 def render_plans(
-    folder: Path, plans: Sequence[PdfPlan], progress: Callable[[int, int], None] | None = None
+    folder: Path,
+    plans: Sequence[PdfPlan],
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    workers: int | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> None:
-    """Write every planned PDF under `folder`: ward PDFs drawn, patient PDFs copied."""
+    """Write every planned PDF under `folder`: ward PDFs drawn, patient PDFs copied.
+
+    Each ward is one job (its PDF drawn, then its patients' copies cut from it). A large
+    run spreads the wards over `workers` processes (default: every core), because drawing
+    is pure Python and CPU-bound; a worker that fails fails the whole run, before anything
+    is switched into place. `meanwhile` runs here while the workers draw.
+    """
     private_dir(folder / PATIENTS_DIR)
-    total = sum(len(plan.pages) for plan in plans if plan.copy_of is None)
+    jobs = _ward_jobs(plans)
+    total = sum(len(ward.pages) for ward, _ in jobs)
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
     done = 0
-    for plan in plans:
-        if plan.copy_of is None:
-            render_pdf(plan.pages, folder / plan.name)
-            done += len(plan.pages)
+    if workers <= 1 or total < _PARALLEL_FROM_PAGES:
+        for ward, copies in jobs:
+            done += _render_ward(folder, ward, copies)
             if progress is not None:
                 progress(done, total)
+        if meanwhile is not None:
+            meanwhile()
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_render_ward, folder, ward, copies) for ward, copies in jobs]
+        if meanwhile is not None:
+            meanwhile()
+        for future in as_completed(futures):
+            done += future.result()
+            if progress is not None:
+                progress(done, total)
+
+
+def _ward_jobs(plans: Sequence[PdfPlan]) -> list[tuple[PdfPlan, tuple[PdfPlan, ...]]]:
+    """Each drawn PDF with the copies cut from it (their pages left out: not needed)."""
+    copies: dict[str, list[PdfPlan]] = {}
     for plan in plans:
         if plan.copy_of is not None:
-            copy_pages(folder / plan.copy_of, plan.copy_pages, folder / plan.name)
+            stripped = PdfPlan(plan.name, (), plan.copy_of, plan.copy_pages)
+            copies.setdefault(plan.copy_of, []).append(stripped)
+    return [(plan, tuple(copies.get(plan.name, ()))) for plan in plans if plan.copy_of is None]
+
+
+def _render_ward(folder: Path, ward: PdfPlan, copies: Sequence[PdfPlan]) -> int:
+    """Draw one ward PDF and cut its patient copies; the number of pages drawn."""
+    render_pdf(ward.pages, folder / ward.name)
+    for plan in copies:
+        copy_pages(folder / ward.name, plan.copy_pages, folder / plan.name)
+    return len(ward.pages)
 
 
 def swap_into_place(staging: Path, out_dir: Path) -> None:
