@@ -253,6 +253,8 @@ class _Builder:
             resource["encounter"] = {"reference": f"Encounter/{patient.encounter}"}
         if new.prescriber:
             resource["requester"] = {"display": new.prescriber}
+        if new.written_at is not None:
+            resource["authoredOn"] = fhir_time(new.written_at)
         if item.reviewers:
             resource["recorder"] = {"display": item.reviewers[0]}
         return resource

@@ -139,6 +139,9 @@ FORM_KEYS["mar"] += (
 # The MAR's "stopped" box; the census sheet's leave ticks and short form names (reprint).
 FORM_KEYS["mar"] += ("mar.stop",)
 COMMON_KEYS += ("footer.orders_as_of_paper", "footer.orders_as_of_no_paper")
+FORM_KEYS["new_orders"] += tuple(
+    f"new_orders.{key}" for key in ("when", "date_hint", "time_hint", "prescriber_name")
+)
 FORM_KEYS["ward_census"] += (
     "census.discharged",
     "census.transferred",

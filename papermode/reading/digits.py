@@ -275,6 +275,10 @@ def assemble(field: Field, cells: tuple[CellReading, ...]) -> DigitsReading:
     return DigitsReading(field.field_id, text, value, cells, confidence * factor, tuple(flags))
 
 
+# Identifiers, a day and time, a day and month: their leading zeros are part of the value.
+_KEEPS_ZEROS = frozenset({"temp_number", "infusion_time", "order_date", "order_time"})
+
+
 def _value(field: Field, chars: str) -> tuple[str | None, list[Flag], float]:
     """The canonical value of cells written as `chars` (" " empty, "?" unreadable)."""
     text = chars.strip(" ")
@@ -285,6 +289,12 @@ def _value(field: Field, chars: str) -> tuple[str | None, list[Flag], float]:
     integer_cells = len(chars) - field.decimals
     leading = len(chars) - len(chars.lstrip(" "))
     trailing = len(chars) - len(chars.rstrip(" "))
+    if field.role == "dose_decimals":
+        # The digits after a new order's printed decimal separator: written from the left
+        # ("5" is .5); a blank before them is ambiguous (.05 or .5?): a person decides.
+        if leading:
+            return None, [Flag.GAP], 0.5
+        return text, [], 1.0
     if field.decimals and trailing > 0:
         return None, [Flag.INCOMPLETE], 0.5  # the digits after the printed point are missing
     flags, factor = [], 1.0
@@ -301,7 +311,7 @@ def _value(field: Field, chars: str) -> tuple[str | None, list[Flag], float]:
     if field.decimals:
         whole = chars[:integer_cells].strip(" ") or "0"
         return f"{int(whole)}.{chars[integer_cells:]}", flags, factor
-    if field.role in ("temp_number", "infusion_time") or field.field_id.endswith("temp_number"):
+    if field.role in _KEEPS_ZEROS or field.field_id.endswith("temp_number"):
         return digits, flags, factor  # an identifier or a day and time keeps its leading zeros
     return str(int(digits)), flags, factor
 

@@ -10,7 +10,7 @@ Usage: `check(field, "0815", period=(start, end), order_dose=None, limits=settin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from papermode.core.model import Field
 from papermode.core.reasons import reason_of
@@ -81,6 +81,11 @@ def check(
         return check_dose(value, order_dose, decimals=field.decimals)
     if field.role == "infusion_time":
         return check_day_time(value, period=period)
+    if field.role == "order_time":
+        ok = parse_hhmm(value) is not None
+        return PLAUSIBLE if ok else Plausibility(False, "not a valid time (HHMM)", 0.0)
+    if field.role == "order_date":
+        return check_day_month(value, period=period)
     if field.role == "reason":
         known = reason_of(value) is not None
         return PLAUSIBLE if known else Plausibility(False, "not a reason code of the legend", 0.0)
@@ -100,6 +105,40 @@ def check_day_time(value: str, *, period: Period | None = None) -> Plausibility:
     if not any(_within(m, period) for m in moments):
         return Plausibility(False, "outside the period of the page", 0.3)
     return PLAUSIBLE
+
+
+def check_day_month(value: str, *, period: Period | None = None) -> Plausibility:
+    """A new order's "DDMM": a real date, on one of the days the page's period covers."""
+    if period is None:
+        digits = value.strip()
+        try:
+            date(2000, int(digits[2:]), int(digits[:2]))  # a leap year: 29 02 is a date
+            return PLAUSIBLE if len(digits) == 4 else Plausibility(False, "not DD MM", 0.0)
+        except ValueError:
+            return Plausibility(False, "not a valid date (DD MM)", 0.0)
+    if written_day(value, period) is None:
+        return Plausibility(False, "not a date of the page's period (DD MM)", 0.0)
+    return PLAUSIBLE
+
+
+def written_day(value: str, period: Period | None) -> date | None:
+    """The date a "DDMM" comb means: the day of the page's period (whose years it takes)
+    with that day and month, or None when it is no valid date or not in the period."""
+    digits = value.strip()
+    if len(digits) != 4 or not digits.isdigit():
+        return None
+    day, month = int(digits[:2]), int(digits[2:])
+    if period is None:
+        return None
+    first, last = period[0].date(), period[1].date()
+    for year in range(first.year, last.year + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if first <= candidate <= last:
+            return candidate
+    return None
 
 
 def parse_hhmm(value: str) -> time | None:

@@ -56,8 +56,9 @@ class NewOrder:
     unit: str | None
     route: str | None
     frequency: str | None
-    prescriber: str | None  # the name a reviewer read from the signature, if any
+    prescriber: str | None  # the printed name, else the name read from the signature
     read_back: bool
+    written_at: datetime | None = None  # the date and time written on the sheet
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime
 
+from papermode.reading.plausibility import parse_hhmm, written_day
 from papermode.reconcile.categories import Category
 from papermode.reconcile.inputs import FieldState, PageInput, ReconcileInput
 from papermode.reconcile.items import Evidence, Item, NewOrder
@@ -134,21 +135,55 @@ def _new_order_item(
     drug = roles.get("drug")
     if drug is None or drug.value in _INK_ONLY or not drug.decided_by:
         return replace(base, notes=("the drug name must be read and confirmed by a reviewer",))
+    decimals = roles.get("dose_decimals")
+    if decimals is not None and decimals.marked and not (decimals.value or "").strip().isdigit():
+        return replace(base, notes=("the dose's digits after the decimal separator are unread",))
+    written_at, when_note = _written_at(page, roles)
     order = NewOrder(
         drug=str(drug.value),
-        dose=written_number(roles["dose"]) if "dose" in roles and roles["dose"].marked else None,
+        dose=_new_dose(roles),
         unit=_ticked(states, "unit"),
         route=_ticked(states, "route"),
         frequency=_ticked(states, "frequency"),
-        prescriber=_name(roles.get("prescriber")),
+        prescriber=_name(roles.get("prescriber_name")) or _name(roles.get("prescriber")),
         read_back="readback" in roles and roles["readback"].value == "ticked",
+        written_at=written_at,
     )
     doubled = [r for r in ("unit", "route", "frequency") if _ticks(states, r) > 1]
     if doubled:
         return replace(base, notes=(f"two answers ticked for {', '.join(doubled)}",))
+    if when_note:
+        base = replace(base, notes=(*base.notes, when_note))
     return replace(
         base, category=Category.NEW_ORDER, medication=order.drug, new_order=order, exportable=True
     )
+
+
+def _new_dose(roles: dict[str, FieldState]) -> float | None:
+    """The whole part and the decimals written after the printed separator: "0" "5" is 0.5."""
+    whole, decimals = roles.get("dose"), roles.get("dose_decimals")
+    whole_value = written_number(whole) if whole is not None and whole.marked else None
+    marked = decimals is not None and decimals.marked
+    decimal_digits = (decimals.value or "").strip() if decimals is not None and marked else ""
+    if not decimal_digits:
+        return whole_value
+    return float(f"{int(whole_value or 0)}.{decimal_digits}")
+
+
+def _written_at(page: PageInput, roles: dict[str, FieldState]) -> tuple[datetime | None, str]:
+    """When the order was written (day, month and time on the sheet), and a note when what
+    is written cannot be placed: the record's authoredOn is then left to the back-entry."""
+    day_state, time_state = roles.get("order_date"), roles.get("order_time")
+    if day_state is None or not day_state.marked:
+        return None, ""
+    period = (page.period_start, page.period_end) if page.period_start and page.period_end else None
+    day = written_day(day_state.value or "", period)
+    moment = parse_hhmm(time_state.value or "") if time_state and time_state.marked else None
+    if day is None:
+        return None, f"the date written ({day_state.value}) is not a day of this sheet's period"
+    if moment is None:
+        return None, f"written on {day:%d/%m/%Y}, with no time"
+    return datetime.combine(day, moment), ""
 
 
 def _by_role(states: list[FieldState]) -> dict[str, FieldState]:

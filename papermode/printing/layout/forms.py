@@ -69,8 +69,20 @@ def _option_width(ctx: Ctx, form: Template, option: Option) -> float:
     return form.g("tick_size") + 1.2 + text_width(ctx.t(option.label), _OPTION_PT) + form.g("gap")
 
 
+# Cells after the printed decimal separator of a new order's dose. A separate comb, left
+# empty for a whole dose: ISMP wants a leading zero (0.5 mg) and never a trailing one (5 mg,
+# not 5.0 mg), so the decimals cannot be a fixed part of one comb that must be filled.
+_DECIMAL_CELLS = 2
+
+
 def _dose_width(form: Template) -> float:
-    return form.count("dose_cells") * form.g("cell_w") + 2 * form.g("gap")
+    cells = form.count("dose_cells") + _DECIMAL_CELLS
+    return cells * form.g("cell_w") + _separator_w(form) + 2 * form.g("gap")
+
+
+def _separator_w(form: Template) -> float:
+    """Room for the printed decimal separator between the whole and the decimal digits."""
+    return max(form.g("gap"), 3.5)
 
 
 def _block_height(ctx: Ctx, form: Template) -> float:
@@ -78,6 +90,7 @@ def _block_height(ctx: Ctx, form: Template) -> float:
     lines = _option_lines(ctx, form, form.units, _dose_width(form))
     lines += _option_lines(ctx, form, form.routes, 0.0)
     lines += _option_lines(ctx, form, form.frequencies, 0.0)
+    lines += 1  # when it was prescribed, and by whom (name in capitals)
     return 2.0 + form.g("drug_h") + form.g("gap") + lines * pitch + _sign_line_h(form) + 4.0
 
 
@@ -100,6 +113,7 @@ def _order_block(ctx: Ctx, form: Template, number: int) -> Draw:
         top = _dose_line(ctx, form, body, top, prefix)
         top = _group(ctx, form, body, top, prefix, "route", form.routes, 0.0)
         top = _group(ctx, form, body, top, prefix, "frequency", form.frequencies, 0.0)
+        top = _when_line(ctx, form, body, top, prefix)
         _prescriber_line(ctx, form, body, top, prefix)
 
     return draw
@@ -109,19 +123,45 @@ def _dose_line(ctx: Ctx, form: Template, body: Body, top: float, prefix: str) ->
     x0 = ctx.left + _LABEL_W
     label = f"{ctx.t('new_orders.dose')} / {ctx.t('new_orders.unit')}"
     body.text(ctx.left, top + 4.8, fit(label, _LABEL_W - 1, 7.5), 7.5)
-    cells = form.count("dose_cells")
+    cells, cell_w, cell_h = form.count("dose_cells"), form.g("cell_w"), form.g("cell_h")
+    comb_top = top + (_line_height(form) - cell_h) / 2
+    body.add(comb(f"{prefix}.dose", x0, comb_top, cells, cell_w, cell_h, role="dose"))
+    point_x = x0 + cells * cell_w + _separator_w(form) / 2
+    separator = ctx.decimal_separator()
+    body.text(point_x, comb_top + cell_h - 0.4, separator, 12.0, bold=True, align="centre")
     body.add(
         comb(
-            f"{prefix}.dose",
-            x0,
-            top + (_line_height(form) - form.g("cell_h")) / 2,
-            cells,
-            form.g("cell_w"),
-            form.g("cell_h"),
-            role="dose",
+            f"{prefix}.dose_decimals",
+            x0 + cells * cell_w + _separator_w(form),
+            comb_top,
+            _DECIMAL_CELLS,
+            cell_w,
+            cell_h,
+            role="dose_decimals",
         )
     )
     return _group(ctx, form, body, top, prefix, "unit", form.units, _dose_width(form), label=False)
+
+
+def _when_line(ctx: Ctx, form: Template, body: Body, top: float, prefix: str) -> float:
+    """Date (day, month) and time the order was written, and the prescriber's name in
+    capitals: a signature alone does not say who signed, and the record needs both."""
+    x = ctx.left + _LABEL_W
+    body.text(ctx.left, top + 4.8, fit(ctx.t("new_orders.when"), _LABEL_W - 1, 7.5), 7.5)
+    cell_w, cell_h = form.g("cell_w"), form.g("cell_h")
+    comb_top = top + (_line_height(form) - cell_h) / 2
+    for role in ("order_date", "order_time"):
+        hint = ctx.t("new_orders.date_hint" if role == "order_date" else "new_orders.time_hint")
+        body.text(x, comb_top - 0.6, hint, 5.5)
+        body.add(comb(f"{prefix}.{role}", x, comb_top, 4, cell_w, cell_h, role=role))
+        x += 4 * cell_w + 2 * form.g("gap")
+    label = ctx.t("new_orders.prescriber_name")
+    right = ctx.left + ctx.width
+    name = Box(x, comb_top, max(10.0, right - x), cell_h)
+    body.add(
+        write_in(f"{prefix}.prescriber_name", "text", name, role="prescriber_name", label=label)
+    )
+    return top + _line_pitch(form)
 
 
 def _group(

@@ -108,6 +108,9 @@ class Ctx:
     def sex(self, value: str | None) -> str:
         return wording.sex(self.t, self.lang, value)
 
+    def decimal_separator(self) -> str:
+        return "," if self.lang in wording.DECIMAL_COMMA else "."
+
     def short_date(self, moment: datetime) -> str:
         return self.t("date.short", day=moment.day, month=self.t(f"month.{moment.month}"))
 
