@@ -356,11 +356,14 @@ def _shown(item: Awaiting, present: set[str], ward: str | None) -> bool:
 
 def order_ended(order: Order, start: datetime, settings: Settings) -> bool:
     """True when every timing of the order is over before `start`: its bounds end, or a
-    course of N doses whose last dose was due before `start`. PRN orders without bounds
-    never end this way (their counts restart every period)."""
+    course of N doses whose last dose was due before `start`. A PRN order only ends by its
+    bounds: a count on it is not a course of scheduled doses (its record restarts every
+    period), so it never makes the order run out."""
     timings = [d.timing for d in order.dosages] or ([order.timing] if order.timing else [])
     if not timings:
         return False
+    if order.as_needed:
+        timings = [replace(t, count=None) for t in timings]
     return all(_timing_over(t, start, settings, order.authored_on) for t in timings)
 
 
