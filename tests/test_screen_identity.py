@@ -22,6 +22,7 @@ from papermode.cli.main import main
 from papermode.core.model import Allergy, Patient
 from papermode.demo.synth.screens import font, make_medications, make_patient, render_screen
 from papermode.free.identity import NONE_KNOWN, allergies_of, read_identity
+from papermode.review.from_photos import LeftOff, _merged
 from papermode.review.queue import build_queue
 from papermode.review.service import decide
 from papermode.store.database import open_store
@@ -167,3 +168,13 @@ def _patient_pdf_text(out: Path, mrn: str) -> str:
         return "\n".join(page.get_textpage().get_text_range() for page in document)
     finally:
         document.close()
+
+
+def test_two_photos_of_one_patient_keep_what_one_shows_and_drop_what_they_dispute() -> None:
+    left: list[LeftOff] = []
+    first = Patient("photo-1", "1", "LAMBERT", "Jean", room="302", allergies=(Allergy("Latex"),))
+    second = Patient("photo-1", "1", "LAMBERT", "Jean", room="304", bed="B")
+    merged = _merged(first, second, left, "screen-2.png")
+    assert merged.bed == "B" and merged.allergies == (Allergy("Latex"),)  # shown on one only
+    assert merged.room is None  # disputed: unknown, never one of them picked
+    assert [line.what for line in left] == ["room"]
