@@ -13,6 +13,11 @@ The rules, in order:
 - orders: the last snapshot's orders, minus those whose "stopped" tick two people confirmed,
   minus those that reached their end (bounds end, or a course of N doses all due before
   the new period), plus the new orders confirmed on the new-order sheets (two people);
+- a changed dose (on paper: the old order stopped, a new order of the same drug written)
+  needs both parts confirmed: a confirmed stop whose replacement still waits prints neither
+  and says so on the cover sheet; a confirmed replacement whose stop still waits is held
+  (the old order prints, unchanged) and says so; a confirmed new order beside an unstopped
+  order of the same drug prints, with a warning;
 - everything else the paper says about orders and patients and that a person still has to
   decide goes on the cover sheet ("awaiting confirmation"), never on a MAR.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -50,6 +56,16 @@ class PaperOrder:
     frequency: str | None
     prescriber: str | None = None
     confirmed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WaitingOrder:
+    """A new order written on paper that two people have not confirmed yet; `drug` as
+    read so far (None: nobody read it yet), only to tie it to a stop of the same drug."""
+
+    source_id: str
+    patient_id: str | None
+    drug: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +126,8 @@ class PaperChanges:
     leaves: tuple[PaperLeave, ...] = ()
     admissions: tuple[PaperAdmission, ...] = ()
     awaiting: tuple[Awaiting, ...] = ()
+    stops_awaiting: tuple[PaperStop, ...] = ()  # ticked, not yet confirmed by two people
+    orders_awaiting: tuple[WaitingOrder, ...] = ()  # written, not yet confirmed
 
     @property
     def confirmed_up_to(self) -> datetime | None:
@@ -142,6 +160,8 @@ class ReprintPlan:
     left: tuple[str, ...]  # patient ids discharged or transferred
     admitted: tuple[str, ...]  # patient ids of blank-pack admissions
     added: tuple[str, ...]  # order ids of the paper orders printed
+    held: tuple[str, ...] = ()  # confirmed paper orders held: the stop they need waits
+    changed: tuple[str, ...] = ()  # cover lines: doses changed on paper (both parts confirmed)
 
     @property
     def printed_snapshot(self) -> Snapshot:
@@ -176,11 +196,14 @@ def plan_reprint(
     orders = [o for o in base.orders if o.order_id not in stopped | ended]
     paper, unscheduled = paper_orders(changes.new_orders)
     paper = [o for o in paper if o.order_id not in base_orders | stopped]
+    dose = dose_changes(base.orders, paper, changes, stopped=stopped, ended=ended)
+    paper = [o for o in paper if o.order_id not in dose.held]
     orders = [o for o in (*orders, *paper) if o.patient_id in present]
     printed = [p for p in patients if (not ward or p.ward == ward)
                and (not patient_mrn or p.mrn == patient_mrn)]  # fmt: skip
     shown = {p.patient_id for p in printed}
-    awaiting = [a for a in (*changes.awaiting, *unscheduled) if _shown(a, shown, ward)]
+    awaiting = [a for a in (*dose.awaiting, *changes.awaiting, *unscheduled)
+                if _shown(a, shown, ward)]  # fmt: skip
     for order_id in sorted(ended):
         logger.info("reprint: order %s reached its end before %s", order_id, period[0])
     snapshot = Snapshot(
@@ -201,7 +224,128 @@ def plan_reprint(
         left=tuple(sorted(left)),
         admitted=tuple(p.patient_id for p in admitted),
         added=tuple(o.order_id for o in paper),
+        held=tuple(sorted(dose.held)),
+        changed=dose.changed,
     )
+
+
+@dataclass(frozen=True)
+class DoseChanges:
+    """What `dose_changes` decided: paper orders held, cover-sheet lines."""
+
+    held: frozenset[str]
+    awaiting: tuple[Awaiting, ...]
+    changed: tuple[str, ...]
+
+
+def dose_changes(
+    base_orders: Sequence[Order],
+    paper: Sequence[Order],
+    changes: PaperChanges,
+    *,
+    stopped: set[str],
+    ended: set[str],
+) -> DoseChanges:
+    """A dose change is a stop of the old order plus a new order of the same drug for the
+    same patient; it changes the forms only when both parts are confirmed.
+
+    - new order confirmed, the stop of its old order still awaiting: the new order is held
+      (the old one prints, as before), and the cover sheet says why;
+    - stop confirmed, its replacement still awaiting: the old order is not printed, the new
+      one cannot be: the cover sheet says this patient has neither;
+    - new order confirmed beside an order of the same drug nobody ticked stopped: both
+      print, and the cover sheet asks to check it with the prescriber.
+    """
+    pending = {s.order_id for s in changes.stops_awaiting} - stopped
+    held: set[str] = set()
+    awaiting: list[Awaiting] = []
+    changed: list[str] = []
+    for new in paper:
+        same = [o for o in base_orders if o.patient_id == new.patient_id
+                and same_drug(o.medication, new.medication)]  # fmt: skip
+        waiting = [o for o in same if o.order_id in pending]
+        if waiting:
+            held.add(new.order_id)
+            awaiting.append(_held_line(new, waiting[0]))
+            logger.info("reprint: paper order %s held: stop of %s awaits confirmation",
+                        new.order_id, waiting[0].order_id)  # fmt: skip
+            continue
+        for old in same:
+            if old.order_id in stopped:
+                changed.append(f"- dose changed on paper: {old.medication} ({_dose(old)}) "
+                               f"stopped, {new.medication} ({_dose(new)}) printed")  # fmt: skip
+            elif old.order_id not in ended:
+                awaiting.append(_twin_line(new, old))
+    printed = [o for o in paper if o.order_id not in held]
+    awaiting += _neither_lines(base_orders, printed, changes)
+    return DoseChanges(frozenset(held), tuple(awaiting), tuple(changed))
+
+
+def _held_line(new: Order, old: Order) -> Awaiting:
+    return Awaiting(
+        f"dose change of {new.medication}: the new order ({_dose(new)}) is confirmed but the "
+        f"STOPPED tick of the order it replaces ({old.medication}, {_dose(old)}, "
+        f"{old.order_id}) awaits its second reviewer: the old order is printed, the new one "
+        "is NOT; confirm the stop in review, then reprint",
+        patient_id=new.patient_id,
+    )
+
+
+def _twin_line(new: Order, old: Order) -> Awaiting:
+    return Awaiting(
+        f"new order {new.medication} ({_dose(new)}) printed beside {old.medication} "
+        f"({_dose(old)}, {old.order_id}), same drug, not ticked STOPPED: if the prescriber "
+        "changed the dose, the old order must be stopped; check with the prescriber",
+        patient_id=new.patient_id,
+    )
+
+
+def _neither_lines(
+    base_orders: Sequence[Order], printed: Sequence[Order], changes: PaperChanges
+) -> list[Awaiting]:
+    """A confirmed stop whose replacement (a new order of the same drug, or one whose drug
+    nobody read yet) still waits: the patient has neither dose on the forms. Said loudly."""
+    orders = {o.order_id: o for o in base_orders}
+    lines: list[Awaiting] = []
+    for stop in changes.stops:
+        old = orders.get(stop.order_id)
+        if old is None or any(
+            o.patient_id == old.patient_id and same_drug(old.medication, o.medication)
+            for o in printed
+        ):
+            continue
+        waiting = [w for w in changes.orders_awaiting if w.patient_id == old.patient_id
+                   and (w.drug is None or same_drug(old.medication, w.drug))]  # fmt: skip
+        if waiting:
+            lines.append(Awaiting(
+                f"dose change of {old.medication}? the order ({_dose(old)}, {old.order_id}) "
+                "is stopped on paper (confirmed) and NOT printed; the new order written for "
+                f"this patient ({', '.join(w.source_id for w in waiting)}) awaits "
+                "confirmation and is NOT printed either: neither dose is on these forms; "
+                "ask the prescriber, confirm it in review, then reprint",
+                patient_id=old.patient_id))  # fmt: skip
+    return lines
+
+
+def same_drug(one: str, other: str) -> bool:
+    """The same medicine by name, generously (accents, case, French or English ending):
+    the first word's first six letters. Generous on purpose: a false match only holds an
+    order or adds a line to the cover sheet; a missed one could print two doses."""
+    return _stem(one) != "" and _stem(one) == _stem(other)
+
+
+def _stem(name: str) -> str:
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    words = plain.split()
+    letters = "".join(ch for ch in (words[0] if words else "") if ch.isalpha())
+    return letters[:6]
+
+
+def _dose(order: Order) -> str:
+    if order.dose_value is None:
+        return "dose not given"
+    unit = f" {order.dose_unit}" if order.dose_unit else ""
+    return f"{order.dose_value:g}{unit}"
 
 
 def _shown(item: Awaiting, present: set[str], ward: str | None) -> bool:
@@ -212,11 +356,14 @@ def _shown(item: Awaiting, present: set[str], ward: str | None) -> bool:
 
 def order_ended(order: Order, start: datetime, settings: Settings) -> bool:
     """True when every timing of the order is over before `start`: its bounds end, or a
-    course of N doses whose last dose was due before `start`. PRN orders without bounds
-    never end this way (their counts restart every period)."""
+    course of N doses whose last dose was due before `start`. A PRN order only ends by its
+    bounds: a count on it is not a course of scheduled doses (its record restarts every
+    period), so it never makes the order run out."""
     timings = [d.timing for d in order.dosages] or ([order.timing] if order.timing else [])
     if not timings:
         return False
+    if order.as_needed:
+        timings = [replace(t, count=None) for t in timings]
     return all(_timing_over(t, start, settings, order.authored_on) for t in timings)
 
 

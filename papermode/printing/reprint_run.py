@@ -238,6 +238,7 @@ def cover_lines(plan: ReprintPlan) -> list[str]:
     orders = {o.order_id: o for o in snapshot.orders}
     lines += [f"- new order printed: {orders[i].medication} ({where.get(orders[i].patient_id, '')})"
               for i in plan.added if i in orders]  # fmt: skip
+    lines += list(plan.changed)  # doses changed on paper, both parts confirmed
     lines += [f"- order stopped on paper, not printed: {i}" for i in plan.stopped]
     lines += [f"- order reached its end, not printed: {i}" for i in plan.ended]
     lines += [f"- patient discharged or transferred, no forms: {i}" for i in plan.left]

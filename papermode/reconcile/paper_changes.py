@@ -7,8 +7,12 @@ on top (the same decisions reconciliation uses) and returns `PaperChanges`:
 - stops: a MAR "stopped" tick (`role` stop) that two people confirmed as ticked;
 - leaves: a ward census "discharged" / "transferred" tick confirmed as ticked;
 - admissions: a blank pack whose name and temporary number a person confirmed;
-- awaiting: every one of these the paper shows and a person has not settled yet, and the
-  orders written on blank packs (never carried over by the machine).
+- the new orders written on a blank pack's own new-order sheet, once that sheet's
+  temporary number is confirmed and names a confirmed admission: confirmed ones (two
+  people, like any new order) are the new pack's orders, the others wait;
+- awaiting: every one of these the paper shows and a person has not settled yet, stop ticks
+  and new orders by id (so reprint can pair the two halves of a dose change), and the
+  orders written in on a blank pack's MAR rows (one free-text box, never carried over).
 
 `reprint_forms` is what `papermode reprint` runs: gather, decide (printing/reprint.py),
 print (printing/reprint_run.py).
@@ -19,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -33,12 +38,20 @@ from papermode.printing.reprint import (
     PaperLeave,
     PaperOrder,
     PaperStop,
+    WaitingOrder,
     plan_reprint,
 )
 from papermode.printing.reprint_run import ReprintResult, last_run, next_period, write_reprint
 from papermode.reconcile.categories import Category
-from papermode.reconcile.inputs import Decision, FieldState, apply_decision
+from papermode.reconcile.inputs import (
+    Decision,
+    FieldState,
+    PageInput,
+    ReconcileInput,
+    apply_decision,
+)
 from papermode.reconcile.items import Item
+from papermode.reconcile.observations import new_order_items
 from papermode.reconcile.reviewed import review_decisions
 from papermode.reconcile.service import reconcile_store
 from papermode.store.database import Store, open_existing_store
@@ -98,17 +111,97 @@ def paper_changes(store: Store, settings: Settings) -> PaperChanges:
         for page in source.pages
         for state in page.states
     }
-    new_orders, awaiting = _new_orders(result.items, decided_at)
     states = list(_change_states(store, review_decisions(store)))
     stops, leaves, more = _stops_and_leaves(states)
     admissions, waiting_packs = _admissions(states)
+    items = [*result.items, *blank_pack_order_items(source, admissions)]
+    new_orders, awaiting = _new_orders(items, decided_at)
     return PaperChanges(
         new_orders=tuple(new_orders),
         stops=tuple(stops),
         leaves=tuple(leaves),
         admissions=tuple(admissions),
-        awaiting=(*awaiting, *more, *waiting_packs),
+        awaiting=(*awaiting, *more, *waiting_packs, *_blank_pack_waiting(source, admissions)),
+        stops_awaiting=tuple(_stops_awaiting(states)),
+        orders_awaiting=tuple(_orders_awaiting(items)),
     )
+
+
+def blank_pack_order_items(
+    source: ReconcileInput, admissions: Iterable[PaperAdmission]
+) -> list[Item]:
+    """The new-order items of every blank-pack new-order sheet whose own temporary number
+    a person confirmed and that names a confirmed admission, as that patient's items (the
+    same rules as any new-order sheet: two people for every box)."""
+    admitted = {a.temp_number: a.patient_id for a in admissions}
+    pages = []
+    for page in source.pages:
+        number = _own_temp_number(page)
+        if page.template == "new_orders" and page.patient_id is None and number in admitted:
+            pages.append(replace(page, patient_id=admitted[number]))
+    return new_order_items(replace(source, pages=tuple(pages)))
+
+
+def _own_temp_number(page: PageInput) -> str | None:
+    """The page's own temporary number, when a person confirmed it (None otherwise)."""
+    for state in page.states:
+        if state.field.role == "temp_number" and state.marked and _by_people(state):
+            return str(state.value)
+    return None
+
+
+def _blank_pack_waiting(
+    source: ReconcileInput, admissions: Iterable[PaperAdmission]
+) -> list[Awaiting]:
+    """Blank-pack writing reprint cannot carry: a new-order sheet whose temporary number is
+    not confirmed (or names no confirmed admission), and every written-in MAR row."""
+    admitted = {a.temp_number: a.patient_id for a in admissions}
+    awaiting: list[Awaiting] = []
+    for page in source.pages:
+        if page.patient_id is not None:
+            continue
+        written = [s for s in page.states if s.marked and s.field.role not in _IDENTITY_ROLES]
+        number = _own_temp_number(page)
+        if page.template == "new_orders" and written and number not in admitted:
+            awaiting.append(Awaiting(
+                f"blank pack new-order sheet {page.page_id}: its orders wait until the "
+                "temporary number on this sheet and the pack's name are confirmed",
+                admitted.get(number or ""), page.ward))  # fmt: skip
+        for state in written if page.template == "mar" else ():
+            if state.field.role != "drug":
+                continue
+            text = f" ('{state.value}')" if _by_people(state) else ""
+            awaiting.append(Awaiting(
+                f"blank pack MAR page {page.page_id} box {state.field.field_id}{text}: an "
+                "order written in on a MAR row is not carried to the new pack (one free-text "
+                "box, no two-person check); copy it onto the new pack's new-order sheet for "
+                "the prescriber", admitted.get(number or ""), page.ward))  # fmt: skip
+    return awaiting
+
+
+def _stops_awaiting(
+    states: Iterable[tuple[FieldState, str, str | None, str | None]],
+) -> list[PaperStop]:
+    """Stop ticks on paper two people have not both confirmed as ticked."""
+    waiting = []
+    for state, _template, _patient, _ward in states:
+        if state.field.role != "stop" or not state.marked or not state.field.order_id:
+            continue
+        if len(set(state.decided_by)) < 2 or not _by_people(state) or state.value != "ticked":
+            waiting.append(PaperStop(state.field.order_id, state.page_id, None))
+    return waiting
+
+
+def _orders_awaiting(items: Iterable[Item]) -> list[WaitingOrder]:
+    """New orders on paper not yet confirmed, with the drug as read so far (if any)."""
+    waiting = []
+    for item in items:
+        if item.kind != "new_order" or (item.category == Category.NEW_ORDER and item.new_order):
+            continue
+        drugs = [e.value for e in item.evidence if e.role == "drug"]
+        drug = drugs[0] if drugs and drugs[0] not in (None, "", "ink", "empty") else None
+        waiting.append(WaitingOrder(item.item_id, item.patient_id, drug))
+    return waiting
 
 
 def _new_orders(
@@ -237,11 +330,6 @@ def _admissions(
             confirmed_at=max((m for m in (number.decided_at, name.decided_at) if m), default=None),
         )
         found.setdefault(admission.temp_number, admission)
-    for admission in found.values():
-        awaiting.append(Awaiting(
-            f"blank pack {admission.pack_id}: orders written on the blank pack are not "
-            "printed; copy each onto the new pack's new-order sheet for the prescriber",
-            patient_id=admission.patient_id))  # fmt: skip
     return list(found.values()), awaiting
 
 

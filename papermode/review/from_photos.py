@@ -5,6 +5,10 @@ Rules (a wrong order on a printed MAR is given as printed):
 - a patient exists only when two reviewers confirmed the family name, given name, birth
   date and MRN read on a photo (review/proposals.py); otherwise the photo's lines print
   nothing with a name, and the refusal names the photo;
+- room, bed and allergies are printed only as two reviewers confirmed them on a photo that
+  shows them; otherwise they are unknown (allergies "NOT RECORDED", never "no known
+  allergies", which only an explicit "none known" confirmed by two people gives); two
+  photos of one patient that disagree on one of them leave it unknown;
 - an order is printed only when every part (drug, dose, unit, route, frequency, times) is
   decided by two reviewers; a part called unreadable or still open keeps the whole order
   off the forms, listed with why;
@@ -25,11 +29,13 @@ from papermode.census.snapshot import is_high_alert
 from papermode.core.errors import NothingConfirmedError
 from papermode.core.model import Order, Patient, Snapshot, Timing
 from papermode.core.settings import Settings, load_settings
+from papermode.free.identity import allergies_of
 from papermode.printing.layout.provenance import FROM_PHOTOS
 from papermode.printing.prepare import PrepareResult, print_snapshot
 from papermode.review.items import QueueItem
 from papermode.review.proposals import (
     IDENTITY_PARTS,
+    LOCATION_PARTS,
     NO_VALUE,
     ORDER_PARTS,
     PHOTO_PREFIX,
@@ -98,7 +104,9 @@ def photo_census(
         if patient is None:
             continue
         known = patients.setdefault(patient.mrn, patient)
-        if known != patient:
+        if _identity(known) == _identity(patient) and known != patient:
+            patients[patient.mrn] = _merged(known, patient, left, file)
+        elif known != patient:
             left.append(
                 LeftOff(
                     file,
@@ -217,6 +225,11 @@ def _patient(items: list[QueueItem], ward: str, left: list[LeftOff], file: str) 
         )
         return None
     mrn = str(values["mrn"])
+    where = {part: _decided(parts[part]) if part in parts else None for part in LOCATION_PARTS}
+    waiting = [part for part in LOCATION_PARTS if part in parts and not where[part]]
+    if waiting:
+        left.append(LeftOff(file, ", ".join(waiting), "not confirmed by two reviewers; "
+                            "printed as unknown (allergies: NOT RECORDED)"))  # fmt: skip
     return Patient(
         patient_id=f"photo-{mrn}",
         mrn=mrn,
@@ -224,7 +237,33 @@ def _patient(items: list[QueueItem], ward: str, left: list[LeftOff], file: str) 
         given=str(values["given"]),
         birth_date=birth,
         ward=ward,
+        room=_shown(where["room"]),
+        bed=_shown(where["bed"]),
+        allergies=allergies_of(where["allergies"]),
     )
+
+
+def _shown(value: str | None) -> str | None:
+    return None if value is None or value.strip() in ("", NO_VALUE) else value.strip()
+
+
+def _identity(patient: Patient) -> tuple[str, str, date | None]:
+    return patient.family, patient.given, patient.birth_date
+
+
+def _merged(known: Patient, other: Patient, left: list[LeftOff], file: str) -> Patient:
+    """Two photos of one patient: a room, bed or allergy list one shows and the other does
+    not is kept; one they disagree on becomes unknown (never one of them picked)."""
+    facts = {}
+    for part in LOCATION_PARTS:
+        mine, theirs = getattr(known, part), getattr(other, part)
+        if mine is None or theirs is None or mine == theirs:
+            facts[part] = mine if mine is not None else theirs
+        else:
+            facts[part] = None
+            left.append(LeftOff(file, part, "another photo of this patient shows another "
+                                "value; printed as unknown until one is corrected"))  # fmt: skip
+    return replace(known, **facts)
 
 
 def _conflict(patient: Patient) -> Patient:

@@ -5,7 +5,9 @@ When no census export exists, the medication lines read from screen photos
 (docs/review-queue.md, docs/screen-photos.md):
 
 - `photo:<capture>:<part>` (kind `photo_identity`, level `identity`): the patient's family
-  name, given name, birth date and MRN as read on the photo;
+  name, given name, birth date and MRN as read on the photo, and its room, bed and
+  allergies when the screen shows them under their label (`LOCATION_PARTS`; a screen with
+  no allergy line makes no allergies item: the patient's allergies are unknown);
 - `proposal:<capture>:<line>:<part>` (kind `proposed_order`, level `new_order`): drug,
   dose, unit, route, frequency and times of one medication line.
 
@@ -28,6 +30,7 @@ from papermode.store.database import Store
 PHOTO_PREFIX = "photo:"
 PROPOSAL_PREFIX = "proposal:"
 IDENTITY_PARTS = ("family", "given", "birth_date", "mrn")
+LOCATION_PARTS = ("room", "bed", "allergies")  # only when the photo shows them
 ORDER_PARTS = ("drug", "dose", "unit", "route", "frequency", "times")
 BLIND_PARTS = frozenset({"mrn", "birth_date", "dose", "times"})
 NO_VALUE = "-"  # a part the screen does not show (no fixed times): confirmed as such
@@ -70,8 +73,12 @@ def proposal_items(store: Store) -> Iterable[QueueItem]:
             "given": identity.given,
             "birth_date": identity.birth_date,
             "mrn": identity.mrn,
+            "room": identity.room,
+            "bed": identity.bed,
+            "allergies": identity.allergies,
         }
-        for part in IDENTITY_PARTS:
+        shown = [part for part in LOCATION_PARTS if part in identity.shown]
+        for part in (*IDENTITY_PARTS, *shown):
             yield _item(
                 photo,
                 f"{PHOTO_PREFIX}{photo['capture_id']}:{part}",

@@ -103,9 +103,20 @@ def _figures_table(columns: Sequence[WardFigures]) -> Table:
         for g in BACKLOG_GROUPS
     ]
     width = min(25 * mm, (186 * mm - 70 * mm) / max(len(columns), 1))
-    table = Table(rows, colWidths=[70 * mm] + [width] * len(columns), repeatRows=1)
+    # wrapped, not clipped: a long ward name or label must not run into the next column
+    cell = ParagraphStyle("figure", parent=_BODY, fontSize=8, leading=9.5)
+    bold = ParagraphStyle("figure-head", parent=cell, fontName=_BOLD)
+    wrapped = [[Paragraph(_indented(text), bold if index == 0 else cell) for text in row]
+               for index, row in enumerate(rows)]  # fmt: skip
+    table = Table(wrapped, colWidths=[70 * mm] + [width] * len(columns), repeatRows=1)
     table.setStyle(_grid())
     return table
+
+
+def _indented(text: str) -> str:
+    """Escaped for a Paragraph, its leading spaces kept (a Paragraph drops them)."""
+    stripped = text.lstrip(" ")
+    return "\u00a0" * (len(text) - len(stripped)) + escape(stripped)
 
 
 def _value(figures: WardFigures, name: str) -> str:
