@@ -15,6 +15,10 @@ sent to review (`bilevel_empty_unproven`), and values auto-accepted wrongly.
 
     python tools/measure_bilevel.py [--out FOLDER]
     python tools/measure_bilevel.py --borders [--grey 0.35 --grey 0.45 ...]
+    python tools/measure_bilevel.py --images docs/images --label after
+
+`--images` writes the first MAR, PRN and vitals page scanned at 300 dpi, turned to 1 bit at
+160 and shown at 100 dpi (`bw-<template>-<label>.png`): the docs' before/after pictures.
 """
 
 from __future__ import annotations
@@ -206,13 +210,43 @@ def _print_borders(folder: Path, greys: list[float]) -> None:
             )
 
 
+IMAGE_DPI = 100
+IMAGE_CROP_MM = (0.0, 0.0, 210.0, 150.0)  # the top half of an A4 page: banner and first rows
+
+
+def write_images(prepared: Path, folder: Path, label: str) -> list[Path]:
+    """The 1-bit pictures of the docs, one per template (no real patient: the sample ward)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for template in BORDER_TEMPLATES:
+        page = ep.pages(prepared, template)[0]
+        black = page_grey(prepared, page, 300, "scan") < 160
+        one_bit = np.where(black, 0, 255).astype(np.uint8)
+        x, y, w, h = (int(round(v * 300 / 25.4)) for v in IMAGE_CROP_MM)
+        crop = one_bit[y : y + h, x : x + w]
+        small = cv2.resize(crop, None, fx=IMAGE_DPI / 300, fy=IMAGE_DPI / 300,
+                           interpolation=cv2.INTER_AREA)  # fmt: skip
+        path = folder / f"bw-{template}-{label}.png"
+        cv2.imwrite(str(path), small, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        written.append(path)
+    return written
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--borders", action="store_true", help="count surviving borders")
     parser.add_argument("--grey", type=float, action="append", default=[])
+    parser.add_argument("--images", type=Path, default=None, help="write the docs' pictures")
+    parser.add_argument("--label", default="after", help="name part of the pictures")
     args = parser.parse_args()
     folder = args.out or Path(tempfile.mkdtemp(prefix="bilevel-"))
+    if args.images is not None:
+        for path in write_images(ep.prepare(folder / "prepared"), args.images, args.label):
+            print(path)
+        if args.out is None:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
     if args.borders:
         _print_borders(folder, args.grey)
         if args.out is None:

@@ -30,6 +30,7 @@ ABOVE_BAND_MM = 1.5  # how far above the comb ink is looked for (forms leave >= 
 POKE_MAX_SPAN = 0.45  # of the cell's width
 POKE_MAX_MM2 = 0.8
 LOW_DARKNESS = 25.0  # a pixel this dark is ink if it touches ink darker than the threshold
+FLANK_SHARE = 0.5  # beside a printed line, lighter than this share of it: the line's own rim
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,28 @@ def clean_comb(
     shift = _register(lines, field, origin, px_per_mm)
     line_map = np.maximum(*lines)
     clean = _subtract_lines(darkness, line_map, field, origin, shift, px_per_mm)
+    _drop_line_flanks(clean, darkness, lines)
     _bridge_crossings(clean, darkness, line_map, field, origin, shift, px_per_mm)
     _blank_dots(clean, darkness, line_map, field, origin, shift, px_per_mm)
     return clean, origin, shift
+
+
+def _drop_line_flanks(
+    clean: np.ndarray, darkness: np.ndarray, lines: tuple[np.ndarray, np.ndarray]
+) -> None:
+    """Take out the rim a printed line leaves beside itself after subtraction.
+
+    A line seldom lies on exactly one pixel row (the page is rectified from a photo, the
+    line is blurred), so its sloped flanks fall outside the long structure found; a dark
+    line's flanks are dark enough to pass for ink. A pixel one pixel off a line and less
+    than FLANK_SHARE as dark as that line is its flank; a pen stroke beside the line is
+    darker than that and stays.
+    """
+    flanks = np.maximum(
+        cv2.dilate(lines[0], np.ones((3, 1), np.uint8)),
+        cv2.dilate(lines[1], np.ones((1, 3), np.uint8)),
+    )
+    clean[darkness < FLANK_SHARE * flanks] = 0.0
 
 
 def _bridge_crossings(
