@@ -29,7 +29,6 @@ from reportlab.pdfgen.canvas import Canvas
 
 from papermode.core.model import Box, Field, Line, PageLayout, Shade, Text
 from papermode.core.pageframe import (
-    DROPOUT_RGB,
     MARKER_IDS,
     MARKER_QUIET_MM,
     Frame,
@@ -43,7 +42,16 @@ from papermode.printing.glyphs import font_runs
 rl_config.useA85 = 0
 
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
-FIELD_LINE_MM = 0.25  # thin drop-out borders: visible to the nurse, ignored by the reader
+FIELD_LINE_MM = 0.25  # thin borders: visible to the nurse, outside what the reader measures
+# Field borders, comb dividers, the printed decimal point and box labels: a dark grey that
+# survives a 1-bit scan and a photocopy at the usual thresholds (128-160 of 255) at 200 and
+# 300 dpi, yet stays lighter than any pen, so the reader still tells them apart in a grey
+# photo. The former drop-out salmon (grey level ~166) vanished at every usual threshold
+# (tools/measure_bilevel.py --borders; docs/templates.md "Colours").
+BORDER_GREY = 0.35
+# A band that must stand out (high alert, do not give) is framed, never filled: text on a
+# grey fill dithers into noise in a 1-bit scan and a photocopy.
+BAND_FRAME_MM = 0.6
 LABEL_SIZE_PT = 5.0
 QR_QUIET_MODULES = 4  # the QR standard's quiet zone, kept inside `frame.qr_box`
 
@@ -216,15 +224,15 @@ def _draw_drawing(page: _PageCanvas, drawing: Text | Line | Shade) -> None:
     else:
         canvas.setFillGray(drawing.grey)
         canvas.setStrokeGray(0)
-        canvas.setLineWidth(0.2 * mm)
-        page.rect(drawing.box, stroke=drawing.outline, fill=True)
+        canvas.setLineWidth(BAND_FRAME_MM * mm)
+        page.rect(drawing.box, stroke=drawing.outline, fill=drawing.grey < 1.0)
 
 
 def _draw_fields(page: _PageCanvas, fields: Sequence[Field]) -> None:
     """All field borders as one path (far fewer PDF operators), then dots and labels."""
     canvas = page.canvas
-    canvas.setStrokeColorRGB(*DROPOUT_RGB)
-    canvas.setFillColorRGB(*DROPOUT_RGB)
+    canvas.setStrokeGray(BORDER_GREY)
+    canvas.setFillGray(BORDER_GREY)
     canvas.setLineWidth(FIELD_LINE_MM * mm)
     path = canvas.beginPath()
     dots = canvas.beginPath()
@@ -243,8 +251,8 @@ def _draw_fields(page: _PageCanvas, fields: Sequence[Field]) -> None:
 def _add_comb(page: _PageCanvas, path: Any, dots: Any, item: Field) -> None:
     """Cell dividers, the printed decimal point, and the colon of a 4-cell time field.
 
-    The dots are small squares centred on a divider: cheaper than circles and, printed
-    in the drop-out colour, invisible to the reader like the borders.
+    The dots are small squares centred on a divider: cheaper than circles, printed in the
+    border grey (the reader blanks them out like the lines).
     """
     box, cells = item.box, item.cells
     top, bottom = page.y(box.y), page.y(box.y + box.h)

@@ -30,6 +30,7 @@ ABOVE_BAND_MM = 1.5  # how far above the comb ink is looked for (forms leave >= 
 POKE_MAX_SPAN = 0.45  # of the cell's width
 POKE_MAX_MM2 = 0.8
 LOW_DARKNESS = 25.0  # a pixel this dark is ink if it touches ink darker than the threshold
+FLANK_SHARE = 0.5  # beside a printed line, lighter than this share of it: the line's own rim
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,9 @@ class CellInk:
 def field_cells(rectified: np.ndarray, field: Field, px_per_mm: float = 8.0) -> list[CellInk]:
     """The ink of every cell of a digits `field`, left to right."""
     crop, origin = _crop(rectified, field.box, px_per_mm)
-    darkness = _darkness(crop)
-    if darkness.size == 0:
+    if crop.size == 0:
         return [CellInk(0.0, None) for _ in range(field.cells)]
-    lines = _line_maps(darkness, field, px_per_mm)
-    shift = _register(lines, field, origin, px_per_mm)
-    line_map = np.maximum(*lines)
-    clean = _subtract_lines(darkness, line_map, field, origin, shift, px_per_mm)
-    _blank_dots(clean, darkness, line_map, field, origin, shift, px_per_mm)
+    clean, origin, shift = clean_comb(crop, origin, field, px_per_mm)
     pen = float(np.percentile(clean[::2], 99.7))
     threshold = max(MIN_DARKNESS, 0.35 * pen)
     cells = []
@@ -67,6 +63,81 @@ def field_cells(rectified: np.ndarray, field: Field, px_per_mm: float = 8.0) -> 
         above_mm2 = _ink_above(clean, x0, y0, cell, threshold, px_per_mm)
         cells.append(replace(cell_ink(region, threshold, px_per_mm), above_mm2=above_mm2))
     return cells
+
+
+def clean_comb(
+    crop: np.ndarray, origin: tuple[float, float], field: Field, px_per_mm: float
+) -> tuple[np.ndarray, tuple[float, float], tuple[int, int]]:
+    """The darkness of a comb's crop with its printed lines and dots taken out.
+
+    Returns the clean darkness, the crop's origin (mm) and the comb's local shift (px).
+    Printed lines are subtracted, then pen strokes that cross a line are joined again
+    across it: a printed line darker than the pen (the dark-grey borders that survive a
+    1-bit scan) would otherwise cut every stroke crossing it.
+    """
+    darkness = _darkness(crop)
+    lines = _line_maps(darkness, field, px_per_mm)
+    shift = _register(lines, field, origin, px_per_mm)
+    line_map = np.maximum(*lines)
+    clean = _subtract_lines(darkness, line_map, field, origin, shift, px_per_mm)
+    _drop_line_flanks(clean, darkness, lines)
+    _bridge_crossings(clean, darkness, line_map, field, origin, shift, px_per_mm)
+    _blank_dots(clean, darkness, line_map, field, origin, shift, px_per_mm)
+    return clean, origin, shift
+
+
+def _drop_line_flanks(
+    clean: np.ndarray, darkness: np.ndarray, lines: tuple[np.ndarray, np.ndarray]
+) -> None:
+    """Take out the rim a printed line leaves beside itself after subtraction.
+
+    A line seldom lies on exactly one pixel row (the page is rectified from a photo, the
+    line is blurred), so its sloped flanks fall outside the long structure found; a dark
+    line's flanks are dark enough to pass for ink. A pixel one pixel off a line and less
+    than FLANK_SHARE as dark as that line is its flank; a pen stroke beside the line is
+    darker than that and stays.
+    """
+    flanks = np.maximum(
+        cv2.dilate(lines[0], np.ones((3, 1), np.uint8)),
+        cv2.dilate(lines[1], np.ones((1, 3), np.uint8)),
+    )
+    clean[darkness < FLANK_SHARE * flanks] = 0.0
+
+
+def _bridge_crossings(
+    clean: np.ndarray,
+    darkness: np.ndarray,
+    lines: np.ndarray,
+    field: Field,
+    origin: tuple[float, float],
+    shift: tuple[int, int],
+    px: float,
+) -> None:
+    """Join pen strokes across the printed lines where subtracting the line cut them.
+
+    On the core of each printed line only, a closing across the line (a horizontal element
+    for the dividers and sides, a vertical one for the top and bottom lines) of the clear
+    ink (darker than MIN_DARKNESS: faint residue of the line never bridges) fills the gap
+    the line left, where ink lies on both sides of it. A stroke that ends at the line stays
+    as it was, and the fill never exceeds the image's own darkness there.
+    """
+    strong = np.where(clean >= MIN_DARKNESS, clean, 0.0).astype(np.float32)
+    if not strong.any():
+        return
+    reach = max(3, int(2 * LINE_BAND_MM * px) + 1)
+    core = lines > LOW_DARKNESS
+    box = field.box
+    vertical = np.zeros(clean.shape, bool)
+    for i in range(field.cells + 1):
+        x = int(round((box.x + box.w * i / field.cells - origin[0]) * px)) + shift[0]
+        vertical[:, max(x - reach // 2, 0) : x + reach // 2 + 1] = True
+    for mask, element in (
+        (vertical, np.ones((1, reach), np.uint8)),
+        (~vertical, np.ones((reach, 1), np.uint8)),
+    ):
+        closed = cv2.morphologyEx(strong, cv2.MORPH_CLOSE, element)
+        fill = core & mask & (closed > clean)
+        clean[fill] = np.minimum(closed[fill], darkness[fill])
 
 
 def _ink_above(

@@ -1,7 +1,7 @@
 """MAR band of an order NOT to give (FHIR `doNotPerform`), when the hospital prints them.
 
 With `[census] do_not_perform = "print"` such an order is a visible line across the MAR:
-"DO NOT GIVE: <drug> <dose> <route>" in bold on a dark band, with its instructions, and no
+"DO NOT GIVE: <drug> <dose> <route>" in bold in a heavy black frame, with its instructions, and no
 tick box, no time comb and no dose cell: nothing on it can be read as a dose given.
 """
 
@@ -23,7 +23,7 @@ def _band(ctx: Ctx, order: Order) -> Draw:
     def draw(body: Body, y: float) -> None:
         width = ctx.width - 4.0
         body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
-        body.shade(Box(ctx.left, y + 0.8, ctx.width, BAND_H - 1.6), grey=0.72)
+        body.shade(Box(ctx.left, y + 0.8, ctx.width, BAND_H - 1.6))
         drug = " ".join(
             p for p in (order.medication, ctx.order_dose(order), order.route or "") if p
         )

@@ -77,7 +77,7 @@ def _order_facts(ctx: Ctx, form: Template, order: Order, body: Body, y: float) -
     width = form.g("info_w") - 2.0
     lines = [(fit(ctx.t("mar.infusion"), width, 7.0, bold=True), 7.0, True)]
     if order.high_alert:
-        body.shade(Box(ctx.left, y + 0.3, form.g("info_w"), band_height(form) - 0.8), grey=0.78)
+        body.shade(Box(ctx.left, y + 0.3, form.g("info_w"), band_height(form) - 0.8))
         lines.insert(0, (fit(ctx.t("mar.high_alert"), width, 9.0, bold=True), 9.0, True))
     lines += [(line, 8.5, True) for line in wrap(order.medication, width, 8.5, bold=True, lines=2)]
     content = " ".join(p for p in (ctx.order_dose(order), order.route or "") if p)

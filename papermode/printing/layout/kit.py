@@ -149,8 +149,13 @@ class Body:
     def rule(self, x1: float, y: float, x2: float, grey: float = 0.6, width: float = 0.2) -> None:
         self.drawings.append(Line(x1, y, x2, y, width, grey))
 
-    def shade(self, box: Box, grey: float = 0.85) -> None:
-        self.drawings.append(Shade(box, grey))
+    def shade(self, box: Box) -> None:
+        """A band that must stand out (high alert, do not give): a heavy black frame on white.
+
+        Never a grey fill: text on one dithers into noise in a 1-bit scan or a photocopy,
+        and a tick box on one reads as filled in.
+        """
+        self.drawings.append(Shade(box, grey=1.0, outline=True))
 
     def add(self, *fields: Field) -> None:
         self.fields.extend(fields)

@@ -156,7 +156,7 @@ def _order_column(ctx: Ctx, form: Template, order: Order, body: Body, y: float) 
     lines = _order_lines(ctx, order, width)
     if order.high_alert:
         # the stop row stays white: a tick box on a grey fill reads as filled in
-        body.shade(Box(ctx.left, y + 0.3, form.g("info_w"), height - 0.3 - _STOP_H), grey=0.78)
+        body.shade(Box(ctx.left, y + 0.3, form.g("info_w"), height - 0.3 - _STOP_H))
         lines.insert(0, (fit(ctx.t("mar.high_alert"), width, 9.0, bold=True), 9.0, True))
         lines.append((fit(ctx.t("mar.double_check"), width, 6.5), 6.5, False))
     baseline = y + _PAD + 3.2
