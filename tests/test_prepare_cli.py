@@ -465,11 +465,12 @@ def test_a_failure_while_writing_leaves_the_previous_forms_untouched(
         assert len(store.printed_pages()) == pages_before
 
 
-_FILE_ID = re.compile(rb"/ID\[<[0-9A-F]+><[0-9A-F]+>\]")
+_FILE_ID = re.compile(rb"/ID\[<[0-9A-F]+><[0-9A-F]+>\]|/CreationDate\(D:[0-9+']+\)")
 
 
 def _pdfs(folder: Path) -> dict[str, bytes]:
-    """Every PDF under `folder`, without the random file /ID pdfium gives patient copies."""
+    """Every PDF under `folder`, without the random /ID and the creation time pdfium gives
+    the patient copies."""
     pdfs = sorted(folder.rglob("*.pdf"))
     return {p.relative_to(folder).as_posix(): _FILE_ID.sub(b"", p.read_bytes()) for p in pdfs}
 
