@@ -27,11 +27,53 @@ from papermode.core.model import Allergy, Order, Patient, Snapshot
 
 # Words that name a salt, a form or a hydrate rather than the medicine (en, fr, nl).
 SALT_WORDS = frozenset(
-    "sodium sodique natrium potassium potassique kalium calcium calcique magnesium "
-    "hydrochloride hydrochlorid chlorhydrate hcl hydrobromide bromhydrate bromide "
-    "sulfate sulphate sulfaat phosphate fosfaat citrate citraat tartrate tartraat "
-    "bitartrate maleate maleaat mesilate mesylate besilate besylate fumarate fumaraat "
-    "succinate acetate acetaat trihydrate dihydrate monohydrate anhydrous anhydre de d".split()
+    (
+        "sodium",
+        "sodique",
+        "natrium",
+        "potassium",
+        "potassique",
+        "kalium",
+        "calcium",
+        "calcique",
+        "magnesium",
+        "hydrochloride",
+        "hydrochlorid",
+        "chlorhydrate",
+        "hcl",
+        "hydrobromide",
+        "bromhydrate",
+        "bromide",
+        "sulfate",
+        "sulphate",
+        "sulfaat",
+        "phosphate",
+        "fosfaat",
+        "citrate",
+        "citraat",
+        "tartrate",
+        "tartraat",
+        "bitartrate",
+        "maleate",
+        "maleaat",
+        "mesilate",
+        "mesylate",
+        "besilate",
+        "besylate",
+        "fumarate",
+        "fumaraat",
+        "succinate",
+        "acetate",
+        "acetaat",
+        "trihydrate",
+        "dihydrate",
+        "monohydrate",
+        "anhydrous",
+        "anhydre",
+        "de",
+        "d",
+        "",
+    )
 )
 _LONGEST = 5  # words in the longest name of the table
 Kind = Literal["substance", "class", "cross-reactivity"]
