@@ -237,3 +237,19 @@ def test_render_pdf_of_a_flagged_page(tmp_path: Path) -> None:
     y = _y_of(texts, "ALLERGY: Morphine (opioids) HIGH")
     _, lines = _flag_and_boxes(prn)
     assert min(line.y1 for line in lines) < y < max(line.y1 for line in lines)
+
+
+def test_prepare_check_json_gives_the_conflicts_of_each_order() -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["prepare", "--check", str(sample_census_path()), "--start", "2026-11-28T07:00", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    conflicts = {
+        order["order_id"]: order["allergy_conflicts"]
+        for patient in data["patients"]
+        for order in patient["orders"]
+        if order["allergy_conflicts"]
+    }
+    assert conflicts == {"ord-1002": ["Pénicilline (penicillins)"]}
