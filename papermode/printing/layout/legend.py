@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 
 from papermode.core.model import Box, Drawing, Field, Line, Text
+from papermode.core.pageframe import Frame
 from papermode.printing.layout.kit import PT_MM, Ctx, fit, text_width, wrap, write_in
 
 LEGEND_FORMS = frozenset({"mar", "prn", "vitals", "new_orders"})
@@ -48,10 +49,25 @@ def legend_ctx(ctx: Ctx, form_name: str) -> Ctx:
     return dataclasses.replace(ctx, reserve_bottom=legend_height() + _ABOVE + _BELOW)
 
 
-def signature_legend(ctx: Ctx, form_name: str) -> tuple[list[Drawing], list[Field]]:
+# The legend is the same on every page of a language and paper size: built once.
+_BUILT: dict[tuple[int, str, Frame], tuple[object, tuple[Drawing, ...], tuple[Field, ...]]] = {}
+
+
+def signature_legend(ctx: Ctx, form_name: str) -> tuple[tuple[Drawing, ...], tuple[Field, ...]]:
     """The legend's drawings and fields for a page of `form_name` (none for other forms)."""
     if form_name not in LEGEND_FORMS:
-        return [], []
+        return (), ()
+    key = (id(ctx.templates), ctx.lang, ctx.frame)
+    built = _BUILT.get(key)
+    if built is None or built[0] is not ctx.templates:
+        if len(_BUILT) > 64:
+            _BUILT.clear()
+        drawings, fields = _build(ctx)
+        built = _BUILT[key] = (ctx.templates, tuple(drawings), tuple(fields))
+    return built[1], built[2]
+
+
+def _build(ctx: Ctx) -> tuple[list[Drawing], list[Field]]:
     content = ctx.frame.content
     top = content.y + content.h - _BELOW - legend_height()
     right = ctx.left + ctx.width
