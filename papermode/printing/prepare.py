@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from papermode.census.drug_classes import conflict_warnings
 from papermode.census.schedule import default_period, doses_for_snapshot
 from papermode.census.snapshot import load_census
 from papermode.core.errors import UsageError
@@ -156,6 +157,7 @@ def print_snapshot(
     check_text_printable(snapshot)
     warnings = census_age_warnings(snapshot, period[0], settings)
     warnings += check_instructions_fit(snapshot)
+    warnings += conflict_warnings(snapshot)  # allergy flags, by order id: census/drug_classes.py
     wards = _layout(snapshot, doses, period, paper=paper, lang=lang, settings=settings)
     printed, plans = plan_pdfs(snapshot, wards)
     _write_all(

@@ -9,15 +9,16 @@ Patients are named by census id and bed only, never by name or MRN.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from papermode.census.drug_classes import allergy_conflicts, conflict_warnings
 from papermode.census.schedule import default_period, doses_for_snapshot
 from papermode.census.snapshot import load_census
 from papermode.core.errors import UsageError
-from papermode.core.model import LeftOut, Order, ScheduledDose, Snapshot
+from papermode.core.model import LeftOut, Order, Patient, ScheduledDose, Snapshot
 from papermode.core.settings import load_settings
 from papermode.printing.printable import (
     census_age_warnings,
@@ -51,6 +52,8 @@ class CheckedOrder:
     rate: str = ""  # the ordered rate of an infusion ("18 mL/h"), and a calculated one
     infusion: str = ""  # "continuous", "intermittent" or ""
     do_not_give: bool = False  # an order NOT to give, printed as a DO NOT GIVE line
+    # the patient's allergies this order matches (census/drug_classes.py), as printed flags
+    allergy_conflicts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ def check_census(
     check_text_printable(snapshot)
     warnings = snapshot.warnings + tuple(census_age_warnings(snapshot, period[0], settings))
     warnings += tuple(check_instructions_fit(snapshot))
+    warnings += tuple(conflict_warnings(snapshot))  # allergy flags: census/drug_classes.py
     return CensusCheck(
         source=snapshot.source,
         snapshot_id=snapshot.snapshot_id,
@@ -129,7 +133,10 @@ def _patients(
                 ward=patient.ward,
                 room=patient.room or "",
                 bed=patient.bed or "",
-                orders=tuple(_order(order, doses[order.order_id]) for order in orders),
+                orders=tuple(
+                    _with_conflicts(_order(order, doses[order.order_id]), patient, order)
+                    for order in orders
+                ),
             )
         )
     return tuple(checked)
@@ -160,6 +167,13 @@ def _order(order: Order, doses: list[ScheduledDose]) -> CheckedOrder:
         infusion=("continuous" if order.continuous else "intermittent") if order.rate else "",
         do_not_give=order.do_not_perform,
     )
+
+
+def _with_conflicts(checked: CheckedOrder, patient: Patient, order: Order) -> CheckedOrder:
+    if order.do_not_perform:
+        return checked
+    found = tuple(conflict.text for conflict in allergy_conflicts(patient, order))
+    return replace(checked, allergy_conflicts=found) if found else checked
 
 
 def _running(order: Order) -> str:
@@ -217,6 +231,8 @@ def check_lines(check: CensusCheck) -> list[str]:
                 lines.append(
                     f"      rate: {order.rate}, {kind.get(order.infusion, order.infusion)}"
                 )
+            for conflict in order.allergy_conflicts:
+                lines.append(f"      ALLERGY: {conflict}: flagged beside the order")
             if order.do_not_give:
                 lines.append("      not to give: printed as a DO NOT GIVE line, no dose cell")
             elif order.infusion != "continuous" and not order.as_needed:

@@ -3,7 +3,7 @@ footer (page i of n, orders-as-of time, template and version, period) and the pa
 
 from __future__ import annotations
 
-from papermode.core.model import Box, Drawing, Field, Patient, Text
+from papermode.core.model import Allergy, Box, Drawing, Field, Line, Patient, Text
 from papermode.core.pageframe import MRN_TEXT_SIZE_PT
 from papermode.core.pageid import new_page_id
 from papermode.printing.layout import wording
@@ -16,7 +16,6 @@ from papermode.printing.layout.kit import (
     fit,
     fit_size,
     text_width,
-    wrap,
     write_in,
 )
 from papermode.printing.templates import Template
@@ -67,9 +66,103 @@ def patient_banner(ctx: Ctx, patient: Patient) -> list[Drawing]:
             _SMALL_PT,
         )
     )
-    for index, line in enumerate(wrap(_allergies(ctx, patient), width, 8.0, bold=True, lines=2)):
-        drawings.append(Text(header.x, header.y + 21.5 + 3.5 * index, line, 8.0, bold=True))
+    drawings += allergy_box(ctx, patient, Box(header.x, header.y + _BOX_TOP, width, _BOX_H))
     return drawings
+
+
+def allergy_box(ctx: Ctx, patient: Patient, box: Box) -> list[Drawing]:
+    """The allergies in a black outlined box: each substance, HIGH in bold for a high
+    criticality (listed first), its reaction. Two lines; when they do not fit even at the
+    smallest size, the last words say "+N more: all allergies on the ward census" (the
+    census sheet prints every allergy, census.py): never cut silently."""
+    drawings = _outline(box)
+    x0, width = box.x + _BOX_PAD, box.w - 2 * _BOX_PAD
+    if not patient.allergies:
+        key = (
+            "banner.allergies_not_recorded"
+            if patient.allergies is None
+            else "banner.no_known_allergies"
+        )
+        text = ctx.t(key)
+        size = fit_size(text, width, _ALLERGY_PT, _ALLERGY_MIN_PT, bold=True)
+        drawings.append(
+            Text(x0, _baselines(box)[0], fit(text, width, size, bold=True), size, bold=True)
+        )
+        return drawings
+    items = [_allergy_item(ctx, allergy) for allergy in _by_criticality(patient.allergies)]
+    label = ctx.t("allergies.label")
+    for size in _SIZES:
+        placed, left_out = _place(ctx, label, items, width, size)
+        if not left_out:
+            break
+    for line, x, text, bold in placed:
+        drawings.append(Text(x0 + x, _baselines(box)[line], text, size, bold=bold))
+    return drawings
+
+
+_BOX_TOP = 19.3  # clear of the MRN OCR crop (mrn_text_box + 0.8 mm) by 0.5 mm
+_BOX_H = 6.6
+_BOX_PAD = 1.0
+_ALLERGY_PT = 7.5
+_ALLERGY_MIN_PT = 6.0
+_SIZES = (7.5, 7.0, 6.5, 6.0)
+_ITEM_GAP = "; "
+
+
+def _outline(box: Box) -> list[Drawing]:
+    x1, y1, x2, y2 = box.x, box.y, box.x + box.w, box.y + box.h
+    return [
+        Line(x1, y1, x2, y1, 0.4, 0.0),
+        Line(x1, y2, x2, y2, 0.4, 0.0),
+        Line(x1, y1, x1, y2, 0.4, 0.0),
+        Line(x2, y1, x2, y2, 0.4, 0.0),
+    ]
+
+
+def _baselines(box: Box) -> tuple[float, float]:
+    return box.y + 2.85, box.y + 5.85
+
+
+def _by_criticality(allergies: tuple[Allergy, ...]) -> list[Allergy]:
+    return sorted(allergies, key=lambda a: (a.criticality or "").lower() != "high")
+
+
+def _allergy_item(ctx: Ctx, allergy: Allergy) -> tuple[str, bool]:
+    """ "penicillin HIGH (anaphylaxis)"; bold when the criticality is high."""
+    high = (allergy.criticality or "").lower() == "high"
+    text = f"{allergy.substance} {ctx.t('allergies.high')}" if high else allergy.substance
+    if allergy.reaction:
+        text = f"{text} ({allergy.reaction})"
+    return text, high
+
+
+Placed = list[tuple[int, float, str, bool]]
+
+
+def _place(
+    ctx: Ctx, label: str, items: list[tuple[str, bool]], width: float, size: float
+) -> tuple[Placed, int]:
+    """Items laid out on two lines after the label; how many did not fit in full."""
+    placed: Placed = [(0, 0.0, label, True)]
+    line, x = 0, text_width(label + " ", size, bold=True)
+    for index, (text, bold) in enumerate(items):
+        last = index == len(items) - 1
+        shown = text if last else text + _ITEM_GAP.rstrip()
+        room = width - x
+        more = ctx.t("allergies.more", n=len(items) - index - 1)
+        if line == 1 and not last:
+            room -= text_width(" " + more, size, bold=True)
+        w = text_width(shown, size, bold=bold)
+        if w > room and line == 0:
+            line, x = 1, 0.0
+            room = width - (0.0 if last else text_width(" " + more, size, bold=True))
+        if w > room:
+            more = ctx.t("allergies.more", n=len(items) - index)
+            placed.append((line, x, more, True))
+            return placed, len(items) - index
+        placed.append((line, x, shown, bold))
+        x += w + text_width(" ", size)
+    return placed, 0
 
 
 def _identity_line(ctx: Ctx, patient: Patient) -> str:
@@ -103,10 +196,7 @@ def _allergies(ctx: Ctx, patient: Patient) -> str:
         return ctx.t("banner.allergies_not_recorded")
     if not patient.allergies:
         return ctx.t("banner.no_known_allergies")
-    items = [
-        f"{allergy.substance} ({allergy.reaction})" if allergy.reaction else allergy.substance
-        for allergy in patient.allergies
-    ]
+    items = [_allergy_item(ctx, allergy)[0] for allergy in _by_criticality(patient.allergies)]
     return ctx.t("banner.allergies", allergies=", ".join(items))
 
 

@@ -165,7 +165,8 @@ def _patient_facts(ctx: Ctx, patient: Patient | None, width: float, size: float)
     facts = []
     if patient.birth_date is not None:
         facts.append(fit(ctx.t("banner.born", date=ctx.day(patient.birth_date)), width, size))
-    return facts + wrap(allergy_text(ctx, patient), width, size, bold=True, lines=3)
+    # every allergy, never cut: the banner's "+N more" points here (banner.allergy_box)
+    return facts + wrap(allergy_text(ctx, patient), width, size, bold=True)
 
 
 def _tick_x(ctx: Ctx, index: int) -> float:

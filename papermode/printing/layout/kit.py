@@ -13,7 +13,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from papermode.core.model import Box, Drawing, Field, Line, Order, Shade, Snapshot, Text, Timing
+from papermode.core.model import (
+    Box,
+    Drawing,
+    Field,
+    Line,
+    Order,
+    Patient,
+    Shade,
+    Snapshot,
+    Text,
+    Timing,
+)
 from papermode.core.pageframe import Frame
 from papermode.printing.layout import wording
 from papermode.printing.templates import Template, TemplateSet
@@ -85,6 +96,10 @@ class Ctx:
     snapshot: Snapshot
     period: tuple[datetime, datetime]
     settings: Any = None
+    # The page's patient (allergy flags beside orders); None on blank and ward pages.
+    patient: Patient | None = None
+    # Kept free at the foot of the content for the signature legend (layout/legend.py).
+    reserve_bottom: float = 0.0
 
     def t(self, key: str, **values: object) -> str:
         text = self.templates.translations[self.lang][key]
@@ -132,7 +147,7 @@ class Ctx:
     @functools.cached_property
     def bottom(self) -> float:
         content = self.frame.content
-        return content.y + content.h
+        return content.y + content.h - self.reserve_bottom
 
 
 @dataclass

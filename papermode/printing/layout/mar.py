@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from papermode.core.model import Box, Order, ScheduledDose
+from papermode.printing.layout.allergy_flag import flagged_band
 from papermode.printing.layout.do_not_give import do_not_give_row
 from papermode.printing.layout.infusion import infusion_rows
 from papermode.printing.layout.kit import (
@@ -77,16 +78,17 @@ def mar_bodies(
             rows.append(do_not_give_row(ctx, form, order))
             continue
         if order.continuous:  # start / rate change / stop rows, never hourly ticks
-            rows += infusion_rows(ctx, form, order)
+            # allergy flag under each band of the order: layout/allergy_flag.py
+            rows += [flagged_band(ctx, order, row) for row in infusion_rows(ctx, form, order)]
             continue
         times = _times_in_period(ctx, doses.get(order.order_id, ()))
         if not times:
-            rows.append(
-                Row(mar_band_height(form, order.high_alert), _no_dose_band(ctx, form, order))
-            )
+            band_row = Row(mar_band_height(form, order.high_alert), _no_dose_band(ctx, form, order))
+            rows.append(flagged_band(ctx, order, band_row))  # allergy flag: allergy_flag.py
         for index, run in enumerate(chunks(times, per_band)):
             band = _band(ctx, form, order, run, stop_box=index == 0)
-            rows.append(Row(mar_band_height(form, order.high_alert), band))
+            band_row = Row(mar_band_height(form, order.high_alert), band)
+            rows.append(flagged_band(ctx, order, band_row))  # allergy flag: allergy_flag.py
     if not scheduled:
         rows.append(Row(10.0, _message(ctx, "mar.no_orders")))
     return flow(form, rows, ctx.top, ctx.bottom, head=_legend(ctx, form))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from papermode.core.model import Box, Order
+from papermode.printing.layout.allergy_flag import flagged_head
 from papermode.printing.layout.kit import Body, Ctx, Draw, Row, comb, fit, flow, wrap, write_in
 from papermode.printing.templates import Template
 
@@ -58,7 +59,9 @@ def prn_bodies(ctx: Ctx, form: Template, orders: Sequence[Order]) -> list[Body]:
         if order.as_needed and not order.do_not_perform:
             lines = _header_lines(ctx, order)
             head = 2.5 + sum(size * 0.43 for _, size, _ in lines)
-            rows += _entry_rows(ctx, form, f"prn.{order.order_id}", order, head, _facts(ctx, lines))
+            # the allergy flag under the facts: layout/allergy_flag.py
+            head, facts = flagged_head(ctx, order, head, _facts(ctx, lines))
+            rows += _entry_rows(ctx, form, f"prn.{order.order_id}", order, head, facts)
     return flow(form, rows, ctx.top, ctx.bottom)
 
 

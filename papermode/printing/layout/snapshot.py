@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +47,7 @@ from papermode.printing.layout.banner import (
 from papermode.printing.layout.census import bed_order, census_bodies
 from papermode.printing.layout.forms import new_order_bodies, notes_bodies, vitals_bodies
 from papermode.printing.layout.kit import Body, Ctx
+from papermode.printing.layout.legend import legend_ctx, signature_legend
 from papermode.printing.layout.mar import blank_mar_bodies, mar_bodies
 from papermode.printing.layout.prn import blank_prn_bodies, prn_bodies
 from papermode.printing.layout.provenance import provenance
@@ -96,9 +98,10 @@ def _finish(
     for number, body in enumerate(bodies, start=1):
         form = body.form
         heading = title(ctx, form)
+        legend_drawings, legend_fields = signature_legend(ctx, form.name)  # layout/legend.py
         drawings = (*banner_drawings, heading, *provenance(ctx, heading.text),
-                    *footer(ctx, form, number, count))  # fmt: skip
-        fields = (*banner_fields, *body.fields)
+                    *footer(ctx, form, number, count), *legend_drawings)  # fmt: skip
+        fields = (*banner_fields, *body.fields, *legend_fields)
         all_drawings = (*body.drawings, *drawings)
         size = (ctx.frame.width, ctx.frame.height)
         digest = layout_digest(form.name, form.version, size, fields, all_drawings)
@@ -138,7 +141,8 @@ def layout_patient(
     settings: Any = None,
 ) -> list[PageLayout]:
     """All pages of one patient, in print order, numbered across the patient's pages."""
-    ctx = _context(snapshot, period, paper, lang, templates, settings)
+    # the patient: allergy flags beside orders (layout/allergy_flag.py)
+    ctx = replace(_context(snapshot, period, paper, lang, templates, settings), patient=patient)
     # Only this patient's orders, each once (an order listed twice is still one order).
     unique: dict[str, Order] = {}
     for order in orders:
@@ -167,6 +171,7 @@ def layout_patient(
 
 def _patient_bodies(ctx: Ctx, name: str, orders: Sequence[Order], doses: Doses) -> list[Body]:
     form = ctx.templates.for_form(name)
+    ctx = legend_ctx(ctx, name)  # room for the signature legend (layout/legend.py)
     if name == "mar":
         return mar_bodies(ctx, form, orders, doses)
     if name == "prn":
@@ -194,7 +199,7 @@ def _shared_bodies(ctx: Ctx, name: str) -> list[Body]:
     cached = _SHARED.get(key)
     if cached is not None and cached[0] is ctx.templates:
         return cached[1]
-    bodies = _BUILDERS[name](ctx, ctx.templates.for_form(name))
+    bodies = _BUILDERS[name](legend_ctx(ctx, name), ctx.templates.for_form(name))
     if len(_SHARED) > 64:
         _SHARED.clear()
     _SHARED[key] = (ctx.templates, bodies)
@@ -216,8 +221,8 @@ def layout_blank_packs(
     ctx = _context(snapshot, period, paper, lang, templates, settings)
     admission = templates.for_form("blank_admission")
     pages: list[PageLayout] = []
-    bodies = blank_mar_bodies(ctx, templates.for_form("mar"))
-    bodies += blank_prn_bodies(ctx, templates.for_form("prn"))
+    bodies = blank_mar_bodies(legend_ctx(ctx, "mar"), templates.for_form("mar"))
+    bodies += blank_prn_bodies(legend_ctx(ctx, "prn"), templates.for_form("prn"))
     bodies += _shared_bodies(ctx, "vitals")
     bodies += _shared_bodies(ctx, "new_orders")
     banner = blank_banner(ctx, admission)
