@@ -346,7 +346,7 @@ def test_a_doubtful_newer_capture_shows_the_earlier_crop_too(store_path: Path) -
             store.db.query(
                 "SELECT s.page_id, s.field_id, s.captures FROM page_state s JOIN fields f "
                 "USING (page_id, field_id) WHERE s.status = 'auto' AND s.value = 'empty' "
-                "AND f.kind = 'checkbox' AND f.role = 'given' LIMIT 1"
+                "AND f.kind = 'checkbox' AND f.role IN ('given', 'held', 'refused', 'stop') LIMIT 1"
             )
         )
         earlier = json.loads(row["captures"])[-1]  # sure it is empty; the newer photo doubts

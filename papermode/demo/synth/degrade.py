@@ -316,6 +316,15 @@ def _output_scale(page: np.ndarray, corners: np.ndarray) -> float:
     )
 
 
+def _content_centre(page: np.ndarray) -> tuple[float, float]:
+    """The median position of the page's dark pixels (print and ink), in page pixels."""
+    gray = page if page.ndim == 2 else cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
+    ys, xs = np.nonzero(gray < 128)
+    if xs.size == 0:
+        return gray.shape[1] / 2, gray.shape[0] / 2
+    return float(np.median(xs)), float(np.median(ys))
+
+
 def _page_point(homography: np.ndarray, x_px: float, y_px: float) -> tuple[float, float]:
     mapped = cv2.perspectiveTransform(np.array([[[x_px, y_px]]], np.float32), homography)[0, 0]
     return float(mapped[0]), float(mapped[1])
@@ -350,8 +359,13 @@ def _phone_effects(
     image = lighting(image, rng, exposure=exposure, gradient=gradient, shadow=shadow)
     params.update(exposure=exposure, shadow=shadow, gradient=gradient)
     if bad == "glare":
+        # Over what is printed and written, not over blank paper: glare on an empty margin
+        # hides nothing, and a reader that reads such a photo is right to.
+        base_x, base_y = _content_centre(page)
         centre = _page_point(
-            homography, width * rng.uniform(0.4, 0.6), height * rng.uniform(0.35, 0.6)
+            homography,
+            base_x + width * rng.uniform(-0.1, 0.1),
+            base_y + height * rng.uniform(-0.125, 0.125),
         )
         radius = 0.3 * width * scale
         image = glare(image, rng, centre=centre, radius=radius)
