@@ -29,6 +29,7 @@ from papermode.printing.layout.kit import (
     wrap,
     write_in,
 )
+from papermode.printing.layout.mar_days import mar_days_bodies
 from papermode.printing.layout.mar_order import (
     DOSES_PT,
     PAD,
@@ -73,7 +74,10 @@ def mar_bodies(
     orders: Sequence[Order],
     doses: Mapping[str, Sequence[ScheduledDose]],
 ) -> list[Body]:
-    """The MAR pages of one patient: every scheduled dose of every scheduled order."""
+    """The MAR pages of one patient: every scheduled dose of every scheduled order, on the
+    multi-day MAR when the settings ask for one (`mar_days`, from --days), else per day."""
+    if getattr(ctx.settings, "mar_days", 0):
+        return mar_days_bodies(ctx, form, orders, doses)
     scheduled = [order for order in orders if not order.as_needed or order.do_not_perform]
     rows: list[Row] = []
     per_band = mar_cells_per_band(ctx, form)
