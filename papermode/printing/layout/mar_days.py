@@ -46,11 +46,13 @@ from papermode.printing.layout.mar_order import (
 from papermode.printing.templates import Template
 
 MAX_COLUMNS = 7
-INFO_W = 48.0  # the order column (the per-day MAR's is the template's info_w, 52 mm)
+INFO_W = 44.0  # the order column (the per-day MAR's is the template's info_w, 52 mm)
 TIME_W = 10.0  # the scheduled time of each sub-row
-TICK = 4.5  # given / held / refused
-TICK_GAP = 2.0  # wider than the reader's re-registration search (1.5 mm)
-SIGN_H = 6.0  # initials and the reason box
+TICK = 5.0  # given / held / refused: the per-day MAR's size
+TICK_GAP = 1.6  # wider than the reader's re-registration search (1.5 mm)
+SIGN_H = 7.0  # initials and the reason box: the per-day MAR's height
+REASON_W = 5.0  # the one-digit reason box: the per-day MAR's comb cell
+LINE_GAP = 2.5  # ticks to initials: the reader looks 1.5 mm above a comb for ink (combs.py)
 REASON_GAP = 3.0  # initials to reason box: wider than the reader's crop margin
 COLUMN_GAP = 2.0  # between two day columns
 MAX_COLUMN_W = 28.0
@@ -75,7 +77,7 @@ def cell_width() -> float:
 
 
 def sub_row_height(high_alert: bool) -> float:
-    height = PAD + TICK + 1.5 + SIGN_H + PAD + 0.5
+    height = PAD + TICK + LINE_GAP + SIGN_H + PAD + 0.5
     return height + (1.5 + SIGN_H if high_alert else 0.0)
 
 
@@ -183,13 +185,13 @@ def _cell(ctx: Ctx, body: Body, x: float, top: float, order: Order, moment: date
         left = x + index * (TICK + TICK_GAP)
         body.add(tick(f"{prefix}.{mark}", left, y, TICK, role=mark, group=prefix, value=mark,
                       **common))  # fmt: skip
-    y += TICK + 1.5
-    sign = Box(x, y, cell_width() - TICK - REASON_GAP, SIGN_H)
+    y += TICK + LINE_GAP
+    sign = Box(x, y, cell_width() - REASON_W - REASON_GAP, SIGN_H)
     label = ctx.t("mar.initials")
     body.add(
         write_in(f"{prefix}.initials", "signature", sign, role="initials", label=label, **common)
     )
-    body.add(comb(f"{prefix}.reason", x + sign.w + REASON_GAP, y, 1, TICK, SIGN_H,
+    body.add(comb(f"{prefix}.reason", x + sign.w + REASON_GAP, y, 1, REASON_W, SIGN_H,
                   role="reason", label=ctx.t("mar.reason"), **common))  # fmt: skip
     if order.high_alert:
         second = Box(x, y + SIGN_H + 1.5, cell_width(), SIGN_H)
