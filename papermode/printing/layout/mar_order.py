@@ -86,7 +86,7 @@ def stop_boxes(
     bottom = y + height - 0.5 - PAD
     top = bottom - STOP_TICK
     column_end = ctx.left + info_w - 1.0
-    label = fit(ctx.t("mar.stop"), max(info_w * 0.3, 4.0), 6.5, bold=True)
+    label = fit(ctx.t("mar.stop"), max(info_w * 0.45, 4.0), 6.5, bold=True)
     body.text(ctx.left + 1.0, bottom - 1.0, label, 6.5, bold=True)
     tick_x = ctx.left + 2.0 + text_width(label, 6.5, bold=True)
     if tick_x + STOP_TICK > column_end:
