@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from papermode.census.snapshot import sample_census_path
+from papermode.census.snapshot import load_census, sample_census_path
 from papermode.core.settings import load_settings
 from papermode.printing.prepare import prepare_forms
 from papermode.reconcile.administrations import TIME_NOT_WRITTEN
@@ -137,3 +137,31 @@ def test_day2_ticks_are_read_on_their_order_and_date_and_reconciled(
     day3 = datetime.fromisoformat(first["scheduled"].replace("2026-11-29", "2026-11-30"))
     if (first["order_id"], day3) in items:  # same order, same time, next day: left blank
         assert items[(first["order_id"], day3)].category == Category.NOT_DOCUMENTED
+
+
+def test_sc_doses_have_a_site_box_read_like_the_reason_box(printed: Path, tmp_path: Path) -> None:
+    """Enoxaparine SC: every cell has a one-digit site box (IV cells have none); a site of
+    the legend is read, a number outside it (9) goes to review, never accepted."""
+    pages = [p for p in _manifest(printed)["pages"] if p["template"] == "mar" and p["patient_id"]]
+    page = next(p for p in pages if any(f["role"] == "site" for f in p["fields"]))
+    givens = [f for f in page["fields"] if f["role"] == "given"]
+    sites = {f["field_id"].rsplit(".", 1)[0] for f in page["fields"] if f["role"] == "site"}
+    assert sites and sites < {f["field_id"].rsplit(".", 1)[0] for f in givens}
+    snapshot = load_census(sample_census_path(), load_settings())
+    routes = {o.order_id: o.route for o in snapshot.orders}
+    for field in givens:  # a site box exactly on the cells of SC / IM orders
+        prefix = field["field_id"].rsplit(".", 1)[0]
+        assert (prefix in sites) == (routes[field["order_id"]] in ("SC", "IM")), prefix
+    fields = edge.fields_by_id(page)
+    day2, day3 = sorted(p for p in sites if "20261129T" in p or "20261130T" in p)[:2]
+    image = edge.render(printed, page)
+    for prefix, site, seed in ((day2, "3", 1), (day3, "9", 4)):
+        edge.tick(image, fields[f"{prefix}.given"], seed=seed)
+        edge.initials(image, fields[f"{prefix}.initials"], seed=seed + 1)
+        edge.write_digits(image, fields[f"{prefix}.site"], site, seed=seed + 2)
+    store_path = edge.fresh_store(printed, tmp_path)
+    assert edge.ingest(store_path, edge.photo(image, tmp_path / "sc.jpg")).count("read") == 1
+    state = edge.state(store_path, page["page_id"])
+    assert state[f"{day2}.site"]["value"] == "3" and state[f"{day2}.site"]["status"] == "auto"
+    nine = state[f"{day3}.site"]
+    assert nine["status"] == "review" and "implausible" in nine["flags"], nine

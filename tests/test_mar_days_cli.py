@@ -160,3 +160,39 @@ def test_the_order_column_prints_every_word_in_full(mar_days: int) -> None:
     stop = next(f for f in mar_fields if f.field_id == f"mar.{order.order_id}.stop.box")
     last = next(d for p in mar for d in p.drawings if isinstance(d, Text) and "appears" in d.text)
     assert stop.box.y > last.y
+
+
+@pytest.mark.parametrize("mar_days", [0, 7])
+def test_site_boxes_on_sc_cells_only_and_no_box_overlaps_another(mar_days: int) -> None:
+    """Both MAR layouts: an SC / IM cell has a site box (a one-cell comb, role `site`, with
+    the cell's order and time), other cells none, and no two boxes of a page overlap (a
+    label or box inside another box would be read as ink)."""
+    settings = replace(load_settings(), mar_days=mar_days)
+    snapshot = load_census(sample_census_path(), settings)
+    period = (START, START + timedelta(days=mar_days or 1))
+    doses = doses_for_snapshot(snapshot, period[0], period[1], settings)
+    routes = {o.order_id: o.route for o in snapshot.orders}
+    seen = 0
+    for patient in snapshot.patients:
+        pages = layout_patient(patient, snapshot.orders, doses, snapshot, period=period,
+                               paper="a4", lang="fr", templates=load_templates(),
+                               settings=settings)  # fmt: skip
+        for page in (p for p in pages if p.template == "mar"):
+            fields = page.fields
+            sites = {f.field_id.removesuffix(".site"): f for f in fields if f.role == "site"}
+            for given in (f for f in fields if f.role == "given"):
+                prefix = given.field_id.removesuffix(".given")
+                injection = routes[given.order_id or ""] in ("SC", "IM")
+                assert (prefix in sites) == injection, prefix
+                if injection:
+                    site = sites[prefix]
+                    assert site.kind == "digits" and site.cells == 1
+                    assert (site.order_id, site.scheduled) == (given.order_id, given.scheduled)
+                    seen += 1
+            boxes = [f.box for f in fields]
+            for i, a in enumerate(boxes):
+                for b in boxes[i + 1 :]:
+                    overlap = (min(a.x + a.w, b.x + b.w) - max(a.x, b.x) > 0.01
+                               and min(a.y + a.h, b.y + b.h) - max(a.y, b.y) > 0.01)  # fmt: skip
+                    assert not overlap, (page.page_id, a, b)
+    assert seen >= 8

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from papermode.core.model import Box, Order, ScheduledDose
+from papermode.core.sites import is_injection
 from papermode.printing.layout.do_not_give import do_not_give_row
 from papermode.printing.layout.infusion import infusion_rows
 from papermode.printing.layout.kit import (
@@ -33,6 +34,7 @@ from papermode.printing.layout.mar_days import mar_days_bodies
 from papermode.printing.layout.mar_order import (
     DOSES_PT,
     PAD,
+    injection_site_box,
     order_column,
     order_column_height,
     stamp_id,
@@ -49,18 +51,20 @@ _REASON_GAP = 3.0  # initials to reason box: wider than the reader's crop margin
 _WRITE_IN_ROWS = 40  # blank MAR: bands offered (the flow keeps only what fits one page)
 
 
-def mar_band_height(form: Template, high_alert: bool) -> float:
+def mar_band_height(form: Template, high_alert: bool, injection: bool = False) -> float:
     gap = form.g("gap")
     height = _PAD + _LABEL_H + form.g("tick_size") + gap + form.g("cell_h") + gap + form.g("sign_h")
     if high_alert:
         height += gap + form.g("sign_h")
+    if injection and not high_alert:  # the site box's row (core/sites.py); a high-alert
+        height += gap + form.g("sign_h")  # cell has it beside the second initials
     return height + _PAD + 1.5  # the band rule clear of the reason box (read as digits)
 
 
 def order_band_height(ctx: Ctx, form: Template, order: Order) -> float:
     """A band tall enough for its dose cells and for every line of its order column: an
     order whose text is long gets a taller band, never a cut one."""
-    cells = mar_band_height(form, order.high_alert)
+    cells = mar_band_height(form, order.high_alert, is_injection(order.route))
     return max(cells, order_column_height(ctx, order, form.g("info_w")))
 
 
@@ -153,7 +157,8 @@ def _band(
             label = ctx.stamp(moment)
             size = fit_size(label, form.g("dose_w") - 2.0, 7.5, 5.5, bold=True)
             body.text(x, y + _PAD + 2.8, label, size, bold=True)
-            _dose_cell(ctx, form, body, x, y, prefix, order.order_id, moment, order.high_alert)
+            _dose_cell(ctx, form, body, x, y, prefix, order.order_id, moment, order.high_alert,
+                       injection=is_injection(order.route))  # fmt: skip
 
     return draw
 
@@ -195,9 +200,11 @@ def _dose_cell(
     order_id: str | None,
     scheduled: datetime | None,
     high_alert: bool,
+    *,
+    injection: bool = False,
 ) -> None:
     """given/held/refused (one group), actual time HH:MM, initials and the reason's number
-    (+ second initials)."""
+    (+ second initials; + the injection site's number for an SC / IM order)."""
     size, gap = form.g("tick_size"), form.g("gap")
     common = {"order_id": order_id, "scheduled": scheduled}
     top = y + _PAD + _LABEL_H
@@ -219,8 +226,9 @@ def _dose_cell(
     )
     body.add(comb(f"{prefix}.reason", x + sign.w + _REASON_GAP, top, 1, cell_w, form.g("sign_h"),
                   role="reason", label=ctx.t("mar.reason"), **common))  # fmt: skip
-    if high_alert:
-        second = Box(x, top + form.g("sign_h") + gap, _cell_width(form), sign.h)
+    if high_alert:  # beside the site box of an injection, else the cell's full width
+        second_w = sign.w if injection else _cell_width(form)
+        second = Box(x, top + form.g("sign_h") + gap, second_w, sign.h)
         label = ctx.t("mar.second_initials")
         body.add(
             write_in(
@@ -232,6 +240,10 @@ def _dose_cell(
                 **common,
             )
         )
+    if injection:
+        site_top = top + form.g("sign_h") + gap
+        injection_site_box(ctx, body, x + sign.w + _REASON_GAP, site_top, prefix, common,
+                           cell_w, form.g("sign_h"))  # fmt: skip
 
 
 def _cell_width(form: Template) -> float:

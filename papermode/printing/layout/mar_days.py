@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 
 from papermode.core.errors import UsageError
 from papermode.core.model import Box, Order, ScheduledDose
+from papermode.core.sites import is_injection
 from papermode.printing.layout.do_not_give import do_not_give_row
 from papermode.printing.layout.infusion import infusion_rows
 from papermode.printing.layout.kit import (
@@ -38,6 +39,7 @@ from papermode.printing.layout.kit import (
 )
 from papermode.printing.layout.mar_order import (
     PAD,
+    injection_site_box,
     order_column,
     order_column_height,
     stamp_id,
@@ -76,9 +78,11 @@ def cell_width() -> float:
     return 3 * TICK + 2 * TICK_GAP
 
 
-def sub_row_height(high_alert: bool) -> float:
+def sub_row_height(high_alert: bool, injection: bool = False) -> float:
+    """Ticks, initials + reason, then one more row for second initials and/or the site box
+    (core/sites.py): a high-alert injection has both side by side, like the per-day cell."""
     height = PAD + TICK + LINE_GAP + SIGN_H + PAD + 0.5
-    return height + (1.5 + SIGN_H if high_alert else 0.0)
+    return height + (LINE_GAP + SIGN_H if high_alert or injection else 0.0)
 
 
 def mar_days_bodies(
@@ -122,7 +126,7 @@ def _order_rows(
     into several blocks, each with the full order column (the stop box on the first)."""
     due = _due(ctx, doses)
     times = sorted({moment.time() for moment in due})
-    sub_h = sub_row_height(order.high_alert)
+    sub_h = sub_row_height(order.high_alert, is_injection(order.route))
     text_h = order_column_height(ctx, order, INFO_W)
     room = ctx.bottom - ctx.top - _head_height(ctx) - 1.0
     per_block = max(1, int((room - 0.0) // sub_h))
@@ -149,7 +153,7 @@ def _block(
     stop_box: bool,
 ) -> Draw:
     width = column_width(ctx, len(dates))
-    sub_h = sub_row_height(order.high_alert)
+    sub_h = sub_row_height(order.high_alert, is_injection(order.route))
 
     def draw(body: Body, y: float) -> None:
         order_column(ctx, order, body, y, height=height, info_w=INFO_W)
@@ -177,7 +181,8 @@ def _block(
 
 
 def _cell(ctx: Ctx, body: Body, x: float, top: float, order: Order, moment: datetime) -> None:
-    """given/held/refused (one group), initials and the reason's number (+ second initials)."""
+    """given/held/refused (one group), initials and the reason's number (+ second initials;
+    + the injection site's number for an SC / IM order)."""
     prefix = f"mar.{order.order_id}.{stamp_id(moment)}"
     common = {"order_id": order.order_id, "scheduled": moment}
     y = top + PAD
@@ -193,17 +198,23 @@ def _cell(ctx: Ctx, body: Body, x: float, top: float, order: Order, moment: date
     )
     body.add(comb(f"{prefix}.reason", x + sign.w + REASON_GAP, y, 1, REASON_W, SIGN_H,
                   role="reason", label=ctx.t("mar.reason"), **common))  # fmt: skip
-    if order.high_alert:
-        second = Box(x, y + SIGN_H + 1.5, cell_width(), SIGN_H)
+    below = y + SIGN_H + LINE_GAP  # 2.5 mm free above the site comb, as above the reason's
+    injection = is_injection(order.route)
+    if order.high_alert:  # beside the site box of an injection, else the cell's full width
+        second = Box(x, below, sign.w if injection else cell_width(), SIGN_H)
         body.add(write_in(f"{prefix}.second_initials", "signature", second,
                           role="second_initials", label=ctx.t("mar.second_initials"),
                           **common))  # fmt: skip
+    if injection:
+        injection_site_box(ctx, body, x + sign.w + REASON_GAP, below, prefix, common,
+                           REASON_W, SIGN_H)  # fmt: skip
 
 
 def _legend_lines(ctx: Ctx) -> list[str]:
     letters = {mark: ctx.t(f"mar.{mark}") for mark in _MARKS}
     lines = wrap(ctx.t("mar.days_legend", **letters), ctx.width, 7.5, lines=2)
-    return lines + wrap(ctx.t("mar.reasons"), ctx.width, 7.5, lines=2)  # core/reasons.py codes
+    lines += wrap(ctx.t("mar.reasons"), ctx.width, 7.5, lines=2)  # core/reasons.py codes
+    return lines
 
 
 def _head_height(ctx: Ctx) -> float:

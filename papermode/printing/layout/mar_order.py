@@ -7,10 +7,22 @@ band grows instead (`order_column_height`), so what the record says is what the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from papermode.core.model import Box, Order
-from papermode.printing.layout.kit import Body, Ctx, fit, text_width, tick, wrap, write_in
+from papermode.core.sites import is_injection
+from papermode.printing.layout.kit import (
+    Body,
+    Ctx,
+    comb,
+    fit,
+    text_width,
+    tick,
+    wrap,
+    write_in,
+)
 
 PAD = 1.0
 STOP_TICK = 5.0  # the "stopped" tick box and its initials box, at the order column's foot
@@ -48,10 +60,17 @@ def order_lines(ctx: Ctx, order: Order, width: float) -> list[tuple[str, float, 
     if order.requester:
         prescriber = ctx.t("mar.prescriber", name=order.requester)
         lines += [(line, 6.5, False) for line in wrap(prescriber, width, 6.5)]
+    if has_site_box(order):  # the site codes beside the cells that ask for them
+        lines += [(line, 6.0, False) for line in wrap(ctx.t("mar.sites"), width, 6.0)]
     if order.high_alert:
         lines.insert(0, (fit(ctx.t("mar.high_alert"), width, 9.0, bold=True), 9.0, True))
         lines += [(line, 6.5, False) for line in wrap(ctx.t("mar.double_check"), width, 6.5)]
     return lines
+
+
+def has_site_box(order: Order) -> bool:
+    """An SC / IM order with dose cells: each cell has an injection-site box."""
+    return is_injection(order.route) and not (order.continuous or order.do_not_perform)
 
 
 def order_column_height(ctx: Ctx, order: Order, info_w: float) -> float:
@@ -108,3 +127,22 @@ def stop_boxes(
             **common,
         )
     )
+
+
+def injection_site_box(
+    ctx: Ctx,
+    body: Body,
+    x: float,
+    top: float,
+    prefix: str,
+    common: Mapping[str, Any],
+    width: float,
+    height: float,
+) -> None:
+    """One comb cell for the injection site's number (`papermode.core.sites`), under the
+    reason box; the order column's legend says so. No printed label: black text beside it
+    would fall into the initials box on its left. Read like the reason box: a number not
+    in the legend goes to review."""
+    label = ctx.t("mar.site")
+    body.add(comb(f"{prefix}.site", x, top, 1, width, height, role="site", label=label,
+                  **common))  # fmt: skip
