@@ -15,6 +15,7 @@ import pytest
 
 from papermode.census.snapshot import load_census, sample_census_path
 from papermode.core.settings import load_settings
+from papermode.export.run import export_store
 from papermode.printing.prepare import prepare_forms
 from papermode.reconcile.administrations import TIME_NOT_WRITTEN
 from papermode.reconcile.categories import Category
@@ -165,3 +166,42 @@ def test_sc_doses_have_a_site_box_read_like_the_reason_box(printed: Path, tmp_pa
     assert state[f"{day2}.site"]["value"] == "3" and state[f"{day2}.site"]["status"] == "auto"
     nine = state[f"{day3}.site"]
     assert nine["status"] == "review" and "implausible" in nine["flags"], nine
+
+
+def test_an_order_written_in_during_the_outage_is_a_by_hand_item(
+    printed: Path, tmp_path: Path
+) -> None:
+    """The write-in block at the end of the multi-day MAR: a drug written by hand, the
+    prescriber's initials, a time and a day-2 initials box. Read as ink / text, never a
+    dose of a census order; reconcile lists it for back-entry by hand under the patient."""
+    pages = [p for p in _manifest(printed)["pages"] if p["template"] == "mar" and p["patient_id"]]
+    page = next(p for p in pages if any(f["field_id"] == "mar.new1.drug" for f in p["fields"]))
+    block = [f for f in page["fields"] if f["field_id"].startswith("mar.new1.")]
+    assert all(f.get("order_id") is None and f.get("scheduled") is None for f in block)
+    assert {f["kind"] for f in block} == {"text", "signature"}
+    fields = edge.fields_by_id(page)
+    image = edge.render(printed, page)
+    for n, field_id in enumerate(("mar.new1.drug", "mar.new1.prescriber", "mar.new1.t1.time",
+                                  "mar.new1.t1.20261129.initials")):  # fmt: skip
+        edge.initials(image, fields[field_id], seed=20 + n)
+    store_path = edge.fresh_store(printed, tmp_path)
+    assert edge.ingest(store_path, edge.photo(image, tmp_path / "writein.jpg")).count("read") == 1
+    state = edge.state(store_path, page["page_id"])
+    assert state["mar.new1.t1.20261129.initials"]["value"] == "ink"
+    assert state["mar.new1.t1.20261128.initials"]["value"] == "empty"
+    _review(store_path, page["page_id"], {"mar.new1.drug": "Paracetamol 1 g PO QID"})
+    with open_store(store_path) as store:
+        result, _ = reconcile_store(store, load_settings())
+    written = [i for i in result.items if i.kind == "write_in"]
+    assert len(written) == 1, written
+    item = written[0]
+    assert item.category == Category.BY_HAND and not item.exportable
+    assert item.patient_id == page["patient_id"] and "back-enter it by hand" in item.notes[0]
+    assert {e.field_id for e in item.evidence} >= {"mar.new1.drug", "mar.new1.prescriber"}
+    # The worklist and the report name it; the FHIR export does not hold it.
+    with open_store(store_path) as store:
+        for fmt in ("csv", "pdf", "fhir"):
+            export_store(store, load_settings(), fmt=fmt, out=tmp_path / f"out.{fmt}")
+    worklist = (tmp_path / "out.csv").read_text(encoding="utf-8")
+    assert "1 items" in worklist and "mar.new1.drug" in worklist
+    assert "Paracetamol" not in (tmp_path / "out.fhir").read_text(encoding="utf-8")

@@ -59,6 +59,8 @@ REASON_GAP = 3.0  # initials to reason box: wider than the reader's crop margin
 COLUMN_GAP = 2.0  # between two day columns
 MAX_COLUMN_W = 28.0
 _HEADER_H = 9.0
+WRITE_IN_ORDERS = 2  # blank order blocks at the end: orders added during the outage
+WRITE_IN_TIMES = 3  # their sub-rows: a time written by hand, initials per day
 _MARKS = ("given", "held", "refused")
 
 
@@ -110,6 +112,7 @@ def mar_days_bodies(
             rows += _order_rows(ctx, order, doses.get(order.order_id, ()), dates)
     if not scheduled:
         rows.append(Row(10.0, _message(ctx, "mar.no_orders")))
+    rows += [_write_in_row(ctx, dates, number) for number in range(1, WRITE_IN_ORDERS + 1)]
     return flow(form, rows, ctx.top, ctx.bottom, head=_head(ctx, dates))
 
 
@@ -250,3 +253,40 @@ def _message(ctx: Ctx, key: str) -> Draw:
         body.text(ctx.left + 2.0, y + 6.0, fit(ctx.t(key), ctx.width - 4.0, 9.0), 9.0, bold=True)
 
     return draw
+
+
+# --------------------------------------------------------------------------- write-in orders
+
+
+def _write_in_row(ctx: Ctx, dates: list[date], number: int) -> Row:
+    """A blank order block for an order added during the outage: drug, dose, route and
+    frequency written by hand, the prescriber's initials, and per written time and day an
+    initials box. Every box is read as ink / empty (the drug as text, always reviewed), has
+    no `order_id` nor `scheduled`, and reconcile lists a used block as a by-hand item
+    (`papermode.reconcile.by_hand`): nothing written here is exported as a dose."""
+    sub_h = PAD + SIGN_H + PAD + 0.5
+    height = WRITE_IN_TIMES * sub_h
+    width = column_width(ctx, len(dates))
+    prefix = f"mar.new{number}"
+
+    def draw(body: Body, y: float) -> None:
+        body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
+        drug = Box(ctx.left + 0.5, y + PAD, INFO_W - 2.0, height - 2 * PAD - SIGN_H - 1.5)
+        body.add(write_in(f"{prefix}.drug", "text", drug, role="drug",
+                          label=ctx.t("mar.drug_write_in")))  # fmt: skip
+        sign = Box(ctx.left + 0.5, drug.y + drug.h + 1.0, INFO_W - 2.0, SIGN_H)
+        body.add(write_in(f"{prefix}.prescriber", "signature", sign, role="prescriber",
+                          label=ctx.t("new_orders.prescriber")))  # fmt: skip
+        for row in range(1, WRITE_IN_TIMES + 1):
+            top = y + (row - 1) * sub_h + PAD
+            time_box = Box(ctx.left + INFO_W, top, TIME_W - 1.0, SIGN_H)
+            body.add(write_in(f"{prefix}.t{row}.time", "signature", time_box,
+                              role="write_in_time", label=ctx.t("notes.time")))  # fmt: skip
+            for column, day in enumerate(dates):
+                x = ctx.left + INFO_W + TIME_W + column * width
+                box = Box(x, top, cell_width(), SIGN_H)
+                body.add(write_in(f"{prefix}.t{row}.{day:%Y%m%d}.initials", "signature", box,
+                                  role="write_in_initials",
+                                  label=ctx.t("mar.initials")))  # fmt: skip
+
+    return Row(height, draw)
