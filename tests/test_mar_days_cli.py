@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from papermode.census.schedule import doses_for_snapshot
 from papermode.census.snapshot import load_census, sample_census_path
 from papermode.cli.main import main
-from papermode.core.errors import ExitCode
+from papermode.core.errors import CensusError, ExitCode
 from papermode.core.model import Text
 from papermode.core.settings import load_settings
 from papermode.printing.layout.kit import ELLIPSIS
@@ -196,3 +196,27 @@ def test_site_boxes_on_sc_cells_only_and_no_box_overlaps_another(mar_days: int) 
                                and min(a.y + a.h, b.y + b.h) - max(a.y, b.y) > 0.01)  # fmt: skip
                     assert not overlap, (page.page_id, a, b)
     assert seen >= 8
+
+
+@pytest.mark.parametrize("mar_days", [0, 3])
+def test_an_order_longer_than_a_page_is_refused_by_name(mar_days: int) -> None:
+    """The column grows, but never past the page's edge: a SIG no page can hold is refused
+    (exit 3, nothing printed) naming the order, never cut by the paper."""
+    settings = replace(load_settings(), mar_days=mar_days)
+    snapshot = load_census(sample_census_path(), settings)
+    order = next(o for o in snapshot.orders if not o.as_needed and not o.continuous
+                 and not o.do_not_perform)  # fmt: skip
+    endless = replace(order, dosage_text=(LONG_SIG * 12,))
+    snapshot = replace(snapshot, orders=tuple(endless if o is order else o
+                                              for o in snapshot.orders))  # fmt: skip
+    period = (START, START + timedelta(days=3 if mar_days else 1))
+    doses = doses_for_snapshot(snapshot, period[0], period[1], settings)
+    with pytest.raises(CensusError) as caught:
+        layout_patient(snapshot.patient(order.patient_id), snapshot.orders, doses, snapshot,
+                       period=period, paper="a4", lang="en", templates=load_templates(),
+                       settings=settings)  # fmt: skip
+    assert caught.value.exit_code == ExitCode.CENSUS
+    assert caught.value.problems == [
+        f"order {order.order_id}: its text needs more than a page of the MAR's order column; "
+        "shorten its instructions or dosage text in the record"
+    ]

@@ -61,11 +61,11 @@ def mar_band_height(form: Template, high_alert: bool, injection: bool = False) -
     return height + _PAD + 1.5  # the band rule clear of the reason box (read as digits)
 
 
-def order_band_height(ctx: Ctx, form: Template, order: Order) -> float:
+def order_band_height(ctx: Ctx, form: Template, order: Order, room: float) -> float:
     """A band tall enough for its dose cells and for every line of its order column: an
     order whose text is long gets a taller band, never a cut one."""
     cells = mar_band_height(form, order.high_alert, is_injection(order.route))
-    return max(cells, order_column_height(ctx, order, form.g("info_w")))
+    return max(cells, order_column_height(ctx, order, form.g("info_w"), room=room))
 
 
 def mar_cells_per_band(ctx: Ctx, form: Template) -> int:
@@ -85,6 +85,8 @@ def mar_bodies(
     scheduled = [order for order in orders if not order.as_needed or order.do_not_perform]
     rows: list[Row] = []
     per_band = mar_cells_per_band(ctx, form)
+    legend = _legend(ctx, form)
+    room = ctx.bottom - ctx.top - legend.height - 1.0  # a band taller than a page: refused
     for order in scheduled:
         if order.do_not_perform:  # no dose cells: a line of its own
             rows.append(do_not_give_row(ctx, form, order))
@@ -93,14 +95,14 @@ def mar_bodies(
             rows += infusion_rows(ctx, form, order)
             continue
         times = _times_in_period(ctx, doses.get(order.order_id, ()))
-        height = order_band_height(ctx, form, order)
+        height = order_band_height(ctx, form, order, room)
         if not times:
             rows.append(Row(height, _no_dose_band(ctx, form, order, height)))
         for index, run in enumerate(chunks(times, per_band)):
             rows.append(Row(height, _band(ctx, form, order, run, height, stop_box=index == 0)))
     if not scheduled:
         rows.append(Row(10.0, _message(ctx, "mar.no_orders")))
-    return flow(form, rows, ctx.top, ctx.bottom, head=_legend(ctx, form))
+    return flow(form, rows, ctx.top, ctx.bottom, head=legend)
 
 
 def blank_mar_bodies(ctx: Ctx, form: Template) -> list[Body]:

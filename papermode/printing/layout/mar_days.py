@@ -130,16 +130,15 @@ def _order_rows(
     due = _due(ctx, doses)
     times = sorted({moment.time() for moment in due})
     sub_h = sub_row_height(order.high_alert, is_injection(order.route))
-    text_h = order_column_height(ctx, order, INFO_W)
     room = ctx.bottom - ctx.top - _head_height(ctx) - 1.0
-    per_block = max(1, int((room - 0.0) // sub_h))
+    text_h = order_column_height(ctx, order, INFO_W, room=room)
+    per_block = max(1, int(room // sub_h))
     if not times:
         height = max(text_h, sub_h)
         return [Row(height, _block(ctx, order, [], due, dates, height, stop_box=True))]
     blocks = []
     for index, run in enumerate(chunks(times, per_block)):
-        height = min(max(text_h, sub_h * len(run)), room) if index == 0 else sub_h * len(run)
-        height = max(height, sub_h * len(run), text_h)
+        height = max(text_h, sub_h * len(run))
         blocks.append(Row(height, _block(ctx, order, list(run), due, dates, height,
                                          stop_box=index == 0)))  # fmt: skip
     return blocks

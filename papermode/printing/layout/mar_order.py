@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from papermode.core.errors import CensusError
 from papermode.core.model import Box, Order
 from papermode.core.sites import is_injection
 from papermode.printing.layout.kit import (
@@ -73,11 +74,21 @@ def has_site_box(order: Order) -> bool:
     return is_injection(order.route) and not (order.continuous or order.do_not_perform)
 
 
-def order_column_height(ctx: Ctx, order: Order, info_w: float) -> float:
-    """The band height the order column needs to print every line, with its stop row."""
+def order_column_height(ctx: Ctx, order: Order, info_w: float, *, room: float) -> float:
+    """The band height the order column needs to print every line, with its stop row.
+
+    CensusError (exit 3, nothing printed) naming the order when even a whole page (`room`
+    mm) cannot hold it: the record must shorten it; the page edge never cuts it."""
     lines = order_lines(ctx, order, info_w - 2.0)
     text = _FIRST_BASELINE + sum(size * _LINE_PITCH for _, size, _ in lines)
-    return PAD + text + 0.5 + STOP_H + PAD + 0.5
+    height = PAD + text + 0.5 + STOP_H + PAD + 0.5
+    if height > room:
+        raise CensusError(
+            ctx.snapshot.source,
+            [f"order {order.order_id}: its text needs more than a page of the MAR's order "
+             "column; shorten its instructions or dosage text in the record"],
+        )  # fmt: skip
+    return height
 
 
 def order_column(
