@@ -206,7 +206,7 @@ def test_check_of_a_refused_census_exits_3_with_the_problems(tmp_path: Path) -> 
     ) in result.output
 
 
-def test_instructions_the_mar_would_cut_are_refused_a_cut_sig_is_a_warning(
+def test_long_instructions_are_refused_a_long_sig_prints_in_full(
     tmp_path: Path,
 ) -> None:
     long_rule = "hold if the systolic blood pressure is below 90 mmHg or the heart rate " * 2
@@ -230,7 +230,5 @@ def test_instructions_the_mar_would_cut_are_refused_a_cut_sig_is_a_warning(
     )
     result = prepare(tmp_path, census, "--json")
     assert result.exit_code == 0, result.output
-    assert (
-        "order m1: its dosage text is cut on the MAR; read it in full with prepare --check"
-        in json.loads(result.output)["warnings"]
-    )
+    # The SIG wraps onto as many lines as it needs (tests/test_mar_days_cli.py): no warning.
+    assert not [w for w in json.loads(result.output)["warnings"] if "m1" in w]

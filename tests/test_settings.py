@@ -87,7 +87,7 @@ def test_every_problem_is_reported_with_its_key(tmp_path: Path) -> None:
         load_settings(path)
     assert caught.value.problems == [
         "schedule.shift: unknown setting; the known keys of [schedule] are: aliases, "
-        "day_start, event_times, meal_minutes, meals, standard_times",
+        "day_start, event_times, mar_days, meal_minutes, meals, standard_times",
         "schedule.day_start: '25:00' is not a time of day; write it as \"HH:MM\"",
         "schedule.standard_times.q8h[0]: '6am' is not a time of day; write it as \"HH:MM\"",
         "ocr.languages: ['French']: use Tesseract language codes like \"fra\"",

@@ -215,6 +215,26 @@ def default_period(now: datetime, hours: int = 24) -> tuple[datetime, datetime]:
     return start, start + timedelta(hours=hours)
 
 
+MAX_DAYS = 7  # the multi-day MAR: a week on one sheet
+
+
+def days_period(
+    now: datetime, days: int, start: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """The printed period of a multi-day MAR: `days` calendar days from `start`, by default
+    from midnight of `now`'s day (the chart's columns are dates, so today is its first)."""
+    if isinstance(days, bool) or not 1 <= days <= MAX_DAYS:
+        raise UsageError(
+            f"--days must be a whole number of days from 1 to {MAX_DAYS}, not {days}.",
+            advice="For a longer outage, print another multi-day MAR when this one ends "
+            "(papermode reprint --days N continues the dates).",
+        )
+    if start is None:
+        start = datetime.combine(now.date(), time(0, 0))
+    start = start.replace(tzinfo=None, second=0, microsecond=0)
+    return start, start + timedelta(days=days)
+
+
 def scheduled_doses(
     order: Order, start: datetime, end: datetime, settings: Settings
 ) -> list[ScheduledDose]:

@@ -12,8 +12,9 @@ import click
 
 from papermode.cli.options import existing_store_option, store_option
 from papermode.core.errors import UsageError
+from papermode.core.settings import load_settings
 from papermode.printing.manifest import layout_table, stored_page_entries
-from papermode.printing.prepare import prepare_forms, result_summary
+from papermode.printing.prepare import prepare_forms, printed_period, result_summary
 from papermode.printing.prepare_check import check_census, check_lines
 from papermode.review.from_photos import prepare_from_photos
 
@@ -32,9 +33,16 @@ def _parse_start(
 
 
 def _print_check(
-    census: Path, start: datetime | None, hours: int, settings_path: Path | None, as_json: bool
+    census: Path,
+    start: datetime | None,
+    hours: int | None,
+    days: int | None,
+    settings_path: Path | None,
+    as_json: bool,
 ) -> None:
-    check = check_census(census, start=start, hours=hours, settings_path=settings_path)
+    period, _ = printed_period(datetime.now(), start, hours, days, load_settings(settings_path))
+    length = int((period[1] - period[0]).total_seconds() // 3600)
+    check = check_census(census, start=period[0], hours=length, settings_path=settings_path)
     if as_json:
         click.echo(json.dumps(check.as_json(), indent=2, ensure_ascii=False))
         return
@@ -70,9 +78,13 @@ def _render_progress(done: int, total: int) -> None:
 @click.option(
     "--hours",
     type=int,
-    default=24,
-    show_default=True,
-    help="Length of the printed period in hours.",
+    help="Length of the printed period in hours (default 24; the per-day MAR).",
+)
+@click.option(
+    "--days",
+    type=int,
+    help="Print the multi-day MAR (days across, times down the side) over this many days "
+    "(1-7) from --start (default: midnight today), instead of --hours.",
 )
 @click.option("--lang", type=click.Choice(["en", "fr", "nl"]), default="en", show_default=True)
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True)
@@ -100,7 +112,8 @@ def prepare(
     check: bool,
     store_path: Path,
     start: datetime | None,
-    hours: int,
+    hours: int | None,
+    days: int | None,
     lang: str,
     paper: str,
     settings_path: Path | None,
@@ -118,9 +131,14 @@ def prepare(
     With --from-photos (no CENSUS) it prints the patients and orders two reviewers confirmed
     on photos of screens, every page saying so; what is not confirmed is listed, not printed.
     """
+    if hours is not None and days is not None:
+        raise UsageError("give --hours or --days, not both.", advice="For two days: --days 2.")
     if from_photos:
+        if days is not None:
+            raise UsageError("--from-photos prints the per-day MAR; --days is not available.")
         _prepare_from_photos(
-            census, out_dir, store_path, check=check, ward=ward, start=start, hours=hours,
+            census, out_dir, store_path, check=check, ward=ward, start=start,
+            hours=24 if hours is None else hours,
             lang=lang, paper=paper, settings_path=settings_path, as_json=as_json,
         )  # fmt: skip
         return
@@ -131,7 +149,7 @@ def prepare(
             "papermode prepare --from-photos --out FOLDER.",
         )
     if check:
-        _print_check(census, start, hours, settings_path, as_json)
+        _print_check(census, start, hours, days, settings_path, as_json)
         return
     if out_dir is None:
         raise UsageError("prepare needs --out FOLDER for the PDFs (or --check to print nothing).")
@@ -141,6 +159,7 @@ def prepare(
         store_path,
         start=start,
         hours=hours,
+        days=days,
         lang=lang,
         paper=paper,
         settings_path=settings_path,

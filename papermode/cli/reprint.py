@@ -32,7 +32,12 @@ from papermode.reconcile.paper_changes import reprint_forms
     help="Start of the new period (default: the end of the last forms printed).",
 )
 @click.option("--hours", type=int, help="Length of the period in hours (default 24).")
-@click.option("--days", type=int, help="Length of the period in days (instead of --hours).")
+@click.option(
+    "--days",
+    type=int,
+    help="Print the multi-day MAR over this many days (1-7), its dates continuing from "
+    "--start (instead of --hours).",
+)
 @click.option(
     "--settings",
     "settings_path",
@@ -55,9 +60,8 @@ def reprint_command(
     """Print the next period's forms offline: last snapshot + paper confirmed in review."""
     if hours is not None and days is not None:
         raise UsageError("give --hours or --days, not both.", advice="For two days: --days 2.")
-    length = days * 24 if days is not None else (hours if hours is not None else 24)
-    result = reprint_forms(store_path, out, start=start, hours=length, ward=ward, mrn=mrn,
-                           settings_path=settings_path)  # fmt: skip
+    result = reprint_forms(store_path, out, start=start, hours=hours, days=days, ward=ward,
+                           mrn=mrn, settings_path=settings_path)  # fmt: skip
     if as_json:
         click.echo(json.dumps(summary(result), indent=2))
         return

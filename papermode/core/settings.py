@@ -113,6 +113,8 @@ class Settings:
     ocr_free_photo_seconds: float = 20.0
     # review: the queue's levels, most clinically important first (docs/review-queue.md)
     review_order: tuple[str, ...] = ()
+    # forms: days on one multi-day MAR sheet (1-7); 0 prints today's per-day MAR
+    mar_days: int = 0
 
     @property
     def plausibility(self) -> PlausibilityLimits:
@@ -456,6 +458,25 @@ SETTINGS += (
 SETTINGS += (
     SettingSpec("review.order", "review_order", _parse_review_order,
                 "The review queue's levels, most important first (all nine, each once)."),
+)  # fmt: skip
+
+
+MAR_DAYS_MAX = 7  # the chart habit nurses know: one week on a sheet
+
+
+def _parse_mar_days(key: str, value: Any, problems: Problems) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAR_DAYS_MAX:
+        problems.append(
+            f"{key}: {value!r} must be a whole number of days from 0 (per-day MAR) to 7"
+        )
+        return 0
+    return value
+
+
+# The multi-day MAR (docs/templates.md#multi-day-mar): its days, like --days.
+SETTINGS += (
+    SettingSpec("schedule.mar_days", "mar_days", _parse_mar_days,
+                "Days on one multi-day MAR sheet (1-7, like --days); 0: the per-day MAR."),
 )  # fmt: skip
 
 

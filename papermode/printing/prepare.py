@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from papermode.census.drug_classes import conflict_warnings
-from papermode.census.schedule import default_period, doses_for_snapshot
+from papermode.census.schedule import days_period, default_period, doses_for_snapshot
 from papermode.census.snapshot import load_census
 from papermode.core.errors import UsageError
 from papermode.core.model import (
@@ -105,16 +105,19 @@ def prepare_forms(
     store_path: Path,
     *,
     start: datetime | None,
-    hours: int,
+    hours: int | None,
     lang: str,
     paper: str,
     settings_path: Path | None,
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    days: int | None = None,
 ) -> PrepareResult:
     """Print the downtime forms of every patient in `census` into `out_dir`.
 
-    `progress(pages_rendered, pages_total)` is called after each ward PDF.
+    `progress(pages_rendered, pages_total)` is called after each ward PDF. `days` (1-7)
+    prints the multi-day MAR over that many calendar days instead of `hours`; with neither,
+    the settings' `mar_days` decides (0: the per-day MAR over 24 hours).
 
     Raises CensusError (nothing written) when the census is refused, UsageError for
     options that cannot work, TemplateError / StoreError from the stages below.
@@ -125,7 +128,7 @@ def prepare_forms(
     snapshot = load_census(Path(census), settings)
     return print_snapshot(
         snapshot, out_dir, store_path, start=start, hours=hours, lang=lang, paper=paper,
-        settings=settings, now=now, progress=progress,
+        settings=settings, now=now, progress=progress, days=days,
     )  # fmt: skip
 
 
@@ -135,22 +138,20 @@ def print_snapshot(
     store_path: Path,
     *,
     start: datetime | None,
-    hours: int,
+    hours: int | None,
     lang: str,
     paper: str,
     settings: Settings,
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    days: int | None = None,
 ) -> PrepareResult:
     """`prepare_forms` once the census is a checked `Snapshot`; also the last step of
     `prepare --from-photos` (review/from_photos.py), whose snapshot no export made."""
     started = time.perf_counter()
     _check_options(out_dir, hours=hours, lang=lang, paper=paper)
     _check_store_outside(Path(store_path), Path(out_dir))
-    if start is None:
-        period = default_period(now or datetime.now(), hours)
-    else:
-        period = (start.replace(tzinfo=None), start.replace(tzinfo=None) + timedelta(hours=hours))
+    period, settings = printed_period(now or datetime.now(), start, hours, days, settings)
     doses = doses_for_snapshot(snapshot, period[0], period[1], settings)
     check_one_dose_per_time(snapshot, doses)
     check_dose_schedules_fit(snapshot, lang)
@@ -174,8 +175,37 @@ def print_snapshot(
     return replace(result, warnings=result.warnings + tuple(warnings))
 
 
-def _check_options(out_dir: Path, *, hours: int, lang: str, paper: str) -> None:
+def printed_period(
+    now: datetime,
+    start: datetime | None,
+    hours: int | None,
+    days: int | None,
+    settings: Settings,
+) -> tuple[tuple[datetime, datetime], Settings]:
+    """The period to print and the settings to lay it out with.
+
+    --days N: the multi-day MAR over N calendar days (from midnight today by default);
+    --hours N: the per-day MAR over N hours, whatever `mar_days` says; neither: the
+    settings' `mar_days` when set, else 24 hours. Both at once is a usage error.
+    """
+    if hours is not None and days is not None:
+        raise UsageError("give --hours or --days, not both.", advice="For two days: --days 2.")
+    if hours is None and days is None and settings.mar_days:
+        days = settings.mar_days
+    if days is not None:
+        return days_period(now, days, start), replace(settings, mar_days=days)
+    hours = 24 if hours is None else hours
     if hours <= 0:
+        raise UsageError(f"--hours must be at least 1, not {hours}.")
+    if start is None:
+        period = default_period(now, hours)
+    else:
+        period = (start.replace(tzinfo=None), start.replace(tzinfo=None) + timedelta(hours=hours))
+    return period, replace(settings, mar_days=0)
+
+
+def _check_options(out_dir: Path, *, hours: int | None, lang: str, paper: str) -> None:
+    if hours is not None and hours <= 0:
         raise UsageError(f"--hours must be at least 1, not {hours}.")
     if lang not in LANGUAGES:
         raise UsageError(f"--lang {lang!r} is not available; use one of {', '.join(LANGUAGES)}.")

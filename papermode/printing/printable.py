@@ -64,12 +64,13 @@ def check_dose_schedules_fit(snapshot: Snapshot, lang: str | None = None) -> Non
 
 
 def check_instructions_fit(snapshot: Snapshot) -> list[str]:
-    """Instructions the MAR would cut are refused; a cut SIG (Dosage.text) is a warning.
+    """Instructions longer than two lines of the MAR's order column are refused.
 
-    The order column has two lines for them. A cut "hold if ..." could hide a condition,
-    so the census must shorten it; the SIG mostly restates the printed dose and timing.
+    A long "hold if ..." is hard to read at the bedside, so the census must shorten it.
+    Nothing is ever cut: the SIG (Dosage.text) and every other fact print in full, the band
+    growing to hold them (printing/layout/mar_order.py), so a long SIG needs no warning.
     """
-    worded = [o for o in snapshot.orders if o.instructions or o.dosage_text]
+    worded = [o for o in snapshot.orders if o.instructions]
     if not worded:
         return []
     width = load_templates().for_form("mar").g("info_w") - 2.0
@@ -78,17 +79,13 @@ def check_instructions_fit(snapshot: Snapshot) -> list[str]:
         lines = wrap("; ".join(words), width, 6.5, bold=True, lines=2)
         return bool(words) and lines[-1].endswith(ELLIPSIS)
 
-    problems, warnings = [], []
+    problems: list[str] = []
+    warnings: list[str] = []
     for order in worded:
         if cut(order.instructions):
             problems.append(
                 f"order {order.order_id}: its instructions do not fit the two lines of the "
                 "MAR's order column; shorten them (about 70 characters) in the record"
-            )
-        elif cut(order.instructions + order.dosage_text):
-            warnings.append(
-                f"order {order.order_id}: its dosage text is cut on the MAR; read it in full "
-                "with prepare --check"
             )
     if problems:
         raise CensusError(snapshot.source, problems)

@@ -12,11 +12,11 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from papermode.census.schedule import doses_for_snapshot
+from papermode.census.schedule import days_period, doses_for_snapshot
 from papermode.core.errors import UsageError
 from papermode.core.model import PAPER_SIZES_MM, PageLayout, PrintedPage, Snapshot, Text
 from papermode.core.pageframe import frame_for
@@ -108,6 +108,28 @@ def next_period(
         )
     start = start.replace(tzinfo=None, second=0, microsecond=0)
     return start, start + timedelta(hours=hours)
+
+
+def reprint_period(
+    store: Store,
+    snapshot_id: str,
+    start: datetime | None,
+    hours: int | None,
+    days: int | None,
+    settings: Settings,
+) -> tuple[tuple[datetime, datetime], Settings]:
+    """The reprint's period and the settings to lay it out with, like `prepare`'s
+    (`printed_period`): --days N continues the dates from the end of the last forms printed,
+    so a reprint after a 3-day MAR of days 1-3 prints days 4, 5, ..."""
+    if hours is not None and days is not None:
+        raise UsageError("give --hours or --days, not both.", advice="For two days: --days 2.")
+    if hours is None and days is None and settings.mar_days:
+        days = settings.mar_days
+    if days is None:
+        period = next_period(store, snapshot_id, start=start, hours=24 if hours is None else hours)
+        return period, replace(settings, mar_days=0)
+    begin = next_period(store, snapshot_id, start=start, hours=24)[0]
+    return days_period(begin, days, begin), replace(settings, mar_days=days)
 
 
 def write_reprint(

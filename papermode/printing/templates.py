@@ -138,6 +138,8 @@ FORM_KEYS["mar"] += (
 )  # fmt: skip
 # The MAR's "stopped" box; the census sheet's leave ticks and short form names (reprint).
 FORM_KEYS["mar"] += ("mar.stop",)
+FORM_KEYS["mar"] += ("mar.days_legend",)  # the multi-day MAR (printing/layout/mar_days.py)
+FORM_KEYS["mar"] += ("mar.site", "mar.sites")  # SC / IM injection site box (core/sites.py)
 COMMON_KEYS += ("footer.orders_as_of_paper", "footer.orders_as_of_no_paper")
 FORM_KEYS["new_orders"] += tuple(
     f"new_orders.{key}" for key in ("when", "date_hint", "time_hint", "prescriber_name")

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from papermode.core.model import Field
 from papermode.core.reasons import reason_of
 from papermode.core.settings import PlausibilityLimits
+from papermode.core.sites import site_of
 
 # The limits are settings (`[plausibility]`): a caller passes the hospital's
 # `Settings.plausibility`; without one, the packaged defaults.
@@ -89,6 +90,9 @@ def check(
     if field.role == "reason":
         known = reason_of(value) is not None
         return PLAUSIBLE if known else Plausibility(False, "not a reason code of the legend", 0.0)
+    if field.role == "site":
+        known = site_of(value) is not None
+        return PLAUSIBLE if known else Plausibility(False, "not a site code of the legend", 0.0)
     return PLAUSIBLE
 
 

@@ -8,6 +8,9 @@
   reviewer decided is another patient's record, or that was confirmed as the printed page's
   own record in place of the first sheet, is never exported under the printed page; each is
   one item "back-enter by hand". A sheet nobody decided yet is pending.
+- **Write-in orders** of a multi-day MAR (`mar.new<n>.*`, orders added during the outage):
+  each block with anything written on it is one item "back-enter by hand", under the
+  page's patient, with the capture to open (its drug is handwriting, its cells ink only).
 
 These items are never in the FHIR export; they are on the worklist and in the PDF report.
 """
@@ -15,7 +18,7 @@ These items are never in the FHIR export; they are on the worklist and in the PD
 from __future__ import annotations
 
 from papermode.reconcile.categories import Category
-from papermode.reconcile.inputs import PageInput, ReconcileInput, SheetInput
+from papermode.reconcile.inputs import FieldState, PageInput, ReconcileInput, SheetInput
 from papermode.reconcile.items import Evidence, Item
 
 _TEMPLATES = {"mar": "MAR", "prn": "PRN", "vitals": "vital signs", "new_orders": "new orders"}
@@ -24,6 +27,7 @@ _TEMPLATES = {"mar": "MAR", "prn": "PRN", "vitals": "vital signs", "new_orders":
 def by_hand_items(source: ReconcileInput) -> list[Item]:
     """Blank-pack pages with writing on them, and photocopied sheets kept apart."""
     items = [_blank_page(page) for page in source.pages if _written_blank(page)]
+    items += [item for page in source.pages for item in _written_in_orders(page)]
     pages = {page.page_id: page for page in source.pages}
     for sheet in source.sheets:
         page = pages.get(sheet.page_id)
@@ -60,6 +64,41 @@ def _blank_page(page: PageInput) -> Item:
         notes=tuple(notes),
         evidence=tuple(Evidence.of(state) for state in written),
     )
+
+
+def _written_in_orders(page: PageInput) -> list[Item]:
+    """One item per used write-in order block of a patient's MAR."""
+    if page.template != "mar" or page.patient_id is None:
+        return []
+    blocks: dict[str, list[FieldState]] = {}
+    for state in page.states:
+        parts = state.field.field_id.split(".")
+        if len(parts) >= 3 and parts[0] == "mar" and parts[1].startswith("new"):
+            blocks.setdefault(parts[1], []).append(state)
+    items = []
+    for block, states in sorted(blocks.items()):
+        written = [state for state in states if state.marked]
+        if not written:
+            continue
+        notes = [
+            f"order written in on the MAR ({block}, {len(written)} values): back-enter it "
+            "by hand once a prescriber has confirmed it (open the capture)"
+        ]
+        waiting = [state for state in states if state.awaiting]
+        if waiting:
+            notes.append(f"{len(waiting)} of its fields are still in the review queue")
+        items.append(
+            Item(
+                item_id=f"writein:{page.page_id}:{block}",
+                kind="write_in",
+                category=Category.BY_HAND,
+                patient_id=page.patient_id,
+                ward=page.ward,
+                notes=tuple(notes),
+                evidence=tuple(Evidence.of(state) for state in written),
+            )
+        )
+    return items
 
 
 def _kept_apart(sheet: SheetInput) -> bool:

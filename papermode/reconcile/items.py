@@ -13,8 +13,9 @@ from papermode.reconcile.categories import ADMINISTRATION_CATEGORIES, Category, 
 from papermode.reconcile.inputs import FieldState
 
 ItemKind = Literal[
-    "administration", "prn", "vital", "new_order", "order", "infusion", "blank_pack", "sheet"
-]
+    "administration", "prn", "vital", "new_order", "order", "infusion", "blank_pack", "sheet",
+    "write_in",  # a multi-day MAR's write-in order (by_hand.py)
+]  # fmt: skip
 TimeSource = Literal["written", "scheduled"]
 
 

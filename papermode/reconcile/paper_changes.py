@@ -41,7 +41,12 @@ from papermode.printing.reprint import (
     WaitingOrder,
     plan_reprint,
 )
-from papermode.printing.reprint_run import ReprintResult, last_run, next_period, write_reprint
+from papermode.printing.reprint_run import (
+    ReprintResult,
+    last_run,
+    reprint_period,
+    write_reprint,
+)
 from papermode.reconcile.categories import Category
 from papermode.reconcile.inputs import (
     Decision,
@@ -69,12 +74,16 @@ def reprint_forms(
     out_dir: Path,
     *,
     start: datetime | None,
-    hours: int,
+    hours: int | None,
     ward: str | None = None,
     mrn: str | None = None,
     settings_path: Path | None = None,
+    days: int | None = None,
 ) -> ReprintResult:
     """Print the next period's forms from the store alone into `out_dir`.
+
+    `days` prints the multi-day MAR (its dates continue from `start`, by default the end of
+    the last forms printed); neither `days` nor `hours`: the settings' `mar_days`, else 24 h.
 
     StoreError when there is no store or nothing was ever printed from it; UsageError for
     options that cannot work (an --out folder holding other files, --hours < 1).
@@ -88,7 +97,7 @@ def reprint_forms(
                 advice="Run `papermode prepare` (before the outage) into this store first: "
                 "reprint builds on the census prepare printed from.",
             )
-        period = next_period(store, base.snapshot_id, start=start, hours=hours)
+        period, settings = reprint_period(store, base.snapshot_id, start, hours, days, settings)
         run = last_run(store, base.snapshot_id)
         changes = paper_changes(store, settings)
     plan = plan_reprint(base, changes, period=period, settings=settings, ward=ward,

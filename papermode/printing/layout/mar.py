@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from papermode.core.model import Box, Order, ScheduledDose
+from papermode.core.sites import is_injection
 from papermode.printing.layout.allergy_flag import flagged_band
 from papermode.printing.layout.do_not_give import do_not_give_row
 from papermode.printing.layout.infusion import infusion_rows
@@ -26,37 +27,46 @@ from papermode.printing.layout.kit import (
     fit,
     fit_size,
     flow,
-    text_width,
     tick,
     wrap,
     write_in,
 )
+from papermode.printing.layout.mar_days import mar_days_bodies
+from papermode.printing.layout.mar_order import (
+    DOSES_PT,
+    PAD,
+    injection_site_box,
+    order_column,
+    order_column_height,
+    stamp_id,
+    stop_boxes,
+)
 from papermode.printing.templates import Template
 
-_PAD = 1.0
+__all__ = ["DOSES_PT", "blank_mar_bodies", "mar_bodies", "stamp_id"]
+
+_PAD = PAD
 _LABEL_H = 6.5  # the scheduled time and the tick-box letters above the boxes
 _MARKS = ("given", "held", "refused")
 _REASON_GAP = 3.0  # initials to reason box: wider than the reader's crop margin
-_STOP_TICK = 5.0  # the "stopped" tick box and its initials box, at the order column's foot
-_STOP_H = _STOP_TICK + 2.0  # the tick row, and the descent of the text line above it
 _WRITE_IN_ROWS = 40  # blank MAR: bands offered (the flow keeps only what fits one page)
 
 
-def stamp_id(moment: datetime) -> str:
-    """The readable, stable time part of a field id: 20261128T0800."""
-    return moment.strftime("%Y%m%dT%H%M")
-
-
-_DOSE_PT = 9.5  # the dose to give: the largest text of the order column
-DOSES_PT = 8.0  # a dose list by time ("200 mg 08:00; 400 mg 20:00"): bold, up to two lines
-
-
-def mar_band_height(form: Template, high_alert: bool) -> float:
+def mar_band_height(form: Template, high_alert: bool, injection: bool = False) -> float:
     gap = form.g("gap")
     height = _PAD + _LABEL_H + form.g("tick_size") + gap + form.g("cell_h") + gap + form.g("sign_h")
     if high_alert:
         height += gap + form.g("sign_h")
+    if injection and not high_alert:  # the site box's row (core/sites.py); a high-alert
+        height += gap + form.g("sign_h")  # cell has it beside the second initials
     return height + _PAD + 1.5  # the band rule clear of the reason box (read as digits)
+
+
+def order_band_height(ctx: Ctx, form: Template, order: Order, room: float) -> float:
+    """A band tall enough for its dose cells and for every line of its order column: an
+    order whose text is long gets a taller band, never a cut one."""
+    cells = mar_band_height(form, order.high_alert, is_injection(order.route))
+    return max(cells, order_column_height(ctx, order, form.g("info_w"), room=room))
 
 
 def mar_cells_per_band(ctx: Ctx, form: Template) -> int:
@@ -69,10 +79,15 @@ def mar_bodies(
     orders: Sequence[Order],
     doses: Mapping[str, Sequence[ScheduledDose]],
 ) -> list[Body]:
-    """The MAR pages of one patient: every scheduled dose of every scheduled order."""
+    """The MAR pages of one patient: every scheduled dose of every scheduled order, on the
+    multi-day MAR when the settings ask for one (`mar_days`, from --days), else per day."""
+    if getattr(ctx.settings, "mar_days", 0):
+        return mar_days_bodies(ctx, form, orders, doses)
     scheduled = [order for order in orders if not order.as_needed or order.do_not_perform]
     rows: list[Row] = []
     per_band = mar_cells_per_band(ctx, form)
+    legend = _legend(ctx, form)
+    room = ctx.bottom - ctx.top - legend.height - 1.0  # a band taller than a page: refused
     for order in scheduled:
         if order.do_not_perform:  # no dose cells: a line of its own
             rows.append(do_not_give_row(ctx, form, order))
@@ -82,16 +97,16 @@ def mar_bodies(
             rows += [flagged_band(ctx, order, row) for row in infusion_rows(ctx, form, order)]
             continue
         times = _times_in_period(ctx, doses.get(order.order_id, ()))
+        height = order_band_height(ctx, form, order, room)
         if not times:
-            band_row = Row(mar_band_height(form, order.high_alert), _no_dose_band(ctx, form, order))
+            band_row = Row(height, _no_dose_band(ctx, form, order, height))
             rows.append(flagged_band(ctx, order, band_row))  # allergy flag: allergy_flag.py
         for index, run in enumerate(chunks(times, per_band)):
-            band = _band(ctx, form, order, run, stop_box=index == 0)
-            band_row = Row(mar_band_height(form, order.high_alert), band)
+            band_row = Row(height, _band(ctx, form, order, run, height, stop_box=index == 0))
             rows.append(flagged_band(ctx, order, band_row))  # allergy flag: allergy_flag.py
     if not scheduled:
         rows.append(Row(10.0, _message(ctx, "mar.no_orders")))
-    return flow(form, rows, ctx.top, ctx.bottom, head=_legend(ctx, form))
+    return flow(form, rows, ctx.top, ctx.bottom, head=legend)
 
 
 def blank_mar_bodies(ctx: Ctx, form: Template) -> list[Body]:
@@ -127,107 +142,44 @@ def _message(ctx: Ctx, key: str) -> Draw:
     return draw
 
 
-def _order_lines(ctx: Ctx, order: Order, width: float) -> list[tuple[str, float, bool]]:
-    """The printed facts of an order, as (text, size, bold) lines for the order column.
-
-    ISMP: the dose to give is the most prominent text (bold, larger); the product and its
-    strength ("Enoxaparine 40 mg/0,4 mL") are secondary (plain, smaller), so a nurse does
-    not read the strength as the dose.
-    """
-    lines = [(line, 8.0, False) for line in wrap(order.medication, width, 8.0, lines=2)]
-    dose = ctx.order_dose(order)
-    size = _DOSE_PT if len(wrap(dose, width, _DOSE_PT, bold=True)) == 1 else DOSES_PT
-    lines += [(line, size, True) for line in wrap(dose, width, size, bold=True, lines=2)]
-    if order.route:
-        lines.append((fit(order.route, width, 8.0), 8.0, False))
-    timing = ctx.frequency(order.timing)
-    if timing:
-        lines += [(line, 8.0, False) for line in wrap(timing, width, 8.0, lines=2)]
-    words = order.instructions + order.dosage_text  # "hold if heart rate < 55"
-    if words:
-        lines += [(line, 6.5, True) for line in wrap("; ".join(words), width, 6.5, bold=True,
-                                                     lines=2)]  # fmt: skip
-    if order.requester:
-        lines.append((fit(ctx.t("mar.prescriber", name=order.requester), width, 6.5), 6.5, False))
-    return lines
-
-
-def _order_column(ctx: Ctx, form: Template, order: Order, body: Body, y: float) -> None:
-    width = form.g("info_w") - 2.0
-    height = mar_band_height(form, order.high_alert) - 0.5
-    lines = _order_lines(ctx, order, width)
-    if order.high_alert:
-        # the stop row stays white: a tick box on a grey fill reads as filled in
-        body.shade(Box(ctx.left, y + 0.3, form.g("info_w"), height - 0.3 - _STOP_H))
-        lines.insert(0, (fit(ctx.t("mar.high_alert"), width, 9.0, bold=True), 9.0, True))
-        lines.append((fit(ctx.t("mar.double_check"), width, 6.5), 6.5, False))
-    baseline = y + _PAD + 3.2
-    for text, size, bold in lines:
-        if baseline > y + height - 0.5 - _STOP_H:  # the stop box's row stays clear of text
-            break
-        body.text(ctx.left + 1.0, baseline, text, size, bold=bold)
-        baseline += size * 0.43
-    body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
-
-
 def _band(
-    ctx: Ctx, form: Template, order: Order, times: Sequence[datetime], *, stop_box: bool
+    ctx: Ctx,
+    form: Template,
+    order: Order,
+    times: Sequence[datetime],
+    height: float,
+    *,
+    stop_box: bool,
 ) -> Draw:
+    info_w = form.g("info_w")
+
     def draw(body: Body, y: float) -> None:
-        _order_column(ctx, form, order, body, y)
+        order_column(ctx, order, body, y, height=height, info_w=info_w)
         if stop_box:
-            _stop_boxes(ctx, form, body, order, y)
+            stop_boxes(ctx, body, order, y, height=height, info_w=info_w)
         for index, moment in enumerate(times):
             x = ctx.left + form.g("info_w") + 2.0 + index * form.g("dose_w")
             prefix = f"mar.{order.order_id}.{stamp_id(moment)}"
             label = ctx.stamp(moment)
             size = fit_size(label, form.g("dose_w") - 2.0, 7.5, 5.5, bold=True)
             body.text(x, y + _PAD + 2.8, label, size, bold=True)
-            _dose_cell(ctx, form, body, x, y, prefix, order.order_id, moment, order.high_alert)
+            _dose_cell(ctx, form, body, x, y, prefix, order.order_id, moment, order.high_alert,
+                       injection=is_injection(order.route))  # fmt: skip
 
     return draw
 
 
-def _no_dose_band(ctx: Ctx, form: Template, order: Order) -> Draw:
+def _no_dose_band(ctx: Ctx, form: Template, order: Order, height: float) -> Draw:
+    info_w = form.g("info_w")
+
     def draw(body: Body, y: float) -> None:
-        _order_column(ctx, form, order, body, y)
-        _stop_boxes(ctx, form, body, order, y)
+        order_column(ctx, order, body, y, height=height, info_w=info_w)
+        stop_boxes(ctx, body, order, y, height=height, info_w=info_w)
         x = ctx.left + form.g("info_w") + 2.0
         text = fit(ctx.t("mar.no_dose_due"), ctx.width - form.g("info_w") - 4.0, 8.0)
         body.text(x, y + _PAD + 6.0, text, 8.0)
 
     return draw
-
-
-def _stop_boxes(ctx: Ctx, form: Template, body: Body, order: Order, y: float) -> None:
-    """The order stopped on paper: a "stopped" tick and the stopping nurse's initials, once
-    per order (its first band), at the foot of the order column. Read like any tick box; a
-    stop a reviewer confirmed ends the order at `reprint` (papermode/printing/reprint.py)."""
-    bottom = y + mar_band_height(form, order.high_alert) - 0.5 - _PAD
-    top = bottom - _STOP_TICK
-    column_end = ctx.left + form.g("info_w") - 1.0
-    label = fit(ctx.t("mar.stop"), max(form.g("info_w") * 0.3, 4.0), 6.5, bold=True)
-    body.text(ctx.left + 1.0, bottom - 1.0, label, 6.5, bold=True)
-    tick_x = ctx.left + 2.0 + text_width(label, 6.5, bold=True)
-    if tick_x + _STOP_TICK > column_end:
-        return  # an order column too narrow for it (a template's own geometry)
-    common = {"order_id": order.order_id}
-    prefix = f"mar.{order.order_id}.stop"
-    body.add(tick(f"{prefix}.box", tick_x, top, _STOP_TICK, role="stop", **common))
-    sign_x = tick_x + _STOP_TICK + 2.0
-    if column_end - sign_x < 8.0:
-        return
-    sign = Box(sign_x, top, min(column_end - sign_x, 24.0), _STOP_TICK)
-    body.add(
-        write_in(
-            f"{prefix}.initials",
-            "signature",
-            sign,
-            role="stop_initials",
-            label=ctx.t("mar.initials"),
-            **common,
-        )
-    )
 
 
 def _write_in_band(ctx: Ctx, form: Template, number: int) -> Draw:
@@ -254,9 +206,11 @@ def _dose_cell(
     order_id: str | None,
     scheduled: datetime | None,
     high_alert: bool,
+    *,
+    injection: bool = False,
 ) -> None:
     """given/held/refused (one group), actual time HH:MM, initials and the reason's number
-    (+ second initials)."""
+    (+ second initials; + the injection site's number for an SC / IM order)."""
     size, gap = form.g("tick_size"), form.g("gap")
     common = {"order_id": order_id, "scheduled": scheduled}
     top = y + _PAD + _LABEL_H
@@ -278,8 +232,9 @@ def _dose_cell(
     )
     body.add(comb(f"{prefix}.reason", x + sign.w + _REASON_GAP, top, 1, cell_w, form.g("sign_h"),
                   role="reason", label=ctx.t("mar.reason"), **common))  # fmt: skip
-    if high_alert:
-        second = Box(x, top + form.g("sign_h") + gap, _cell_width(form), sign.h)
+    if high_alert:  # beside the site box of an injection, else the cell's full width
+        second_w = sign.w if injection else _cell_width(form)
+        second = Box(x, top + form.g("sign_h") + gap, second_w, sign.h)
         label = ctx.t("mar.second_initials")
         body.add(
             write_in(
@@ -291,6 +246,10 @@ def _dose_cell(
                 **common,
             )
         )
+    if injection:
+        site_top = top + form.g("sign_h") + gap
+        injection_site_box(ctx, body, x + sign.w + _REASON_GAP, site_top, prefix, common,
+                           cell_w, form.g("sign_h"))  # fmt: skip
 
 
 def _cell_width(form: Template) -> float:
