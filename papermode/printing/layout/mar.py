@@ -185,7 +185,8 @@ def _no_dose_band(ctx: Ctx, form: Template, order: Order, height: float) -> Draw
 def _write_in_band(ctx: Ctx, form: Template, number: int) -> Draw:
     def draw(body: Body, y: float) -> None:
         height = mar_band_height(form, high_alert=False)
-        box = Box(ctx.left + 0.5, y + _PAD + 0.5, form.g("info_w") - 2.0, height - 2 * _PAD - 1.5)
+        # 2 mm under the band's rule: a dark rule right on a box edge looks like its border
+        box = Box(ctx.left + 0.5, y + _PAD + 1.0, form.g("info_w") - 2.0, height - 2 * _PAD - 2.0)
         label = ctx.t("mar.drug_write_in")
         body.add(write_in(f"mar.row{number}.drug", "text", box, role="drug", label=label))
         body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
