@@ -138,6 +138,13 @@ FORM_KEYS["mar"] += (
 )  # fmt: skip
 # The MAR's "stopped" box; the census sheet's leave ticks and short form names (reprint).
 FORM_KEYS["mar"] += ("mar.stop",)
+# The PRN entry's date, site, second check, witness, reason and effect; its band and legend.
+FORM_KEYS["prn"] += tuple(
+    f"prn.{key}"
+    for key in ("unit_as_ordered", "unit_as_written", "high_alert", "high_alert_note",
+                "controlled", "controlled_note", "interval", "sites", "site", "second_check",
+                "witness", "reason", "effect_time", "effect")
+)  # fmt: skip
 COMMON_KEYS += ("footer.orders_as_of_paper", "footer.orders_as_of_no_paper")
 FORM_KEYS["ward_census"] += (
     "census.discharged",

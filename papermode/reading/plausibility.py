@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 
 from papermode.core.model import Field
 from papermode.core.reasons import reason_of
+from papermode.core.sites import site_of
 from papermode.core.settings import PlausibilityLimits
 
 # The limits are settings (`[plausibility]`): a caller passes the hospital's
@@ -84,6 +85,11 @@ def check(
     if field.role == "reason":
         known = reason_of(value) is not None
         return PLAUSIBLE if known else Plausibility(False, "not a reason code of the legend", 0.0)
+    if field.role == "site":  # a PRN injection site (papermode.core.sites)
+        known = site_of(value) is not None
+        return PLAUSIBLE if known else Plausibility(False, "not a site code of the legend", 0.0)
+    if field.role == "effect_time":  # a PRN re-check: may fall after the page's period
+        return check_time(value, limits=limits)
     return PLAUSIBLE
 
 
