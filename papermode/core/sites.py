@@ -33,11 +33,17 @@ SITES = (
     InjectionSite("8", "buttock_right", "buttock, right"),
 )
 BY_NUMBER = {site.number: site for site in SITES}
+BY_KEY = {site.key: site for site in SITES}
 
 
 def site_of(written: str | None) -> InjectionSite | None:
     """The site a written code means; None for nothing written or a number not in use."""
     return BY_NUMBER.get((written or "").strip())
+
+
+def site_by_key(key: str) -> InjectionSite | None:
+    """The site a reconciled item names (`Item.site`)."""
+    return BY_KEY.get(key)
 
 
 def is_injection(route: str | None) -> bool:

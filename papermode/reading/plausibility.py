@@ -14,8 +14,8 @@ from datetime import datetime, time, timedelta
 
 from papermode.core.model import Field
 from papermode.core.reasons import reason_of
-from papermode.core.sites import site_of
 from papermode.core.settings import PlausibilityLimits
+from papermode.core.sites import site_of
 
 # The limits are settings (`[plausibility]`): a caller passes the hospital's
 # `Settings.plausibility`; without one, the packaged defaults.

@@ -249,7 +249,7 @@ def _slots(ctx: Ctx, form: Template, order: Order | None, kind: _Kind) -> list[_
         def place(body: Body, prefix: str, x: float, y: float) -> None:
             body.text(x, y + _LABEL_H - _LABEL_GAP, fit(label, width, _LABEL_PT), _LABEL_PT)
             box = Box(x, y + _LABEL_H, width, form.g("sign_h"))
-            body.add(write_in(f"{prefix}.{part}", kind_, box, role=role, **common))  # type: ignore[arg-type]
+            body.add(write_in(f"{prefix}.{part}", kind_, box, role=role, **common))
 
         return _Slot(width, place)
 
