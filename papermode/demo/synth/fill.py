@@ -105,6 +105,8 @@ def _slots(layout: PageLayout) -> dict[tuple[str, ...], list[Field]]:
             key: tuple[str, ...] = ("dose", item.order_id or "", when)
         elif item.role == "vital":
             key = ("vitals", when or _row_key(item.field_id))
+        elif item.field_id.startswith("prn."):  # an entry: `prn.<order>.<n>.<part>`
+            key = ("row", item.field_id.rsplit(".", 1)[0])
         else:
             key = ("row", _row_key(item.group) if item.group else _row_key(item.field_id))
         slots[key].append(item)
