@@ -33,9 +33,10 @@ from papermode.printing.layout.snapshot import layout_patient  # noqa: E402
 from papermode.printing.manifest import MANIFEST_NAME, read_manifest  # noqa: E402
 from papermode.printing.templates import load_templates  # noqa: E402
 from papermode.reading.completeness import check_completeness  # noqa: E402
+from papermode.reconcile.categories import Category  # noqa: E402
 from papermode.reconcile.inputs import Decision  # noqa: E402
 from papermode.reconcile.prn import NO_DATE  # noqa: E402
-from papermode.reconcile.service import reconcile_store  # noqa: E402
+from papermode.reconcile.service import item_json, reconcile_store  # noqa: E402
 from papermode.store.database import open_store  # noqa: E402
 
 MORPHINE, INSULIN, ONDANSETRON = "ord-1025", "ord-1022", "ord-1032"  # patient p-103
@@ -269,6 +270,43 @@ def _filled_photo(prepared: Path, tmp_path: Path) -> tuple[str, Path]:
     return page["page_id"], ep.photo(image, tmp_path / "prn.jpg")
 
 
+def test_an_insulin_entry_exports_its_site_and_unit(prepared: Path, tmp_path: Path) -> None:
+    page = next(
+        p
+        for p in ep.pages(prepared, "prn")
+        if any(f.get("order_id") == INSULIN for f in p["fields"])
+    )
+    fields, image = ep.fields_by_id(page), ep.render(prepared, page)
+    entry = f"prn.{INSULIN}.1"
+    ep.tick(image, fields[f"{entry}.d20261129"], seed=1)
+    ep.write_digits(image, fields[f"{entry}.time"], "0610", seed=2)
+    ep.write_digits(image, fields[f"{entry}.dose"], "   6", seed=3)
+    ep.write_digits(image, fields[f"{entry}.site"], "3", seed=4)
+    for part in ("initials", "second_initials"):
+        ep.initials(image, fields[f"{entry}.{part}"], seed=5 + len(part))
+    store_path = ep.fresh_store(prepared, tmp_path)
+    ep.ingest(store_path, ep.photo(image, tmp_path / "insulin.jpg"))
+    state = ep.state(store_path, page["page_id"])
+    assert state[f"{entry}.site"]["value"] == "3"
+    decisions = {
+        (page["page_id"], field_id): Decision("confirm", row["value"], ("clerk A", "nurse B"), NOW)
+        for field_id, row in state.items()
+        if field_id.startswith(entry + ".")
+    }
+    with open_store(store_path) as store:
+        result, source = reconcile_store(store, load_settings(), decisions=decisions)
+    item = next(i for i in result.items if i.item_id.endswith(entry))
+    assert item.exportable and item.occurred_at == datetime(2026, 11, 29, 6, 10), item.notes
+    assert item.site == "thigh_left" and Category.NO_WITNESS not in item.concerns
+    bundle = build_bundle(result, source, exported_at=NOW)
+    resource = next(
+        e["resource"] for e in bundle["entry"]
+        if e["resource"].get("request", {}).get("reference") == f"MedicationRequest/{INSULIN}"
+    )  # fmt: skip
+    assert resource["dosage"]["site"] == {"text": "thigh, left"}
+    assert resource["dosage"]["dose"] == {"value": 6, "unit": "units"}  # as printed by the comb
+
+
 def test_a_filled_prn_entry_is_read_and_reconciled_into_fhir(
     prepared: Path, tmp_path: Path
 ) -> None:
@@ -299,6 +337,7 @@ def test_a_filled_prn_entry_is_read_and_reconciled_into_fhir(
     assert given.exportable and given.occurred_at == datetime(2026, 11, 28, 14, 30)
     assert given.checked_by == ("verifier", "witness") and given.quantity == 2
     assert not items[second].exportable and items[second].category == "pending"
+    assert item_json(given, source)["checked_by"] == ["verifier", "witness"]
     assert not items[third].exportable and items[third].category == "pending"
     assert items[third].notes == (NO_DATE,), "confirmed undated: still never exported"
 

@@ -77,7 +77,7 @@ def _entry_item(page: PageInput, order: Order, entry_id: str, states: list[Field
         order_id=order.order_id,
         medication=order.medication,
         high_alert=order.high_alert,
-        unit=order.dose_unit,
+        unit=order.dose_unit or ("units" if "insulin" in order.medication.lower() else None),
         evidence=tuple(Evidence.of(state) for state in states),
     )
     pending = [state for state in states if state.awaiting]
