@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 import edgepages as ep  # noqa: E402
 
 from papermode.census.snapshot import load_census, sample_census_path  # noqa: E402
-from papermode.core.model import Line, PageLayout, Reading, Shade  # noqa: E402
+from papermode.core.model import Line, PageLayout, Reading, Shade, Timing  # noqa: E402
 from papermode.core.settings import load_settings  # noqa: E402
 from papermode.core.sites import SITES  # noqa: E402
 from papermode.export.fhir import PERFORM_FUNCTION, build_bundle  # noqa: E402
 from papermode.printing import pdf  # noqa: E402
 from papermode.printing.layout import prn  # noqa: E402
-from papermode.printing.layout.snapshot import layout_patient  # noqa: E402
+from papermode.printing.layout.snapshot import _context, layout_patient  # noqa: E402
 from papermode.printing.manifest import MANIFEST_NAME, read_manifest  # noqa: E402
 from papermode.printing.templates import load_templates  # noqa: E402
 from papermode.reading.completeness import check_completeness  # noqa: E402
@@ -189,6 +190,21 @@ def test_each_entry_has_the_boxes_its_order_asks_for() -> None:
             assert gap >= 2.0, (a, b)
 
 
+def test_an_as_needed_timing_prints_no_interval() -> None:
+    snapshot = load_census(sample_census_path())
+    order = next(o for o in snapshot.orders if o.order_id == MORPHINE)
+    page = _prn_page(_pages_72h(), MORPHINE)
+    ctx_texts = [d.text for d in page.drawings if hasattr(d, "text")]
+    assert any("at most every 4 hours" in t for t in ctx_texts)
+    bare = replace(order, timing=Timing(code="PRN"))
+    assert prn._interval(_ctx(), bare) == ""
+    assert prn._interval(_ctx(), replace(order, timing=Timing(times_of_day=(time(8),)))) == ""
+
+
+def _ctx() -> Any:
+    return _context(load_census(sample_census_path()), PERIOD, "a4", "en", load_templates(), None)
+
+
 def test_name_without_dose_keeps_a_concentration() -> None:
     assert prn.name_without_dose("Morphine 2 mg", ["2 mg"]) == "Morphine"
     assert prn.name_without_dose("Enoxaparin 40 mg/0.4 mL", ["40 mg"]) == "Enoxaparin 40 mg/0.4 mL"
@@ -257,12 +273,12 @@ def _filled_photo(prepared: Path, tmp_path: Path) -> tuple[str, Path]:
     )
     fields = ep.fields_by_id(page)
     image = ep.render(prepared, page)
-    for number, time, dated, signed in ((1, "1430", True, True), (2, "1815", True, False),
+    for number, clock, dated, signed in ((1, "1430", True, True), (2, "1815", True, False),
                                         (3, "2150", False, True)):  # fmt: skip
         entry = f"prn.{MORPHINE}.{number}"
         if dated:
             ep.tick(image, fields[f"{entry}.d20261128"], seed=number)
-        ep.write_digits(image, fields[f"{entry}.time"], time, seed=10 + number)
+        ep.write_digits(image, fields[f"{entry}.time"], clock, seed=10 + number)
         ep.write_digits(image, fields[f"{entry}.dose"], "   2", seed=20 + number)
         if signed:
             for part in ("initials", "second_initials", "witness"):

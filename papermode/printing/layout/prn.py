@@ -154,7 +154,7 @@ def _head_lines(ctx: Ctx, order: Order, kind: _Kind) -> list[list[Run]]:
         details.append(ctx.t("prn.indication", indication=order.indication))
     if order.max_per_period:
         details.append(ctx.t("prn.max", max=order.max_per_period))
-    interval = ctx.frequency(order.timing)
+    interval = _interval(ctx, order)
     if interval:
         details.append(ctx.t("prn.interval", frequency=interval))
     if order.requester:
@@ -165,6 +165,16 @@ def _head_lines(ctx: Ctx, order: Order, kind: _Kind) -> list[list[Run]]:
         sites = wrap(ctx.t("prn.sites"), width, 7.0, bold=False, lines=2)
         lines += [[(line, 7.0, False)] for line in sites]
     return lines
+
+
+def _interval(ctx: Ctx, order: Order) -> str:
+    """The order's rhythm as its minimum interval ("every 4 hours", "3 times a day"); none
+    for "as needed", "once", clock times or events (they say nothing of an interval)."""
+    timing = order.timing
+    if timing is None or timing.times_of_day or timing.when or timing.events:
+        return ""
+    words = ctx.frequency(timing)
+    return "" if words in (ctx.t("frequencies.PRN"), ctx.t("frequencies.once")) else words
 
 
 def _runs_width(runs: Sequence[Run]) -> float:
