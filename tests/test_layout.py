@@ -356,7 +356,12 @@ def test_prn_record_prints_indication_and_maximum() -> None:
     )
     pages = _layout(_patient(), [order], {})
     prn = next(p for p in pages if p.template == "prn")
-    assert "morphine 2.5 mg PO" in _texts(prn)
+    texts = _texts(prn)  # the title in runs: drug, the dose to give (largest), route
+    assert texts[texts.index("morphine") : texts.index("morphine") + 3] == [
+        "morphine",
+        "2.5 mg",
+        "PO",
+    ]
     assert any("for: pain > 5" in t and "max 6 doses / 24 h" in t for t in _texts(prn))
     time_field, dose = prn.field("prn.p1.1.time"), prn.field("prn.p1.1.dose")
     assert (time_field.cells, time_field.role, dose.role, dose.order_id) == (

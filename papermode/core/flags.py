@@ -51,6 +51,11 @@ class Flag(StrEnum):
     IDENTITY_BY_REVIEWER = "identity_by_reviewer"  # the page id was named by two reviewers
     # an infusion row (printing/layout/infusion.py; papermode.reading.completeness)
     MISSING_RATE = "missing_rate"  # an infusion started or changed with no rate written
+    # a PRN entry (printing/layout/prn.py; papermode.reading.completeness)
+    MISSING_DATE = "missing_date"  # a PRN time or dose with no date ticked
+    MISSING_SITE = "missing_site"  # a SC / IM PRN dose with no injection site code
+    NO_SECOND_CHECK = "no_second_check"  # a high-alert PRN dose without second initials
+    NO_WITNESS = "no_witness"  # a controlled-drug PRN dose without a witness's initials
 
 
 class ReadingStatus(StrEnum):

@@ -21,6 +21,7 @@ from typing import Any
 from papermode.census.vocabulary import rate_ucum
 from papermode.core.model import Patient
 from papermode.core.reasons import REASONS
+from papermode.core.sites import site_by_key
 from papermode.reconcile.categories import Category
 from papermode.reconcile.identity import SYSTEM, identifier_of
 from papermode.reconcile.inputs import CaptureInfo, ReconcileInput
@@ -159,6 +160,13 @@ class _Builder:
             resource["dosage"] = dosage
         if item.performer:  # the page's signature legend (papermode.reconcile.performer)
             resource["performer"] = [{"actor": {"display": item.performer}}]
+        if item.checked_by:  # a PRN entry's second check / witness (papermode.reconcile.prn)
+            resource.setdefault("performer", []).extend(
+                second_performer(f) for f in item.checked_by
+            )
+        if item.site is not None and given and (site := site_by_key(item.site)) is not None:
+            dosage["site"] = {"text": site.label}
+            resource["dosage"] = dosage
         if item.notes:
             resource["note"] = [{"text": note} for note in item.notes]
         if item.recorded_at is not None:
@@ -316,6 +324,23 @@ class _Builder:
         full_url = self.create(resource, f"{ID_EVIDENCE}|{capture.sha256}")
         self.documents[capture.sha256] = full_url
         return full_url
+
+
+PERFORM_FUNCTION = "http://terminology.hl7.org/CodeSystem/med-admin-perform-function"
+SECOND_PERSON = "initials on the paper form (not read as a name: see the page's image)"
+
+
+def second_performer(function: str) -> dict[str, Any]:
+    """A second nurse's initials on a PRN entry as an R4 performer: its function from the
+    R4 code system (`verifier`, `witness`); the initials are ink, never read as a name."""
+    display = {"verifier": "Verifier", "witness": "Witness"}[function]
+    return {
+        "function": {
+            "coding": [{"system": PERFORM_FUNCTION, "code": function, "display": display}],
+            "text": function,
+        },
+        "actor": {"display": SECOND_PERSON},
+    }
 
 
 def status_reason(item: Item) -> dict[str, Any]:

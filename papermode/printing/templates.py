@@ -140,6 +140,13 @@ FORM_KEYS["mar"] += (
 FORM_KEYS["mar"] += ("mar.stop",)
 FORM_KEYS["mar"] += ("mar.days_legend",)  # the multi-day MAR (printing/layout/mar_days.py)
 FORM_KEYS["mar"] += ("mar.site", "mar.sites")  # SC / IM injection site box (core/sites.py)
+# The PRN entry's date, site, second check, witness, reason and effect; its band and legend.
+FORM_KEYS["prn"] += tuple(
+    f"prn.{key}"
+    for key in ("unit_as_ordered", "unit_as_written", "high_alert", "high_alert_note",
+                "controlled", "controlled_note", "interval", "sites", "site", "second_check",
+                "witness", "reason", "effect_time", "effect")
+)  # fmt: skip
 COMMON_KEYS += ("footer.orders_as_of_paper", "footer.orders_as_of_no_paper")
 FORM_KEYS["new_orders"] += tuple(
     f"new_orders.{key}" for key in ("when", "date_hint", "time_hint", "prescriber_name")

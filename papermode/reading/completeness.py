@@ -12,6 +12,10 @@ person (status `review`) with a flag that names what is missing:
   of the same cell empty;
 - `missing_dose`: a PRN entry with a time and no dose;
 - `missing_rate`: an infusion started or its rate changed with the rate comb empty;
+- `missing_date`: a PRN time or dose written and none of the entry's date ticks ticked;
+- `no_second_check` / `no_witness` / `missing_site`: a PRN dose of a high-alert order
+  without its second-check initials, of a controlled drug without a witness's initials, of
+  a SC / IM order without its injection site code;
 - `missing_identity`: a blank pack (no printed patient) with entries but its temporary
   number or birth date left empty: nothing on it can be attributed to a patient.
 
@@ -38,11 +42,13 @@ def check_completeness(layout: PageLayout, readings: dict[str, Reading]) -> dict
     flagged = dict(readings)
     for fields in _entries(layout).values():
         roles = {f.role: f for f in fields if f.role and f.field_id in flagged}
-        problems = (
-            _infusion_problems([f for f in fields if f.field_id in flagged], flagged)
-            if "infusion_event" in roles
-            else _entry_problems(roles, flagged)
-        )
+        present = [f for f in fields if f.field_id in flagged]
+        if "infusion_event" in roles:
+            problems = _infusion_problems(present, flagged)
+        elif "date" in roles:  # a PRN entry with its date ticks (printing/layout/prn.py)
+            problems = _prn_problems(present, flagged)
+        else:
+            problems = _entry_problems(roles, flagged)
         for field_id, flag in problems:
             flagged[field_id] = _flag(flagged[field_id], flag)
     for field_id, flag in _identity_problems(layout, flagged):
@@ -114,6 +120,43 @@ def _infusion_problems(
             yield from ((i, flag) for i in (*ids, *missing(role)))
     if any(f.value in ("start", "change") for f in ticked) and missing("infusion_rate"):
         yield from ((i, Flag.MISSING_RATE) for i in (*ids, *missing("infusion_rate")))
+
+
+def _prn_problems(fields: list[Field], readings: dict[str, Reading]) -> Iterable[tuple[str, Flag]]:
+    """A PRN entry: a dose given needs its date, time, dose and initials; a high-alert
+    order's second-check initials, a controlled drug's witness, a SC / IM dose's site.
+
+    The second check, the witness and the site are only asked on a printed order's entry
+    (its fields carry the order id): a blank page's write-in block offers every box and
+    cannot know which apply.
+    """
+    roles = {f.role: f for f in fields if f.role != "date"}
+    dates = [f.field_id for f in fields if f.role == "date"]
+    ticked = [i for i in dates if readings[i].value == "ticked"]
+
+    def written(role: str) -> list[str]:
+        found = roles.get(role)
+        return [found.field_id] if found and is_written(readings[found.field_id]) else []
+
+    def empty(role: str) -> list[str]:
+        found = roles.get(role)
+        return [found.field_id] if found and not is_written(readings[found.field_id]) else []
+
+    given = written("time") + written("dose")
+    entry = ticked + given
+    if not entry:
+        return
+    printed = any(f.order_id for f in fields)
+    wanted = [("initials", Flag.MISSING_INITIALS), ("time", Flag.MISSING_TIME),
+              ("dose", Flag.MISSING_DOSE)]  # fmt: skip
+    if printed:
+        wanted += [("second_initials", Flag.NO_SECOND_CHECK), ("witness", Flag.NO_WITNESS),
+                   ("site", Flag.MISSING_SITE)]  # fmt: skip
+    for role, flag in wanted:
+        if empty(role):
+            yield from ((i, flag) for i in (*entry, *empty(role)))
+    if given and not ticked:
+        yield from ((i, Flag.MISSING_DATE) for i in (*given, *dates))
 
 
 def _identity_problems(

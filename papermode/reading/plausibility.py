@@ -90,9 +90,11 @@ def check(
     if field.role == "reason":
         known = reason_of(value) is not None
         return PLAUSIBLE if known else Plausibility(False, "not a reason code of the legend", 0.0)
-    if field.role == "site":
+    if field.role == "site":  # an injection site, MAR or PRN (papermode.core.sites)
         known = site_of(value) is not None
         return PLAUSIBLE if known else Plausibility(False, "not a site code of the legend", 0.0)
+    if field.role == "effect_time":  # a PRN re-check: may fall after the page's period
+        return check_time(value, limits=limits)
     return PLAUSIBLE
 
 

@@ -92,6 +92,10 @@ class Item:
     reason: str | None = None  # held / refused: the legend's reason (core/reasons.py key)
     event: str | None = None  # infusions: start, change, bag or stop (reconcile.infusions)
     ends_at: datetime | None = None  # infusions: when the period ended (the next event)
+    # PRN: the second people whose initials are on the entry, as FHIR performer functions
+    # ("verifier": the high-alert second check, "witness": a controlled drug's witness)
+    checked_by: tuple[str, ...] = ()
+    site: str | None = None  # PRN SC / IM: the injection site (papermode.core.sites key)
 
     @property
     def infusion_text(self) -> str:

@@ -1,6 +1,10 @@
 """As-needed (PRN) administrations: one item per filled entry line of the PRN record.
 
-An entry is a dose given at its written time. Doses of one order are checked against the
+An entry is a dose given at its ticked date and written time; an entry whose date is not
+ticked (or ticked twice) is never exported: it waits for a person (`pending`). The second
+check (high-alert) and the witness (controlled drug) are kept as FHIR performer functions
+`verifier` and `witness`; a dose without the one its page asked for carries the concern
+`no_second_initials` / `no_witness`. Doses of one order are checked against the
 order's maximum per period ("6 doses / 24 h") and its minimum interval (q4h): a dose
 beyond either is an extra dose.
 """
@@ -12,10 +16,11 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from papermode.core.model import Order
 from papermode.core.settings import Settings
+from papermode.core.sites import site_of
 from papermode.reading.plausibility import parse_hhmm
 from papermode.reconcile.categories import Category
 from papermode.reconcile.inputs import FieldState, PageInput, ReconcileInput
@@ -23,6 +28,11 @@ from papermode.reconcile.items import Evidence, Item
 from papermode.reconcile.windows import dosing_interval
 
 logger = logging.getLogger(__name__)
+# The boxes of one PRN entry (printing/layout/prn.py); pages printed before the date ticks
+# have only time, dose and initials.
+ENTRY_ROLES = frozenset({"date", "time", "dose", "site", "initials", "second_initials",
+                         "witness", "prn_reason", "effect_time", "effect"})  # fmt: skip
+NO_DATE = "PRN dose without a ticked date: a person must find the date (never exported)"
 _MAX = re.compile(r"^\s*(\d+)\s*(?:doses?|x)?\s*/\s*(\d+(?:\.\d+)?)\s*(h|d)\b", re.IGNORECASE)
 
 
@@ -51,13 +61,13 @@ def prn_items(source: ReconcileInput, settings: Settings) -> list[Item]:
 def _entries(page: PageInput) -> dict[str, list[FieldState]]:
     entries: dict[str, list[FieldState]] = defaultdict(list)
     for state in page.states:
-        if state.field.order_id and state.field.role in ("time", "dose", "initials"):
+        if state.field.order_id and state.field.role in ENTRY_ROLES:
             entries[state.field.field_id.rsplit(".", 1)[0]].append(state)
     return entries
 
 
 def _entry_item(page: PageInput, order: Order, entry_id: str, states: list[FieldState]) -> Item:
-    roles = {state.field.role: state for state in states}
+    roles = {state.field.role: state for state in states if state.field.role != "date"}
     base = Item(
         item_id=f"prn:{page.page_id}:{entry_id}",
         kind="prn",
@@ -67,7 +77,7 @@ def _entry_item(page: PageInput, order: Order, entry_id: str, states: list[Field
         order_id=order.order_id,
         medication=order.medication,
         high_alert=order.high_alert,
-        unit=order.dose_unit,
+        unit=order.dose_unit or ("units" if "insulin" in order.medication.lower() else None),
         evidence=tuple(Evidence.of(state) for state in states),
     )
     pending = [state for state in states if state.awaiting]
@@ -76,19 +86,67 @@ def _entry_item(page: PageInput, order: Order, entry_id: str, states: list[Field
         return replace(base, category=Category.PENDING, notes=(f"in the review queue: {fields}",))
     time_state = roles.get("time")
     written = time_state.value if time_state is not None and time_state.marked else None
-    occurred = _in_period(written, page) if written else None
+    dates = [state for state in states if state.field.role == "date"]
+    ticked = [state for state in dates if state.marked]
+    if dates and len(ticked) != 1:  # a date is never guessed from the time alone
+        return replace(base, category=Category.PENDING, notes=(NO_DATE,))
+    if not written:
+        occurred = None
+    elif ticked:
+        occurred = _on_date(written, ticked[0].field.value or "", page)
+    else:
+        occurred = _in_period(written, page)  # a page printed before the date ticks
     if occurred is None:
-        note = "PRN dose without a readable time: a person must find the time"
+        note = "PRN dose without a readable time in the page's period: a person must find it"
         return replace(base, category=Category.PENDING, notes=(note,))
     dose = roles.get("dose")
     quantity = _number(dose.value, dose.field.decimals) if dose and dose.marked else None
-    return replace(
+    item = replace(
         base,
         occurred_at=occurred,
         time_source="written",
         quantity=quantity if quantity is not None else order.dose_value,
         exportable=True,
+        checked_by=tuple(
+            function
+            for role, function in (("second_initials", "verifier"), ("witness", "witness"))
+            if role in roles and roles[role].marked
+        ),
+        site=_site(roles.get("site")),
     )
+    return _with_checks(item, roles)
+
+
+def _with_checks(item: Item, roles: Mapping[str | None, FieldState]) -> Item:
+    """The concerns of a dose given without the second check or witness its page asked for
+    (the box printed because the order is high-alert or a controlled drug)."""
+    if "second_initials" in roles and "verifier" not in item.checked_by:
+        item = item.with_concern(Category.NO_SECOND_INITIALS, "high-alert: no second initials")
+    if "witness" in roles and "witness" not in item.checked_by:
+        item = item.with_concern(Category.NO_WITNESS, "controlled drug: no witness initials")
+    if item.site is not None:
+        site = site_of(roles["site"].value)
+        item = replace(item, notes=(*item.notes, f"injection site: {site.label if site else ''}"))
+    return item
+
+
+def _site(state: FieldState | None) -> str | None:
+    site = site_of(state.value) if state is not None and state.marked else None
+    return site.key if site is not None else None
+
+
+def _on_date(written: str, day: str, page: PageInput) -> datetime | None:
+    """The ticked date and the written time, when that moment is inside the page's period."""
+    clock = parse_hhmm(written)
+    try:
+        moment = datetime.combine(date.fromisoformat(day), clock) if clock else None
+    except ValueError:
+        return None
+    if moment is None or page.period_start is None or page.period_end is None:
+        return None
+    if written.replace(":", "").strip() == "2400":  # midnight at the end of the ticked date
+        moment += timedelta(days=1)
+    return moment if page.period_start <= moment < page.period_end else None
 
 
 def _in_period(written: str, page: PageInput) -> datetime | None:

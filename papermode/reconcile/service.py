@@ -104,6 +104,8 @@ def item_json(item: Item, source: ReconcileInput) -> dict[str, Any]:
         "notes": list(item.notes),
         "reviewers": list(item.reviewers),
         "performer": item.performer,
+        "checked_by": list(item.checked_by),  # PRN: "verifier", "witness"
+        "site": item.site,
         "evidence": [
             {
                 "page_id": e.page_id,

@@ -105,6 +105,8 @@ def _slots(layout: PageLayout) -> dict[tuple[str, ...], list[Field]]:
             key: tuple[str, ...] = ("dose", item.order_id or "", when)
         elif item.role == "vital":
             key = ("vitals", when or _row_key(item.field_id))
+        elif item.field_id.startswith("prn."):  # an entry: `prn.<order>.<n>.<part>`
+            key = ("row", item.field_id.rsplit(".", 1)[0])
         else:
             key = ("row", _row_key(item.group) if item.group else _row_key(item.field_id))
         slots[key].append(item)
@@ -223,6 +225,9 @@ def _fill_row(
     sheet: Sheet, fields: list[Field], pen: pens.Pen, rng: np.random.Generator, profile: FillProfile
 ) -> None:
     """An unscheduled row (PRN entry, new order, note): one answer per group, the rest written."""
+    if any(item.role == "date" for item in fields):
+        _fill_prn(sheet, fields, pen, rng, profile)
+        return
     groups: dict[str, list[Field]] = defaultdict(list)
     for item in fields:
         if item.group and item.kind == "checkbox":
@@ -241,6 +246,34 @@ def _fill_row(
     for item in fields:  # a write-in dose's reason: only when it was not given
         if item.role == "reason":
             _write_reason(sheet, item, pen, rng, profile)
+
+
+def _fill_prn(
+    sheet: Sheet, fields: list[Field], pen: pens.Pen, rng: np.random.Generator, profile: FillProfile
+) -> None:
+    """A PRN entry (printing/layout/prn.py): the date ticked that goes with the time written,
+    the dose, a site code, every initials box; the reason, re-check and effect sometimes."""
+    start = sheet.layout.period_start or datetime(2026, 1, 1, 8, 0)
+    end = sheet.layout.period_end or start + timedelta(hours=24)
+    minutes = int((end - start).total_seconds() // 60)
+    when = start + timedelta(minutes=int(rng.integers(0, max(1, minutes))))
+    for item in fields:
+        if item.role == "date" and item.value == when.date().isoformat():
+            tick(sheet, item, pen, rng, profile)
+        elif item.role == "time":
+            digits(sheet, item, when.strftime("%H%M"), when.strftime("%H:%M"), pen, rng, profile)
+        elif item.role == "effect_time" and rng.random() < profile.text_rate:
+            later = when + timedelta(minutes=int(rng.integers(30, 90)))
+            digits(sheet, item, later.strftime("%H%M"), later.strftime("%H:%M"), pen, rng, profile)
+        elif item.role == "site":
+            code = str(int(rng.integers(1, 9)))
+            digits(sheet, item, code, code, pen, rng, profile)
+        elif item.role == "dose":
+            _write_number(sheet, item, pen, rng, profile)
+        elif item.role in ("initials", "second_initials", "witness") or (
+            item.kind == "text" and rng.random() < profile.text_rate
+        ):
+            ink(sheet, item, pen, rng)
 
 
 def _write_reason(
