@@ -44,11 +44,12 @@ from papermode.printing.layout.banner import (
     ward_banner,
 )
 from papermode.printing.layout.census import bed_order, census_bodies
-from papermode.printing.layout.forms import new_order_bodies, notes_bodies, vitals_bodies
+from papermode.printing.layout.forms import new_order_bodies, notes_bodies
 from papermode.printing.layout.kit import Body, Ctx
 from papermode.printing.layout.mar import blank_mar_bodies, mar_bodies
 from papermode.printing.layout.prn import blank_prn_bodies, prn_bodies
 from papermode.printing.layout.provenance import provenance
+from papermode.printing.layout.vitals import vitals_bodies
 from papermode.printing.templates import LANGUAGES, Template, TemplateSet
 
 Doses = Mapping[str, Sequence[ScheduledDose]]
