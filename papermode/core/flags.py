@@ -51,6 +51,8 @@ class Flag(StrEnum):
     IDENTITY_BY_REVIEWER = "identity_by_reviewer"  # the page id was named by two reviewers
     # an infusion row (printing/layout/infusion.py; papermode.reading.completeness)
     MISSING_RATE = "missing_rate"  # an infusion started or changed with no rate written
+    # the vitals chart (papermode.reading.news2)
+    NEWS2_MISMATCH = "news2_mismatch"  # the NEWS2 total written differs from the computed one
 
 
 class ReadingStatus(StrEnum):

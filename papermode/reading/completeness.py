@@ -28,6 +28,7 @@ from dataclasses import replace
 
 from papermode.core.flags import Flag
 from papermode.core.model import Field, PageLayout, Reading, ReadingStatus
+from papermode.reading.news2 import check_news2
 
 CHOICES = ("given", "held", "refused")
 IDENTITY_ROLES = ("temp_number", "birth_date")
@@ -47,7 +48,7 @@ def check_completeness(layout: PageLayout, readings: dict[str, Reading]) -> dict
             flagged[field_id] = _flag(flagged[field_id], flag)
     for field_id, flag in _identity_problems(layout, flagged):
         flagged[field_id] = _flag(flagged[field_id], flag)
-    return flagged
+    return check_news2(layout, flagged)  # a vitals column's NEWS2 total: complete and right?
 
 
 def _entries(layout: PageLayout) -> dict[str, list[Field]]:
