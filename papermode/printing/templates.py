@@ -457,8 +457,8 @@ def _digits_vital(
         problems.append(f"{where}.cells: required whole number 1 to 6")
     elif not isinstance(decimals, int) or not 0 <= decimals < cells:
         problems.append(f"{where}.decimals: whole number from 0 to cells - 1")
-    cells_ok = isinstance(cells, int) and not isinstance(cells, bool)
-    return Vital(name, code, f"vitals.{name}", int(cells) if cells_ok else 0, int(decimals or 0))
+    whole = cells if isinstance(cells, int) else 0
+    return Vital(name, code, f"vitals.{name}", whole, decimals if isinstance(decimals, int) else 0)
 
 
 def _other_vital(
