@@ -141,6 +141,20 @@ FORM_KEYS["mar"] += ("mar.stop",)
 COMMON_KEYS += ("footer.orders_as_of_paper", "footer.orders_as_of_no_paper")
 # A blank pack's chart: each column's time written by hand (printing/layout/vitals.py).
 FORM_KEYS["vitals"] += ("vitals.time_hhmm",)
+# A blank pack's identity strip and undated footer (printing/layout/blank_pack.py).
+FORM_KEYS["blank_admission"] += (
+    "blank.ddmmyyyy",
+    "blank.sex",
+    "blank.sex_male",
+    "blank.sex_female",
+    "blank.sex_other",
+    "blank.bed",
+    "blank.weight_kg",
+    "blank.date",
+    "blank.allergies",
+    "blank.no_known_allergies",
+    "blank.undated",
+)
 FORM_KEYS["ward_census"] += (
     "census.discharged",
     "census.transferred",

@@ -13,7 +13,8 @@ person (status `review`) with a flag that names what is missing:
 - `missing_dose`: a PRN entry with a time and no dose;
 - `missing_rate`: an infusion started or its rate changed with the rate comb empty;
 - `missing_identity`: a blank pack (no printed patient) with entries but its temporary
-  number or birth date left empty: nothing on it can be attributed to a patient.
+  number, birth date or name left empty: nothing on it can be attributed to a patient.
+  The flag is on each empty identity box (naming what is missing) and on every entry.
 
 An infusion row asks the same: the event ticked with its day and time and initials (second
 initials for a high-alert drug), and the rate set at a start or a change.
@@ -31,7 +32,7 @@ from papermode.core.model import Field, PageLayout, Reading, ReadingStatus
 from papermode.reading.news2 import check_news2
 
 CHOICES = ("given", "held", "refused")
-IDENTITY_ROLES = ("temp_number", "birth_date")
+IDENTITY_ROLES = ("temp_number", "birth_date", "name")  # the name: an ink box
 
 
 def check_completeness(layout: PageLayout, readings: dict[str, Reading]) -> dict[str, Reading]:

@@ -4,7 +4,8 @@ A row is a comb (a measured value), a group of tick boxes, one per answer (ACVPU
 an oxygen device, the SpO2 scale: `kind = "choice"`), or a write-in box (`kind = "ink"`,
 another observation). Columns are as wide as the page allows once the most columns that fit
 are placed; the write-in row takes the height a single block leaves over, so a one-day
-chart fills its page instead of leaving most of it blank.
+chart fills its page instead of leaving most of it blank (and is left out when less than
+10 mm is left: a blank pack's chart on US Letter).
 
 A patient's chart prints each column's date and time. A blank pack's chart (`times=None`)
 prints none: each column has a time comb the nurse writes (role `obs_time`), since blank
@@ -85,14 +86,19 @@ def _vital_height(form: Template, vital: Vital, ink_h: float) -> float:
         label = _GROUP_LABEL_MM if len(vital.choices) > 1 else 0.0
         return label + len(vital.choices) * _tick_pitch(form) + 1.0
     if vital.kind == "ink":
-        return ink_h + form.g("gap")
+        return ink_h + form.g("gap") if ink_h > 0 else 0.0
     return _row_pitch(form)
 
 
-def block_height(form: Template, ink_h: float = _INK_MIN_MM) -> float:
+def _head_height(form: Template, blank: bool) -> float:
+    """Printed date and time, or (blank pack) a time comb and the gap under it."""
+    return 1.0 + form.g("cell_h") + MIN_GAP_MM if blank else _HEAD_MM
+
+
+def block_height(form: Template, ink_h: float = _INK_MIN_MM, *, blank: bool = False) -> float:
     """One block of columns: the time heads, every row, the initials row."""
     rows = sum(_vital_height(form, vital, ink_h) for vital in form.vitals)
-    return _HEAD_MM + rows + _row_pitch(form) + 1.0
+    return _head_height(form, blank) + rows + _row_pitch(form) + 1.0
 
 
 def column_layout(ctx: Ctx, form: Template) -> tuple[int, float]:
@@ -115,11 +121,14 @@ def vitals_bodies(
     else:
         columns = list(times or vitals_times(ctx, form))
     blocks = list(chunks(columns, per_block))
-    room = ctx.bottom - ctx.top
+    room, blank = ctx.bottom - ctx.top, times is None
     ink_h = _INK_MIN_MM
-    if len(blocks) == 1 or block_height(form) * 2 > room:  # one block a page: use the rest
-        ink_h = min(_INK_MAX_MM, _INK_MIN_MM + max(0.0, room - block_height(form)))
-    height = block_height(form, ink_h)
+    if len(blocks) == 1 or block_height(form, blank=blank) * 2 > room:
+        # One block a page: the write-in row gets the height left, or is left out when
+        # there is too little (a blank pack's chart on US Letter, under its identity strip).
+        spare = room - block_height(form, 0.0, blank=blank) - form.g("gap")
+        ink_h = min(_INK_MAX_MM, spare) if spare >= _INK_MIN_MM else 0.0
+    height = block_height(form, ink_h, blank=blank)
     rows = [
         Row(height, _block(ctx, form, list(run), pitch, ink_h, first + index * per_block))
         for index, run in enumerate(blocks)
@@ -148,7 +157,7 @@ def _block(
         body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
         x0 = ctx.left + form.g("label_w")
         _heads(ctx, form, body, columns, x0, pitch, y, first)
-        top = y + _HEAD_MM
+        top = y + _head_height(form, blank=bool(columns) and columns[0] is None)
         for vital in form.vitals:
             top = _vital_row(ctx, form, body, vital, columns, x0, pitch, top, ink_h, first)
         _label(ctx, form, body, ctx.t("vitals.initials"), top + 4.8)
@@ -179,7 +188,7 @@ def _heads(
             continue
         field_id = f"{_prefix(None, first + index)}.time"
         cell_w = form.g("cell_w")
-        body.add(comb(field_id, x, y + 1.0, 4, cell_w, _HEAD_MM - 1.5, role="obs_time"))
+        body.add(comb(field_id, x, y + 1.0, 4, cell_w, form.g("cell_h"), role="obs_time"))
     if columns and columns[0] is None:
         _label(ctx, form, body, ctx.t("vitals.time_hhmm"), y + 6.0)
 
@@ -205,6 +214,8 @@ def _vital_row(
     if vital.kind == "choice":
         return _choice_rows(ctx, form, body, vital, columns, x0, pitch, top, first)
     if vital.kind == "ink":
+        if ink_h <= 0:
+            return top
         _label(ctx, form, body, ctx.t(vital.label), top + 4.8)
         for index, moment in enumerate(columns):
             box = Box(x0 + index * pitch, top, pitch - form.g("gap"), ink_h)
