@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from hypothesis import given
@@ -157,13 +158,25 @@ def test_scale_2_ticked_scores_spo2_on_scale_2() -> None:
     assert check_news2(LAYOUT, readings)[f"{COLUMN}.news2"].flags == ()
 
 
-def test_no_comparison_when_an_input_is_missing_or_in_review() -> None:
+def test_no_comparison_when_an_input_is_missing() -> None:
     missing = _readings("4", hr="empty")
     assert check_news2(LAYOUT, missing)[f"{COLUMN}.news2"].status == ReadingStatus.AUTO
-    doubtful = _readings("4")
-    doubtful[f"{COLUMN}.rr"] = Reading(f"{COLUMN}.rr", "24", 0.5, ReadingStatus.REVIEW)
-    assert check_news2(LAYOUT, doubtful)[f"{COLUMN}.news2"].status == ReadingStatus.AUTO
     no_device = _readings("4")
     no_device[f"{COLUMN}.o2.mask"] = Reading(f"{COLUMN}.o2.mask", "empty", 0.99,
                                              ReadingStatus.AUTO)  # fmt: skip
     assert check_news2(LAYOUT, no_device)[f"{COLUMN}.news2"].status == ReadingStatus.AUTO
+
+
+def test_a_total_whose_inputs_are_in_doubt_goes_to_review_unchecked() -> None:
+    doubtful = _readings("14")  # right, but the machine cannot know it
+    doubtful[f"{COLUMN}.rr"] = Reading(f"{COLUMN}.rr", "24", 0.5, ReadingStatus.REVIEW)
+    total = check_news2(LAYOUT, doubtful)[f"{COLUMN}.news2"]
+    assert total.status == ReadingStatus.REVIEW and total.flags == (Flag.NEWS2_UNCHECKED,)
+    confirmed = dict(doubtful)
+    confirmed[f"{COLUMN}.rr"] = Reading(f"{COLUMN}.rr", "24", 1.0, ReadingStatus.CONFIRMED)
+    assert check_news2(LAYOUT, confirmed)[f"{COLUMN}.news2"].flags == ()
+
+
+def test_only_the_vitals_chart_is_checked() -> None:
+    other = replace(LAYOUT, template="mar")
+    assert check_news2(other, _readings("4")) == _readings("4")

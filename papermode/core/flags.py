@@ -53,6 +53,7 @@ class Flag(StrEnum):
     MISSING_RATE = "missing_rate"  # an infusion started or changed with no rate written
     # the vitals chart (papermode.reading.news2)
     NEWS2_MISMATCH = "news2_mismatch"  # the NEWS2 total written differs from the computed one
+    NEWS2_UNCHECKED = "news2_unchecked"  # a NEWS2 total written while an input is in review
 
 
 class ReadingStatus(StrEnum):

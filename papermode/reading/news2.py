@@ -7,8 +7,11 @@ consciousness (ACVPU) and temperature, each scored 0-3, summed.
 
 This is a reading check, not a clinical alert engine: a written total that differs from
 the one computed from the same column's written values (every input read and accepted) is
-sent to a person with the flag `news2_mismatch`. A total of 5 or more, or a 3 in one
-parameter, is only information (`News2.escalation`); nothing here alerts anyone.
+sent to a person with the flag `news2_mismatch`; a written total whose inputs are written
+but not all accepted (one is in review) cannot be checked by the machine and goes to a
+person too (`news2_unchecked`). A column with an input left empty is not checked. A total
+of 5 or more, or a 3 in one parameter, is only information (`News2.escalation`): nothing
+here alerts anyone.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ TEMPERATURE, CONSCIOUSNESS = "8310-5", "67775-7"
 O2_DEVICE, SPO2_SCALE, TOTAL = "o2_device", "spo2_scale", "news2"
 ON_AIR = "air"
 _ACCEPTED = (ReadingStatus.AUTO, ReadingStatus.CONFIRMED, ReadingStatus.CORRECTED)
+_INPUTS = frozenset({RESPIRATION, SPO2, SYSTOLIC, PULSE, TEMPERATURE, CONSCIOUSNESS, O2_DEVICE})
+_INPUTS |= {SPO2_SCALE}
 
 
 @dataclass(frozen=True)
@@ -122,8 +127,16 @@ def check_news2(layout: PageLayout, readings: dict[str, Reading]) -> dict[str, R
         if total is None or total.field_id not in readings:
             continue
         written = _number(readings[total.field_id], total)
+        if written is None:
+            continue
         computed = _computed(column, readings)
-        if written is None or computed is None or round(written) == computed.total:
+        if computed is None:
+            if _an_input_in_doubt(column, readings):
+                logger.info("page %s field %s: news2_unchecked (an input is in review)",
+                            layout.page_id, total.field_id)  # fmt: skip
+                checked[total.field_id] = _flagged(checked[total.field_id], Flag.NEWS2_UNCHECKED)
+            continue
+        if round(written) == computed.total:
             continue
         logger.info(
             "page %s field %s: news2_mismatch (the written total differs from the one "
@@ -131,8 +144,20 @@ def check_news2(layout: PageLayout, readings: dict[str, Reading]) -> dict[str, R
             layout.page_id,
             total.field_id,
         )
-        checked[total.field_id] = _flagged(checked[total.field_id])
+        checked[total.field_id] = _flagged(checked[total.field_id], Flag.NEWS2_MISMATCH)
     return checked
+
+
+def _an_input_in_doubt(column: dict[str, Field], readings: dict[str, Reading]) -> bool:
+    """An input written (ink in its boxes) but not accepted as read."""
+    for key, f in column.items():
+        code = key.split(":", 1)[0]
+        if code == TOTAL or code not in _INPUTS or f.field_id not in readings:
+            continue
+        reading = readings[f.field_id]
+        if reading.value not in (None, "empty") and reading.status not in _ACCEPTED:
+            return True
+    return False
 
 
 def _columns(layout: PageLayout, readings: dict[str, Reading]) -> dict[str, dict[str, Field]]:
@@ -209,13 +234,6 @@ def _number(reading: Reading, f: Field) -> float | None:
         return None
 
 
-def _flagged(reading: Reading) -> Reading:
-    flags = (
-        reading.flags
-        if Flag.NEWS2_MISMATCH in reading.flags
-        else (
-            *reading.flags,
-            Flag.NEWS2_MISMATCH,
-        )
-    )
+def _flagged(reading: Reading, flag: Flag) -> Reading:
+    flags = reading.flags if flag in reading.flags else (*reading.flags, flag)
     return replace(reading, status=ReadingStatus.REVIEW, flags=flags)
