@@ -17,6 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import edgepages as ep  # noqa: E402
+import test_export_checks as checks  # noqa: E402
 
 from papermode.core.settings import load_settings  # noqa: E402
 from papermode.export.run import export_store  # noqa: E402
@@ -146,6 +147,7 @@ def test_new_values_reconcile_and_export_with_their_codes(
     assert items["o2_device"].value_text == "Oxygen by mask"
     assert items["news2"].quantity == 4  # confirmed as written: the paper's value, flagged
     bundle = json.loads(written.path.read_text(encoding="utf-8"))
+    assert checks.validate_bundle(bundle) == []  # categories, codes, UCUM units, answers
     observations = _observations(bundle, stamp)
     glucose = observations["14743-9"]
     assert glucose["valueQuantity"] == {
