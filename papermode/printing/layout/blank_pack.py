@@ -46,8 +46,7 @@ from papermode.printing.templates import MIN_TICK_MM, Template
 
 _SMALL_PT = 7.5
 _HINT_PT = 6.0
-_ROW_MM = 9.0  # one line of the identity strip
-STRIP_MM = 2 * _ROW_MM + 1.5  # the identity strip under the title, on every page
+_BANNER_COMB_H = 7.0  # the birth date comb: the smallest comb, above the temporary number
 SEX_VALUES = ("male", "female", "other")
 DATE_CELLS = 8  # ddmmyyyy
 
@@ -56,17 +55,22 @@ DATE_CELLS = 8  # ddmmyyyy
 class BelowStrip(Ctx):
     """A blank pack's page context: the form's body starts below the identity strip."""
 
-    strip_mm: float = STRIP_MM
+    strip_mm: float = 0.0
 
     @functools.cached_property
     def top(self) -> float:
         return super().top + self.strip_mm
 
 
+def strip_line_mm(form: Template) -> float:
+    """One line of the identity strip: a comb and the gap under it."""
+    return form.g("cell_h") + 2.5
+
+
 def blank_context(ctx: Ctx) -> BelowStrip:
-    return BelowStrip(
-        ctx.templates, ctx.lang, ctx.paper, ctx.frame, ctx.snapshot, ctx.period, ctx.settings
-    )
+    strip = 2 * strip_line_mm(ctx.templates.for_form("blank_admission")) + 1.5
+    return BelowStrip(ctx.templates, ctx.lang, ctx.paper, ctx.frame, ctx.snapshot,
+                      ctx.period, ctx.settings, strip)  # fmt: skip
 
 
 def blank_pack_bodies(ctx: Ctx) -> list[Body]:
@@ -134,10 +138,10 @@ def _banner(ctx: Ctx, form: Template) -> tuple[list[Drawing], list[Field]]:
         comb(
             "blank.birth_date",
             born_x,
-            header.y + 3.0,
+            header.y + 2.8,
             DATE_CELLS,
             cell_w,
-            cell_h,
+            _BANNER_COMB_H,
             role="birth_date",
             label=ctx.t("blank.birth_date"),
         ),  # fmt: skip
@@ -190,7 +194,7 @@ class _Strip:
         self.fields: list[Field] = []
 
     def next_line(self) -> None:
-        self.x, self.top = self.ctx.left, self.top + _ROW_MM
+        self.x, self.top = self.ctx.left, self.top + strip_line_mm(self.form)
 
     def _label(self, text: str) -> None:
         self.drawings.append(Text(self.x, self.top + 5.0, text, _SMALL_PT))

@@ -95,10 +95,33 @@ def _head_height(form: Template, blank: bool) -> float:
     return 1.0 + form.g("cell_h") + MIN_GAP_MM if blank else _HEAD_MM
 
 
-def block_height(form: Template, ink_h: float = _INK_MIN_MM, *, blank: bool = False) -> float:
-    """One block of columns: the time heads, every row, the initials row."""
-    rows = sum(_vital_height(form, vital, ink_h) for vital in form.vitals)
-    return _head_height(form, blank) + rows + _row_pitch(form) + 1.0
+def block_height(
+    form: Template,
+    ink_h: float = _INK_MIN_MM,
+    *,
+    blank: bool = False,
+    vitals: Sequence[Vital] | None = None,
+    initials: bool = True,
+) -> float:
+    """One block of columns: the time heads, its rows (all), the initials row."""
+    rows = sum(_vital_height(form, vital, ink_h) for vital in form.vitals if vitals is None
+               or vital in vitals)  # fmt: skip
+    return _head_height(form, blank) + rows + (_row_pitch(form) if initials else 0.0) + 1.0
+
+
+def _parts(form: Template, room: float, blank: bool) -> list[tuple[Vital, ...]]:
+    """The rows split into parts that each fit a page (large template geometry); the
+    initials row comes with the last part. One part when the whole block fits."""
+    parts: list[list[Vital]] = [[]]
+    for vital in form.vitals:
+        trial = [*parts[-1], vital]
+        if parts[-1] and block_height(form, blank=blank, vitals=trial, initials=False) > room:
+            parts.append([vital])
+        else:
+            parts[-1] = trial
+    if len(parts) > 1 and block_height(form, blank=blank, vitals=parts[-1]) > room:
+        parts.append([])  # the initials row alone
+    return [tuple(part) for part in parts]
 
 
 def column_layout(ctx: Ctx, form: Template) -> tuple[int, float]:
@@ -122,6 +145,12 @@ def vitals_bodies(
         columns = list(times or vitals_times(ctx, form))
     blocks = list(chunks(columns, per_block))
     room, blank = ctx.bottom - ctx.top, times is None
+    parts = _parts(form, room, blank)
+    if len(parts) > 1:  # a block taller than a page: its rows over several pages
+        return flow(form, [_part_row(ctx, form, list(run), pitch, first + index * per_block,
+                                     part, part is parts[-1])
+                           for index, run in enumerate(blocks) for part in parts], ctx.top,
+                    ctx.bottom)  # fmt: skip
     ink_h = _INK_MIN_MM
     if len(blocks) == 1 or block_height(form, blank=blank) * 2 > room:
         # One block a page: the write-in row gets the height left, or is left out when
@@ -137,8 +166,22 @@ def vitals_bodies(
 
 
 def blank_vitals_bodies(ctx: Ctx, form: Template) -> list[Body]:
-    """A blank pack's chart: one page of undated columns, each with its written time."""
-    return vitals_bodies(ctx, form, None)[:1]
+    """A blank pack's chart: one block of undated columns, each with its written time."""
+    return vitals_bodies(ctx, form, None)
+
+
+def _part_row(
+    ctx: Ctx,
+    form: Template,
+    columns: list[datetime | None],
+    pitch: float,
+    first: int,
+    part: tuple[Vital, ...],
+    last: bool,
+) -> Row:
+    blank = bool(columns) and columns[0] is None
+    height = block_height(form, blank=blank, vitals=part, initials=last)
+    return Row(height, _block(ctx, form, columns, pitch, _INK_MIN_MM, first, part, last))
 
 
 def _prefix(moment: datetime | None, number: int) -> str:
@@ -152,14 +195,20 @@ def _block(
     pitch: float,
     ink_h: float,
     first: int,
+    vitals: Sequence[Vital] | None = None,
+    initials: bool = True,
 ) -> Draw:
+    rows = form.vitals if vitals is None else vitals
+
     def draw(body: Body, y: float) -> None:
         body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
         x0 = ctx.left + form.g("label_w")
         _heads(ctx, form, body, columns, x0, pitch, y, first)
         top = y + _head_height(form, blank=bool(columns) and columns[0] is None)
-        for vital in form.vitals:
+        for vital in rows:
             top = _vital_row(ctx, form, body, vital, columns, x0, pitch, top, ink_h, first)
+        if not initials:
+            return
         _label(ctx, form, body, ctx.t("vitals.initials"), top + 4.8)
         for index, moment in enumerate(columns):
             box = Box(x0 + index * pitch, top, pitch - form.g("gap"), form.g("sign_h"))
