@@ -64,7 +64,7 @@ class BelowStrip(Ctx):
 
 def strip_line_mm(form: Template) -> float:
     """One line of the identity strip: a comb and the gap under it."""
-    return form.g("cell_h") + 2.5
+    return form.g("cell_h") + 2.0
 
 
 def blank_context(ctx: Ctx) -> BelowStrip:
