@@ -225,7 +225,9 @@ def layout_blank_packs(
         pages += _finish(
             ctx,
             bodies,
-            f"blank:{ward}:{pack}",
+            # The period is not printed on a blank pack, yet the reader checks its written
+            # times against it: another period is another page id.
+            f"blank:{ward}:{pack}:{period[1]:%Y%m%dT%H%M}",
             patient=None,
             ward=ward,
             banner=banner,
