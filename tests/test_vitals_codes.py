@@ -6,10 +6,12 @@ A code one table lacks was a KeyError in reconciliation once (an earlier branch 
 
 from __future__ import annotations
 
-from papermode.export import fhir, report_pdf
+from papermode.export import fhir, report_pdf, worklist_csv
 from papermode.printing.templates import load_templates
 from papermode.reading import plausibility
 from papermode.reconcile import observations
+from papermode.reconcile.categories import Category
+from papermode.reconcile.items import Item
 
 VITALS = load_templates().for_form("vitals").vitals
 NOT_EXPORTED = {"spo2_scale", "extra"}  # the SpO2 scale informs NEWS2; the write-in is ink
@@ -43,3 +45,13 @@ def test_capillary_glucose_is_the_capillary_code_in_mmol_per_litre() -> None:
     # in blood of any kind, and 2339-0 a mass concentration (mg/dL).
     assert glucose.code == "14743-9" and glucose.decimals == 1
     assert fhir.VITALS["14743-9"][1] == "mmol/L"
+
+
+def test_worklist_and_report_write_an_answer_as_text() -> None:
+    answer = Item("vital:p:1:67775-7", "vital", Category.VITAL_SIGN, "p", "3B",
+                  code="67775-7", value_text="New confusion")  # fmt: skip
+    assert worklist_csv._what(answer) == "67775-7 New confusion"
+    assert report_pdf._vital_text(answer) == "consciousness (ACVPU): New confusion"
+    pain = Item("vital:p:1:72514-3", "vital", Category.VITAL_SIGN, "p", "3B",
+                code="72514-3", quantity=6, unit="{score}")  # fmt: skip
+    assert report_pdf._vital_text(pain) == "pain score 6"
