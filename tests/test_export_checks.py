@@ -21,8 +21,19 @@ LOINC_UNITS = {
     "59408-5": "%",
     "8480-6": "mm[Hg]",
     "8462-4": "mm[Hg]",
+    "72514-3": "{score}",
+    "14743-9": "mmol/L",
+    "3151-8": "L/min",
 }
 BP_PANEL = "85354-9"
+# FHIR R4 observation-category of the codes not in `vital-signs` (export/fhir.py CATEGORIES).
+CATEGORIES = {"72514-3": "survey", "14743-9": "laboratory", "67775-7": "exam"}
+ANSWER_CODES = {"67775-7"}  # LOINC codes valued by an answer as text (ACVPU)
+# papermode's own observations: a text code (no LOINC code invented), its category, a unit.
+OWN_CODES = {
+    "National Early Warning Score 2 (NEWS2) total, as written": ("survey", "{score}"),
+    "Air or oxygen delivery device": ("vital-signs", None),
+}
 
 
 def validate_bundle(bundle: dict[str, Any], *, forbidden: tuple[str, ...] = ()) -> list[str]:
@@ -99,14 +110,36 @@ def _administration(resource: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _observation(resource: dict[str, Any]) -> list[str]:
+def _own_observation(resource: dict[str, Any]) -> list[str]:
+    """A NEWS2 total or an air / O2 device answer: text code, no LOINC coding."""
+    text = resource["code"].get("text")
+    if text not in OWN_CODES or "coding" in resource["code"]:
+        return [f"Observation code {resource['code']} is neither LOINC nor one of ours"]
+    category, unit = OWN_CODES[text]
     problems = []
-    category = resource["category"][0]["coding"][0]
-    if category["code"] != "vital-signs":
-        problems.append("Observation without the vital-signs category")
+    if resource["category"][0]["coding"][0]["code"] != category:
+        problems.append(f"{text}: not in the {category} category")
+    if unit is None and "text" not in resource.get("valueCodeableConcept", {}):
+        problems.append(f"{text}: no answer as text")
+    if unit is not None and resource.get("valueQuantity", {}).get("code") != unit:
+        problems.append(f"{text}: not the UCUM unit {unit}")
+    return problems
+
+
+def _observation(resource: dict[str, Any]) -> list[str]:
+    if "coding" not in resource["code"]:
+        return _own_observation(resource)
+    problems = []
     (coding,) = resource["code"]["coding"]
+    category = resource["category"][0]["coding"][0]
+    if category["code"] != CATEGORIES.get(coding["code"], "vital-signs"):
+        problems.append(f"Observation {coding['code']} in the wrong category {category['code']}")
     if coding["system"] != "http://loinc.org":
         problems.append("Observation code is not LOINC")
+    if coding["code"] in ANSWER_CODES:
+        if "text" not in resource.get("valueCodeableConcept", {}) or "valueQuantity" in resource:
+            problems.append(f"LOINC {coding['code']}: no answer as text")
+        return problems
     quantities = [(coding["code"], resource.get("valueQuantity"))]
     if coding["code"] == BP_PANEL:
         if "valueQuantity" in resource:

@@ -19,7 +19,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "readings.md"
 def _table(start: str, end: str) -> list[str]:
     text = DOCS.read_text(encoding="utf-8")
     block = text[text.index(start) : text.index(end)]
-    return re.findall(r"^\| `([a-z_]+)` \|", block, flags=re.MULTILINE)
+    return re.findall(r"^\| `([a-z0-9_]+)` \|", block, flags=re.MULTILINE)
 
 
 def test_the_flags_documented_are_the_flags_raised() -> None:

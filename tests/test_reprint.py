@@ -99,10 +99,10 @@ def _fill_day1(forms: Path, shots: Path) -> tuple[list[Path], dict[tuple[str, st
     fields = edge.fields_by_id(blank)
     image = _render(forms, blank)
     edge.initials(image, fields["blank.name"], seed=7)
-    edge.initials(image, fields["blank.birth_date"], seed=8)
+    edge.write_digits(image, fields["blank.birth_date"], "02041961", seed=8)  # a comb ddmmyyyy
     edge.write_digits(image, fields["blank.temp_number"], TEMP_NUMBER, seed=9)
     truth[(blank["page_id"], "blank.name")] = ADMITTED
-    truth[(blank["page_id"], "blank.birth_date")] = "1961-04-02"
+    truth[(blank["page_id"], "blank.birth_date")] = "02041961"
     truth[(blank["page_id"], "blank.temp_number")] = TEMP_NUMBER
     paths.append(edge.photo(image, shots / "blank-pack.jpg"))
     # p-102 discharged, ticked on the ward census sheet.

@@ -152,8 +152,8 @@ def test_unknown_key_anywhere_names_the_known_keys_of_its_table(tmp_path: Path) 
         "plausibility.time_window: unknown setting; the known keys of [plausibility] are: "
         "time_window_hours, vital_ranges",
         "plausibility.vital_ranges.pulse: unknown setting; the known keys of "
-        "[plausibility.vital_ranges] are: diastolic, heart_rate, respiratory_rate, spo2, "
-        "systolic, temperature",
+        "[plausibility.vital_ranges] are: diastolic, glucose, heart_rate, news2, o2_flow, "
+        "pain, respiratory_rate, spo2, systolic, temperature",
         "printing: unknown setting; the known keys of the file are: census, high_alert, ocr, "
         "plausibility, reading, reconcile, review, schedule, vitals",
     ]
@@ -218,6 +218,10 @@ def test_plausibility_defaults_are_todays_limits() -> None:
         "temperature": (30.0, 43.5),
         "spo2": (50, 100),
         "respiratory_rate": (4, 60),
+        "pain": (0, 10),
+        "glucose": (0.5, 35.0),
+        "o2_flow": (0.1, 60.0),
+        "news2": (0, 20),
     }
     assert set(limits.vital_ranges) == set(plausibility.VITAL_WORDS)
 

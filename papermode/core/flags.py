@@ -56,6 +56,9 @@ class Flag(StrEnum):
     MISSING_SITE = "missing_site"  # a SC / IM PRN dose with no injection site code
     NO_SECOND_CHECK = "no_second_check"  # a high-alert PRN dose without second initials
     NO_WITNESS = "no_witness"  # a controlled-drug PRN dose without a witness's initials
+    # the vitals chart (papermode.reading.news2)
+    NEWS2_MISMATCH = "news2_mismatch"  # the NEWS2 total written differs from the computed one
+    NEWS2_UNCHECKED = "news2_unchecked"  # a NEWS2 total written while an input is in review
 
 
 class ReadingStatus(StrEnum):

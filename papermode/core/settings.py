@@ -45,6 +45,11 @@ DEFAULT_VITAL_RANGES: dict[str, tuple[float, float]] = {
     "temperature": (30.0, 43.5),
     "spo2": (50, 100),
     "respiratory_rate": (4, 60),
+    # the vitals chart's newer rows (forms/vitals.toml)
+    "pain": (0, 10),
+    "glucose": (0.5, 35.0),
+    "o2_flow": (0.1, 60.0),
+    "news2": (0, 20),
 }
 # The [reading] thresholds the readers use: tick boxes and ink boxes by field kind
 # (`reading.fields`), comb fields by field type (`reading.digits.field_type`).
@@ -359,6 +364,10 @@ _VITAL_HELP = {
     "temperature": "temperature, °C",
     "spo2": "oxygen saturation, %",
     "respiratory_rate": "respiratory rate, /min",
+    "pain": "pain score, 0-10",
+    "glucose": "capillary glucose, mmol/L",
+    "o2_flow": "oxygen flow, L/min",
+    "news2": "the NEWS2 total written, 0-20",
 }
 
 SETTINGS: tuple[SettingSpec, ...] = (

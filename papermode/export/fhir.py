@@ -46,6 +46,30 @@ VITALS = {
     "8480-6": ("Systolic blood pressure", "mm[Hg]", "mmHg"),
     "8462-4": ("Diastolic blood pressure", "mm[Hg]", "mmHg"),
     "85354-9": ("Blood pressure panel with all children optional", "", ""),
+    "72514-3": (
+        "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
+        "{score}",
+        "{score}",
+    ),
+    "14743-9": ("Glucose [Moles/volume] in Capillary blood by Glucometer", "mmol/L", "mmol/L"),
+    "3151-8": ("Inhaled oxygen flow rate", "L/min", "L/min"),
+    # LOINC's "Level of consciousness" has the AVPU answers; ACVPU's C (new confusion) is
+    # not one of them, so the answer is sent as text only (reconcile/observations.py).
+    "67775-7": ("Level of consciousness", "", ""),
+}
+# papermode's own keys: no LOINC code is sent for them, only the text.
+OWN_CODES = {
+    "news2": ("National Early Warning Score 2 (NEWS2) total, as written", "{score}", "{score}"),
+    "o2_device": ("Air or oxygen delivery device", "", ""),
+}
+# FHIR R4 observation-category: a score reported from an assessment tool is `survey`, a
+# point-of-care glucose `laboratory`, a consciousness assessment `exam`; the rest
+# `vital-signs`.
+CATEGORIES = {
+    "72514-3": ("survey", "Survey"),
+    "news2": ("survey", "Survey"),
+    "14743-9": ("laboratory", "Laboratory"),
+    "67775-7": ("exam", "Exam"),
 }
 _EVENT_TEXT = {
     "start": "infusion started",
@@ -217,9 +241,7 @@ class _Builder:
         resource: dict[str, Any] = {
             "resourceType": "Observation",
             "status": "final",
-            "category": [
-                {"coding": [{"system": CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}
-            ],
+            "category": [{"coding": [_category(item.code)]}],
             "code": _loinc(item.code),
             "subject": {"reference": f"Patient/{item.patient_id}"},
             "effectiveDateTime": fhir_time(item.occurred_at),
@@ -233,6 +255,8 @@ class _Builder:
             ]
         elif item.quantity is not None:
             resource["valueQuantity"] = _quantity(item.code, item.quantity)
+        elif item.value_text is not None:
+            resource["valueCodeableConcept"] = {"text": item.value_text}
         resource["note"] = [{"text": note} for note in item.notes]
         return resource
 
@@ -368,12 +392,19 @@ def _agent(code: str, who: str) -> dict[str, Any]:
 
 
 def _loinc(code: str) -> dict[str, Any]:
+    if code in OWN_CODES:
+        return {"text": OWN_CODES[code][0]}
     display = VITALS.get(code, (code, "", ""))[0]
     return {"coding": [{"system": LOINC, "code": code, "display": display}], "text": display}
 
 
+def _category(code: str) -> dict[str, str]:
+    name, display = CATEGORIES.get(code, ("vital-signs", "Vital Signs"))
+    return {"system": CATEGORY, "code": name, "display": display}
+
+
 def _quantity(code: str, value: float) -> dict[str, Any]:
-    _, ucum, unit = VITALS.get(code, (code, "1", "1"))
+    _, ucum, unit = VITALS.get(code) or OWN_CODES.get(code) or (code, "1", "1")
     return {"value": value, "unit": unit, "system": UCUM, "code": ucum}
 
 

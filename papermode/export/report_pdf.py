@@ -159,8 +159,14 @@ _VITAL_NAMES = {
     "8310-5": "temperature",
     "59408-5": "SpO2",
     "9279-1": "respiratory rate",
+    "72514-3": "pain score",
+    "14743-9": "capillary glucose",
+    "3151-8": "O2 flow",
+    "67775-7": "consciousness (ACVPU)",
+    "news2": "NEWS2 total",
+    "o2_device": "air or O2 device",
 }
-_UNITS = {"Cel": "°C", "/min": "/min", "%": "%", "mm[Hg]": "mmHg"}
+_UNITS = {"Cel": "°C", "/min": "/min", "%": "%", "mm[Hg]": "mmHg", "{score}": ""}
 
 
 def _vital_text(item: Item) -> str:
@@ -169,6 +175,8 @@ def _vital_text(item: Item) -> str:
         return f"{name} " + "/".join(f"{v:g}" for _, v in item.components) + " mmHg"
     if item.quantity is not None:
         return f"{name} {item.quantity:g} {_UNITS.get(item.unit or '', item.unit or '')}".strip()
+    if item.value_text is not None:
+        return f"{name}: {item.value_text}"
     return name
 
 

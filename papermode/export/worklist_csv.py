@@ -131,6 +131,8 @@ def _what(item: Item) -> str:
     if item.kind == "vital":
         if item.components:
             return "BP " + "/".join(f"{value:g}" for _, value in item.components) + " mmHg"
+        if item.quantity is None:
+            return f"{item.code} {item.value_text or ''}".strip()
         return f"{item.code} {item.quantity:g} {item.unit or ''}".strip()
     if item.kind == "infusion":
         return f"{item.medication or ''}: {item.infusion_text}"

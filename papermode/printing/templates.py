@@ -151,6 +151,22 @@ COMMON_KEYS += ("footer.orders_as_of_paper", "footer.orders_as_of_no_paper")
 FORM_KEYS["new_orders"] += tuple(
     f"new_orders.{key}" for key in ("when", "date_hint", "time_hint", "prescriber_name")
 )
+# A blank pack's chart: each column's time written by hand (printing/layout/vitals.py).
+FORM_KEYS["vitals"] += ("vitals.time_hhmm",)
+# A blank pack's identity strip and undated footer (printing/layout/blank_pack.py).
+FORM_KEYS["blank_admission"] += (
+    "blank.ddmmyyyy",
+    "blank.sex",
+    "blank.sex_male",
+    "blank.sex_female",
+    "blank.sex_other",
+    "blank.bed",
+    "blank.weight_kg",
+    "blank.date",
+    "blank.allergies",
+    "blank.no_known_allergies",
+    "blank.undated",
+)
 FORM_KEYS["ward_census"] += (
     "census.discharged",
     "census.transferred",
@@ -180,6 +196,18 @@ class Vital:
     label: str
     cells: int
     decimals: int = 0
+    # A row of tick boxes instead of a comb (ACVPU, O2 device): one answer per time column,
+    # each answer's label the i18n key `vitals.<name>_<choice>`.
+    choices: tuple[str, ...] = ()
+    ink: bool = False  # a write-in box read as ink only (the extra observation)
+
+    @property
+    def kind(self) -> str:
+        """How the row is written: `digits` (a comb), `choice` (ticks) or `ink`."""
+        return "choice" if self.choices else "ink" if self.ink else "digits"
+
+    def choice_label(self, choice: str) -> str:
+        return f"{self.label}_{choice}"
 
 
 @dataclass(frozen=True)
@@ -436,18 +464,51 @@ def _vitals(raw: Any, where: str, problems: list[str]) -> tuple[Vital, ...]:
         before = len(problems)
         name = _string(item, "name", f"{where}: {key}", problems)
         code = _string(item, "code", f"{where}: {key}", problems)
-        cells, decimals = item.get("cells"), item.get("decimals", 0)
         if name and not _VALUE_RE.match(name):
             problems.append(f"{where}: {key}.name: {name!r} must be letters, digits or _")
-        if not isinstance(cells, int) or isinstance(cells, bool) or not 1 <= cells <= 6:
-            problems.append(f"{where}: {key}.cells: required whole number 1 to 6")
-        elif not isinstance(decimals, int) or not 0 <= decimals < cells:
-            problems.append(f"{where}: {key}.decimals: whole number from 0 to cells - 1")
         if any(vital.name == name for vital in vitals):
             problems.append(f"{where}: {key}.name: {name!r} is listed twice")
+        row_kind = item.get("kind", "digits")
+        if row_kind not in ("digits", "choice", "ink"):
+            problems.append(f"{where}: {key}.kind: must be digits, choice or ink")
+        elif row_kind == "digits":
+            vital = _digits_vital(item, name, code, f"{where}: {key}", problems)
+        else:
+            vital = _other_vital(item, row_kind, name, code, f"{where}: {key}", problems)
         if len(problems) == before:
-            vitals.append(Vital(name, code, f"vitals.{name}", int(cells or 0), int(decimals)))
+            vitals.append(vital)
     return tuple(vitals)
+
+
+def _digits_vital(
+    item: Mapping[str, Any], name: str, code: str, where: str, problems: list[str]
+) -> Vital:
+    cells, decimals = item.get("cells"), item.get("decimals", 0)
+    if not isinstance(cells, int) or isinstance(cells, bool) or not 1 <= cells <= 6:
+        problems.append(f"{where}.cells: required whole number 1 to 6")
+    elif not isinstance(decimals, int) or not 0 <= decimals < cells:
+        problems.append(f"{where}.decimals: whole number from 0 to cells - 1")
+    whole = cells if isinstance(cells, int) else 0
+    return Vital(name, code, f"vitals.{name}", whole, decimals if isinstance(decimals, int) else 0)
+
+
+def _other_vital(
+    item: Mapping[str, Any], row_kind: str, name: str, code: str, where: str, problems: list[str]
+) -> Vital:
+    """A tick-box row (`kind = "choice"`, `choices = [...]`) or a write-in row (`"ink"`)."""
+    choices = item.get("choices", [])
+    if row_kind == "choice":
+        valid = (
+            isinstance(choices, list)
+            and choices
+            and all(isinstance(c, str) and _VALUE_RE.match(c) for c in choices)
+        )
+        if not valid or len(set(choices)) != len(choices):
+            problems.append(f"{where}.choices: a list of distinct values (letters, digits, _)")
+            choices = []
+    elif choices:
+        problems.append(f'{where}.choices: only for kind = "choice"')
+    return Vital(name, code, f"vitals.{name}", 0, 0, tuple(choices), row_kind == "ink")
 
 
 def _keys_needed(templates: Mapping[str, Template]) -> dict[str, str]:
@@ -462,6 +523,8 @@ def _keys_needed(templates: Mapping[str, Template]) -> dict[str, str]:
             needed[option.label] = template.source
         for vital in template.vitals:
             needed[vital.label] = template.source
+            for choice in vital.choices:
+                needed[vital.choice_label(choice)] = template.source
     return needed
 
 

@@ -17,7 +17,8 @@ person (status `review`) with a flag that names what is missing:
   without its second-check initials, of a controlled drug without a witness's initials, of
   a SC / IM order without its injection site code;
 - `missing_identity`: a blank pack (no printed patient) with entries but its temporary
-  number or birth date left empty: nothing on it can be attributed to a patient.
+  number, birth date or name left empty: nothing on it can be attributed to a patient.
+  The flag is on each empty identity box (naming what is missing) and on every entry.
 
 An infusion row asks the same: the event ticked with its day and time and initials (second
 initials for a high-alert drug), and the rate set at a start or a change.
@@ -32,9 +33,10 @@ from dataclasses import replace
 
 from papermode.core.flags import Flag
 from papermode.core.model import Field, PageLayout, Reading, ReadingStatus
+from papermode.reading.news2 import check_news2
 
 CHOICES = ("given", "held", "refused")
-IDENTITY_ROLES = ("temp_number", "birth_date")
+IDENTITY_ROLES = ("temp_number", "birth_date", "name")  # the name: an ink box
 
 
 def check_completeness(layout: PageLayout, readings: dict[str, Reading]) -> dict[str, Reading]:
@@ -53,7 +55,7 @@ def check_completeness(layout: PageLayout, readings: dict[str, Reading]) -> dict
             flagged[field_id] = _flag(flagged[field_id], flag)
     for field_id, flag in _identity_problems(layout, flagged):
         flagged[field_id] = _flag(flagged[field_id], flag)
-    return flagged
+    return check_news2(layout, flagged)  # a vitals column's NEWS2 total: complete and right?
 
 
 def _entries(layout: PageLayout) -> dict[str, list[Field]]:

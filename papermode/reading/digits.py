@@ -275,8 +275,11 @@ def assemble(field: Field, cells: tuple[CellReading, ...]) -> DigitsReading:
     return DigitsReading(field.field_id, text, value, cells, confidence * factor, tuple(flags))
 
 
-# Identifiers, a day and time, a day and month: their leading zeros are part of the value.
-_KEEPS_ZEROS = frozenset({"temp_number", "infusion_time", "order_date", "order_time"})
+# Identifiers, a day and time, a date: their leading zeros are part of the value
+# (a blank pack's birth date 02041961 is not 2041961).
+_KEEPS_ZEROS = frozenset(
+    {"temp_number", "infusion_time", "order_date", "order_time", "birth_date", "date"}
+)
 
 
 def _value(field: Field, chars: str) -> tuple[str | None, list[Flag], float]:

@@ -28,6 +28,10 @@ LOINC_VITALS = {
     "59408-5": "spo2",
     "2708-6": "spo2",
     "9279-1": "respiratory_rate",
+    "72514-3": "pain",
+    "14743-9": "glucose",
+    "3151-8": "o2_flow",
+    "news2": "news2",
 }
 # Words in a field id or label that name a vital when no LOINC code is given.
 VITAL_WORDS = {
@@ -37,6 +41,10 @@ VITAL_WORDS = {
     "temperature": ("temperature", "temp"),
     "spo2": ("spo2", "sat", "oxygen"),
     "respiratory_rate": ("respiratory", "resp", "rr"),
+    "pain": ("pain",),
+    "glucose": ("glucose", "glycaemia"),
+    "o2_flow": ("flow",),
+    "news2": ("news2",),
 }
 
 Period = tuple[datetime, datetime]

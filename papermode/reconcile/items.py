@@ -84,6 +84,7 @@ class Item:
     quantity: float | None = None  # vital value or PRN dose
     unit: str | None = None
     components: tuple[tuple[str, float], ...] = ()  # blood pressure: (LOINC, value)
+    value_text: str | None = None  # vital signs: an answer ticked (ACVPU, air or O2 device)
     new_order: NewOrder | None = None
     exportable: bool = False
     record: RecordMatch | None = None

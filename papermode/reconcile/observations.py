@@ -1,5 +1,11 @@
 """Vital signs (one item per observation time and sign; blood pressure as one panel) and
-new orders written on the new-order sheet (exported only once a reviewer confirmed them)."""
+new orders written on the new-order sheet (exported only once a reviewer confirmed them).
+
+A vitals column's tick groups are one item each: consciousness (ACVPU, LOINC 67775-7) and
+air or an oxygen device (papermode's `o2_device`), valued by the one answer ticked. The
+SpO2 scale tick only informs the NEWS2 check (reading/news2.py), and the write-in row is
+an image for a person: neither is an item.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,10 @@ from papermode.reconcile.inputs import FieldState, PageInput, ReconcileInput
 from papermode.reconcile.items import Evidence, Item, NewOrder
 
 BP_PANEL, SYSTOLIC, DIASTOLIC = "85354-9", "8480-6", "8462-4"
+CONSCIOUSNESS, O2_DEVICE = "67775-7", "o2_device"
+# Every code a vitals comb can carry, with its UCUM unit. Keep in step with
+# export/fhir.py VITALS, export/report_pdf.py _VITAL_NAMES and reading/plausibility.py
+# LOINC_VITALS (tests/test_vitals_codes.py checks they agree).
 UNITS = {
     "8867-4": "/min",
     "9279-1": "/min",
@@ -22,7 +32,28 @@ UNITS = {
     SYSTOLIC: "mm[Hg]",
     DIASTOLIC: "mm[Hg]",
     "29463-7": "kg",
+    "72514-3": "{score}",  # pain severity 0-10
+    "14743-9": "mmol/L",  # capillary glucose by meter
+    "3151-8": "L/min",  # inhaled oxygen flow
+    "news2": "{score}",  # the NEWS2 total written (no LOINC code exported)
 }
+# The answers of a tick group as the record's text (no standard answer codes are sent).
+ANSWERS = {
+    CONSCIOUSNESS: {
+        "A": "Alert",
+        "C": "New confusion",
+        "V": "Responds to voice",
+        "P": "Responds to pain",
+        "U": "Unresponsive",
+    },
+    O2_DEVICE: {
+        "air": "Room air",
+        "nasal": "Oxygen by nasal cannula",
+        "mask": "Oxygen by mask",
+        "other": "Oxygen by another device",
+    },
+}
+_NOT_ITEMS = frozenset({"spo2_scale", "extra"})
 _INK_ONLY = frozenset({None, "", "ink", "empty"})
 
 
@@ -33,13 +64,44 @@ def vital_items(source: ReconcileInput) -> list[Item]:
         if page.template != "vitals" or page.patient_id is None:
             continue
         columns: dict[datetime, dict[str, FieldState]] = defaultdict(dict)
+        groups: dict[tuple[datetime, str], list[FieldState]] = defaultdict(list)
         for state in page.states:
             printed = state.field
-            if printed.role == "vital" and printed.code and printed.scheduled:
+            if printed.role != "vital" or not printed.code or not printed.scheduled:
+                continue
+            if printed.code in _NOT_ITEMS or printed.kind not in ("digits", "checkbox"):
+                continue
+            if printed.kind == "checkbox":
+                groups[(printed.scheduled, printed.code)].append(state)
+            else:
                 columns[printed.scheduled][printed.code] = state
         for moment, by_code in sorted(columns.items()):
             items += _column_items(page, page.patient_id, moment, by_code)
+        for (moment, code), states in sorted(groups.items()):
+            if any(state.marked or state.awaiting for state in states):
+                items.append(_answer_item(page, page.patient_id, moment, code, states))
     return items
+
+
+def _answer_item(
+    page: PageInput, patient_id: str, moment: datetime, code: str, states: list[FieldState]
+) -> Item:
+    """A tick group of one column: exported only when one answer is ticked and settled."""
+    base = replace(
+        _base_item(page, patient_id, moment, code, [s for s in states if s.marked or s.awaiting]),
+        unit=None,
+    )
+    pending = [state for state in states if state.awaiting]
+    if pending:
+        fields = ", ".join(state.field.field_id for state in pending)
+        return replace(base, category=Category.PENDING, notes=(f"in the review queue: {fields}",))
+    ticked = [state for state in states if state.value == "ticked"]
+    if len(ticked) != 1:
+        note = "two answers ticked" if ticked else "no answer ticked"
+        return replace(base, category=Category.PENDING, notes=(note,))
+    answer = ticked[0].field.value or ""
+    text = ANSWERS.get(code, {}).get(answer, answer)
+    return replace(base, value_text=text, exportable=True)
 
 
 def _column_items(
@@ -55,10 +117,10 @@ def _column_items(
     return [_vital_item(page, patient_id, moment, code, states) for code, states in groups]
 
 
-def _vital_item(
+def _base_item(
     page: PageInput, patient_id: str, moment: datetime, code: str, states: list[FieldState]
 ) -> Item:
-    base = Item(
+    return Item(
         item_id=f"vital:{patient_id}:{moment:%Y%m%dT%H%M}:{code}",
         kind="vital",
         category=Category.VITAL_SIGN,
@@ -72,6 +134,12 @@ def _vital_item(
         evidence=tuple(Evidence.of(state) for state in states),
         notes=("observation time: the chart column's printed time",),
     )
+
+
+def _vital_item(
+    page: PageInput, patient_id: str, moment: datetime, code: str, states: list[FieldState]
+) -> Item:
+    base = _base_item(page, patient_id, moment, code, states)
     pending = [state for state in states if state.awaiting]
     if pending:
         fields = ", ".join(state.field.field_id for state in pending)

@@ -343,10 +343,15 @@ def _admissions(
 
 
 def _birth_date(state: FieldState | None) -> date | None:
-    """A confirmed birth date typed as YYYY-MM-DD (anything else prints "not recorded")."""
+    """A confirmed birth date: the blank pack's comb ddmmyyyy ("02041961"; a reviewer's
+    "2041961" is padded), or typed as YYYY-MM-DD; anything else prints "not recorded"."""
     if state is None or not _by_people(state) or not state.value:
         return None
+    text = str(state.value).strip()
     try:
-        return date.fromisoformat(str(state.value))
+        if text.isdigit() and 7 <= len(text) <= 8:
+            digits = text.zfill(8)
+            return date(int(digits[4:]), int(digits[2:4]), int(digits[:2]))
+        return date.fromisoformat(text)
     except ValueError:
         return None

@@ -1,9 +1,6 @@
-"""New-order sheet, vital-signs chart and notes page bodies."""
+"""New-order sheet and notes page bodies (the vital-signs chart: `layout/vitals.py`)."""
 
 from __future__ import annotations
-
-from datetime import datetime, timedelta
-from typing import Any
 
 from papermode.core.model import Box
 from papermode.printing.layout.kit import (
@@ -11,7 +8,6 @@ from papermode.printing.layout.kit import (
     Ctx,
     Draw,
     Row,
-    chunks,
     comb,
     fit,
     flow,
@@ -20,7 +16,6 @@ from papermode.printing.layout.kit import (
     wrap,
     write_in,
 )
-from papermode.printing.layout.mar import stamp_id
 from papermode.printing.templates import Option, Template
 
 _LABEL_W = 26.0  # left label column of the new-order block
@@ -217,98 +212,6 @@ def _prescriber_line(ctx: Ctx, form: Template, body: Body, top: float, prefix: s
     body.add(tick(f"{prefix}.readback", x, top + (line_h - size) / 2, size, role="readback"))
     text = fit(ctx.t("new_orders.readback"), ctx.left + ctx.width - x - size - 2, _OPTION_PT)
     body.text(x + size + 1.2, top + (line_h + size) / 2 - 1.0, text, _OPTION_PT)
-
-
-# --------------------------------------------------------------------------- vitals
-
-
-def vitals_times(ctx: Ctx, form: Template) -> list[datetime]:
-    """Observation times over the period: `settings.vitals_times` (times of day) when given,
-    else every `settings.vitals_every_hours` (or the template's `every_hours`) from midnight."""
-    start, end = ctx.period
-    times_of_day = getattr(ctx.settings, "vitals_times", None) or ()
-    if times_of_day:
-        days = range((end.date() - start.date()).days + 1)
-        moments = [
-            datetime.combine(start.date() + timedelta(days=d), t)
-            for d in days
-            for t in times_of_day
-        ]
-        times = sorted(m for m in moments if start <= m < end)
-    else:
-        every = _hours(getattr(ctx.settings, "vitals_every_hours", None)) or form.g("every_hours")
-        step = timedelta(hours=every)
-        moment = start.replace(hour=0, minute=0, second=0, microsecond=0)
-        moment += step * max(0, int((start - moment) / step))
-        times = []
-        while moment < end:
-            if moment >= start:
-                times.append(moment)
-            moment += step
-    return times or [start.replace(second=0, microsecond=0)]
-
-
-def _hours(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and value >= 0.5 else None
-
-
-def vitals_bodies(ctx: Ctx, form: Template) -> list[Body]:
-    """The vital-signs chart: blocks of time columns, one comb per vital sign."""
-    pitch = max(v.cells for v in form.vitals) * form.g("cell_w") + form.g("gap")
-    per_block = max(1, int((ctx.width - form.g("label_w")) // pitch))
-    row = max(form.g("cell_h"), form.g("sign_h")) + form.g("gap")
-    height = 9.0 + (len(form.vitals) + 1) * row + 1.0
-    times = vitals_times(ctx, form)
-    rows = [
-        Row(height, _vitals_block(ctx, form, list(run), pitch)) for run in chunks(times, per_block)
-    ]
-    return flow(form, rows, ctx.top, ctx.bottom)
-
-
-def _vitals_block(ctx: Ctx, form: Template, times: list[datetime], pitch: float) -> Draw:
-    def draw(body: Body, y: float) -> None:
-        body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
-        x0 = ctx.left + form.g("label_w")
-        for index, moment in enumerate(times):
-            body.text(x0 + index * pitch, y + 3.5, ctx.short_date(moment), 6.5)
-            body.text(x0 + index * pitch, y + 7.0, f"{moment:%H:%M}", 7.5, bold=True)
-        top = y + 9.0
-        row = max(form.g("cell_h"), form.g("sign_h")) + form.g("gap")
-        cell_w, cell_h = form.g("cell_w"), form.g("cell_h")
-        for vital in form.vitals:
-            body.text(ctx.left, top + 4.8, fit(ctx.t(vital.label), form.g("label_w") - 1, 7.5), 7.5)
-            for index, moment in enumerate(times):
-                body.add(
-                    comb(
-                        f"vitals.{stamp_id(moment)}.{vital.name}",
-                        x0 + index * pitch,
-                        top,
-                        vital.cells,
-                        cell_w,
-                        cell_h,
-                        role="vital",
-                        code=vital.code,
-                        scheduled=moment,
-                        decimals=vital.decimals,
-                    )
-                )
-            top += row
-        body.text(
-            ctx.left, top + 4.8, fit(ctx.t("vitals.initials"), form.g("label_w") - 1, 7.5), 7.5
-        )
-        for index, moment in enumerate(times):
-            box = Box(x0 + index * pitch, top, pitch - form.g("gap"), form.g("sign_h"))
-            body.add(
-                write_in(
-                    f"vitals.{stamp_id(moment)}.initials",
-                    "signature",
-                    box,
-                    role="initials",
-                    scheduled=moment,
-                )
-            )
-
-    return draw
 
 
 # --------------------------------------------------------------------------- notes

@@ -37,20 +37,21 @@ from papermode.core.model import (
 from papermode.core.pageframe import frame_for
 from papermode.core.pageid import layout_digest
 from papermode.printing.layout.banner import (
-    blank_banner,
     footer,
     page_id,
     patient_banner,
     title,
     ward_banner,
 )
+from papermode.printing.layout.blank_pack import blank_footer, blank_pack_bodies, identity_banner
 from papermode.printing.layout.census import bed_order, census_bodies
-from papermode.printing.layout.forms import new_order_bodies, notes_bodies, vitals_bodies
+from papermode.printing.layout.forms import new_order_bodies, notes_bodies
 from papermode.printing.layout.kit import Body, Ctx
 from papermode.printing.layout.legend import legend_ctx, signature_legend
-from papermode.printing.layout.mar import blank_mar_bodies, mar_bodies
-from papermode.printing.layout.prn import blank_prn_bodies, prn_bodies
+from papermode.printing.layout.mar import mar_bodies
+from papermode.printing.layout.prn import prn_bodies
 from papermode.printing.layout.provenance import provenance
+from papermode.printing.layout.vitals import vitals_bodies
 from papermode.printing.templates import LANGUAGES, Template, TemplateSet
 
 Doses = Mapping[str, Sequence[ScheduledDose]]
@@ -90,6 +91,7 @@ def _finish(
     patient: Patient | None,
     ward: str | None,
     banner: tuple[Sequence[Drawing], Sequence[Field]],
+    footer_of: Callable[[Ctx, Template, int, int], list[Drawing]] = footer,
 ) -> list[PageLayout]:
     """Wrap page bodies with banner, title, footer and page id, numbered i of n."""
     pages = []
@@ -100,7 +102,7 @@ def _finish(
         heading = title(ctx, form)
         legend_drawings, legend_fields = signature_legend(ctx, form.name)  # layout/legend.py
         drawings = (*banner_drawings, heading, *provenance(ctx, heading.text),
-                    *footer(ctx, form, number, count), *legend_drawings)  # fmt: skip
+                    *footer_of(ctx, form, number, count), *legend_drawings)  # fmt: skip
         fields = (*banner_fields, *body.fields, *legend_fields)
         all_drawings = (*body.drawings, *drawings)
         size = (ctx.frame.width, ctx.frame.height)
@@ -217,23 +219,24 @@ def layout_blank_packs(
     templates: TemplateSet,
     settings: Any = None,
 ) -> list[PageLayout]:
-    """`count` packs (MAR, PRN, vitals, new orders) with a write-in banner and temp number."""
+    """`count` packs (MAR, PRN, vitals, new orders) with identity boxes written by hand
+    (printing/layout/blank_pack.py), no printed period and no "orders as of" line."""
     ctx = _context(snapshot, period, paper, lang, templates, settings)
     admission = templates.for_form("blank_admission")
     pages: list[PageLayout] = []
-    bodies = blank_mar_bodies(legend_ctx(ctx, "mar"), templates.for_form("mar"))
-    bodies += blank_prn_bodies(legend_ctx(ctx, "prn"), templates.for_form("prn"))
-    bodies += _shared_bodies(ctx, "vitals")
-    bodies += _shared_bodies(ctx, "new_orders")
-    banner = blank_banner(ctx, admission)
+    bodies = blank_pack_bodies(ctx)  # each form's body keeps room for its signature legend
+    banner = identity_banner(ctx, admission)
     for pack in range(1, count + 1):
         pages += _finish(
             ctx,
             bodies,
-            f"blank:{ward}:{pack}",
+            # The period is not printed on a blank pack, yet the reader checks its written
+            # times against it: another period is another page id.
+            f"blank:{ward}:{pack}:{period[1]:%Y%m%dT%H%M}",
             patient=None,
             ward=ward,
             banner=banner,
+            footer_of=blank_footer,
         )
     return pages
 
