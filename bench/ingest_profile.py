@@ -1,0 +1,167 @@
+"""Benchmark: CPU seconds per page of ingest on a kept bench corpus, and what it decided.
+
+Re-ingests the corpus of one `papermode bench --out OUT` run into a fresh copy of its
+prepared store with one worker, in this process (so cProfile sees every stage), and writes
+the decisions (every reading's value, confidence, status and flags; every capture's status,
+page id, message and identity checks; `papermode readings --json`) to a JSON file. Two such
+files, one from main and one from a branch, are compared with `--diff`: a speed change must
+not change one decision.
+
+    python bench/ingest_profile.py OUT/work --dump before.json [--profile prof.out]
+    python bench/ingest_profile.py OUT/work --dump after.json
+    python bench/ingest_profile.py --diff before.json after.json
+
+Timings live here, never in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import resource
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from papermode.demo.bench import copy_store  # noqa: E402
+from papermode.demo.synth.corpus import read_truth  # noqa: E402
+from papermode.ingest.pipeline import ingest_paths  # noqa: E402
+from papermode.state.readings import readings_report  # noqa: E402
+from papermode.store.database import open_store  # noqa: E402
+
+READING_COLUMNS = "capture_id, field_id, value, confidence, status, flags, suggestion"
+CAPTURE_COLUMNS = (
+    "capture_id, page_id, status, message, identity_source, mrn_check, homography, "
+    "reprojection_mm, quality"
+)
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its children that have ended
+    (Tesseract run as a program for a free photo)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def corpus_files(work: Path) -> list[Path]:
+    truth = read_truth(work / "corpus")
+    return [work / "corpus" / entry["file"] for entry in truth["files"]]
+
+
+def ingest_once(
+    work: Path, store_path: Path, profile: Path | None, workers: int = 1
+) -> dict[str, Any]:
+    """Ingest the corpus (one worker: in this process); CPU and wall seconds per page."""
+    for stale in store_path.parent.glob(store_path.name + "*"):
+        stale.unlink()
+    copy_store(work / "prepared.db", store_path)
+    files = corpus_files(work)
+    profiler = cProfile.Profile() if profile else None
+    with open_store(store_path) as store:
+        started, cpu_started = time.perf_counter(), cpu_seconds()
+        if profiler:
+            profiler.enable()
+        summary = ingest_paths(files, store, workers=workers)
+        if profiler:
+            profiler.disable()
+        wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+    if profiler and profile:
+        profiler.dump_stats(str(profile))
+    images = sum(1 for o in summary.outcomes if o.status != "duplicate")
+    return {
+        "workers": workers,
+        "files": len(files),
+        "page_images": images,
+        "cpu_seconds_per_page": round(cpu / max(images, 1), 4),
+        "wall_seconds_per_page": round(wall / max(images, 1), 4),
+        "seconds_per_page_by_stage": {
+            k: round(v / max(images, 1), 4) for k, v in sorted(summary.seconds_by_stage.items())
+        },
+    }
+
+
+def decisions(store_path: Path) -> dict[str, Any]:
+    """Everything ingest decided, keyed so that two runs compare line by line."""
+    connection = sqlite3.connect(store_path)
+    connection.row_factory = sqlite3.Row
+    try:
+        readings = {
+            f"{row['capture_id']}/{row['field_id']}": dict(row)
+            for row in connection.execute(f"SELECT {READING_COLUMNS} FROM readings")
+        }
+        captures = {
+            row["capture_id"]: dict(row)
+            for row in connection.execute(f"SELECT {CAPTURE_COLUMNS} FROM captures")
+        }
+    finally:
+        connection.close()
+    with open_store(store_path) as store:
+        report = readings_report(store)
+    report_json = report.as_json() if hasattr(report, "as_json") else report
+    return {"readings": readings, "captures": captures, "report": _strip_times(report_json)}
+
+
+def _strip_times(value: Any) -> Any:
+    """The report without the wall-clock times of this run (ingested_at and the like)."""
+    if isinstance(value, dict):
+        return {
+            k: _strip_times(v)
+            for k, v in value.items()
+            if not (k.endswith("_at") and k != "captured_at") and k != "seconds"
+        }
+    if isinstance(value, list):
+        return [_strip_times(v) for v in value]
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """One line per decision that differs (readings, captures, the readings report)."""
+    lines = []
+    for table in ("readings", "captures"):
+        old, new = before[table], after[table]
+        for key in sorted(old.keys() | new.keys()):
+            if old.get(key) != new.get(key):
+                lines.append(f"{table} {key}: {old.get(key)} -> {new.get(key)}")
+    if before["report"] != after["report"]:
+        lines.append("readings report differs")
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("work", nargs="?", type=Path, help="OUT/work of a `papermode bench`")
+    parser.add_argument("--store", type=Path, default=Path("/tmp/ingest_profile/store.db"))
+    parser.add_argument("--dump", type=Path, help="write the decisions here")
+    parser.add_argument("--profile", type=Path, help="write cProfile stats here")
+    parser.add_argument("--workers", type=int, default=1, help="1: read in this process")
+    parser.add_argument("--top", type=int, default=40, help="profile lines to print")
+    parser.add_argument("--diff", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
+    args = parser.parse_args()
+    if args.diff:
+        before, after = (json.loads(p.read_text(encoding="utf-8")) for p in args.diff)
+        lines = diff(before, after)
+        print("\n".join(lines))
+        print(f"{len(lines)} differences in {len(before['readings'])} readings")
+        return 1 if lines else 0
+    if args.work is None:
+        parser.error("give OUT/work of a `papermode bench` run, or --diff")
+    args.store.parent.mkdir(parents=True, exist_ok=True)
+    figures = ingest_once(args.work, args.store, args.profile, args.workers)
+    print(json.dumps(figures, indent=2))
+    if args.dump:
+        args.dump.write_text(json.dumps(decisions(args.store), indent=1, sort_keys=True) + "\n")
+    if args.profile:
+        stats = pstats.Stats(str(args.profile))
+        stats.sort_stats("tottime").print_stats(args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
