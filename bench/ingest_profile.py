@@ -21,6 +21,7 @@ import cProfile
 import json
 import pstats
 import resource
+import shutil
 import sqlite3
 import sys
 import time
@@ -59,8 +60,8 @@ def ingest_once(
     work: Path, store_path: Path, profile: Path | None, workers: int = 1
 ) -> dict[str, Any]:
     """Ingest the corpus (one worker: in this process); CPU and wall seconds per page."""
-    for stale in store_path.parent.glob(store_path.name + "*"):
-        stale.unlink()
+    for stale in store_path.parent.glob(store_path.name + "*"):  # the store, its evidence
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     copy_store(work / "prepared.db", store_path)
     files = corpus_files(work)
     profiler = cProfile.Profile() if profile else None

@@ -1,0 +1,40 @@
+"""Speed changes of ingest (bench/ingest_profile.py) that must not change one decision:
+each faster path gives exactly the numbers of the plain one it replaces."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from papermode.core.model import Box, Field
+from papermode.reading import washout
+
+
+def _page_with_boxes(seed: int) -> tuple[np.ndarray, list[Field]]:
+    """A noisy rectified page (8 px/mm) with printed boxes of a few sizes, some washed out,
+    some at and over the page's edges (clipped strips), some tiny."""
+    rng = np.random.default_rng(seed)
+    page = rng.normal(235, 12, (700, 500)).clip(0, 255).astype(np.uint8)
+    fields = []
+    sizes = [(5.0, 5.0), (5.0, 5.0), (12.0, 7.0), (30.0, 6.0), (0.3, 0.3), (1.0, 9.0)]
+    for n in range(120):
+        w, h = sizes[n % len(sizes)]
+        x, y = float(rng.uniform(-2, 62 - w / 2)), float(rng.uniform(-2, 87 - h / 2))
+        fields.append(Field(f"f{n}", "checkbox", Box(round(x, 2), round(y, 2), w, h)))
+        x0, y0 = max(int(x * 8), 0), max(int(y * 8), 0)
+        x1, y1 = int((x + w) * 8), int((y + h) * 8)
+        ink = int(rng.integers(120, 240))  # some borders fainter than the paper's noise
+        page[y0 : y0 + 2, x0:x1] = page[y1 : y1 + 2, x0:x1] = ink
+        page[y0:y1, x0 : x0 + 2] = page[y0:y1, x1 : x1 + 2] = ink
+    page[:, 300:] = np.maximum(page[:, 300:], 250)  # glare on the right
+    return page, fields
+
+
+def test_batched_border_contrasts_are_the_plain_ones() -> None:
+    for seed in range(4):
+        page, fields = _page_with_boxes(seed)
+        batched = washout.border_contrasts(page, fields, 8.0)
+        plain = [washout.border_contrast(page, f, 8.0) for f in fields]
+        assert batched == plain  # exactly, not approximately: no decision may move
+        washed = {f.field_id for f, c in zip(fields, plain, strict=True) if c < 12.0}
+        assert 0 < len(washed) < len(fields)  # both sides of the threshold are exercised
+        assert set(washout.check_borders(page, fields, 8.0).washed_out) == washed
