@@ -122,17 +122,43 @@ def _strip_times(value: Any) -> Any:
     return value
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """One line per decision that differs (readings, captures, the readings report)."""
-    lines = []
-    for table in ("readings", "captures"):
+# What a person or the record acts on. Confidences, homographies and quality numbers are
+# measurements: they may move in their last digits without a decision moving.
+DECISION_KEYS = {
+    "readings": ("value", "status", "flags", "suggestion"),
+    "captures": ("page_id", "status", "message", "identity_source", "mrn_check"),
+}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(decisions that differ, measurements that differ), one line each."""
+    decisions: list[str] = []
+    numbers: list[str] = []
+    for table, keys in DECISION_KEYS.items():
         old, new = before[table], after[table]
         for key in sorted(old.keys() | new.keys()):
-            if old.get(key) != new.get(key):
-                lines.append(f"{table} {key}: {old.get(key)} -> {new.get(key)}")
-    if before["report"] != after["report"]:
-        lines.append("readings report differs")
-    return lines
+            one, other = old.get(key), new.get(key)
+            if one == other:
+                continue
+            if one is None or other is None:
+                decisions.append(f"{table} {key}: {one} -> {other}")
+                continue
+            moved = {k: (one[k], other[k]) for k in one if one[k] != other[k]}
+            line = f"{table} {key}: " + ", ".join(
+                f"{k} {a!r} -> {b!r}" for k, (a, b) in moved.items()
+            )
+            (decisions if moved.keys() & set(keys) else numbers).append(line)
+    if _without_numbers(before["report"]) != _without_numbers(after["report"]):
+        decisions.append("readings report differs (beyond confidences)")
+    return decisions, numbers
+
+
+def _without_numbers(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_numbers(v) for k, v in value.items() if k != "confidence"}
+    if isinstance(value, list):
+        return [_without_numbers(v) for v in value]
+    return value
 
 
 def main() -> int:
@@ -143,14 +169,21 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, help="write cProfile stats here")
     parser.add_argument("--workers", type=int, default=1, help="1: read in this process")
     parser.add_argument("--top", type=int, default=40, help="profile lines to print")
+    parser.add_argument("--verbose", action="store_true", help="--diff: list measurements too")
     parser.add_argument("--diff", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
     args = parser.parse_args()
     if args.diff:
         before, after = (json.loads(p.read_text(encoding="utf-8")) for p in args.diff)
-        lines = diff(before, after)
-        print("\n".join(lines))
-        print(f"{len(lines)} differences in {len(before['readings'])} readings")
-        return 1 if lines else 0
+        decided, measured = diff(before, after)
+        for line in decided + (measured if args.verbose else []):
+            print(line)
+        print(
+            f"{len(decided)} decisions differ (value, status, flags, suggestion; capture "
+            f"status, page id, message, identity checks), {len(measured)} measurements only "
+            f"(confidence, homography, quality numbers), of {len(before['readings'])} "
+            f"readings and {len(before['captures'])} captures"
+        )
+        return 1 if decided else 0
     if args.work is None:
         parser.error("give OUT/work of a `papermode bench` run, or --diff")
     args.store.parent.mkdir(parents=True, exist_ok=True)
