@@ -3,10 +3,14 @@ each faster path gives exactly the numbers of the plain one it replaces."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
+import pytest
+from PIL import Image, ImageOps, ImageSequence
 
 from papermode.core.model import Box, Field
-from papermode.reading import washout
+from papermode.reading import imaging, washout
 
 
 def _page_with_boxes(seed: int) -> tuple[np.ndarray, list[Field]]:
@@ -38,3 +42,42 @@ def test_batched_border_contrasts_are_the_plain_ones() -> None:
         washed = {f.field_id for f, c in zip(fields, plain, strict=True) if c < 12.0}
         assert 0 < len(washed) < len(fields)  # both sides of the threshold are exercised
         assert set(washout.check_borders(page, fields, 8.0).washed_out) == washed
+
+
+def _reference_pixels(data: bytes) -> list[np.ndarray]:
+    """What `imaging` gave before: Pillow's exif_transpose, convert("RGB"), channels reversed."""
+    pages = []
+    with Image.open(io.BytesIO(data)) as image:
+        for frame in ImageSequence.Iterator(image):
+            upright = ImageOps.exif_transpose(frame) or frame
+            if upright.mode == "L":
+                pages.append(np.asarray(upright))
+            else:
+                pages.append(np.ascontiguousarray(np.asarray(upright.convert("RGB"))[:, :, ::-1]))
+    return pages
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("kind", ["PNG", "HEIF", "TIFF"])
+def test_pillow_pages_are_the_pixels_they_were(kind: str, orientation: int) -> None:
+    """HEIC, PNG and TIFF pages without Pillow's copies: the same pixels, turned the same."""
+    rng = np.random.default_rng(orientation)
+    rgb = rng.integers(0, 256, (40, 64, 3), dtype=np.uint8)
+    rgb[:8, :16] = (250, 10, 10)  # a red corner shows which way the page was turned
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    frames = [Image.fromarray(rgb), Image.fromarray(rgb[::-1].copy()).convert("L")]
+    extra = {"save_all": True, "append_images": frames[1:]} if kind == "TIFF" else {}
+    quality = {"quality": -1} if kind == "HEIF" else {}  # lossless: nothing to compare away
+    frames[0].save(out, format=kind, exif=exif.tobytes(), **extra, **quality)
+    data = out.getvalue()
+    pages = imaging.load_images_from_bytes(data, f"page.{kind.lower()}")
+    reference = _reference_pixels(data)
+    assert len(pages) == len(reference) >= 1
+    for page, expected in zip(pages, reference, strict=True):
+        assert page.pixels.shape == expected.shape
+        assert page.pixels.flags.c_contiguous
+        assert np.array_equal(page.pixels, expected)
+    if orientation in (6, 8):  # turned a quarter: the page is now tall
+        assert pages[0].pixels.shape[:2] == (64, 40)
