@@ -4,12 +4,15 @@ each faster path gives exactly the numbers of the plain one it replaces."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps, ImageSequence
+from PIL import Image, ImageOps, ImageSequence, PngImagePlugin
 
 from papermode.core.model import Box, Field
+from papermode.ingest import pipeline
+from papermode.ingest.inputs import InputFile
 from papermode.reading import imaging, washout
 
 
@@ -81,3 +84,28 @@ def test_pillow_pages_are_the_pixels_they_were(kind: str, orientation: int) -> N
         assert np.array_equal(page.pixels, expected)
     if orientation in (6, 8):  # turned a quarter: the page is now tall
         assert pages[0].pixels.shape[:2] == (64, 40)
+
+
+@pytest.mark.parametrize("where", ["exif_chunk", "raw_profile_text", "none"])
+def test_png_capture_time_is_what_pillow_finds(where: str) -> None:
+    """A PNG's EXIF date is read where Pillow reads it, and a PNG without one is not
+    decoded whole to find that out (the file time is used, as before)."""
+    exif = Image.Exif()
+    exif[0x0132] = "2026:11:28 09:41:00"
+    info = PngImagePlugin.PngInfo()
+    extra: dict[str, object] = {}
+    if where == "exif_chunk":
+        extra["exif"] = exif.tobytes()
+    elif where == "raw_profile_text":
+        raw = exif.tobytes()
+        info.add_text("Raw profile type exif", f"\nexif\n{len(raw):8}\n{raw.hex()}\n", zip=True)
+    out = io.BytesIO()
+    Image.fromarray(np.full((30, 40, 3), 200, np.uint8)).save(out, "PNG", pnginfo=info, **extra)
+    item = InputFile("shot.png", mtime=datetime(2026, 11, 28, 7, 0).timestamp())
+    with Image.open(io.BytesIO(out.getvalue())) as image:
+        pillow_date = image.getexif().get(0x0132)
+    taken = pipeline._captured_at(item, out.getvalue())
+    if where == "none":
+        assert pillow_date is None and taken == datetime(2026, 11, 28, 7, 0)
+    else:
+        assert pillow_date and taken == datetime(2026, 11, 28, 9, 41)

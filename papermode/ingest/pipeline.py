@@ -650,6 +650,12 @@ def _store_free(
 
 def _captured_at(item: InputFile, data: bytes) -> datetime:
     """When the photo was taken: EXIF DateTimeOriginal, else the file's time, else now."""
+    if sniff_kind(data) == "png" and b"eXIf" not in data and b"exif" not in data:
+        # Pillow decodes a whole PNG to look for EXIF after its pixels (80 ms for a phone
+        # screenshot, in the one process that stores every file). Pillow finds a PNG's EXIF
+        # in an eXIf chunk or a text chunk keyed "exif" / "Raw profile type exif" (keys are
+        # never compressed): bytes with neither word hold no EXIF date.
+        return _file_time(item)
     try:
         from PIL import Image
 
@@ -660,6 +666,10 @@ def _captured_at(item: InputFile, data: bytes) -> datetime:
             return datetime.strptime(str(text).strip(), "%Y:%m:%d %H:%M:%S")
     except Exception:  # no EXIF, not an image Pillow opens, a malformed date: fall back
         pass
+    return _file_time(item)
+
+
+def _file_time(item: InputFile) -> datetime:
     if item.mtime:
         return datetime.fromtimestamp(item.mtime).replace(microsecond=0)
     return datetime.now().replace(microsecond=0)
