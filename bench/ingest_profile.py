@@ -88,6 +88,48 @@ def ingest_once(
     }
 
 
+def reading_cpu(work: Path, store_path: Path, repeats: int) -> dict[str, Any]:
+    """CPU seconds of reading each file (a worker's `read_file`, one OpenCV thread, no
+    store writes), the least of `repeats` tries per file, summed: on a machine shared with
+    other work the least is the one least slowed by the others."""
+    import cv2
+
+    from papermode.core.settings import PlausibilityLimits, load_settings
+    from papermode.ingest import workers
+
+    cv2.setNumThreads(1)
+    for stale in store_path.parent.glob(store_path.name + "*"):
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    copy_store(work / "prepared.db", store_path)
+    settings = load_settings()
+    limits = PlausibilityLimits()
+    args = (
+        str(store_path),
+        "auto",
+        dict(settings.reading),
+        limits,
+        settings.ocr_free_photo_seconds,
+    )
+    least: list[float] = []
+    images = 0
+    for path in corpus_files(work):
+        data = path.read_bytes()
+        tries = []
+        for _ in range(repeats):
+            started = cpu_seconds()
+            read = workers.read_file(data, path.name, *args)
+            tries.append(cpu_seconds() - started)
+        least.append(min(tries))
+        images += len(read.outcomes)
+    workers.reset()
+    return {
+        "files": len(least),
+        "page_images": images,
+        "repeats": repeats,
+        "reading_cpu_seconds_per_page": round(sum(least) / max(images, 1), 4),
+    }
+
+
 def decisions(store_path: Path) -> dict[str, Any]:
     """Everything ingest decided, keyed so that two runs compare line by line."""
     connection = sqlite3.connect(store_path)
@@ -168,6 +210,9 @@ def main() -> int:
     parser.add_argument("--dump", type=Path, help="write the decisions here")
     parser.add_argument("--profile", type=Path, help="write cProfile stats here")
     parser.add_argument("--workers", type=int, default=1, help="1: read in this process")
+    parser.add_argument(
+        "--least-of", type=int, default=0, help="only reading CPU: least of N tries per file"
+    )
     parser.add_argument("--top", type=int, default=40, help="profile lines to print")
     parser.add_argument("--verbose", action="store_true", help="--diff: list measurements too")
     parser.add_argument("--diff", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
@@ -187,6 +232,9 @@ def main() -> int:
     if args.work is None:
         parser.error("give OUT/work of a `papermode bench` run, or --diff")
     args.store.parent.mkdir(parents=True, exist_ok=True)
+    if args.least_of:
+        print(json.dumps(reading_cpu(args.work, args.store, args.least_of), indent=2))
+        return 0
     figures = ingest_once(args.work, args.store, args.profile, args.workers)
     print(json.dumps(figures, indent=2))
     if args.dump:

@@ -109,3 +109,13 @@ def test_png_capture_time_is_what_pillow_finds(where: str) -> None:
         assert pillow_date is None and taken == datetime(2026, 11, 28, 7, 0)
     else:
         assert pillow_date and taken == datetime(2026, 11, 28, 9, 41)
+
+
+def test_pdf_capture_time_is_the_file_time() -> None:
+    """Pillow opens no PDF: its capture time is the file's, as it was."""
+    out = io.BytesIO()
+    Image.fromarray(np.full((30, 40), 200, np.uint8)).save(out, "PDF")
+    with pytest.raises(Exception):  # noqa: B017 - whatever Pillow raises: it cannot open one
+        Image.open(io.BytesIO(out.getvalue()))
+    item = InputFile("scan.pdf", mtime=datetime(2026, 11, 28, 7, 0).timestamp())
+    assert pipeline._captured_at(item, out.getvalue()) == datetime(2026, 11, 28, 7, 0)
