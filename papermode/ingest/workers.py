@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
-
 from papermode.core.errors import PapermodeError, StoreError
 from papermode.core.flags import FileStatus
 from papermode.core.model import Snapshot
@@ -51,11 +49,11 @@ def start_worker(parent_pid: int) -> None:
     """Run first in every worker process: it ends when its parent ends, however the parent
     ends (`kill -9` included), instead of living on holding photos in memory.
 
-    Its OpenCV runs on one thread: the workers are the parallelism already, and OpenCV's
-    own threads on cores the other workers use only cost CPU time (same pixels either way:
-    OpenCV splits a resize or warp into row bands, each computed as it would be alone).
+    OpenCV's thread count is left alone here: `cv2.setNumThreads` in a process forked
+    after the parent's OpenCV threads started hangs for ever (pthread_cond_destroy on a
+    condition the fork copied locked; seen in tests/test_ingest.py), and one thread per
+    worker measured no faster (bench/ingest_profile.py).
     """
-    cv2.setNumThreads(1)
     try:  # Linux: the kernel kills this process when the parent dies
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
