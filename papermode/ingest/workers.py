@@ -47,7 +47,13 @@ def reset() -> None:
 
 def start_worker(parent_pid: int) -> None:
     """Run first in every worker process: it ends when its parent ends, however the parent
-    ends (`kill -9` included), instead of living on holding photos in memory."""
+    ends (`kill -9` included), instead of living on holding photos in memory.
+
+    OpenCV's thread count is left alone here: `cv2.setNumThreads` in a process forked
+    after the parent's OpenCV threads started hangs for ever (pthread_cond_destroy on a
+    condition the fork copied locked; seen in tests/test_ingest.py), and one thread per
+    worker measured no faster (bench/ingest_profile.py).
+    """
     try:  # Linux: the kernel kills this process when the parent dies
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)

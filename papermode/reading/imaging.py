@@ -18,7 +18,7 @@ from typing import Literal
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageSequence, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
 from papermode.core.errors import InputFileError
@@ -224,13 +224,31 @@ def _too_many_pixels(name: str) -> InputFileError:
 
 def _page_from_pil(frame: Image.Image, index: int, kind: str) -> PageImage:
     camera = _has_camera_exif(frame)
-    upright = ImageOps.exif_transpose(frame) or frame
-    pixels = _to_uint8(upright)
+    pixels = _to_uint8(_upright(frame))
     dpi = _file_dpi(frame)
     is_scan = not camera and (kind == "tiff" or (dpi is not None and dpi >= 150))
     if not is_scan:
         dpi = None
     return PageImage(index=index, pixels=pixels, dpi=dpi, source="scan" if is_scan else "photo")
+
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(frame: Image.Image) -> Image.Image:
+    """The frame turned as its EXIF orientation says: the pixels of `ImageOps.exif_transpose`
+    (the same transposition), without its copy of an upright frame (0.1 s for 12 MP)."""
+    frame.load()
+    method = _TRANSPOSE.get(frame.getexif().get(0x0112, 1))
+    return frame.transpose(method) if method is not None else frame
 
 
 def _jpeg_page(data: bytes, header: Image.Image) -> PageImage | None:
@@ -278,6 +296,8 @@ def _to_uint8(image: Image.Image) -> np.ndarray:
         return np.asarray(image.convert("L"))
     if mode == "L":
         return np.asarray(image)
+    if mode == "RGB":  # HEIC, most PNGs: one copy out of Pillow, channels swapped by OpenCV
+        return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
     if mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
     if mode in ("LA", "La", "PA") or image.mode in ("RGBA", "RGBa"):

@@ -117,7 +117,8 @@ def read_page_image(
             image.index, FileStatus.FREE, free.problem, seconds=clock.seconds, free=free
         )
     with clock.stage("quality"):
-        reason = quality.retake_reason(gray, location)
+        report = quality.measure_quality(gray, location)  # `retake_reason`, kept for below
+        reason = quality.reason_for(report)
     # Glare only matters where it hides boxes: once the page is known, `check_borders`
     # decides with the layout in hand (a bright but readable page is not sent back).
     if reason and reason != quality.GLARE:
@@ -140,7 +141,7 @@ def read_page_image(
     assert location is not None
     with clock.stage("quality"):
         washout = check_borders(rectified, context.layout.fields, PX_PER_MM)
-        bilevel = quality.is_bilevel(gray)
+        bilevel = report.bilevel  # `quality.is_bilevel(gray)`, measured once
     if washout.retake and not bilevel:
         logger.info(
             "page %s: retake, %d boxes washed out", context.layout.page_id, len(washout.washed_out)

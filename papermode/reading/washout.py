@@ -53,9 +53,8 @@ class Washout:
 
 def check_borders(rectified: np.ndarray, fields: Sequence[Field], px_per_mm: float) -> Washout:
     """The fields whose printed border is invisible on the rectified page."""
-    washed = [
-        f.field_id for f in fields if border_contrast(rectified, f, px_per_mm) < MIN_BORDER_CONTRAST
-    ]
+    contrasts = border_contrasts(rectified, fields, px_per_mm)
+    washed = [f.field_id for f, c in zip(fields, contrasts, strict=True) if c < MIN_BORDER_CONTRAST]
     logger.debug(
         "%d of %d printed borders under contrast %s: %s",
         len(washed),
@@ -64,6 +63,49 @@ def check_borders(rectified: np.ndarray, fields: Sequence[Field], px_per_mm: flo
         ", ".join(washed[:20]) or "none",
     )
     return Washout(tuple(washed), len(fields))
+
+
+def border_contrasts(
+    rectified: np.ndarray, fields: Sequence[Field], px_per_mm: float
+) -> list[float]:
+    """`border_contrast` of every field, the same numbers, computed in batches.
+
+    A page holds thousands of edge strips but few strip shapes (boxes of one size): each
+    shape's strips are stacked and their profiles, levels and minima taken in one numpy
+    call each, instead of three calls per strip (50 ms -> a few ms for a MAR page).
+    """
+    band = max(2, int(round(BAND_MM * px_per_mm)))
+    batches: dict[tuple[int, tuple[int, ...]], list[tuple[int, np.ndarray]]] = {}
+    for index, f in enumerate(fields):
+        for axis, strip in _edge_strips(rectified, f, px_per_mm, band):
+            if strip.size == 0 or min(strip.shape) < 2:
+                continue  # an edge outside the page: not measured (as `_edge_contrast`)
+            batches.setdefault((axis, strip.shape), []).append((index, strip))
+    found: list[list[float]] = [[] for _ in fields]
+    for (axis, _shape), strips in batches.items():
+        stack = np.stack([strip for _, strip in strips]).astype(np.float32)
+        profiles = np.median(stack, axis=axis + 1)
+        papers = np.percentile(profiles, 90, axis=1)
+        darkest = profiles.min(axis=1)
+        for (index, _), paper, low in zip(strips, papers, darkest, strict=True):
+            found[index].append(float(paper) - float(low))
+    # The median of each field's edges in their order (top, bottom, left, right), as
+    # `border_contrast` takes it: the order does not change a median.
+    return [float(np.median(values)) if values else 0.0 for values in found]
+
+
+def _edge_strips(
+    rectified: np.ndarray, field: Field, px_per_mm: float, band: int
+) -> list[tuple[int, np.ndarray]]:
+    """(axis along the edge, strip) of the field's top, bottom, left and right edges."""
+    box = field.box
+    x0, y0 = int(round(box.x * px_per_mm)), int(round(box.y * px_per_mm))
+    x1, y1 = int(round((box.x + box.w) * px_per_mm)), int(round((box.y + box.h) * px_per_mm))
+    inner_x = slice(x0 + band, max(x1 - band, x0 + band + 1))
+    inner_y = slice(y0 + band, max(y1 - band, y0 + band + 1))
+    return [(1, rectified[max(y - band, 0) : y + band + 1, inner_x]) for y in (y0, y1)] + [
+        (0, rectified[inner_y, max(x - band, 0) : x + band + 1]) for x in (x0, x1)
+    ]
 
 
 def border_contrast(rectified: np.ndarray, field: Field, px_per_mm: float) -> float:
