@@ -92,7 +92,12 @@ def _vital_height(form: Template, vital: Vital, ink_h: float) -> float:
 
 def _head_height(form: Template, blank: bool) -> float:
     """Printed date and time, or (blank pack) a time comb and the gap under it."""
-    return 1.0 + form.g("cell_h") + MIN_GAP_MM if blank else _HEAD_MM
+    return _TIME_COMB_TOP + form.g("cell_h") + MIN_GAP_MM if blank else _HEAD_MM
+
+
+# A blank pack's time comb sits 2 mm under the block's rule: a dark rule right on a box
+# edge looks like its border to the reader.
+_TIME_COMB_TOP = 2.0
 
 
 def block_height(
@@ -237,7 +242,9 @@ def _heads(
             continue
         field_id = f"{_prefix(None, first + index)}.time"
         cell_w = form.g("cell_w")
-        body.add(comb(field_id, x, y + 1.0, 4, cell_w, form.g("cell_h"), role="obs_time"))
+        body.add(
+            comb(field_id, x, y + _TIME_COMB_TOP, 4, cell_w, form.g("cell_h"), role="obs_time")
+        )
     if columns and columns[0] is None:
         _label(ctx, form, body, ctx.t("vitals.time_hhmm"), y + 6.0)
 
