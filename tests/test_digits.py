@@ -212,12 +212,7 @@ def test_temperature_decimals() -> None:
     readings = read_digit_fields(page, fields, PX)
     values = [readings[f.field_id].value for f in fields]
     assert all(v is None or ("." in v and len(v) == 4) for v in values)
-    # the elastic-trained model (2026-12-02) reads one test-half "3" drawn twice here as a 9
-    # at confidence 0.35: 4 of 6 right, and what is wrong is never auto-accepted
-    assert sum(v == f"{t[:2]}.{t[2]}" for v, t in zip(values, texts, strict=True)) >= 4
-    for field, text in zip(fields, texts, strict=True):
-        if readings[field.field_id].value != f"{text[:2]}.{text[2]}":
-            assert decide(readings[field.field_id], field)[0] == "review"
+    assert sum(v == f"{t[:2]}.{t[2]}" for v, t in zip(values, texts, strict=True)) >= 5
 
 
 def test_times_and_gaps() -> None:
