@@ -5,7 +5,7 @@ The held-out digits are split into a calibration half and a test half
 calibration digits into comb fields (the benchmark's pages: clean and degraded, plus
 left-aligned numbers, and degraded pages written with faint pens only), reads them back and
 prints, per field type, the lowest threshold with at most 0.5 % wrong among auto-accepted
-fields in every condition (`DEFAULT_THRESHOLDS` take one step above it), the error among
+fields in every condition (and one step above it, the margin docs/digits.md explains), the error among
 auto-accepted fields and the share sent to review at each threshold, and for each flag the
 error among fields that carry it and would otherwise be accepted. `bench/digits_bench.py`
 then reports on the test half only.
@@ -158,7 +158,7 @@ def report(rows: dict[str, list[tuple[str, bool, float, bool, set[str]]]]) -> No
     chosen = choose(table, list(rows))
     print(f"\nlowest threshold with <= {MAX_WRONG:.1%} wrong in every condition: {chosen}")
     margin = {kind: _next(threshold) for kind, threshold in chosen.items()}
-    print(f"one step above it (the DEFAULT_THRESHOLDS rule, doses kept at 0.8): {margin}")
+    print(f"one step above it (a margin against calibration noise, docs/digits.md): {margin}")
     for kind, threshold in chosen.items():
         parts = []
         for condition in rows:
