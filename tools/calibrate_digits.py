@@ -7,8 +7,8 @@ left-aligned numbers, and degraded pages written with faint pens only), reads th
 prints, per field type, the lowest threshold with at most 0.5 % wrong among auto-accepted
 fields in every condition (and one step above it, the margin docs/digits.md explains), the
 error among auto-accepted fields and the share sent to review at each threshold, and for
-each flag the error among fields that carry it and would otherwise be accepted. `bench/digits_bench.py`
-then reports on the test half only.
+each flag the error among fields that carry it and would otherwise be accepted.
+`bench/digits_bench.py` then reports on the test half only.
 
     python tools/calibrate_digits.py [--fields 1200] [--seed 3]
 """
