@@ -251,6 +251,8 @@ def digit_accuracy(seed: int) -> dict[str, float]:
     rng = np.random.default_rng(seed)
     page, cases = blank_page((210.0, 297.0), PX), []
     right = total = 0
+    confidences: list[float] = []
+    correct: list[bool] = []
     for start in range(0, len(labels), 200):
         page = blank_page((210.0, 297.0), PX)
         cases = []
@@ -263,7 +265,48 @@ def digit_accuracy(seed: int) -> dict[str, float]:
         readings = read_digit_fields(page, [f for f, _ in cases], PX)
         right += sum(readings[f.field_id].cells[0].digit == label for f, label in cases)
         total += len(cases)
-    return {"raw": float((raw == labels).mean()), "in_cells": right / total, "n": total}
+        for f, label in cases:
+            cell = readings[f.field_id].cells[0]
+            confidences.append(cell.confidence)
+            correct.append(cell.digit == label)
+    return {
+        "raw": float((raw == labels).mean()),
+        "in_cells": right / total,
+        "n": total,
+        "ece": expected_calibration_error(confidences, correct),
+    }
+
+
+def expected_calibration_error(
+    confidences: list[float], correct: list[bool], bins: int = 10
+) -> float:
+    """Expected calibration error: the gap between confidence and accuracy, averaged over
+    `bins` equal-width confidence bins weighted by how many readings fall in each."""
+    conf, ok = np.asarray(confidences, float), np.asarray(correct, float)
+    if not len(conf):
+        return 0.0
+    index = np.minimum((conf * bins).astype(int), bins - 1)
+    gap = 0.0
+    for b in range(bins):
+        mine = index == b
+        if mine.any():
+            gap += mine.sum() / len(conf) * abs(conf[mine].mean() - ok[mine].mean())
+    return float(gap)
+
+
+def reliability(results: list[tuple[str, str | None, float, bool]], truths: list[str]) -> str:
+    """Field confidence against field accuracy (fields with a value), and its ECE."""
+    rows = [(r[2], r[1] == t) for r, t in zip(results, truths, strict=True) if r[1] is not None]
+    conf = np.array([c for c, _ in rows])
+    ok = np.array([o for _, o in rows], float)
+    parts = []
+    for low, high in ((0.0, 0.5), (0.5, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 0.99), (0.99, 1.01)):
+        mine = (conf >= low) & (conf < high)
+        if mine.any():
+            parts.append(f"[{low:.2f},{min(high, 1):.2f}) n={int(mine.sum())} "
+                         f"conf {conf[mine].mean():.3f} right {ok[mine].mean():.3f}")  # fmt: skip
+    ece = expected_calibration_error(list(conf), list(ok.astype(bool)))
+    return f"field ECE {ece:.4f}; " + "; ".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     digits = figures["digits"]
     print(
         f"held-out digits (n={digits['n']}): raw MNIST accuracy {digits['raw']:.4f}, "
-        f"in comb cells {digits['in_cells']:.4f}"
+        f"in comb cells {digits['in_cells']:.4f}, cell confidence ECE {digits['ece']:.4f}"
     )
     for condition in ("clean", "degraded"):
         figures[condition] = run_condition(condition, args)
@@ -320,6 +363,7 @@ def run_condition(condition: str, args: argparse.Namespace) -> dict[str, object]
         f"{chosen['wrong_among_auto']:.2%} wrong among auto-accepted fields, "
         f"{chosen['review_share']:.1%} sent to review (n={chosen['n']})"
     )
+    print(f"  reliability ({condition}): {reliability(results, truths)}")
     print_table(f"{condition}: papermode ({seconds / cells * 1000:.2f} ms per cell)", mine)
     per_cell_t = tess_seconds / max(tess_cells, 1) * 1000
     print_table(f"{condition}: tesseract psm 7 ({per_cell_t:.1f} ms per cell)", theirs)

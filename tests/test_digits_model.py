@@ -1,0 +1,138 @@
+"""The shipped digit model: size, calibration on the test half, grey combs; and the training
+script's export (batch norm folded, float16) reproducing torch."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import digits_bench  # noqa: E402
+from test_digits import PX, digit_accuracy, random_texts, write  # noqa: E402
+
+import papermode.demo.synth.handwriting as handwriting  # noqa: E402
+from papermode.reading.digits import (  # noqa: E402
+    MODEL_PATH,
+    DigitModel,
+    decide,
+    load_model,
+    read_digit_fields,
+)
+
+
+def _train_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("train_digits", ROOT / "tools/train_digits.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_model_file_is_small_and_records_how_it_was_made() -> None:
+    assert MODEL_PATH.stat().st_size < 1_000_000
+    with np.load(MODEL_PATH, allow_pickle=False) as data:
+        stored = {key: data[key] for key in data.files if key not in ("temperature", "info")}
+    assert set(stored) == {
+        f"{n}_{p}" for n in ("conv1", "conv2", "conv3", "fc1", "fc2") for p in "wb"
+    }
+    assert sum(array.size for array in stored.values()) < 250_000
+    model = load_model()
+    assert model.info["train_digits"] == 3500 and model.info["heldout_digits"] == 1000
+
+
+def test_test_half_digits_read_at_98_percent_with_calibrated_confidence() -> None:
+    """The test half of the held-out digits, one per comb cell: at least 98 % right, and the
+    cell confidence means what it says (expected calibration error under 3 %)."""
+    figures = digits_bench.digit_accuracy(7)
+    assert figures["n"] == 500
+    assert figures["in_cells"] >= 0.98
+    assert figures["ece"] < 0.03
+
+
+def test_test_half_clean_fields_mostly_auto_accepted_and_never_wrong() -> None:
+    """300 clean benchmark fields (test half, default thresholds): none accepted wrong, at
+    most 14 % to review (the shipped model sends 13.7 % of these; the tried elastic model of
+    docs/digits.md accepted one wrong time here at a 0.6 time threshold)."""
+    rng = np.random.default_rng(101)
+    results, truths = [], []
+    for _ in range(5):
+        page, cases = digits_bench.make_page(60, rng, degraded=False)
+        found, _ = digits_bench.ours(page, cases)
+        results += found
+        truths += [case.truth for case in cases]
+    figures = digits_bench.at_defaults(results, truths)
+    assert figures["wrong_among_auto"] == 0.0
+    assert figures["review_share"] <= 0.14
+
+
+def test_expected_calibration_error_is_the_weighted_gap() -> None:
+    # 0.95 confident, all right: gap 0.05 on half; 0.55 confident, half right: gap 0.05
+    confidences = [0.95, 0.95, 0.55, 0.55]
+    assert digits_bench.expected_calibration_error(confidences, [True, True, True, False]) == (
+        pytest.approx(0.05)
+    )
+    assert digits_bench.expected_calibration_error([], []) == 0.0
+
+
+@pytest.mark.parametrize("gray", [handwriting.DROPOUT_GRAY, 89])
+def test_dark_grey_combs_read_like_drop_out_combs(
+    gray: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Combs printed dark grey (luma 0.35, so a 1-bit scan keeps them) read as well as the
+    drop-out colour, and no wrong time is auto-accepted."""
+    monkeypatch.setattr(handwriting, "DROPOUT_GRAY", gray)
+    texts = random_texts(60, seed=21)
+    page, fields = write(texts, seed=22, blur=0.8, noise=4.0, jpeg=70, shift_mm=0.5)
+    assert int(page.min()) <= max(gray, 90)  # the comb really is that dark
+    readings = read_digit_fields(page, fields, PX)
+    assert digit_accuracy(texts, readings) >= 0.97
+    for text, field in zip(texts, fields, strict=True):
+        reading = readings[field.field_id]
+        status, _ = decide(reading, field)
+        if status == "auto":
+            assert reading.text == text, (field.field_id, reading.text, text)
+
+
+def test_export_folds_batch_norm_and_matches_torch() -> None:
+    """The training script's export (batch norm folded into the convolutions, float16) gives
+    the logits torch gives: a wrong fold would ship a model that reads nonsense."""
+    torch = pytest.importorskip("torch")
+    module = _train_module()
+    torch.manual_seed(0)
+    net = module.build_net(torch.nn)
+    with torch.no_grad():  # batch-norm statistics that are not the identity
+        for layer in net:
+            if isinstance(layer, torch.nn.BatchNorm2d):
+                layer.running_mean.uniform_(-0.5, 0.5)
+                layer.running_var.uniform_(0.5, 2.0)
+                layer.weight.uniform_(0.5, 1.5)
+                layer.bias.uniform_(-0.2, 0.2)
+    net.eval()
+    weights = module.export(net)
+    assert all(value.dtype == np.float16 for value in weights.values())
+    model = DigitModel({k: v.astype(np.float32) for k, v in weights.items()}, 1.0, {})
+    images = np.random.default_rng(1).random((32, 28, 28)).astype(np.float32)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(images).unsqueeze(1)).numpy()
+    assert np.abs(model.logits(images) - expected).max() < 0.02
+    module.check_export(net, model, images)  # the script's own guard agrees
+
+
+def test_elastic_distortion_moves_strokes_but_keeps_the_digit() -> None:
+    module = _train_module()
+    rng = np.random.default_rng(5)
+    ink = np.zeros((56, 56), np.float32)
+    ink[10:46, 26:30] = 1.0  # a "1"
+    moved = module.elastic(ink, rng)
+    assert moved.shape == ink.shape
+    assert not np.allclose(moved, ink)
+    assert 0.8 < moved.sum() / ink.sum() < 1.2  # displaced, not erased or smeared
+    columns = np.nonzero(moved.sum(axis=0) > 0.5)[0]
+    assert columns.min() >= 20 and columns.max() <= 36  # still one upright stroke
