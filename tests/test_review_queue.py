@@ -51,7 +51,8 @@ def built_review_store(factory: pytest.TempPathFactory, photos: int = 14) -> Pat
         sample_census_path(), folder / "forms", store_path, start=START, hours=24,
         lang="en", paper="a4", settings_path=None,
     )  # fmt: skip
-    info = make_corpus(folder / "forms", folder / "captures", count=photos, seed=5)
+    seed = int(os.environ.get("PAPERMODE_REVIEW_SEED", "5"))  # to try another corpus
+    info = make_corpus(folder / "forms", folder / "captures", count=photos, seed=seed)
     elsewhere = folder / "elsewhere"
     prepare_forms(
         sample_census_path(), elsewhere / "forms", elsewhere / "other.db",
