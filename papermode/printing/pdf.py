@@ -27,6 +27,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from papermode.core.labels import label_size_pt
 from papermode.core.model import Box, Field, Line, PageLayout, Shade, Text
 from papermode.core.pageframe import (
     MARKER_IDS,
@@ -52,7 +53,6 @@ BORDER_GREY = 0.35
 # A band that must stand out (high alert, do not give) is framed, never filled: text on a
 # grey fill dithers into noise in a 1-bit scan and a photocopy.
 BAND_FRAME_MM = 0.6
-LABEL_SIZE_PT = 5.0
 QR_QUIET_MODULES = 4  # the QR standard's quiet zone, kept inside `frame.qr_box`
 
 _FONT_FILES = {
@@ -271,7 +271,7 @@ def _add_comb(page: _PageCanvas, path: Any, dots: Any, item: Field) -> None:
 
 
 def _draw_label(page: _PageCanvas, item: Field) -> None:
-    size = min(LABEL_SIZE_PT, item.box.h * mm * 0.4)  # small print that leaves room to write
+    size = label_size_pt(item.box.h)  # small print that leaves room to write (core/labels.py)
     page.canvas.setFont(_font(False, False), size)
     page.canvas.drawString((item.box.x + 0.6) * mm, page.y(item.box.y + 0.6) - size, item.label)
 

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from papermode.core.flags import Flag, Threshold
+from papermode.core.labels import label_area
 from papermode.core.model import Box, Field, PageLayout, Reading, ReadingStatus
 from papermode.core.settings import PlausibilityLimits
 from papermode.core.stopwatch import Stopwatch
@@ -170,7 +171,7 @@ def _read_marks(
             groups.setdefault(f.group or f.field_id, []).append(f)
         elif f.kind in ("signature", "text"):
             page = without_ruled_lines(rectified, f.box) if f.role == "note" else rectified
-            mark = marks.ink_present(page, f.box, PX_PER_MM)
+            mark = marks.ink_present(page, f.box, PX_PER_MM, label=label_area(f.box, f.label))
             value = "ink" if mark.state != "empty" else "empty"
             flags = tuple(mark.flags)
             # Handwritten text (a drug name) is never auto-accepted: a person reads it.

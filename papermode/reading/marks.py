@@ -120,13 +120,16 @@ def read_group(
     return readings
 
 
-def ink_present(rectified: np.ndarray, box: Box, px_per_mm: float) -> MarkReading:
+def ink_present(
+    rectified: np.ndarray, box: Box, px_per_mm: float, label: Box | None = None
+) -> MarkReading:
     """Initials or signature box: "ink" or "empty".
 
-    The top band of a tall box (its printed label) is left out; the paper level is local,
-    so a shadow across a wide box is no ink.
+    The top band of a tall box and the area of its printed label (`label`, from
+    `papermode.core.labels.label_area`; dark grey, so it survives a photocopy) are left
+    out; the paper level is local, so a shadow across a wide box is no ink.
     """
-    inside = _inside_ink(rectified, box, px_per_mm, search=False, label_band=True)
+    inside = _inside_ink(rectified, box, px_per_mm, search=False, label_band=True, label=label)
     if inside is None:
         return MarkReading("empty", 0.0, 0.0, (Flag.OUTSIDE_PAGE,))
     ink, offset = inside.ink, inside.offset_mm
@@ -154,7 +157,12 @@ class _Inside:
 
 
 def _inside_ink(
-    rectified: np.ndarray, box: Box, ppm: float, search: bool = True, label_band: bool = False
+    rectified: np.ndarray,
+    box: Box,
+    ppm: float,
+    search: bool = True,
+    label_band: bool = False,
+    label: Box | None = None,
 ) -> _Inside | None:
     """The pen ink inside the box after local re-registration (None: box off the page).
 
@@ -167,6 +175,12 @@ def _inside_ink(
     if region is None:
         return None
     dark = _darkness(region, ppm, local=label_band)
+    if label is not None:  # the printed label is not ink
+        lx0, ly0 = int(label.x * ppm) - origin[0], int(label.y * ppm) - origin[1]
+        lx1 = int(np.ceil((label.x + label.w) * ppm)) - origin[0]
+        ly1 = int(np.ceil((label.y + label.h) * ppm)) - origin[1]
+        dark = dark.copy()
+        dark[max(ly0, 0) : max(ly1, 0), max(lx0, 0) : max(lx1, 0)] = 0
     dx, dy = _register(dark, box, ppm, origin) if search else (0, 0)
     inset = max(INSET_MIN_MM, INSET_FRACTION * min(box.w, box.h))
     inner = box.inset(inset)
