@@ -113,7 +113,7 @@ def _banner(image: np.ndarray, fields: dict[str, dict[str, Any]], truth: Truth,
     edge.initials(image, fields["blank.birth_date"], seed=8)
     edge.write_digits(image, fields["blank.temp_number"], TEMP_NUMBER, seed=9)
     truth[(page_id, "blank.name")] = ADMITTED
-    truth[(page_id, "blank.birth_date")] = "1958-07-14"
+    truth[(page_id, "blank.birth_date")] = "14071958"
     truth[(page_id, "blank.temp_number")] = TEMP_NUMBER
 
 

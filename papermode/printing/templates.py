@@ -57,7 +57,7 @@ GEOMETRY: dict[str, dict[str, float]] = {
 # Upper bounds keep every form within a page (and a row within the page height).
 MAXIMUM: dict[str, float] = {
     "tick_size": 10, "cell_w": 10, "cell_h": 15, "gap": 6, "sign_h": 20, "info_w": 90,
-    "dose_w": 45, "entries": 12, "dose_cells": 8, "sign_w": 90, "drug_h": 25, "label_w": 80,
+    "dose_w": 45, "entries": 12, "dose_cells": 8, "sign_w": 90, "drug_h": 15, "label_w": 80,
     "every_hours": 24, "line_pitch": 20, "row_pad": 5, "text_size": 12, "temp_cells": 10,
     "name_w": 100,
 }  # fmt: skip

@@ -41,6 +41,9 @@ def patient_of_field(field_id: str) -> str | None:
     return None
 
 
+_HEAD_H = 6.0  # the repeated column header
+
+
 def census_bodies(
     ctx: Ctx,
     form: Template,
@@ -52,7 +55,9 @@ def census_bodies(
     size, pad = form.g("text_size"), form.g("row_pad")
     columns = _census_columns(ctx)
     rows = [
-        _census_row(
+        row
+        for p in sorted(patients, key=bed_order)
+        for row in _census_rows(
             ctx,
             columns,
             size,
@@ -63,11 +68,10 @@ def census_bodies(
             pages_by_patient.get(p.patient_id, ()),
             patient=p,
         )
-        for p in sorted(patients, key=bed_order)
     ]
     for number, pack in enumerate(blank_packs, start=1):
         label = ctx.t("census.blank", n=number)
-        rows.append(_census_row(ctx, columns, size, pad, "", label, "", pack))
+        rows += _census_rows(ctx, columns, size, pad, "", label, "", pack)
     return flow(form, rows, ctx.top, ctx.bottom, head=_census_head(ctx, columns, size))
 
 
@@ -91,10 +95,10 @@ def _census_head(ctx: Ctx, columns: tuple[float, ...], size: float) -> Row:
             body.text(x, y + 4.0, label, small, bold=True, align="centre")
         body.rule(ctx.left, y + 5.5, ctx.left + ctx.width, grey=0.0, width=0.3)
 
-    return Row(6.0, draw)
+    return Row(_HEAD_H, draw)
 
 
-def _census_row(
+def _census_rows(
     ctx: Ctx,
     columns: tuple[float, ...],
     size: float,
@@ -105,7 +109,9 @@ def _census_row(
     pages: Sequence[PageLayout],
     *,
     patient: Patient | None = None,
-) -> Row:
+) -> list[Row]:
+    """A patient's (or blank pack's) row; its page-id lines continue on more rows when they
+    are more than a page holds (a patient with very many pages, large print)."""
     pages_w = ctx.left + ctx.width - columns[3] - 1.0 - _TICKS_W
     entries = []
     for p in pages:
@@ -121,6 +127,40 @@ def _census_row(
             lines[-1] = joined
         else:
             lines.append(entry)
+    pitch = size * 0.45
+    room = ctx.bottom - ctx.top - _HEAD_H - 2 * pad - 2.0
+    most = max(1, int(room // pitch) - 1)
+    chunks_of = [lines[i : i + most] for i in range(0, len(lines), most)] or [[]]
+    rows = [_first_row(ctx, columns, size, pad, bed, name, mrn, chunks_of[0], patient)]
+    rows += [_more_lines(ctx, columns, size, pad, chunk) for chunk in chunks_of[1:]]
+    return rows
+
+
+def _more_lines(
+    ctx: Ctx, columns: tuple[float, ...], size: float, pad: float, lines: list[str]
+) -> Row:
+    pitch = size * 0.45
+    height = len(lines) * pitch + 2 * pad + 1.0
+
+    def draw(body: Body, y: float) -> None:
+        for index, line in enumerate(lines):
+            body.text(columns[3], y + pad + pitch * (index + 1), line, size, mono=True)
+        body.rule(ctx.left, y + height, ctx.left + ctx.width, grey=0.6, width=0.15)
+
+    return Row(height, draw)
+
+
+def _first_row(
+    ctx: Ctx,
+    columns: tuple[float, ...],
+    size: float,
+    pad: float,
+    bed: str,
+    name: str,
+    mrn: str,
+    lines: list[str],
+    patient: Patient | None,
+) -> Row:
     names = wrap(name, columns[2] - columns[1] - 2.0, size + 0.5, bold=True, lines=2)
     facts = _patient_facts(ctx, patient, columns[2] - columns[1] - 2.0, size - 1.0)
     pitch = size * 0.45

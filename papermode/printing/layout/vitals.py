@@ -120,11 +120,12 @@ def _parts(form: Template, room: float, blank: bool) -> list[tuple[Vital, ...]]:
     parts: list[list[Vital]] = [[]]
     for vital in form.vitals:
         trial = [*parts[-1], vital]
-        if parts[-1] and block_height(form, blank=blank, vitals=trial, initials=False) > room:
+        # the write-in row can be left out (ink_h 0): split only what cannot fit without it
+        if parts[-1] and block_height(form, 0.0, blank=blank, vitals=trial, initials=False) > room:
             parts.append([vital])
         else:
             parts[-1] = trial
-    if len(parts) > 1 and block_height(form, blank=blank, vitals=parts[-1]) > room:
+    if block_height(form, 0.0, blank=blank, vitals=parts[-1]) > room:
         parts.append([])  # the initials row alone
     return [tuple(part) for part in parts]
 
@@ -153,14 +154,15 @@ def vitals_bodies(
     parts = _parts(form, room, blank)
     if len(parts) > 1:  # a block taller than a page: its rows over several pages
         return flow(form, [_part_row(ctx, form, list(run), pitch, first + index * per_block,
-                                     part, part is parts[-1])
+                                     part, part is parts[-1], room)
                            for index, run in enumerate(blocks) for part in parts], ctx.top,
                     ctx.bottom)  # fmt: skip
     ink_h = _INK_MIN_MM
     if len(blocks) == 1 or block_height(form, blank=blank) * 2 > room:
         # One block a page: the write-in row gets the height left, or is left out when
         # there is too little (a blank pack's chart on US Letter, under its identity strip).
-        spare = room - block_height(form, 0.0, blank=blank) - form.g("gap")
+        # (2 mm kept free above what follows: the signature legend at the foot)
+        spare = room - block_height(form, 0.0, blank=blank) - form.g("gap") - MIN_GAP_MM
         ink_h = min(_INK_MAX_MM, spare) if spare >= _INK_MIN_MM else 0.0
     height = block_height(form, ink_h, blank=blank)
     rows = [
@@ -183,10 +185,14 @@ def _part_row(
     first: int,
     part: tuple[Vital, ...],
     last: bool,
+    room: float,
 ) -> Row:
     blank = bool(columns) and columns[0] is None
-    height = block_height(form, blank=blank, vitals=part, initials=last)
-    return Row(height, _block(ctx, form, columns, pitch, _INK_MIN_MM, first, part, last))
+    ink_h = _INK_MIN_MM  # the write-in row, or none when the part would not fit with it
+    if block_height(form, ink_h, blank=blank, vitals=part, initials=last) > room:
+        ink_h = 0.0
+    height = block_height(form, ink_h, blank=blank, vitals=part, initials=last)
+    return Row(height, _block(ctx, form, columns, pitch, ink_h, first, part, last))
 
 
 def _prefix(moment: datetime | None, number: int) -> str:
