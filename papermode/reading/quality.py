@@ -66,9 +66,13 @@ UNLOCATED = (
 # A papermode page without a readable marker or QR code still shows its structure: three or
 # four solid dark squares (the corner markers, even blurred), each alone in white, at the
 # corners of a rectangle as long as the page. Measured on 60 synthetic screen and note
-# photos: none has that structure; 12-20 px motion-blurred form photos all have it.
+# photos: none has that structure (again 0 of 60 with RING_MAX_INK 0.08, 2026-12-02);
+# 12-20 px motion-blurred form photos all have it.
 STRUCTURE_MAX_SIDE = 1200
 MARKER_MIN_PX, MARKER_MAX_PX = 18, 120  # at STRUCTURE_MAX_SIDE
+# The white ring around a marker may hold this share of dark pixels: a 20 px motion blur
+# smears the signature legend's boxes, printed beside the bottom markers, into it.
+RING_MAX_INK = 0.08
 CORNER_WORDS = {
     "top_left": "top-left",
     "top_right": "top-right",
@@ -270,7 +274,7 @@ def _marker_like_squares(gray: np.ndarray) -> list[tuple[float, float, float]]:
         y1, x1 = min(y + h + margin, dark.shape[0]), min(x + w + margin, dark.shape[1])
         ring = int(dark[y0:y1, x0:x1].sum()) - int(dark[y : y + h, x : x + w].sum())
         ring_area = (y1 - y0) * (x1 - x0) - w * h
-        if ring_area > 0 and ring <= 0.03 * ring_area:
+        if ring_area > 0 and ring <= RING_MAX_INK * ring_area:
             squares.append((float(centres[index][0]), float(centres[index][1]), (w + h) / 2.0))
         if len(squares) > 40:  # a pattern of squares (a chessboard, a tiled floor): not a page
             return []
