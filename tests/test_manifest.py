@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from papermode.census.snapshot import sample_census_path
 from papermode.core.model import Box, Field, PrintedPage
 from papermode.printing import manifest
+from papermode.printing.prepare import prepare_forms
 
 SNAPSHOT = manifest.SnapshotInfo(
     snapshot_id="snap-1",
@@ -184,3 +186,15 @@ def test_field_entry_round_trip_property(box, kind, cells, minute, label) -> Non
     )
     entry = json.loads(json.dumps(manifest.field_entry(item)))
     assert manifest.field_from_entry(entry) == item
+
+
+def test_the_manifest_writer_gives_each_page_exactly_its_entry(tmp_path: Path) -> None:
+    """The writer shares the JSON text of fields that are the same object on many pages
+    (banner, signature legend); each page's line must still be its own entry, exactly."""
+    prepare_forms(sample_census_path(), tmp_path / "forms", tmp_path / "p.db",
+                  start=datetime(2026, 11, 28, 7, 0), hours=24, lang="fr", paper="a4",
+                  settings_path=None)  # fmt: skip
+    printed = manifest.read_manifest(tmp_path / "forms" / "manifest.json")
+    assert len(printed) > 50
+    for page in printed:
+        assert manifest.page_json(page) == json.dumps(manifest.page_entry(page), ensure_ascii=False)

@@ -66,9 +66,27 @@ def layout_digest(
     head = (template, template_version, _canonical(size_mm[0]), _canonical(size_mm[1]))
     digest.update(repr(head).encode("utf-8"))
     for item in (*fields, "\x1d", *drawings):
-        digest.update(_canonical(item).encode("utf-8"))
+        digest.update(_canonical_shared(item))
         digest.update(b"\x1e")
     return digest.hexdigest()[:32]
+
+
+# The canonical bytes of the fields and drawings hashed lately, by object identity: the
+# banner of a patient, the signature legend and the frame are the very same objects on
+# many pages. Each entry keeps its object alive, so an id is never reused while cached.
+_SHARED: dict[int, tuple[object, bytes]] = {}
+_SHARED_MAX = 200_000
+
+
+def _canonical_shared(item: object) -> bytes:
+    known = _SHARED.get(id(item))
+    if known is not None and known[0] is item:
+        return known[1]
+    text = _canonical(item).encode("utf-8")
+    if len(_SHARED) >= _SHARED_MAX:
+        _SHARED.clear()
+    _SHARED[id(item)] = (item, text)
+    return text
 
 
 def _canonical(value: object) -> str:
