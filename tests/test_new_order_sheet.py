@@ -193,3 +193,8 @@ def test_the_fhir_order_carries_when_and_by_whom_it_was_written_and_its_decimal_
     assert request["authoredOn"].startswith("2026-11-28T14:30")
     assert request["requester"] == {"display": "DR MARTIN"}
     assert request["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 0.5
+
+
+@pytest.mark.parametrize("role", ["effect_time", "obs_time", "write_in_time", "order_time"])
+def test_every_written_time_keeps_its_leading_zero(role: str) -> None:
+    assert assemble(_field(role, 4), _cells("0432")).value == "0432"  # 04:32, not 432

@@ -278,8 +278,9 @@ def assemble(field: Field, cells: tuple[CellReading, ...]) -> DigitsReading:
 # Identifiers, a day and time, a date: their leading zeros are part of the value
 # (a blank pack's birth date 02041961 is not 2041961).
 _KEEPS_ZEROS = frozenset(
-    {"temp_number", "infusion_time", "order_date", "order_time", "birth_date", "date"}
-)
+    {"temp_number", "infusion_time", "order_date", "order_time", "birth_date", "date",
+     "effect_time", "obs_time", "write_in_time"}  # the last three: HHMM written by hand
+)  # fmt: skip
 
 
 def _value(field: Field, chars: str) -> tuple[str | None, list[Flag], float]:
