@@ -5,6 +5,7 @@ cell by one then two reviewers) -> `reconcile --json` / `export --format fhir`."
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -24,7 +25,9 @@ Cell = tuple[str, str, str]  # page id, order id, scheduled
 
 @pytest.fixture()
 def store_path(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
-    return copy_store(built_review_store(tmp_path_factory), tmp_path / "store")
+    # its own corpus: one with queued ordinary and high-alert MAR cells (see built_review_store)
+    seed = int(os.environ.get("PAPERMODE_RECONCILE_SEED", "14"))
+    return copy_store(built_review_store(tmp_path_factory, seed=seed), tmp_path / "store")
 
 
 def _run(command: Any, *args: str) -> str:

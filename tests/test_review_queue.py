@@ -33,12 +33,18 @@ START = datetime(2026, 11, 28, 8, 0)
 _BUILT: dict[str, Path] = {}
 
 
-def built_review_store(factory: pytest.TempPathFactory, photos: int = 14) -> Path:
+def built_review_store(
+    factory: pytest.TempPathFactory, photos: int = 14, seed: int | None = None
+) -> Path:
     """A store with a day of captures of the sample ward, built once per test session.
 
     Also ingested: a photo of a page printed by another store (an unknown page: identity).
     """
-    key = f"ward-{photos}"
+    # The corpus must hold a photocopied page, queued ordinary and high-alert MAR cells and
+    # an auto-empty dose box: seed 14 does for the layouts of 2026-12-02 (a layout change
+    # moves which pages a seed photographs; PAPERMODE_REVIEW_SEED tries another).
+    seed = seed if seed is not None else int(os.environ.get("PAPERMODE_REVIEW_SEED", "14"))
+    key = f"ward-{photos}-{seed}"
     if key in _BUILT:
         return _BUILT[key]
     cache = os.environ.get("PAPERMODE_REVIEW_STORE_CACHE")  # a developer's, between runs
@@ -51,10 +57,6 @@ def built_review_store(factory: pytest.TempPathFactory, photos: int = 14) -> Pat
         sample_census_path(), folder / "forms", store_path, start=START, hours=24,
         lang="en", paper="a4", settings_path=None,
     )  # fmt: skip
-    # The corpus must hold a photocopied page, queued ordinary and high-alert MAR cells and
-    # an auto-empty dose box: seed 14 does for the layouts of 2026-12-02 (a layout change
-    # moves which pages a seed photographs; PAPERMODE_REVIEW_SEED tries another).
-    seed = int(os.environ.get("PAPERMODE_REVIEW_SEED", "14"))
     info = make_corpus(folder / "forms", folder / "captures", count=photos, seed=seed)
     elsewhere = folder / "elsewhere"
     prepare_forms(

@@ -3,7 +3,7 @@ footer (page i of n, orders-as-of time, template and version, period) and the pa
 
 from __future__ import annotations
 
-from papermode.core.model import Allergy, Box, Drawing, Field, Line, Patient, Text
+from papermode.core.model import Allergy, Box, Drawing, Line, Patient, Text
 from papermode.core.pageframe import MRN_TEXT_SIZE_PT
 from papermode.core.pageid import new_page_id
 from papermode.printing.layout import wording
@@ -12,11 +12,9 @@ from papermode.printing.layout.kit import (
     TITLE_PT,
     Body,
     Ctx,
-    comb,
     fit,
     fit_size,
     text_width,
-    write_in,
 )
 from papermode.printing.templates import Template
 
@@ -198,42 +196,6 @@ def _allergies(ctx: Ctx, patient: Patient) -> str:
         return ctx.t("banner.no_known_allergies")
     items = [_allergy_item(ctx, allergy)[0] for allergy in _by_criticality(patient.allergies)]
     return ctx.t("banner.allergies", allergies=", ".join(items))
-
-
-def blank_banner(ctx: Ctx, form: Template) -> tuple[list[Drawing], list[Field]]:
-    """Write-in banner of a blank pack: name, date of birth, temporary number (comb)."""
-    header = ctx.frame.header
-    width = ctx.frame.page_id_text_box.x - header.x - 2.0
-    name_w = min(form.g("name_w"), width * 0.6)
-    name = Box(header.x, header.y + 1.0, name_w, 9.0)
-    born = Box(name.x + name.w + 3.0, name.y, min(40.0, width - name.w - 3.0), 9.0)
-    label = ctx.t("blank.temp_number")
-    label_w = text_width(label, _SMALL_PT) + 2.0
-    # Right of the MRN box: blank pages print no MRN, and the reader must not find one there.
-    temp_x = ctx.frame.mrn_text_box.x + ctx.frame.mrn_text_box.w + 2.0
-    cells = form.count("temp_cells")
-    fields = [
-        write_in("blank.name", "text", name, role="name", label=ctx.t("blank.name")),
-        write_in(
-            "blank.birth_date", "text", born, role="birth_date", label=ctx.t("blank.birth_date")
-        ),
-        comb(
-            "blank.temp_number",
-            temp_x + label_w,
-            header.y + 12.5,
-            cells,
-            form.g("cell_w"),
-            form.g("cell_h"),
-            role="temp_number",
-        ),
-    ]
-    instructions = ctx.t("blank.instructions")
-    size = fit_size(instructions, width, 7.0, 5.5, bold=True)
-    drawings: list[Drawing] = [
-        Text(temp_x, header.y + 17.5, label, _SMALL_PT),
-        Text(header.x, header.y + 24.5, fit(instructions, width, size, bold=True), size, bold=True),
-    ]
-    return drawings, fields
 
 
 def ward_banner(ctx: Ctx, ward: str) -> list[Drawing]:

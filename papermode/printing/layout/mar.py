@@ -43,7 +43,7 @@ from papermode.printing.layout.mar_order import (
 )
 from papermode.printing.templates import Template
 
-__all__ = ["DOSES_PT", "blank_mar_bodies", "mar_bodies", "stamp_id"]
+__all__ = ["DOSES_PT", "mar_bodies", "stamp_id"]
 
 _PAD = PAD
 _LABEL_H = 6.5  # the scheduled time and the tick-box letters above the boxes
@@ -109,13 +109,6 @@ def mar_bodies(
     return flow(form, rows, ctx.top, ctx.bottom, head=legend)
 
 
-def blank_mar_bodies(ctx: Ctx, form: Template) -> list[Body]:
-    """A blank MAR page: write-in order column, dose cells without pre-printed times."""
-    height = mar_band_height(form, high_alert=False)
-    rows = [Row(height, _write_in_band(ctx, form, number)) for number in range(1, _WRITE_IN_ROWS)]
-    return flow(form, rows, ctx.top, ctx.bottom, head=_legend(ctx, form))[:1]
-
-
 def _times_in_period(ctx: Ctx, doses: Sequence[ScheduledDose]) -> list[datetime]:
     start, end = ctx.period
     # Cells are per minute (that is what the nurse reads and the field id carries).
@@ -178,21 +171,6 @@ def _no_dose_band(ctx: Ctx, form: Template, order: Order, height: float) -> Draw
         x = ctx.left + form.g("info_w") + 2.0
         text = fit(ctx.t("mar.no_dose_due"), ctx.width - form.g("info_w") - 4.0, 8.0)
         body.text(x, y + _PAD + 6.0, text, 8.0)
-
-    return draw
-
-
-def _write_in_band(ctx: Ctx, form: Template, number: int) -> Draw:
-    def draw(body: Body, y: float) -> None:
-        height = mar_band_height(form, high_alert=False)
-        # 2 mm under the band's rule: a dark rule right on a box edge looks like its border
-        box = Box(ctx.left + 0.5, y + _PAD + 1.0, form.g("info_w") - 2.0, height - 2 * _PAD - 2.0)
-        label = ctx.t("mar.drug_write_in")
-        body.add(write_in(f"mar.row{number}.drug", "text", box, role="drug", label=label))
-        body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
-        for index in range(mar_cells_per_band(ctx, form)):
-            x = ctx.left + form.g("info_w") + 2.0 + index * form.g("dose_w")
-            _dose_cell(ctx, form, body, x, y, f"mar.row{number}.{index + 1}", None, None, False)
 
     return draw
 
