@@ -151,6 +151,23 @@ def test_review_is_not_an_accepted_error() -> None:
     )
 
 
+def test_review_by_a_rule_is_counted_apart_from_review_for_a_doubt() -> None:
+    """A new order goes to a person however well it was read; a faint digit for a doubt
+    about the reading. The bench reports both shares, and both are review."""
+    truth = _truth()
+    report = {
+        "captures": [
+            _capture("capture-0001.jpg", "AAAA", PAGE_TRUTH, review=("m.time", "v.temp"))
+        ]
+    }
+    fields = report["captures"][0]["fields"]
+    fields["m.time"]["flags"] = ("new_order",)
+    fields["v.temp"]["flags"] = ("faint",)
+    digits = score_digits(truth, report)
+    assert (digits.review, digits.review_by_rule, digits.auto) == (2, 1, 0)
+    assert digits.review_share == 1.0 and digits.doubt_share == 0.5
+
+
 def test_wrong_page_and_wrong_patient() -> None:
     truth = _truth()
     report = {"captures": [_capture("capture-0001.jpg", "CCCC", PAGE_TRUTH)]}

@@ -63,6 +63,18 @@ def test_time_near_its_slot_passes_and_far_from_it_fails() -> None:
     assert not far.ok and "scheduled" in (far.reason or "")
 
 
+def test_the_first_slot_given_a_little_early_is_on_its_page_and_far_early_is_not() -> None:
+    """A page starting at 07:00 with a 07:00 dose: given at 06:36 the nurse wrote it in
+    that slot (on time, ISMP); 05:40 is outside the page and too far to be that dose."""
+    first = time_field(datetime(2026, 3, 1, 7, 0))
+    early = check(first, "0636", period=PERIOD)
+    assert early.ok and early.factor < 1.0
+    assert not check(first, "0540", period=PERIOD).ok
+    last = time_field(datetime(2026, 3, 2, 6, 30))
+    assert check(last, "0720", period=PERIOD).ok  # 06:30 given at 07:20: after the page ends
+    assert not check(last, "0815", period=PERIOD).ok
+
+
 def test_time_across_midnight_is_near_its_slot() -> None:
     field = time_field(datetime(2026, 3, 1, 23, 30))
     assert check(field, "0010", period=PERIOD).ok

@@ -23,7 +23,7 @@ from papermode.core.model import PAPER_SIZES_MM, Box, Field, PageLayout, Printed
 from papermode.core.pageframe import MARKER_IDS
 from papermode.core.pageid import new_page_id
 from papermode.demo.synth import codecs
-from papermode.demo.synth.corpus import make_corpus, read_truth
+from papermode.demo.synth.corpus import make_corpus, printed_doses, read_truth
 from papermode.demo.synth.degrade import Capture, phone_photo, scan_page
 from papermode.demo.synth.fill import FillProfile, PageTruth, fill_page
 from papermode.demo.synth.render import PageRenderer
@@ -423,3 +423,75 @@ def _new_ink(before: np.ndarray, after: np.ndarray, box: Box) -> float:
     grey_before = before[y0:y1, x0:x1].astype(int).mean(axis=2)
     grey_after = after[y0:y1, x0:x1].astype(int).mean(axis=2)
     return float((grey_before - grey_after > 50).mean())
+
+
+def test_the_filler_writes_what_a_nurse_writes_on_the_real_forms(tmp_path: Path) -> None:
+    """Realistic values, or the capture bench measures the filler, not the reader: a PRN
+    dose is the ordered dose, a vitals column has one ACVPU and one air/O2 answer (the O2
+    flow only on oxygen) and its NEWS2 total is the sum of its scores, a used blank pack has
+    its identity, a new order's date and time are a DDMM day of the page and an HHMM time."""
+    from papermode.printing.prepare import prepare_forms
+    from papermode.reading import news2
+    from papermode.reading.plausibility import parse_hhmm, written_day
+
+    census = Path(__file__).parents[1] / "papermode" / "data" / "sample_ward.json"
+    prepare_forms(census, tmp_path / "out", tmp_path / "store.db", start=START, hours=24,
+                  lang="en", paper="a4", settings_path=None)  # fmt: skip
+    doses = printed_doses(tmp_path / "out", tmp_path / "store.db")
+    assert doses and all(v is None or v > 0 for v in doses.values())
+    renderer = PageRenderer(tmp_path / "out", PX_PER_MM)
+    profile = FillProfile(progress=1.0, row_rate=1.0, identity_rate=1.0)
+    seen = {"prn_dose": 0, "column": 0, "identity": 0, "order_date": 0}
+    for printed in renderer.pages:
+        layout = printed.layout
+        if layout.template == "ward_census":
+            continue
+        _, truth = fill_page(renderer.render(printed), layout, PX_PER_MM,
+                             np.random.default_rng(5), profile=profile, doses=doses)  # fmt: skip
+        written = {k: v for k, v in truth.fields.items() if v != "empty"}
+        by_id = {f.field_id: f for f in layout.fields}
+        for field_id, item in by_id.items():
+            number = truth.numbers.get(field_id)
+            if item.role == "dose" and field_id.startswith("prn.") and number is not None:
+                ordered = doses.get(item.order_id or "")
+                if ordered is not None and ordered == int(ordered):
+                    assert float(number) == ordered, field_id
+                    seen["prn_dose"] += 1
+            if item.role == "order_date" and number is not None:
+                period = (layout.period_start, layout.period_end)
+                assert written_day(truth.fields[field_id], period) is not None, field_id
+                seen["order_date"] += 1
+            if item.role in ("order_time", "obs_time") and number is not None:
+                assert parse_hhmm(truth.fields[field_id]) is not None, field_id
+        columns: dict[str, dict[str, str]] = {}
+        for field_id, value in written.items():
+            item = by_id[field_id]
+            if item.role == "vital" and item.code and item.kind != "text":
+                column = columns.setdefault((item.group or field_id).rsplit(".", 1)[0], {})
+                key = item.code if item.kind == "digits" else f"{item.code}:{item.value}"
+                column[key] = truth.numbers.get(field_id, value)
+        for column in columns.values():
+            acvpu = [k for k in column if k.startswith(news2.CONSCIOUSNESS + ":")]
+            device = [k.split(":")[1] for k in column if k.startswith(news2.O2_DEVICE + ":")]
+            assert len(acvpu) == 1 and len(device) == 1
+            assert ("3151-8" in column) == (device[0] != news2.ON_AIR)
+            if news2.TOTAL in column:
+                vitals = news2.Vitals(
+                    respiration=float(column[news2.RESPIRATION]),
+                    spo2=float(column[news2.SPO2]),
+                    on_oxygen=device[0] != news2.ON_AIR,
+                    systolic=float(column[news2.SYSTOLIC]),
+                    pulse=float(column[news2.PULSE]),
+                    consciousness=acvpu[0].split(":")[1],
+                    temperature=float(column[news2.TEMPERATURE]),
+                    scale=2 if f"{news2.SPO2_SCALE}:2" in column else 1,
+                )
+                assert abs(int(column[news2.TOTAL]) - news2.news2(vitals).total) <= 1
+                seen["column"] += 1
+        if layout.patient_id is None and any(not k.startswith("blank.") for k in written):
+            for role in ("name", "birth_date", "temp_number"):
+                assert f"blank.{role}" in written, (layout.template, role)
+            born = truth.fields["blank.birth_date"]
+            assert datetime.strptime(born, "%d%m%Y").year >= 1930
+            seen["identity"] += 1
+    assert all(count > 0 for count in seen.values()), seen

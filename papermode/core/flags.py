@@ -61,6 +61,30 @@ class Flag(StrEnum):
     NEWS2_UNCHECKED = "news2_unchecked"  # a NEWS2 total written while an input is in review
 
 
+# Flags a rule about the record raises, whatever the reading's confidence: a new order a
+# person confirms, an incomplete entry, a blank pack without its identity, a NEWS2 total
+# the machine cannot check. A value with one goes to review even when read perfectly; the
+# benchmark counts those apart from values sent for a doubt about the reading itself.
+RULE_FLAGS = frozenset(
+    {
+        Flag.NEW_ORDER,
+        Flag.NO_ORDERED_DOSE,
+        Flag.MISSING_INITIALS,
+        Flag.MISSING_TIME,
+        Flag.MISSING_CHOICE,
+        Flag.MISSING_DOSE,
+        Flag.MISSING_IDENTITY,
+        Flag.MISSING_RATE,
+        Flag.MISSING_DATE,
+        Flag.MISSING_SITE,
+        Flag.NO_SECOND_CHECK,
+        Flag.NO_WITNESS,
+        Flag.NEWS2_MISMATCH,
+        Flag.NEWS2_UNCHECKED,
+    }
+)
+
+
 class ReadingStatus(StrEnum):
     """Who decided a field's value."""
 

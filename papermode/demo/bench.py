@@ -39,7 +39,7 @@ from papermode.demo.scoring import (
     score_ticks,
     truth_pages,
 )
-from papermode.demo.synth.corpus import make_corpus, read_truth
+from papermode.demo.synth.corpus import make_corpus, printed_doses, read_truth
 from papermode.ingest.pipeline import ingest_paths
 from papermode.printing.prepare import prepare_forms
 from papermode.store.database import open_store
@@ -168,7 +168,8 @@ def _load_repo_script(name: str) -> Any:
 
 def make_corpus_files(work: Path, count: int, seed: int) -> tuple[list[Path], dict[str, Any]]:
     """The seeded corpus; the files to ingest (truth.json left out) and the truth."""
-    info = make_corpus(work / "forms", work / "corpus", count=count, seed=seed)
+    doses = printed_doses(work / "forms", work / "prepared.db")
+    info = make_corpus(work / "forms", work / "corpus", count=count, seed=seed, order_doses=doses)
     return [info.out_dir / name for name in info.files], read_truth(info.out_dir)
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+from papermode.core.flags import RULE_FLAGS
 from papermode.state.page_state import page_sheets
 
 CHECKBOX_KINDS = ("checkbox",)
@@ -44,9 +45,12 @@ class FieldScore:
     """How well one kind of field was read, over every field of every correctly identified page.
 
     `correct` counts values equal to the truth; `auto_wrong` the values the machine accepted
-    on its own that were wrong (the worst failure); `review` the fields sent to a person.
-    `written` / `written_correct` restrict the same count to fields where something was
-    written (a tick, digits), so many easy empty boxes cannot hide a poor reader.
+    on its own that were wrong (the worst failure); `review` the fields sent to a person,
+    `review_by_rule` those of them a rule sent whatever the reading (a new order, an
+    incomplete entry: `core.flags.RULE_FLAGS`), so `doubt_share` is the share sent for a
+    doubt about the reading itself. `written` / `written_correct` restrict the same count to
+    fields where something was written (a tick, digits), so many easy empty boxes cannot
+    hide a poor reader.
     """
 
     total: int = 0
@@ -54,6 +58,7 @@ class FieldScore:
     auto: int = 0
     auto_wrong: int = 0
     review: int = 0
+    review_by_rule: int = 0
     written: int = 0
     written_correct: int = 0
 
@@ -70,6 +75,11 @@ class FieldScore:
         return self.review / self.total if self.total else 0.0
 
     @property
+    def doubt_share(self) -> float:
+        """Fields sent to review for a doubt about the reading (not by a rule)."""
+        return (self.review - self.review_by_rule) / self.total if self.total else 0.0
+
+    @property
     def written_accuracy(self) -> float:
         return self.written_correct / self.written if self.written else 0.0
 
@@ -84,6 +94,8 @@ class FieldScore:
             "auto_error": round(self.auto_error, 5),
             "review": self.review,
             "review_share": round(self.review_share, 5),
+            "review_by_rule": self.review_by_rule,
+            "doubt_share": round(self.doubt_share, 5),
             "written": self.written,
             "written_correct": self.written_correct,
             "written_accuracy": round(self.written_accuracy, 5),
@@ -276,6 +288,7 @@ def score_fields(
                 counts["auto_wrong"] += not right
             else:
                 counts["review"] += 1  # review, or never read: a person must look
+                counts["review_by_rule"] += bool(RULE_FLAGS.intersection(reading.get("flags", ())))
             if true_value != "empty":
                 counts["written"] += 1
                 counts["written_correct"] += right
@@ -315,10 +328,11 @@ def capture_report(store: Any) -> dict[str, Any]:
         for row in store.db.query("SELECT page_id, patient_id FROM pages")
     }
     readings: dict[str, dict[str, dict[str, Any]]] = {}
-    for row in store.db.query("SELECT capture_id, field_id, value, status FROM readings"):
+    for row in store.db.query("SELECT capture_id, field_id, value, status, flags FROM readings"):
         readings.setdefault(row["capture_id"], {})[row["field_id"]] = {
             "value": row["value"],
             "status": row["status"],
+            "flags": tuple(json.loads(row["flags"] or "[]")),
         }
     sheet_of = {
         capture: number
@@ -455,15 +469,17 @@ def markdown_table(results: Mapping[str, Any]) -> str:
         lines.append(f"| {stage} | {seconds} |")
     lines += [
         "",
-        "| accuracy | all fields | written only | auto-accepted wrong | review share |",
-        "| --- | --- | --- | --- | --- |",
+        "| accuracy | all fields | written only | auto-accepted wrong | review share "
+        "| of it by a rule | review for a doubt |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for label in ("ticks", "digits"):
         score = _get(results, "accuracy", label) or {}
         lines.append(
             f"| {label} | {score.get('correct')}/{score.get('total')} | "
             f"{score.get('written_correct')}/{score.get('written')} | "
-            f"{score.get('auto_wrong')}/{score.get('auto')} | {score.get('review_share')} |"
+            f"{score.get('auto_wrong')}/{score.get('auto')} | {score.get('review_share')} | "
+            f"{score.get('review_by_rule')}/{score.get('review')} | {score.get('doubt_share')} |"
         )
     identity = _get(results, "accuracy", "identity") or {}
     memory = results.get("peak_memory_mb", {})

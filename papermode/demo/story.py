@@ -29,7 +29,7 @@ from papermode.core.private import private_dir, private_file
 from papermode.demo.overlay import category, most_telling_page, write_overlay
 from papermode.demo.scoring import capture_report, score_digits, score_identity, score_ticks
 from papermode.demo.summary_pdf import SummaryFigures, write_summary_pdf
-from papermode.demo.synth.corpus import make_corpus, read_truth
+from papermode.demo.synth.corpus import make_corpus, printed_doses, read_truth
 from papermode.demo.synth.screens import synth_free_photo
 from papermode.ingest.pipeline import ingest_paths
 from papermode.printing.prepare import prepare_forms, read_manifest_counts
@@ -209,7 +209,8 @@ def prepare_step(out_dir: Path, store: Path) -> tuple[tuple[Path, int], ...]:
 def capture_step(out_dir: Path, *, seed: int, photos: int) -> tuple[list[Path], dict[str, Any]]:
     """A seeded corpus of captures, plus one screen photo and one paper note (free photos)."""
     captures = out_dir / "captures"
-    info = make_corpus(out_dir / "forms", captures, count=photos, seed=seed)
+    doses = printed_doses(out_dir / "forms", out_dir / "papermode.db")
+    info = make_corpus(out_dir / "forms", captures, count=photos, seed=seed, order_doses=doses)
     files = [captures / name for name in info.files]
     truth = read_truth(captures)
     for kind in ("screen", "note"):

@@ -29,6 +29,7 @@ ABOVE_BAND_MM = 1.5  # how far above the comb ink is looked for (forms leave >= 
 # The top of a tall digit crossing the comb's top line: narrow and small above the line.
 POKE_MAX_SPAN = 0.45  # of the cell's width
 POKE_MAX_MM2 = 0.8
+WRITTEN_ABOVE_MM2 = 0.1  # a stroke's foot this big at the band's top: written above the comb
 LOW_DARKNESS = 25.0  # a pixel this dark is ink if it touches ink darker than the threshold
 FLANK_SHARE = 0.5  # beside a printed line, lighter than this share of it: the line's own rim
 
@@ -44,6 +45,7 @@ class CellInk:
     components: int = 0
     darkness: float = 0.0  # the pen's darkness below the paper (gray levels)
     above_mm2: float = 0.0  # ink just above the comb over this cell: a correction written there?
+    written_above: bool = False  # a stroke above the cell that goes on above the band
 
 
 def field_cells(rectified: np.ndarray, field: Field, px_per_mm: float = 8.0) -> list[CellInk]:
@@ -60,8 +62,9 @@ def field_cells(rectified: np.ndarray, field: Field, px_per_mm: float = 8.0) -> 
         y0 = (cell.y - origin[1]) * px_per_mm + shift[1]
         region = _window(clean, x0, y0, cell.w * px_per_mm, cell.h * px_per_mm, 0.2 * px_per_mm)
         # a band just above the printed top line, short of whatever is printed above the comb
-        above_mm2 = _ink_above(clean, x0, y0, cell, threshold, px_per_mm)
-        cells.append(replace(cell_ink(region, threshold, px_per_mm), above_mm2=above_mm2))
+        above_mm2, written_above = _ink_above(clean, x0, y0, cell, threshold, px_per_mm)
+        ink = cell_ink(region, threshold, px_per_mm)
+        cells.append(replace(ink, above_mm2=above_mm2, written_above=written_above))
     return cells
 
 
@@ -142,13 +145,17 @@ def _bridge_crossings(
 
 def _ink_above(
     clean: np.ndarray, x0: float, y0: float, cell: Box, threshold: float, px_per_mm: float
-) -> float:
-    """Ink (mm²) in a band just above a cell that is not the top of the digit written in it.
+) -> tuple[float, bool]:
+    """Ink (mm²) in a band just above a cell that is not the top of the digit written in it,
+    and whether some of it goes on above the band (written up there).
 
     A tall digit often pokes above the comb's top line: a narrow, small stroke joined to the
     ink inside the cell is the digit's own. Anything else above the line (a stroke standing
     apart, or a wide one: a correction squeezed in there) counts. The printed top line was
     subtracted, so strokes are joined across its band before deciding what belongs to what.
+    A stroke that reaches the band's top edge is the foot of something written above the
+    comb: a corrected digit squeezed in over a struck-out one shows only its stem here
+    (0.2 mm², under the area threshold), so it is reported on its own.
     """
     top = max(int(y0 - ABOVE_BAND_MM * px_per_mm), 0)
     band = max(int(y0 - LINE_BAND_MM * px_per_mm), 0) - top
@@ -156,13 +163,14 @@ def _ink_above(
     left, right = max(int(x0), 0), int(x0 + cell.w * px_per_mm)
     ink = (clean[top:bottom, left:right] > threshold).astype(np.uint8)
     if ink.size == 0 or band <= 0 or not ink[:band].any():
-        return 0.0
+        return 0.0, False
     bridge = max(3, int(2 * LINE_BAND_MM * px_per_mm) + 1)
     joined = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((bridge, 1), np.uint8))
     _, labels = cv2.connectedComponents(joined, connectivity=8)
     labels = labels * (ink > 0)
     inside = set(np.unique(labels[band + bridge :])) - {0}
     outside = 0
+    written_above = False
     for label in set(np.unique(labels[:band])) - {0}:
         part = labels[:band] == label
         columns = np.flatnonzero(part.any(axis=0))
@@ -173,7 +181,8 @@ def _ink_above(
         poke = label in inside and span < POKE_MAX_SPAN and small and not reaches_top
         if not poke:
             outside += int(part.sum())
-    return float(outside) / px_per_mm**2
+            written_above |= reaches_top and part.sum() >= WRITTEN_ABOVE_MM2 * px_per_mm**2
+    return float(outside) / px_per_mm**2, written_above
 
 
 def comb_dots(field: Field) -> list[tuple[float, float, float]]:

@@ -252,7 +252,7 @@ def _cell_reading(ink: CellInk, probabilities: np.ndarray | None) -> CellReading
         flags.append(Flag.CROSSED_OUT)
     elif ink.components >= 2 and ink.width_mm > 1.25 * ink.height_mm:
         flags.append(Flag.CROSSED_OUT)  # two glyphs side by side: a correction beside the old one
-    if ink.above_mm2 > ABOVE_MM2:
+    if ink.above_mm2 > ABOVE_MM2 or ink.written_above:
         flags.append(Flag.INK_OUTSIDE)  # often a correction squeezed in above the comb
         confidence *= 0.5
     if ink.darkness < 70:

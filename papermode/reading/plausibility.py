@@ -184,7 +184,11 @@ def check_time(
         if hours_off > limits.time_window_hours:
             return Plausibility(False, f"{hours_off:.1f} h from the scheduled time", 0.3)
         if period is not None and not _within(moment, period):
-            return Plausibility(False, "outside the period of the page", 0.3)
+            # The page's first slot given a little early, or its last a little late, is on
+            # this page: within an hour of the slot it is not doubted (lower confidence).
+            if hours_off > 1.0:
+                return Plausibility(False, "outside the period of the page", 0.3)
+            return Plausibility(True, None, 0.97)
         return Plausibility(True, None, 1.0 if hours_off <= 1.0 else 0.97)
     if period is not None and not any(_within(m, period) for m in _candidates(written, period)):
         return Plausibility(False, "outside the period of the page", 0.3)

@@ -10,7 +10,7 @@ Same seed, same bytes (JPEG, PNG, PDF and TIFF; HEIC where the encoder allows).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,8 @@ from papermode.demo.synth.degrade import RETAKE_REASONS, Capture, phone_photo, s
 from papermode.demo.synth.fill import FillProfile, PageTruth, fill_page
 from papermode.demo.synth.pen import draw_words, random_pen
 from papermode.demo.synth.render import PageRenderer
+from papermode.printing.manifest import MANIFEST_NAME, load_manifest_document
+from papermode.store.database import open_store
 
 TRUTH_NAME = "truth.json"
 DEFAULT_MIX: dict[str, float] = {
@@ -64,7 +66,14 @@ class _Timeline:
 class _Corpus:
     """The state of one corpus run: pages, their timelines, the truth entries."""
 
-    def __init__(self, prepared_dir: Path, out_dir: Path, seed: int) -> None:
+    def __init__(
+        self,
+        prepared_dir: Path,
+        out_dir: Path,
+        seed: int,
+        order_doses: Mapping[str, float | None] | None = None,
+    ) -> None:
+        self.order_doses = order_doses or {}
         self.renderer = PageRenderer(prepared_dir, FILL_PX_PER_MM)
         self.pages = self.renderer.pages
         self.out_dir = out_dir
@@ -92,6 +101,7 @@ class _Corpus:
             FILL_PX_PER_MM,
             np.random.default_rng(timeline.seed),
             profile=profile,
+            doses=self.order_doses,
         )
         entry = {
             "page_id": page_id,
@@ -121,15 +131,18 @@ def make_corpus(
     count: int,
     seed: int,
     mix: dict[str, float] | None = None,
+    order_doses: Mapping[str, float | None] | None = None,
 ) -> CorpusInfo:
     """Write `count` synthetic capture files and `truth.json` into `out_dir`.
 
     `mix` weighs the kinds of file (keys of DEFAULT_MIX); unknown kinds are an error.
+    `order_doses` (order id -> the dose printed, `printed_doses`) lets PRN entries carry
+    the ordered dose; without it they are random numbers the reader sends to review.
     Raises `InputFileError` when `prepared_dir` has no usable manifest or PDFs.
     """
     weights = _weights(mix)
     out_dir.mkdir(parents=True, exist_ok=True)
-    corpus = _Corpus(prepared_dir, out_dir, seed)
+    corpus = _Corpus(prepared_dir, out_dir, seed, order_doses)
     rng = np.random.default_rng(seed)
     kinds = list(weights)
     probabilities = np.array([weights[kind] for kind in kinds])
@@ -153,6 +166,15 @@ def make_corpus(
     for entry in corpus.entries:
         counts[entry["kind"]] = counts.get(entry["kind"], 0) + 1
     return CorpusInfo(out_dir, truth_path, tuple(files), counts)
+
+
+def printed_doses(prepared_dir: Path, store_path: Path) -> dict[str, float | None]:
+    """Each order's dose as `prepare` printed it into `prepared_dir` (from its store)."""
+    snapshot = load_manifest_document(prepared_dir / MANIFEST_NAME).get("snapshot") or {}
+    if not snapshot.get("snapshot_id"):
+        return {}
+    with open_store(store_path, readonly=True) as store:
+        return store.order_doses(str(snapshot["snapshot_id"]))
 
 
 def _weights(mix: dict[str, float] | None) -> dict[str, float]:
@@ -197,6 +219,7 @@ def _bad(corpus: _Corpus, number: int, rng: np.random.Generator) -> dict[str, An
         FILL_PX_PER_MM,
         np.random.default_rng(timeline.seed),
         profile=FillProfile(progress=timeline.progress),
+        doses=corpus.order_doses,
     )
     image, capture = phone_photo(filled, rng, px_per_mm=FILL_PX_PER_MM, bad=reason)
     name = f"capture-{number:04d}.jpg"

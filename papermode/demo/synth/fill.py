@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 import zlib
 from collections import defaultdict
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -38,7 +39,8 @@ from papermode.demo.synth.sheet import (
     scribble,
     tick,
 )
-from papermode.demo.synth.values import vital_value
+from papermode.demo.synth.values import comb_text, vital_value
+from papermode.reading import news2 as early_warning
 
 __all__ = ["FillProfile", "PageTruth", "StrayMark", "fill_page"]
 
@@ -55,8 +57,13 @@ def fill_page(
     rng: np.random.Generator,
     *,
     profile: FillProfile | None = None,
+    doses: Mapping[str, float | None] | None = None,
 ) -> tuple[np.ndarray, PageTruth]:
     """A filled copy of `page_image` (RGB or grey, at `px_per_mm`) and its truth.
+
+    `doses` (order id -> the dose printed, `Store.order_doses`) lets a PRN entry carry the
+    ordered dose, as nurses write it; without it a PRN dose is a random number (which the
+    reader rightly sends to review: it differs from the order).
 
     The blank image is not changed. Seeded: the same rng state, layout and profile give
     identical pixels; a higher `profile.progress` gives a superset of the marks.
@@ -64,14 +71,22 @@ def fill_page(
     profile = profile or FillProfile()
     base_seed = int(rng.integers(2**31))
     palette = [pens.random_pen(np.random.default_rng([base_seed, k])) for k in range(3)]
-    sheet = Sheet(page_image.copy(), layout, px_per_mm, profile.erase)
+    sheet = Sheet(page_image.copy(), layout, px_per_mm, profile.erase, doses)
     cutoff = _cutoff(layout, profile.progress)
+    identity: list[Field] = []
     for key, fields in _slots(layout).items():
+        if key[0] == "identity":
+            identity = fields
+            continue
         slot_rng = np.random.default_rng([base_seed, zlib.crc32(repr(key).encode())])
         nurse_pen = palette[int(slot_rng.integers(len(palette)))]
         due = _is_due(key, fields, cutoff, profile, slot_rng)
         if due:
             _FILLERS[key[0]](sheet, fields, nurse_pen, slot_rng, profile)
+    if identity and any(value != "empty" for value in sheet.fields.values()):
+        identity_rng = np.random.default_rng([base_seed, 11])
+        if identity_rng.random() < profile.identity_rate:
+            _fill_identity(sheet, identity, palette[0], identity_rng, profile)
     _stray_dots(sheet, palette[0], np.random.default_rng([base_seed, 7]), profile)
     return sheet.image, sheet.truth()
 
@@ -101,10 +116,12 @@ def _slots(layout: PageLayout) -> dict[tuple[str, ...], list[Field]]:
         if item.role in _ORDER_CHANGE_ROLES:
             continue  # a stop or a discharge changes tomorrow's forms: never ticked at random
         when = item.scheduled.isoformat() if item.scheduled else ""
-        if item.role in MAR_ROLES and item.scheduled is not None:
-            key: tuple[str, ...] = ("dose", item.order_id or "", when)
-        elif item.role == "vital":
-            key = ("vitals", when or _row_key(item.field_id))
+        if item.field_id.startswith("blank."):  # a blank pack's identity strip
+            key: tuple[str, ...] = ("identity",)
+        elif item.role in MAR_ROLES and item.scheduled is not None:
+            key = ("dose", item.order_id or "", when)
+        elif item.role == "vital":  # one column: its values and its tick groups together
+            key = ("vitals", (item.group or item.field_id).rsplit(".", 1)[0])
         elif item.field_id.startswith("prn."):  # an entry: `prn.<order>.<n>.<part>`
             key = ("row", item.field_id.rsplit(".", 1)[0])
         else:
@@ -209,16 +226,106 @@ def _fill_vitals(
     rng: np.random.Generator,
     profile: FillProfile,
 ) -> None:
-    """One set of observations: every vital of the column, plausible values."""
+    """One set of observations, as the NEWS2 chart asks: the vital signs, one answer per
+    tick group (ACVPU, air or an O2 device), the O2 flow only on oxygen, pain and glucose
+    often, and the NEWS2 total worked out from what was written (now and then off by one,
+    as a tired nurse's sum is)."""
+    draws = rng.random(8)  # up front, so every branch sees the same stream
+    on_oxygen = draws[0] < 0.2
+    answers = {
+        early_warning.CONSCIOUSNESS: "A" if draws[1] < 0.92 else "CVPU"[int(draws[2] * 4)],
+        early_warning.O2_DEVICE: ("nasal", "mask", "other")[int(draws[3] * 3)]
+        if on_oxygen
+        else early_warning.ON_AIR,
+        early_warning.SPO2_SCALE: "2" if draws[4] < 0.05 else "",
+    }
+    skipped = {
+        early_warning.TOTAL,
+        *([] if on_oxygen else ["3151-8"]),  # the O2 flow
+        *([] if draws[5] < 0.4 else ["14743-9"]),  # capillary glucose
+        *([] if draws[5] < 0.8 else ["72514-3"]),  # pain
+    }
+    written: dict[str, float] = {}
+    total: Field | None = None
     for item in fields:
         if item.kind == "digits":
+            if item.code == early_warning.TOTAL:
+                total = item
+            elif item.code not in skipped:
+                cell_text, number = vital_value(item, rng)
+                digits(sheet, item, cell_text, number, pen, rng, profile)
+                written[item.code or item.field_id] = float(number)
+        elif item.kind == "checkbox":
+            wanted = answers.get(item.code or "")
+            # A group's one answer; a lone box the chart does not score: half the time.
+            if item.value == wanted if wanted is not None else rng.random() < 0.5:
+                tick(sheet, item, pen, rng, profile)
+        elif item.role != "vital" or draws[6] < 0.1:  # the extra observation: now and then
+            ink(sheet, item, pen, rng)
+    score = _news2_total(written, answers)
+    if total is not None and score is not None and draws[7] < 0.9:
+        score += 1 if draws[7] < 0.02 else 0  # a sum off by one: the reader must catch it
+        cell_text, number = comb_text(total, float(score))
+        digits(sheet, total, cell_text, number, pen, rng, profile)
+
+
+def _news2_total(written: Mapping[str, float], answers: Mapping[str, str]) -> int | None:
+    """The NEWS2 total of a column's written values (None when an input was left out)."""
+    inputs = (early_warning.RESPIRATION, early_warning.SPO2, early_warning.SYSTOLIC,
+              early_warning.PULSE, early_warning.TEMPERATURE)  # fmt: skip
+    if any(code not in written for code in inputs):
+        return None
+    vitals = early_warning.Vitals(
+        respiration=written[early_warning.RESPIRATION],
+        spo2=written[early_warning.SPO2],
+        on_oxygen=answers[early_warning.O2_DEVICE] != early_warning.ON_AIR,
+        systolic=written[early_warning.SYSTOLIC],
+        pulse=written[early_warning.PULSE],
+        consciousness=answers[early_warning.CONSCIOUSNESS],
+        temperature=written[early_warning.TEMPERATURE],
+        scale=2 if answers[early_warning.SPO2_SCALE] else 1,
+    )
+    return early_warning.news2(vitals).total
+
+
+def _fill_identity(
+    sheet: Sheet, fields: list[Field], pen: pens.Pen, rng: np.random.Generator, profile: FillProfile
+) -> None:
+    """A blank pack's identity strip, as the nurse fills it when the page is first used:
+    name, birth date, the temporary number, the date, sex, bed, weight, allergies."""
+    born = date(int(rng.integers(1930, 2006)), int(rng.integers(1, 13)), int(rng.integers(1, 29)))
+    day = (sheet.layout.period_start or datetime(2026, 1, 1)).date()
+    sex = ("female", "male", "other")[int(rng.integers(0, 3)) if rng.random() < 0.05 else
+                                      int(rng.integers(0, 2))]  # fmt: skip
+    allergic = rng.random() < 0.4
+    for item in fields:
+        role = item.role
+        if role == "birth_date":
+            text = born.strftime("%d%m%Y")  # the value as read: the digits (reading/digits.py)
+            digits(sheet, item, text, text, pen, rng, profile)
+        elif role == "date":
+            text = day.strftime("%d%m%Y")
+            digits(sheet, item, text, text, pen, rng, profile)
+        elif role == "temp_number":
+            number = "".join(str(int(d)) for d in rng.integers(0, 10, max(item.cells, 1)))
+            digits(sheet, item, number, number, pen, rng, profile)
+        elif role == "weight":
             cell_text, number = vital_value(item, rng)
             digits(sheet, item, cell_text, number, pen, rng, profile)
         elif item.kind == "checkbox":
-            if rng.random() < 0.5:
-                tick(sheet, item, pen, rng, profile)
+            if (role == "sex" and item.value == sex) or (role != "sex" and not allergic):
+                tick(sheet, item, pen, rng, profile)  # sex; "no known allergies"
+        elif role == "allergies":
+            _ink_if(allergic, sheet, item, pen, rng)
         else:
-            ink(sheet, item, pen, rng)
+            _ink_if(role == "name" or rng.random() < 0.8, sheet, item, pen, rng)  # bed: mostly
+
+
+def _ink_if(
+    wanted: bool, sheet: Sheet, item: Field, pen: pens.Pen, rng: np.random.Generator
+) -> None:
+    if wanted:
+        ink(sheet, item, pen, rng)
 
 
 def _fill_row(
@@ -269,7 +376,7 @@ def _fill_prn(
             code = str(int(rng.integers(1, 9)))
             digits(sheet, item, code, code, pen, rng, profile)
         elif item.role == "dose":
-            _write_number(sheet, item, pen, rng, profile)
+            _write_dose(sheet, item, pen, rng, profile)
         elif item.role in ("initials", "second_initials", "witness") or (
             item.kind == "text" and rng.random() < profile.text_rate
         ):
@@ -286,19 +393,43 @@ def _write_reason(
         digits(sheet, item, code, code, pen, rng, profile)
 
 
+def _write_dose(
+    sheet: Sheet, item: Field, pen: pens.Pen, rng: np.random.Generator, profile: FillProfile
+) -> None:
+    """A PRN dose: the ordered dose when it fits the comb (what a nurse gives and writes),
+    else a number the reader must send to a person."""
+    ordered = sheet.doses.get(item.order_id) if item.order_id else None
+    if ordered is not None:
+        cell_text, number = comb_text(item, ordered)
+        if float(number) == ordered:
+            digits(sheet, item, cell_text, number, pen, rng, profile)
+            return
+    _write_number(sheet, item, pen, rng, profile)
+
+
 def _write_number(
     sheet: Sheet, item: Field, pen: pens.Pen, rng: np.random.Generator, profile: FillProfile
 ) -> None:
-    if item.role == "time":
-        start = sheet.layout.period_start or datetime(2026, 1, 1, 8, 0)
-        when = start + timedelta(minutes=int(rng.integers(0, 24 * 60)))
-        cells = item.cells or 4
-        digits(
-            sheet, item, when.strftime("%H%M")[-cells:], when.strftime("%H:%M"), pen, rng, profile
-        )
-        return
-    cell_text, number = vital_value(item, rng)
-    digits(sheet, item, cell_text, number, pen, rng, profile)
+    """A number in a row's comb, the kind its role asks for: a time of day in the page's
+    period, a DDMM date of it, or a plausible value."""
+    start = sheet.layout.period_start or datetime(2026, 1, 1, 8, 0)
+    end = sheet.layout.period_end or start + timedelta(hours=24)
+    minutes = max(1, int((end - start).total_seconds() // 60))
+    when = start + timedelta(minutes=int(rng.integers(0, minutes)))
+    cells = item.cells or 4
+    if item.role in ("time", "order_time", "obs_time", "effect_time", "write_in_time"):
+        text = when.strftime("%H%M")[-cells:]
+        digits(sheet, item, text, when.strftime("%H:%M"), pen, rng, profile)
+    elif item.role == "order_date":
+        text = when.strftime("%d%m")
+        digits(sheet, item, text, text, pen, rng, profile)
+    elif item.role == "dose_decimals":
+        if rng.random() < 0.3:  # most doses are whole numbers: the decimals left empty
+            text = ("25", "50", "75")[int(rng.integers(0, 3))][:cells]
+            digits(sheet, item, text, text, pen, rng, profile)
+    else:
+        cell_text, number = vital_value(item, rng)
+        digits(sheet, item, cell_text, number, pen, rng, profile)
 
 
 def _fill_group(

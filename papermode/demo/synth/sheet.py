@@ -7,6 +7,7 @@ record it in the truth at the same time, so the two cannot drift apart.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ class FillProfile:
     row_rate: float = 0.8  # unscheduled rows (PRN, new orders, notes) used per unit of progress
     tick_rate: float = 0.3  # lone checkboxes in a row
     text_rate: float = 0.9
+    identity_rate: float = 0.95  # a used blank pack page with its identity strip filled in
     stray_dots: int = 2  # at most this many per page
     erase: frozenset[str] = frozenset()  # fields whose marks vanish in this capture
 
@@ -79,10 +81,16 @@ class Sheet:
     """The page being filled and the truth written so far."""
 
     def __init__(
-        self, image: np.ndarray, layout: PageLayout, px_per_mm: float, erase: frozenset[str]
+        self,
+        image: np.ndarray,
+        layout: PageLayout,
+        px_per_mm: float,
+        erase: frozenset[str],
+        doses: Mapping[str, float | None] | None = None,
     ):
         self.image = image
         self.layout = layout
+        self.doses: Mapping[str, float | None] = doses or {}  # order id -> dose as printed
         self.px_per_mm = px_per_mm
         self.erase = erase
         self.fields: dict[str, str] = {item.field_id: "empty" for item in layout.fields}

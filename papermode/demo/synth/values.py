@@ -29,6 +29,7 @@ VITAL_RANGES: dict[str, ValueRange] = {
     "72514-3": ValueRange(0, 10),  # pain score
     "9269-2": ValueRange(3, 15),  # Glasgow coma score
     "2339-0": ValueRange(3.5, 15.0, 1),  # glucose mmol/L
+    "14743-9": ValueRange(3.5, 15.0, 1),  # capillary glucose mmol/L (the vitals chart's)
 }
 # When a field has no code: guess from its id or label.
 NAME_RANGES: dict[str, str] = {
@@ -43,6 +44,7 @@ NAME_RANGES: dict[str, str] = {
     "sat": "59408-5",
     "rr": "9279-1",
     "resp": "9279-1",
+    "weight": "29463-7",
 }
 
 
@@ -70,7 +72,15 @@ def vital_value(item: Field, rng: np.random.Generator) -> tuple[str, str]:
     span = value_range(item)
     if span is None:  # a dose or an unknown number: small values, fitting the cells
         span = ValueRange(1, min(10 ** min(whole_cells, 3) - 1, 500), 0)
-    value = float(rng.uniform(span.low, span.high))
+    return comb_text(item, float(rng.uniform(span.low, span.high)))
+
+
+def comb_text(item: Field, value: float) -> tuple[str, str]:
+    """`value` as a nurse writes it in the comb `item`: (cell text, value text), see
+    `vital_value`."""
+    cells = max(item.cells, 1)
+    decimals = min(max(item.decimals, 0), cells - 1) if cells > 1 else 0
+    whole_cells = cells - decimals
     value = min(value, 10**whole_cells - 10.0**-decimals)  # must fit the printed cells
     number = f"{value:.{decimals}f}"
     whole, _, fraction = number.partition(".")

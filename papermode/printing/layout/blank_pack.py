@@ -48,6 +48,7 @@ from papermode.printing.templates import MIN_TICK_MM, Template
 _SMALL_PT = 7.5
 _HINT_PT = 6.0
 _BANNER_COMB_H = 7.0  # the birth date comb: the smallest comb, above the temporary number
+_BORN_TOP = 3.5  # the birth date comb's top in the header, under its hint
 SEX_VALUES = ("male", "female", "other")
 DATE_CELLS = 8  # ddmmyyyy
 
@@ -145,7 +146,7 @@ def _banner(ctx: Ctx, form: Template) -> tuple[list[Drawing], list[Field]]:
         comb(
             "blank.birth_date",
             born_x,
-            header.y + 2.8,
+            header.y + _BORN_TOP,
             DATE_CELLS,
             cell_w,
             _BANNER_COMB_H,
@@ -166,7 +167,12 @@ def _banner(ctx: Ctx, form: Template) -> tuple[list[Drawing], list[Field]]:
     instructions = ctx.t("blank.instructions")
     size = fit_size(instructions, width, 7.0, 5.5, bold=True)
     drawings: list[Drawing] = [
-        Text(born_x, header.y + 2.3, fit(born_label, DATE_CELLS * cell_w + 20, _HINT_PT), _HINT_PT),
+        Text(
+            born_x,
+            header.y + _BORN_TOP - 2.1,
+            fit(born_label, DATE_CELLS * cell_w + 20, _HINT_PT),
+            _HINT_PT,
+        ),  # clear of the band above the comb where the reader looks for corrections
         Text(temp_x, header.y + 17.5, label, _SMALL_PT),
         Text(header.x, header.y + 24.5, fit(instructions, width, size, bold=True), size, bold=True),
     ]

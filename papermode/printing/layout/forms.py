@@ -147,7 +147,9 @@ def _when_line(ctx: Ctx, form: Template, body: Body, top: float, prefix: str) ->
     comb_top = top + (_line_height(form) - cell_h) / 2
     for role in ("order_date", "order_time"):
         hint = ctx.t("new_orders.date_hint" if role == "order_date" else "new_orders.time_hint")
-        body.text(x, comb_top - 0.6, hint, 5.5)
+        # Under the comb, in the gap before the next line: above it, the hint would be in
+        # the band where the digit reader looks for corrections written over a comb.
+        body.text(x, comb_top + cell_h + 1.7, hint, 5.5)
         body.add(comb(f"{prefix}.{role}", x, comb_top, 4, cell_w, cell_h, role=role))
         x += 4 * cell_w + 2 * form.g("gap")
     label = ctx.t("new_orders.prescriber_name")

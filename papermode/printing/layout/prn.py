@@ -40,7 +40,7 @@ from papermode.printing.layout.kit import (
 )
 from papermode.printing.templates import Template
 
-_LABEL_GAP = 2.0  # label baseline above the boxes
+_LABEL_GAP = 2.6  # label baseline above the boxes: descenders ("(mg)") clear the reader's band
 _LABEL_H = 4.4  # small labels above each entry's boxes, clear of the band the digit reader
 # checks for writing above a comb (1.5 mm)
 _BOX_GAP = 3.0  # between two boxes (and a printed unit): wider than the reader's crop margin
