@@ -189,11 +189,15 @@ def _weights(mix: dict[str, float] | None) -> dict[str, float]:
 
 
 def _pick(corpus: _Corpus, rng: np.random.Generator) -> tuple[PrintedPage, bool]:
-    """A page to capture: often one already captured (a later capture), else any page."""
+    """A page to capture: often one already captured (a later capture), else a page not
+    captured yet. A page already captured is always a later capture of the same sheet: one
+    sheet has one timeline (filling it afresh would be another sheet of paper, a photocopy,
+    whose truth contradicts the first; the photocopy cases are built on purpose elsewhere)."""
     seen = [p for p in corpus.pages if p.layout.page_id in corpus.timelines]
-    if seen and rng.random() < LATER_CAPTURE_RATE:
+    unseen = [p for p in corpus.pages if p.layout.page_id not in corpus.timelines]
+    if seen and (not unseen or rng.random() < LATER_CAPTURE_RATE):
         return seen[int(rng.integers(len(seen)))], True
-    return corpus.pages[int(rng.integers(len(corpus.pages)))], False
+    return unseen[int(rng.integers(len(unseen)))], False
 
 
 def _phone(corpus: _Corpus, number: int, rng: np.random.Generator, fmt: str) -> dict[str, Any]:
