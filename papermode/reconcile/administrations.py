@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from papermode.core.model import Order
 from papermode.core.reasons import reason_of
 from papermode.core.settings import Settings
+from papermode.core.sites import site_of
 from papermode.reading.plausibility import parse_hhmm
 from papermode.reconcile.categories import Category
 from papermode.reconcile.inputs import FieldState, PageInput, ReconcileInput
@@ -24,7 +25,9 @@ from papermode.reconcile.items import Evidence, Item, TimeSource
 from papermode.reconcile.windows import timing_category, timing_window
 
 OUTCOMES = ("given", "held", "refused")
-_CELL_ROLES = frozenset({*OUTCOMES, "time", "initials", "second_initials", "dose", "reason"})
+_CELL_ROLES = frozenset(
+    {*OUTCOMES, "time", "initials", "second_initials", "dose", "reason", "site"}
+)
 TIME_NOT_WRITTEN = "time not written: scheduled time used"
 logger = logging.getLogger(__name__)
 
@@ -166,7 +169,16 @@ def _documented(
     second = view.states.get("second_initials")
     if outcome == "given" and order.high_alert and (second is None or not second.marked):
         item = item.with_concern(Category.NO_SECOND_INITIALS, "high-alert: no second initials")
-    return item
+    return _with_site(item, outcome, view.states.get("site"))
+
+
+def _with_site(item: Item, outcome: str, state: FieldState | None) -> Item:
+    """A given SC / IM dose with the injection site written beside it (`core.sites`); a
+    number not in the legend never gets here (the reading sends it to review)."""
+    site = site_of(state.value) if state is not None and state.marked else None
+    if outcome != "given" or site is None:
+        return item
+    return replace(item, site=site.key, notes=(*item.notes, f"injection site: {site.label}"))
 
 
 def _with_reason(item: Item, outcome: str, written: str | None) -> Item:
