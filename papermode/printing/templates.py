@@ -140,6 +140,8 @@ FORM_KEYS["mar"] += (
 FORM_KEYS["mar"] += ("mar.stop",)
 FORM_KEYS["mar"] += ("mar.days_legend",)  # the multi-day MAR (printing/layout/mar_days.py)
 FORM_KEYS["mar"] += ("mar.site", "mar.sites")  # SC / IM injection site box (core/sites.py)
+# A controlled drug's witness box in each dose cell; "2nd / witness" when it is high-alert too.
+FORM_KEYS["mar"] += ("mar.controlled", "mar.controlled_note", "mar.witness", "mar.second_witness")
 # The PRN entry's date, site, second check, witness, reason and effect; its band and legend.
 FORM_KEYS["prn"] += tuple(
     f"prn.{key}"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from papermode.census.drug_classes import is_controlled
 from papermode.core.model import Order
 from papermode.core.reasons import reason_of
 from papermode.core.settings import Settings
@@ -26,7 +27,7 @@ from papermode.reconcile.windows import timing_category, timing_window
 
 OUTCOMES = ("given", "held", "refused")
 _CELL_ROLES = frozenset(
-    {*OUTCOMES, "time", "initials", "second_initials", "dose", "reason", "site"}
+    {*OUTCOMES, "time", "initials", "second_initials", "witness", "dose", "reason", "site"}
 )
 TIME_NOT_WRITTEN = "time not written: scheduled time used"
 logger = logging.getLogger(__name__)
@@ -166,10 +167,30 @@ def _documented(
         notes=notes,
         exportable=True,
     )
-    second = view.states.get("second_initials")
-    if outcome == "given" and order.high_alert and (second is None or not second.marked):
-        item = item.with_concern(Category.NO_SECOND_INITIALS, "high-alert: no second initials")
+    if outcome == "given":
+        item = _with_second_person(item, order, view)
     return _with_site(item, outcome, view.states.get("site"))
+
+
+def _with_second_person(item: Item, order: Order, view: CellView) -> Item:
+    """A given dose's second person (`printing.layout.mar_order.second_person`): the double
+    check of a high-alert order (`verifier`), the witness of a controlled drug (`witness`),
+    one box for both when the order is both. Missing, they are concerns, never a reason to
+    drop the dose: it was given."""
+    second = view.states.get("second_initials")
+    witness = view.states.get("witness")
+    checked = second is not None and second.marked
+    if witness is None and order.high_alert and is_controlled(order):
+        witness = second  # one "2nd / witness" box (`SecondPerson.witness`)
+    witnessed = witness is not None and witness.marked
+    functions = (("verifier",) if checked else ()) + (("witness",) if witnessed else ())
+    if functions:
+        item = replace(item, checked_by=functions)
+    if order.high_alert and not checked:
+        item = item.with_concern(Category.NO_SECOND_INITIALS, "high-alert: no second initials")
+    if witness is not None and not witnessed:
+        item = item.with_concern(Category.NO_WITNESS, "controlled drug: no witness initials")
+    return item
 
 
 def _with_site(item: Item, outcome: str, state: FieldState | None) -> Item:
