@@ -83,6 +83,18 @@ def test_ranges_and_rates_are_localised() -> None:
             Timing(frequency=1, frequency_max=2, period=4, period_max=6, period_unit="h"),
             "1-2 fois toutes les 4-6 heures",
         ),
+        # FHIR R4 event timing (repeat.when), the offset before an AC code, after the others
+        ("fr", Timing(when=("HS",)), "au coucher"),
+        ("fr", Timing(when=("ACM",), offset_minutes=30), "30 min avant le repas du matin"),
+        ("fr", Timing(when=("PCV", "MORN.early")), "après le repas du soir, tôt le matin"),
+        ("nl", Timing(when=("ACD",)), "voor de middagmaaltijd"),
+        ("nl", Timing(when=("WAKE",), offset_minutes=15), "bij het ontwaken + 15 min"),
+        ("en", Timing(when=("CV",)), "with the evening meal"),
+        (
+            "en",
+            Timing(when=("ACM", "ACV"), offset_minutes=30),
+            "30 min before breakfast, 30 min before the evening meal",
+        ),
     ],
 )
 def test_frequencies_print_in_words(lang: str, timing: Timing, expected: str) -> None:

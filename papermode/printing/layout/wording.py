@@ -9,7 +9,11 @@ Choices (docs/templates.md#printed-values): French and Dutch numbers take a deci
 5/21/1963, never ISO 1963-05-21 on paper); the microgram is "mcg" in every language (ISMP
 list of error-prone abbreviations: "µg" is misread as "mg"); "U" and "IU" are written out.
 Frequency codes the forms know (daily, BID, TID, QID, q4h..q12h, PRN, once) print in words;
-an event-timing code (ACM, HS...) prints as given: it is not translated.
+so do FHIR R4 event-timing codes (`Timing.repeat.when`: ACM "before breakfast", "avant le
+repas du matin", HS "at bedtime"...) with their offset ("30 min before breakfast"). French
+names the meals by the time of day (repas du matin, de midi, du soir): "déjeuner" and "dîner"
+mean different meals in Belgium and in France. A code outside the R4 value set prints as
+given.
 """
 
 from __future__ import annotations
@@ -38,6 +42,12 @@ _EN_MONTHS = (
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
 _PERIOD_UNITS = {"h": "hours", "d": "days", "wk": "weeks", "min": "minutes"}
+# FHIR R4 value set event-timing (Timing.repeat.when): the keys of [when] in forms/i18n.
+EVENT_CODES = (
+    "MORN", "MORN.early", "MORN.late", "NOON", "AFT", "AFT.early", "AFT.late", "EVE",
+    "EVE.early", "EVE.late", "NIGHT", "PHS", "HS", "WAKE", "C", "CM", "CD", "CV", "AC", "ACM",
+    "ACD", "ACV", "PC", "PCM", "PCD", "PCV",
+)  # fmt: skip
 
 
 def translator(strings: Mapping[str, str]) -> Translate:
@@ -123,11 +133,26 @@ def frequency(t: Translate, lang: str, timing: Timing | None) -> str:
     if timing.times_of_day:
         return " ".join(moment.strftime("%H:%M") for moment in timing.times_of_day)
     if timing.when:
-        offset = f" {timing.offset_minutes:+d} min" if timing.offset_minutes else ""
-        return " ".join(timing.when) + offset
+        return ", ".join(_event(t, code, timing.offset_minutes) for code in timing.when)
     if timing.events:
         return " ".join(f"{day(t, lang, e)} {e:%H:%M}" for e in timing.events)
     return _rhythm(t, lang, timing)
+
+
+def _event(t: Translate, code: str, offset: int) -> str:
+    """One event-timing code in words, with the order's offset: R4 says an offset is after
+    the event unless the code says before (AC, ACM...: "30 min before breakfast")."""
+    if code not in EVENT_CODES:
+        return f"{code} {offset:+d} min" if offset else code
+    words = t(f"when.{_event_key(code)}")
+    if not offset:
+        return words
+    key = "when.offset_before" if code.startswith("AC") else "when.offset_after"
+    return t(key, n=abs(offset), event=words)
+
+
+def _event_key(code: str) -> str:
+    return code.lower().replace(".", "_")
 
 
 def _rhythm(t: Translate, lang: str, timing: Timing) -> str:
@@ -182,6 +207,9 @@ WORDING_KEYS = (
     *(f"wording.times_every_{name}" for name in _PERIOD_UNITS.values()),
     *(f"sex.{code}" for code in SEXES),
     *(f"frequencies.{code}" for code in FREQUENCY_CODES),
+    *(f"when.{_event_key(code)}" for code in EVENT_CODES),
+    "when.offset_before",
+    "when.offset_after",
     "units.mcg",
     "units.units",
     *(f"units.{code}" for code in sorted(_KNOWN_UNITS)),
