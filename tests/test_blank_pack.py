@@ -37,9 +37,9 @@ IDENTITY = {
 def test_every_page_of_a_pack_has_the_identity_boxes(paper: str) -> None:
     pages = layout_blank_packs("3B", 1, _snapshot([_patient()], []), period=PERIOD,
                                paper=paper, lang="fr", templates=TEMPLATES)  # fmt: skip
-    # The vitals chart's rows do not all fit under the identity strip and above the
-    # signature legend: they continue on a second vitals page (docs/templates.md).
-    assert [p.template for p in pages] == ["mar", "prn", "vitals", "vitals", "new_orders"]
+    # One page per form: the vitals chart's rows fit under the identity strip and above the
+    # signature legend (its tick groups two answers to a row), its write-in row with them.
+    assert [p.template for p in pages] == ["mar", "prn", "vitals", "new_orders"]
     for page in pages:
         check_page(page)  # inside the page, no box touching another, text clear of boxes
         fields = {f.field_id: f for f in page.fields}
