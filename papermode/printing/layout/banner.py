@@ -222,13 +222,14 @@ def footer(ctx: Ctx, form: Template, number: int, count: int) -> list[Drawing]:
     box = ctx.frame.footer
     half = box.w / 2 - 2.0
     start, end = ctx.period
-    period = ctx.t("footer.period", start=f"{start:%Y-%m-%d %H:%M}", end=f"{end:%Y-%m-%d %H:%M}")
-    as_of = ctx.t("footer.orders_as_of", time=f"{ctx.snapshot.taken_at:%Y-%m-%d %H:%M}")
+    # the language's date (02/12/2026, never ISO on paper) and a 24-hour time
+    period = ctx.t("footer.period", start=ctx.moment(start), end=ctx.moment(end))
+    as_of = ctx.t("footer.orders_as_of", time=ctx.moment(ctx.snapshot.taken_at))
     if ctx.snapshot.source.startswith("reprint of"):  # printing/reprint.py: what it built on
         confirmed = ctx.snapshot.paper_confirmed_to
-        taken = f"{ctx.snapshot.taken_at:%Y-%m-%d %H:%M}"
+        taken = ctx.moment(ctx.snapshot.taken_at)
         as_of = (
-            ctx.t("footer.orders_as_of_paper", time=taken, paper=f"{confirmed:%Y-%m-%d %H:%M}")
+            ctx.t("footer.orders_as_of_paper", time=taken, paper=ctx.moment(confirmed))
             if confirmed
             else ctx.t("footer.orders_as_of_no_paper", time=taken)
         )

@@ -79,11 +79,11 @@ def _order_facts(ctx: Ctx, form: Template, order: Order, body: Body, y: float) -
     if order.high_alert:
         body.shade(Box(ctx.left, y + 0.3, form.g("info_w"), band_height(form) - 0.8))
         lines.insert(0, (fit(ctx.t("mar.high_alert"), width, 9.0, bold=True), 9.0, True))
-    lines += [(line, 8.5, True) for line in wrap(order.medication, width, 8.5, bold=True, lines=2)]
-    content = " ".join(p for p in (ctx.order_dose(order), order.route or "") if p)
+    lines += [(line, 8.5, True) for line in wrap(ctx.drug(order), width, 8.5, bold=True, lines=2)]
+    content = " ".join(p for p in (ctx.order_dose(order), ctx.route(order.route)) if p)
     lines += [(line, 8.0, False) for line in wrap(content, width, 8.0, lines=2)]
     lines += [(fit(bound, width, 7.5, bold=True), 7.5, True) for bound in _bounds(ctx, order)]
-    words = order.instructions + order.dosage_text
+    words = ctx.instructions(order)
     lines += [(line, 6.5, True) for line in wrap("; ".join(words), width, 6.5, bold=True, lines=3)]
     if order.requester:
         lines.append((fit(ctx.t("mar.prescriber", name=order.requester), width, 6.5), 6.5, False))

@@ -120,6 +120,24 @@ class Ctx:
     def day(self, value: date) -> str:
         return wording.day(self.t, self.lang, value)
 
+    def moment(self, value: datetime) -> str:
+        return wording.moment(self.t, self.lang, value)
+
+    def drug(self, order: Order) -> str:
+        """The medication as printed: the record's name, "µg" written "mcg"."""
+        return wording.ismp_text(order.medication)
+
+    def route(self, value: str | None) -> str:
+        return wording.route(self.t, value)
+
+    def instructions(self, order: Order) -> list[str]:
+        """The order's instructions then its SIG, each in the form's words."""
+        words = (*order.instructions, *order.dosage_text)
+        return [wording.instruction(self.t, self.lang, text) for text in words]
+
+    def max_per_period(self, text: str | None) -> str:
+        return wording.max_per_period(self.t, self.lang, text)
+
     def sex(self, value: str | None) -> str:
         return wording.sex(self.t, self.lang, value)
 

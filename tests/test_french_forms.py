@@ -1,0 +1,196 @@
+"""An independent check of the printed forms in French (issue #11), on census exports written
+the way other record systems write them (tests/data/french-check/README.md): a FHIR R4
+searchset with SNOMED CT and EDQM routes, UCUM annotations ("{tbl}"), GTS timing codes,
+EventTiming, weekly and every-3-days orders, a taper, infusions; a semicolon CSV with day-first
+dates and decimal commas. Each census is printed with `prepare --lang fr` to real PDFs, read
+back with pdftotext, and checked as a French-speaking nurse would read it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from papermode.cli.main import main
+
+DATA = Path(__file__).parent / "data" / "french-check"
+FHIR = DATA / "fhir-searchset-geriatrie.json"
+CSV = DATA / "csv-pneumologie"
+# Words of English (or Latin abbreviations) that must not reach a French form: frequencies,
+# units, the census reader's own phrases, SNOMED CT route names, allergy classes.
+ENGLISH = re.compile(
+    r"\b(daily|TID|BID|QID|QD|q\d+h|PRN|units?|tablets?|capsules?|puffs?|over \d|at \d|"
+    r"per dose|in all|calculated|method:|site:|route|qualifier|Subcutaneous|Intravenous|Oral|"
+    r"penicillins|cephalosporins|NSAIDs|opioids|sulfonamides|ACM|ACD|ACV|MORN|HS)\b"
+)
+
+
+def _prepare(tmp: Path, census: Path, *options: str) -> tuple[str, dict[str, str], dict]:
+    """`prepare --lang fr`; the text of every PDF (all, and per patient) and the manifest."""
+    out = tmp / "out"
+    result = CliRunner().invoke(
+        main,
+        ["prepare", str(census), "--out", str(out), "--lang", "fr", "--store",
+         str(tmp / "store.db"), *options],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    texts = {
+        pdf.stem: subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                                 text=True, check=True).stdout
+        for pdf in sorted(out.rglob("*.pdf"))
+    }  # fmt: skip
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    return "\n".join(texts.values()), texts, manifest
+
+
+@pytest.fixture(scope="module")
+def fhir_a4(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, str], dict]:
+    return _prepare(tmp_path_factory.mktemp("fr-a4"), FHIR, "--start", "2026-12-02T08:00")
+
+
+@pytest.fixture(scope="module")
+def csv_a4(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, str], dict]:
+    return _prepare(tmp_path_factory.mktemp("fr-csv"), CSV, "--start", "2026-12-02T08:00")
+
+
+RUNS = {
+    "fhir-a4-24h": (FHIR, ("--start", "2026-12-02T08:00")),
+    "fhir-letter": (FHIR, ("--start", "2026-12-02T08:00", "--paper", "letter")),
+    "fhir-3-days": (FHIR, ("--start", "2026-12-02T00:00", "--days", "3")),
+    "csv-a4-24h": (CSV, ("--start", "2026-12-02T08:00")),
+}
+
+
+@pytest.mark.parametrize("run", sorted(RUNS))
+def test_every_printed_value_is_french(run: str, tmp_path: Path) -> None:
+    """No ISO date, no µg/ug, no English frequency, unit, route or phrase; units in words."""
+    census, options = RUNS[run]
+    text, _, _ = _prepare(tmp_path, census, *options)
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text), "an ISO date on paper"
+    assert "µg" not in text and "μg" not in text and not re.search(r"\d\s?ug\b", text)
+    assert not re.search(r"\d{1,2}:\d{2}\s?(AM|PM|am|pm)\b", text)  # 24-hour times
+    found = sorted({m.group(0) for m in ENGLISH.finditer(text)})
+    assert not found, f"English left on a French form: {found}"
+    assert "unités" in text
+    for accented in ("é", "è", "à", "ç", "Œ"):  # names, wards, allergies print their accents
+        assert accented in text
+
+
+def _block(text: str, start: str, lines: int = 12) -> str:
+    """The lines of the page from the first one holding `start`."""
+    rows = text.splitlines()
+    first = next(i for i, row in enumerate(rows) if start in row)
+    return "\n".join(rows[first : first + lines])
+
+
+def test_footer_dates_are_day_first_and_times_24_hours(fhir_a4: tuple) -> None:
+    """The footer said "prescriptions au 2026-12-02 05:40", "période du 2026-12-02 08:00"."""
+    text = fhir_a4[0]
+    assert "période du 02/12/2026 08:00 au 03/12/2026 08:00" in text
+    assert re.search(r"prescriptions au 02/12/2026 \d{2}:\d{2}", text)
+
+
+def test_a_weekly_order_says_its_day(fhir_a4: tuple, csv_a4: tuple) -> None:
+    """Vitamin D 50 000 UI once a week on Wednesday printed "1 fois par jour"."""
+    block = _block(fhir_a4[0], "Cholécalciférol")
+    assert "12:00 uniquement le mercredi" in block
+    assert "1 fois par jour" not in block
+    assert "08:00 uniquement le lundi" in _block(csv_a4[0], "Méthotrexate")
+
+
+def test_an_order_every_three_days_at_its_time_is_printed(fhir_a4: tuple) -> None:
+    """A fentanyl patch every 3 days at 10:00 (frequency 1, period 3 d, timeOfDay) was refused
+    as a frequency that "contradicts" its time, and the whole census did not print."""
+    assert "tous les 3 jours 10:00" in _block(fhir_a4[0], "Fentanyl")
+
+
+def test_routes_print_in_french_and_injections_get_their_site_box(fhir_a4: tuple) -> None:
+    """SNOMED CT displays ("Subcutaneous route (qualifier value)") and EDQM terms
+    ("Subcutaneous use") printed in English, and their SC orders had no site box."""
+    text, _, manifest = fhir_a4
+    assert "PO" in _block(text, "Ibuprofène") and "IV" in _block(text, "Céfazoline")
+    assert "inhalé" in _block(text, "Salbutamol")
+    assert "transdermique" in _block(text, "Fentanyl")
+    fields = {f["field_id"] for page in manifest["pages"] for f in page["fields"]}
+    for order in ("eM04", "eM08", "eM21"):  # EDQM 20066000, SNOMED 34206005 (display only)
+        assert any(f.startswith(f"mar.{order}.") and f.endswith(".site") for f in fields)
+    assert any(f.startswith("prn.eM07.") and f.endswith(".site") for f in fields)
+
+
+def test_the_prn_record_prints_the_order_instructions(fhir_a4: tuple) -> None:
+    """Morphine's "ne pas donner si FR < 10/min" was not on the PRN record at all."""
+    head = _block(fhir_a4[0], "Morphine chlorhydrate", 6)
+    assert "ne pas donner si FR < 10/min" in head
+    assert "max 6 doses / 1 j" in head
+
+
+def test_timings_print_in_words(fhir_a4: tuple, csv_a4: tuple) -> None:
+    """ "ACM +30 min", "ACM ACD ACV", "MORN", "Q8H PRN", "q24h" printed as coded."""
+    text = fhir_a4[0]
+    assert "30 min avant le petit-déjeuner" in _block(text, "Lévothyroxine")
+    assert "avant les repas" in _block(text, "Insuline asparte")
+    assert "le matin" in _block(text, "Macrogol")
+    assert "au plus toutes les 8 heures" in _block(text, "Ondansétron", 3)
+    assert "toutes les 24 heures" in _block(csv_a4[0], "Lévofloxacine")
+
+
+def test_dose_forms_and_infusion_phrases_are_french(fhir_a4: tuple, csv_a4: tuple) -> None:
+    """ "1 tablet", "1-2 capsule", "over 30 min; at 200 mL/h", "max 2 g per dose"."""
+    text = fhir_a4[0]
+    assert "1 comprimé" in _block(text, "Ibuprofène")
+    assert "1-2 gélules" in _block(text, "Tramadol")
+    amoxicillin = " ".join(_block(text, "Amoxicilline").split())
+    assert "sur 30 min; débit 200 mL/h" in amoxicillin
+    assert "max 2 g par dose; sur 2 h; débit 125 mL/h" in " ".join(
+        _block(text, "Vancomycine").split()
+    )
+    assert "méthode : nébuliseur" in _block(text, "Salbutamol")
+    assert "débit 100 mL/h sur 1 h" in _block(csv_a4[0], "Lévofloxacine")
+    assert "Salbutamol 100 mcg/dose" in csv_a4[0]  # the product name's µg, ISMP-spelled
+
+
+def test_allergy_flags_name_the_class_in_french(fhir_a4: tuple) -> None:
+    text = fhir_a4[0]
+    assert "ALLERGIE : Pénicillines (pénicillines) RISQUE ÉLEVÉ" in text
+    assert "ALLERGIE ? Pénicillines : réaction croisée possible (céphalosporines)" in text
+    assert "ALLERGIE : AINS (AINS)" in text
+    assert "ALLERGIE : Codéine (opioïdes)" in text  # tramadol and fentanyl
+    assert "ALLERGIE : Sulfamides (sulfamides)" in text
+    assert "Furosémide" in text and "ALLERGIE" not in _block(text, "Furosémide", 8)
+
+
+def test_a_two_step_taper_prints_each_step(fhir_a4: tuple) -> None:
+    """Prednisolone 40 mg then 20 mg, each with its dates, was refused in every language."""
+    block = " ".join(_block(fhir_a4[0], "Prednisolone").split())
+    assert "40 mg 08:00 du 30/11/2026 au 02/12/2026" in block
+    assert "20 mg 08:00 du 03/12/2026 au 05/12/2026" in block
+
+
+def test_the_multi_day_mar_flags_allergies(tmp_path: Path) -> None:
+    """`--days 3` printed amoxicillin for a patient with a high-criticality penicillin
+    allergy without the ALLERGY flag the per-day MAR has."""
+    _, texts, manifest = _prepare(tmp_path, FHIR, "--start", "2026-12-02T00:00", "--days", "3")
+    mar = [p for p in manifest["pages"] if p["template"] == "mar" and p["patient_id"] == "eP1"]
+    assert any(f.get("order_id") == "eM01" for p in mar for f in p["fields"])
+    patient = next(text for name, text in texts.items() if name.endswith("ep1"))
+    assert "ALLERGIE : Pénicillines (pénicillines) RISQUE ÉLEVÉ" in patient
+    assert "ALLERGIE ? Pénicillines : réaction croisée possible (céphalosporines)" in patient
+
+
+def test_high_alert_orders_have_second_initials_on_every_page(fhir_a4: tuple) -> None:
+    """Every MAR and PRN page an order of a high-alert drug is on asks for a second check."""
+    text, _, manifest = fhir_a4
+    for order in ("eM04", "eM08", "eM21", "eM07"):  # enoxaparin, insulins, morphine PRN
+        pages = [p for p in manifest["pages"]
+                 if any(f.get("order_id") == order for f in p["fields"])]  # fmt: skip
+        assert pages
+        for page in pages:
+            roles = {f["role"] for f in page["fields"] if f.get("order_id") == order}
+            assert "second_initials" in roles, (order, page["page_id"])
+    assert text.count("HAUT RISQUE") >= 4
