@@ -155,6 +155,14 @@ def test_dose_forms_and_infusion_phrases_are_french(fhir_a4: tuple, csv_a4: tupl
     assert "Salbutamol 100 mcg/dose" in csv_a4[0]  # the product name's µg, ISMP-spelled
 
 
+def test_a_ucum_code_is_read_whatever_the_unit_display(fhir_a4: tuple) -> None:
+    """doseQuantity {unit "microgram(s)", system UCUM, code "ug"} (and "Unit(s)" / "[iU]")
+    was refused as an unknown unit: `unit` is only the sender's display, `code` the UCUM."""
+    text = fhir_a4[0]
+    assert "75 mcg" in _block(text, "Lévothyroxine")
+    assert "14 unités" in _block(text, "Insuline glargine")
+
+
 def test_allergy_flags_name_the_class_in_french(fhir_a4: tuple) -> None:
     text = fhir_a4[0]
     assert "ALLERGIE : Pénicillines (pénicillines) RISQUE ÉLEVÉ" in text
