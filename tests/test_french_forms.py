@@ -173,6 +173,13 @@ def test_allergy_flags_name_the_class_in_french(fhir_a4: tuple) -> None:
     assert "Furosémide" in text and "ALLERGIE" not in _block(text, "Furosémide", 8)
 
 
+def test_an_allergy_not_assessed_says_so(fhir_a4: tuple, csv_a4: tuple) -> None:
+    """criticality unable-to-assess printed nothing, the same as a low one."""
+    assert "Sulfamides criticité non évaluée (éruption étendue)" in fhir_a4[0]
+    assert "ALLERGIE : Sulfamides (sulfamides) criticité non évaluée" in fhir_a4[0]
+    assert "Pénicilline criticité non évaluée (urticaire géante)" in csv_a4[0]
+
+
 def test_a_two_step_taper_prints_each_step(fhir_a4: tuple) -> None:
     """Prednisolone 40 mg then 20 mg, each with its dates, was refused in every language."""
     block = " ".join(_block(fhir_a4[0], "Prednisolone").split())

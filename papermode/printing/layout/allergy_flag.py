@@ -47,6 +47,8 @@ def flag_text(ctx: Ctx, conflicts: Sequence[AllergyConflict]) -> str:
         text = ctx.t(f"allergies.{key[conflict.kind]}", allergy=conflict.allergy, via=via)
         if (conflict.criticality or "").lower() == "high":
             text = f"{text} {ctx.t('allergies.high')}"
+        elif (conflict.criticality or "").lower() == "unable-to-assess":
+            text = f"{text} {ctx.t('allergies.unassessed')}"
         parts.append(text)
     return "   ".join(parts)
 

@@ -126,9 +126,13 @@ def _by_criticality(allergies: tuple[Allergy, ...]) -> list[Allergy]:
 
 
 def _allergy_item(ctx: Ctx, allergy: Allergy) -> tuple[str, bool]:
-    """ "penicillin HIGH (anaphylaxis)"; bold when the criticality is high."""
-    high = (allergy.criticality or "").lower() == "high"
+    """ "penicillin HIGH (anaphylaxis)"; bold when the criticality is high. FHIR's
+    "unable-to-assess" says so ("criticité non évaluée"): printed bare it read as low."""
+    criticality = (allergy.criticality or "").lower()
+    high = criticality == "high"
     text = f"{allergy.substance} {ctx.t('allergies.high')}" if high else allergy.substance
+    if criticality == "unable-to-assess":
+        text = f"{text} {ctx.t('allergies.unassessed')}"
     if allergy.reaction:
         text = f"{text} ({allergy.reaction})"
     return text, high
