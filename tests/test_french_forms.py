@@ -21,12 +21,13 @@ from papermode.cli.main import main
 DATA = Path(__file__).parent / "data" / "french-check"
 FHIR = DATA / "fhir-searchset-geriatrie.json"
 CSV = DATA / "csv-pneumologie"
+HIX = DATA / "fhir-transaction-usic.json"
 # Words of English (or Latin abbreviations) that must not reach a French form: frequencies,
 # units, the census reader's own phrases, SNOMED CT route names, allergy classes.
 ENGLISH = re.compile(
     r"\b(daily|TID|BID|QID|QD|q\d+h|PRN|units?|tablets?|capsules?|puffs?|over \d|at \d|"
     r"per dose|in all|calculated|method:|site:|route|qualifier|Subcutaneous|Intravenous|Oral|"
-    r"penicillins|cephalosporins|NSAIDs|opioids|sulfonamides|ACM|ACD|ACV|MORN|HS)\b"
+    r"penicillins|cephalosporins|NSAIDs|opioids|sulfonamides|ACM|ACD|ACV|MORN|HS|No known)\b"
 )
 
 
@@ -64,6 +65,7 @@ RUNS = {
     "fhir-letter": (FHIR, ("--start", "2026-12-02T08:00", "--paper", "letter")),
     "fhir-3-days": (FHIR, ("--start", "2026-12-02T00:00", "--days", "3")),
     "csv-a4-24h": (CSV, ("--start", "2026-12-02T08:00")),
+    "transaction-a4-24h": (HIX, ("--start", "2026-12-02T08:00")),
 }
 
 
@@ -77,8 +79,11 @@ def test_every_printed_value_is_french(run: str, tmp_path: Path) -> None:
     assert not re.search(r"\d{1,2}:\d{2}\s?(AM|PM|am|pm)\b", text)  # 24-hour times
     found = sorted({m.group(0) for m in ENGLISH.finditer(text)})
     assert not found, f"English left on a French form: {found}"
-    assert "unités" in text
-    for accented in ("é", "è", "à", "ç", "Œ"):  # names, wards, allergies print their accents
+    assert "unités" in text or run.startswith("transaction")
+    assert "…" not in text, "a value cut with an ellipsis"
+    for accented in (
+        ("é", "è", "ç") if run.startswith("transaction") else ("é", "è", "à", "ç", "Œ")
+    ):  # names, wards, allergies print their accents
         assert accented in text
 
 
@@ -209,3 +214,43 @@ def test_high_alert_orders_have_second_initials_on_every_page(fhir_a4: tuple) ->
             roles = {f["role"] for f in page["fields"] if f.get("order_id") == order}
             assert "second_initials" in roles, (order, page["page_id"])
     assert text.count("HAUT RISQUE") >= 4
+
+
+@pytest.fixture(scope="module")
+def transaction_a4(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, str], dict]:
+    return _prepare(tmp_path_factory.mktemp("fr-hix"), HIX, "--start", "2026-12-02T08:00")
+
+
+def test_untyped_locations_name_the_ward_from_the_outermost(transaction_a4: tuple) -> None:
+    """Locations without physicalType (room partOf ward, a bed by display) made the room
+    "USIC 3" the ward: a ward census sheet of its own, the ward printed as the room."""
+    text = transaction_a4[0]
+    assert "Service Cardiologie - Unité de soins intensifs" in text  # not cut, either
+    assert "Cardiologie - Unité de soins intensifs / USIC 3 / lit 1" in text
+    assert "Service USIC 3" not in text
+
+
+def test_the_ward_census_never_cuts_a_bed(transaction_a4: tuple) -> None:
+    """The census sheet's bed column printed "USIC 3 /…"."""
+    census = next(t for name, t in transaction_a4[1].items() if name.startswith("ward-"))
+    assert re.search(r"USIC 3 /.*\n.*lit 1", census)
+    assert "…" not in census
+
+
+def test_no_known_drug_allergy_is_french(transaction_a4: tuple) -> None:
+    """SNOMED 409137002 printed "No known drug allergy" on the French banner."""
+    assert re.search(r"ALLERGIES :\s+Pas d'allergie médicamenteuse connue", transaction_a4[0])
+
+
+def test_transaction_orders_print_in_french(transaction_a4: tuple) -> None:
+    text = transaction_a4[0]
+    assert "au coucher" in _block(text, "Zopiclone")  # when HS
+    assert "PO" in _block(text, "Zopiclone")  # route text "oraal"
+    assert "1 comprimé" in _block(text, "Amiodarone")  # {tbl}, route SNOMED code only
+    assert "PO" in _block(text, "Amiodarone") and "26643006" not in text
+    assert "02/12/2026" in _block(text, "Furosémide")  # count 1 at its start
+    assert "pendant le petit-déjeuner, pendant le dîner" in " ".join(
+        _block(text, "Paracétamol 500 mg").split()
+    )
+    assert "1-2 comprimés" in _block(text, "Paracétamol 500 mg")
+    assert "SL" in _block(text, "Trinitrine", 2) and "max 3 doses / 15 min" in text
