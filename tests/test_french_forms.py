@@ -254,3 +254,52 @@ def test_transaction_orders_print_in_french(transaction_a4: tuple) -> None:
     )
     assert "1-2 comprimés" in _block(text, "Paracétamol 500 mg")
     assert "SL" in _block(text, "Trinitrine", 2) and "max 3 doses / 15 min" in text
+
+
+@pytest.mark.parametrize("census", [FHIR, CSV, HIX], ids=["fhir", "csv", "transaction"])
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.parametrize("days", [0, 3])
+def test_nothing_overflows_or_overlaps_in_french(census: Path, paper: str, days: int) -> None:
+    """Every page of every census in French: fields inside the content (banner fields in the
+    header), no two fields overlapping, no text off the page, on the markers or QR code, or
+    on a box (tests/test_layout.py's helpers; its 2 mm spacing rule is not asserted here:
+    the multi-day MAR's ticks and the infusion rows are 1.5 mm apart by design)."""
+    from dataclasses import replace
+    from datetime import datetime, timedelta
+
+    from test_layout import BANNER_FIELDS, _furniture, _gap, _inside, _text_box
+
+    from papermode.census.schedule import doses_for_snapshot
+    from papermode.census.snapshot import load_census
+    from papermode.core.model import Box, Text
+    from papermode.core.pageframe import frame_for
+    from papermode.core.settings import load_settings
+    from papermode.printing.layout.snapshot import layout_snapshot
+    from papermode.printing.templates import load_templates
+
+    settings = replace(load_settings(), mar_days=days)
+    snapshot = load_census(census, settings)
+    start = datetime(2026, 12, 2, 0 if days else 8)
+    period = (start, start + (timedelta(days=days) if days else timedelta(hours=24)))
+    doses = doses_for_snapshot(snapshot, *period, settings)
+    wards = layout_snapshot(snapshot, doses, period=period, paper=paper, lang="fr",
+                            templates=load_templates(), settings=settings)  # fmt: skip
+    pages = [page for ward in wards.values() for page in ward]
+    assert any(page.template == "mar" for page in pages)
+    for page in pages:
+        frame = frame_for(page.size_mm)
+        furniture = _furniture(page)
+        fields = sorted(page.fields, key=lambda f: f.box.x)
+        for index, item in enumerate(fields):
+            area = frame.header if item.field_id in BANNER_FIELDS else frame.content
+            assert _inside(item.box, area), (page.template, item.field_id)
+            for other in fields[index + 1 :]:
+                if other.box.x > item.box.x + item.box.w:
+                    break
+                assert _gap(item.box, other.box) > 0, (page.template, item.field_id, other)
+        for drawing in page.drawings:
+            if isinstance(drawing, Text) and drawing.text.strip():
+                box = _text_box(drawing)
+                assert _inside(box, Box(0, 0, *page.size_mm)), (page.template, drawing.text)
+                assert all(_gap(box, other) > 0 for other in furniture), drawing.text
+                assert all(_gap(box, f.box) > -0.3 for f in page.fields), drawing.text
