@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from papermode.census.drug_classes import AllergyConflict, allergy_conflicts, drug_table
+from papermode.census.drug_classes import (
+    AllergyConflict,
+    allergy_conflicts,
+    drug_table,
+    normalise,
+)
 from papermode.core.model import Box, Drawing, Line, Order, Text
 from papermode.printing.layout.kit import PT_MM, Body, Ctx, Draw, Row, wrap
 
@@ -44,7 +49,10 @@ def flag_text(ctx: Ctx, conflicts: Sequence[AllergyConflict]) -> str:
     for conflict in conflicts:
         key = {"substance": "flag", "class": "flag_class", "cross-reactivity": "flag_cross"}
         via = class_name(ctx, conflict.via)
-        text = ctx.t(f"allergies.{key[conflict.kind]}", allergy=conflict.allergy, via=via)
+        kind = conflict.kind
+        if kind == "class" and normalise(conflict.allergy) == normalise(via):
+            kind = "substance"  # "ALLERGIE : Sulfamides", not "Sulfamides (sulfamides)"
+        text = ctx.t(f"allergies.{key[kind]}", allergy=conflict.allergy, via=via)
         if (conflict.criticality or "").lower() == "high":
             text = f"{text} {ctx.t('allergies.high')}"
         elif (conflict.criticality or "").lower() == "unable-to-assess":
