@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from papermode.census.schedule import code_to_timing, days_apart
@@ -243,6 +244,12 @@ def _rhythm(t: Translate, lang: str, timing: Timing) -> str:
     """ "2 times a day", "every 6 hours", "1-2 times every 4-6 hours" from frequency/period."""
     if not (timing.frequency and timing.period and timing.period_unit):
         return ""
+    if (
+        timing.period_unit == "d"
+        and not float(timing.period).is_integer()
+        and not (timing.period_max)
+    ):  # "every 0.5 days" is "every 12 hours"
+        timing = replace(timing, period=timing.period * 24, period_unit="h")
     unit_name = _PERIOD_UNITS.get(timing.period_unit)
     if unit_name is None:
         return ""
