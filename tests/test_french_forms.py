@@ -306,3 +306,33 @@ def test_nothing_overflows_or_overlaps_in_french(census: Path, paper: str, days:
                 assert _inside(box, Box(0, 0, *page.size_mm)), (page.template, drawing.text)
                 assert all(_gap(box, other) > 0 for other in furniture), drawing.text
                 assert all(_gap(box, f.box) > -0.3 for f in page.fields), drawing.text
+
+
+def _page_text(pdf: Path, number: int) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", "-f", str(number), "-l", str(number), str(pdf), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_every_page_of_an_order_names_the_drug_and_its_band(paper: str, tmp_path: Path) -> None:
+    """On Letter the sixth morphine PRN entry flowed onto a page of its own with no drug,
+    no dose, no HIGH ALERT / controlled-drug band: entries for an unnamed medicine."""
+    _prepare(tmp_path, FHIR, "--start", "2026-12-02T08:00", "--paper", paper)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text("utf-8"))
+    expected = {  # order: words every page it is on must print
+        "eM07": ("Morphine chlorhydrate", "2,5 mg", "HAUT RISQUE", "STUPÉFIANT"),
+        "eM19": ("Lorazépam", "0,5 mg", "STUPÉFIANT"),
+        "eM04": ("Énoxaparine", "4000 unités", "HAUT RISQUE"),
+        "eM08": ("Insuline asparte", "4 unités", "HAUT RISQUE"),
+    }
+    seen = 0
+    for page in manifest["pages"]:
+        orders = {f.get("order_id") for f in page["fields"]}
+        for order, words in expected.items():
+            if order in orders:
+                seen += 1
+                text = _page_text(tmp_path / "out" / page["pdf"], page["pdf_page"])
+                assert all(w in text for w in words), (paper, order, page["pdf_page"])
+    assert seen >= len(expected)

@@ -215,6 +215,9 @@ class Row:
 
     height: float
     draw: Callable[[Body, float], None]
+    # Drawn first when this row starts a page: the block's head repeated (a PRN order's drug,
+    # dose and HIGH ALERT band above entries that flowed onto the next page).
+    lead: Row | None = None
 
 
 def flow(
@@ -222,12 +225,14 @@ def flow(
 ) -> list[Body]:
     """Place rows top to bottom, starting a new page when the next one does not fit.
 
-    `head` (a legend, a hint line) is repeated at the top of every page. A page always gets
-    at least one row, so a too-tall row can never loop forever (builders keep rows small).
+    `head` (a legend, a hint line) is repeated at the top of every page, and a row's `lead`
+    above it when the row starts a page. A page always gets at least one row, so a too-tall
+    row can never loop forever (builders keep rows small).
     """
     pages: list[Body] = []
     body, y = None, bottom
     for row in rows:
+        lead = row.lead.height if row.lead is not None else 0.0
         if body is None or (y + row.height > bottom and y > _start(top, head)):
             body = Body(form)
             pages.append(body)
@@ -235,6 +240,9 @@ def flow(
             if head is not None:
                 head.draw(body, y)
                 y += head.height
+            if row.lead is not None:
+                row.lead.draw(body, y)
+                y += lead
         row.draw(body, y)
         y += row.height
     if not pages:

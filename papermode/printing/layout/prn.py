@@ -334,18 +334,30 @@ def _line_height(form: Template) -> float:
 def _entry_rows(
     ctx: Ctx, form: Template, prefix: str, order: Order | None, head: float, draw_head: Draw
 ) -> list[Row]:
-    """One row per entry; the first carries the block's head (facts or write-in box)."""
+    """One row per entry; the first carries the block's head (facts or write-in box), and
+    an entry that flows onto the next page brings the head with it: a page of entries never
+    lacks the drug, its dose and its HIGH ALERT / controlled-drug band."""
     lines = _arrange(_slots(ctx, form, order, _Kind.of(order)), ctx.width - 2.0)
     pitch = len(lines) * _line_height(form) + (len(lines) - 1) * _LINE_GAP + form.g("gap")
     count = form.count("entries")
+    repeated = Row(head, _repeated_head(ctx, draw_head))
     rows = []
     for number in range(1, count + 1):
         first, last = number == 1, number == count
         offset = head if first else 0.0
         height = offset + pitch + (2.0 if last else 0.0)
         rows.append(Row(height, _entry(ctx, form, f"{prefix}.{number}", lines, offset,
-                                       draw_head if first else None)))  # fmt: skip
+                                       draw_head if first else None),
+                        lead=None if first else repeated))  # fmt: skip
     return rows
+
+
+def _repeated_head(ctx: Ctx, draw_head: Draw) -> Draw:
+    def draw(body: Body, y: float) -> None:
+        body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
+        draw_head(body, y)
+
+    return draw
 
 
 def _entry(

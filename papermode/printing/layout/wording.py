@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from papermode.census.schedule import code_to_timing, days_apart
@@ -244,23 +243,20 @@ def _rhythm(t: Translate, lang: str, timing: Timing) -> str:
     """ "2 times a day", "every 6 hours", "1-2 times every 4-6 hours" from frequency/period."""
     if not (timing.frequency and timing.period and timing.period_unit):
         return ""
-    if (
-        timing.period_unit == "d"
-        and not float(timing.period).is_integer()
-        and not (timing.period_max)
-    ):  # "every 0.5 days" is "every 12 hours"
-        timing = replace(timing, period=timing.period * 24, period_unit="h")
-    unit_name = _PERIOD_UNITS.get(timing.period_unit)
+    length, unit_code = timing.period, timing.period_unit
+    if unit_code == "d" and not float(length).is_integer() and not timing.period_max:
+        length, unit_code = length * 24, "h"  # "every 0.5 days" is "every 12 hours"
+    unit_name = _PERIOD_UNITS.get(unit_code)
     if unit_name is None:
         return ""
     times = str(timing.frequency)
     ranged = bool(timing.frequency_max and timing.frequency_max != timing.frequency)
     if ranged:
         times = f"{times}-{timing.frequency_max}"
-    period = number(lang, timing.period)
-    if timing.period_max and timing.period_max != timing.period:
+    period = number(lang, length)
+    if timing.period_max and timing.period_max != length:
         period = f"{period}-{number(lang, timing.period_max)}"
-    elif timing.period == 1 and unit_name in ("days", "weeks"):
+    elif length == 1 and unit_name in ("days", "weeks"):
         if timing.frequency == 1 and not ranged:
             key = "daily" if unit_name == "days" else "weekly"
             return t(f"frequencies.{key}") if key == "daily" else t("wording.weekly")
