@@ -27,7 +27,7 @@ HIX = DATA / "fhir-transaction-usic.json"
 ENGLISH = re.compile(
     r"\b(daily|TID|BID|QID|QD|q\d+h|PRN|units?|tablets?|capsules?|puffs?|over \d|at \d|"
     r"per dose|in all|calculated|method:|site:|route|qualifier|Subcutaneous|Intravenous|Oral|"
-    r"penicillins|cephalosporins|NSAIDs|opioids|sulfonamides|ACM|ACD|ACV|MORN|HS|No known)\b"
+    r"penicillins|cephalosporins|NSAIDs|opioids|sulfonamides|ACM|ACD|ACV|MORN|EVE|HS|No known)\b"
 )
 
 
@@ -123,7 +123,7 @@ def test_routes_print_in_french_and_injections_get_their_site_box(fhir_a4: tuple
     assert "inhalé" in _block(text, "Salbutamol")
     assert "transdermique" in _block(text, "Fentanyl")
     fields = {f["field_id"] for page in manifest["pages"] for f in page["fields"]}
-    for order in ("eM04", "eM08", "eM21"):  # EDQM 20066000, SNOMED 34206005 (display only)
+    for order in ("eM04", "eM08", "eM23"):  # EDQM 20066000, SNOMED 34206005 (display only)
         assert any(f.startswith(f"mar.{order}.") and f.endswith(".site") for f in fields)
     assert any(f.startswith("prn.eM07.") and f.endswith(".site") for f in fields)
 
@@ -188,6 +188,25 @@ def test_an_allergy_not_assessed_says_so(fhir_a4: tuple, csv_a4: tuple) -> None:
     assert "Pénicilline criticité non évaluée (urticaire géante)" in csv_a4[0]
 
 
+def test_split_doses_and_coded_tapers_print_each_timing_in_words(fhir_a4: tuple) -> None:
+    """A split dose (MORN 500 mg, EVE 750 mg) and a taper by codes (TID then BID) printed
+    their combined timing as coded under the doses ('MORN + EVE', 'TID + BID'); a taper
+    whose steps have the same dose printed no step at all, only 'TID + BID'."""
+    text = fhir_a4[0]
+    block = " ".join(_block(text, "Lévétiracétam").split())
+    assert "500 mg le matin 750 mg le soir PO" in block
+    block = " ".join(_block(text, "Métronidazole").split())
+    assert re.search(r"500 mg 3 fois par jour du .*?01/12/2026 au 02/12/2026", block)
+    assert re.search(r"500 mg 2 fois par jour du .*?03/12/2026 au 06/12/2026", block)
+    assert "+" not in _block(text, "Métronidazole", 8)
+
+
+def test_medication_request_notes_are_printed(fhir_a4: tuple) -> None:
+    """MedicationRequest.note (the prescriber's comment) was never read nor printed."""
+    block = " ".join(_block(fhir_a4[0], "Fentanyl").split())
+    assert "Retirer l'ancien patch ; noter la date sur le patch" in block
+
+
 def test_a_two_step_taper_prints_each_step(fhir_a4: tuple) -> None:
     """Prednisolone 40 mg then 20 mg, each with its dates, was refused in every language."""
     block = " ".join(_block(fhir_a4[0], "Prednisolone").split())
@@ -209,7 +228,7 @@ def test_the_multi_day_mar_flags_allergies(tmp_path: Path) -> None:
 def test_high_alert_orders_have_second_initials_on_every_page(fhir_a4: tuple) -> None:
     """Every MAR and PRN page an order of a high-alert drug is on asks for a second check."""
     text, _, manifest = fhir_a4
-    for order in ("eM04", "eM08", "eM21", "eM07"):  # enoxaparin, insulins, morphine PRN
+    for order in ("eM04", "eM08", "eM23", "eM07"):  # enoxaparin, insulins, morphine PRN
         pages = [p for p in manifest["pages"]
                  if any(f.get("order_id") == order for f in p["fields"])]  # fmt: skip
         assert pages

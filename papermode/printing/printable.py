@@ -38,7 +38,7 @@ def check_dose_schedules_fit(snapshot: Snapshot, lang: str | None = None) -> Non
     times; a list cut with an ellipsis could hide the dose that is due. The doses are
     worded as `lang` prints them (layout/wording.py), or in every language when not given.
     """
-    varying = [o for o in snapshot.orders if len({d.dose_text for d in o.dosages}) > 1]
+    varying = [o for o in snapshot.orders if len(o.dosages) > 1]
     if not varying:
         return
     templates = load_templates()

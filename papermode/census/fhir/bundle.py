@@ -217,13 +217,20 @@ def _order(
         note="; ".join(reading.instructions + reading.dosage_text) or None,
         dosages=dosages if len(dosages) > 1 else (),
         instructions=tuple(reading.instructions),
-        dosage_text=tuple(reading.dosage_text),
+        # MedicationRequest.note: the prescriber's comments, printed in full after the SIG
+        dosage_text=tuple(dict.fromkeys((*reading.dosage_text, *_notes(resource)))),
         dose_max=dose_max,
         rate=reading.rate,
         calculated_rate=reading.calculated_rate,
         continuous=reading.continuous,
         do_not_perform=not_to_give,
     )
+
+
+def _notes(resource: Json) -> list[str]:
+    """MedicationRequest.note[].text (Annotation), each on one line."""
+    notes = [get(note, "text") for note in resource.get("note") or []]
+    return [" ".join(note.split()) for note in notes if isinstance(note, str) and note.strip()]
 
 
 def _order_timing(dosages: tuple[Dosage, ...]) -> Timing | None:

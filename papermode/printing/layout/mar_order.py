@@ -57,7 +57,7 @@ def order_lines(ctx: Ctx, order: Order, width: float) -> list[tuple[str, float, 
     lines += [(line, size, True) for dose in doses for line in wrap(dose, width, size, bold=True)]
     if order.route:
         lines += [(line, 8.0, False) for line in wrap(ctx.route(order.route), width, 8.0)]
-    timing = ctx.frequency(order.timing)
+    timing = ctx.frequency(order.timing) if len(order.dosages) <= 1 else ""  # in each dose
     if timing:
         lines += [(line, 8.0, False) for line in wrap(timing, width, 8.0)]
     words = ctx.instructions(order)  # "hold if heart rate < 55"

@@ -148,10 +148,9 @@ def order_dose(t: Translate, lang: str, order: Order) -> str:
 
 def order_doses(t: Translate, lang: str, order: Order) -> list[str]:
     """The dose to give, or one entry per dosage ("40 mg 08:00 du 30/11/2026 au
-    02/12/2026") when the dose differs by time or step: the order column prints each on a
-    line of its own."""
-    doses = {(d.dose_value, d.dose_unit, d.dose_max) for d in order.dosages}
-    if len(doses) > 1:
+    02/12/2026") for a split dose or a taper: the order column prints each on a line of its
+    own, and no combined timing line (it would be the census's codes, "TID + BID")."""
+    if len(order.dosages) > 1:  # each with its own timing and dates, in words
         return [_dosage(t, lang, d) for d in order.dosages]
     return [dose(t, lang, order.dose_value, order.dose_unit, order.dose_max)]
 
