@@ -207,6 +207,13 @@ def test_medication_request_notes_are_printed(fhir_a4: tuple) -> None:
     assert "Retirer l'ancien patch ; noter la date sur le patch" in block
 
 
+def test_an_infusion_prints_its_notes_in_full(fhir_a4: tuple) -> None:
+    """The continuous infusion's facts cut its instructions at three lines with an ellipsis."""
+    block = " ".join(_block(fhir_a4[0], "Héparine sodique", 30).split())
+    assert re.search(r"arrêter .*et appeler le médecin si .*saignement, hématome au point de "
+                     r".*ponction ou plaquettes sous 100 .*G/L", block)  # fmt: skip
+
+
 def test_a_two_step_taper_prints_each_step(fhir_a4: tuple) -> None:
     """Prednisolone 40 mg then 20 mg, each with its dates, was refused in every language."""
     block = " ".join(_block(fhir_a4[0], "Prednisolone").split())
