@@ -362,3 +362,22 @@ def test_every_page_of_an_order_names_the_drug_and_its_band(paper: str, tmp_path
                 text = _page_text(tmp_path / "out" / page["pdf"], page["pdf_page"])
                 assert all(w in text for w in words), (paper, order, page["pdf_page"])
     assert seen >= len(expected)
+
+
+def test_a_partial_birth_date_is_not_dropped_silently(tmp_path: Path) -> None:
+    """An R4 birthDate of "1947-11" (valid: year and month) printed no birth date and said
+    nothing; prepare now warns, by resource id and without the date."""
+    bundle = json.loads(HIX.read_text("utf-8"))
+    patient = next(e["resource"] for e in bundle["entry"] if e["resource"].get("birthDate"))
+    patient["birthDate"] = "1947-11"
+    census = tmp_path / "partial.json"
+    census.write_text(json.dumps(bundle), "utf-8")
+    result = CliRunner().invoke(
+        main,
+        ["prepare", str(census), "--out", str(tmp_path / "out"), "--lang", "fr",
+         "--start", "2026-12-02T08:00", "--store", str(tmp_path / "s.db")],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "the birth date is not a full date" in result.output
+    assert "1947-11" not in result.output

@@ -162,6 +162,14 @@ def _patient(
     official = [n for n in names if n.get("use") in {"official", "usual"}]
     name = (official or names or [{}])[0]
     given = " ".join(str(g) for g in name.get("given") or [] if g)
+    born = resource.get("birthDate")
+    if isinstance(born, str) and born.strip() and _parse_date(born) is None:
+        raw.warnings.append(
+            f"{label}: the birth date is not a full date (only a year, or a year and "
+            "month); the forms print no birth date: check the patient's identity on the "
+            "wristband"
+        )  # an R4 date may be "1947" or "1947-11": never printed as a made-up day; the
+        # message never holds the date itself (it may be read over a shoulder)
     return Patient(
         patient_id=resources.id_of(resource, label),
         mrn=current_mrn(resource, label, raw, settings, now),
