@@ -381,3 +381,14 @@ def test_a_partial_birth_date_is_not_dropped_silently(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "the birth date is not a full date" in result.output
     assert "1947-11" not in result.output
+
+
+def test_an_amount_is_never_split_from_its_unit(fhir_a4: tuple) -> None:
+    """The French new-order hint wrapped '(0,5' / 'mg).' onto two lines."""
+    assert "toujours un zéro initial (0,5 mg)" in fhir_a4[0] or "(0,5 mg)." in fhir_a4[0]
+    from papermode.printing.layout.kit import wrap
+
+    for width in range(20, 60):  # wherever the line breaks, "12,5 mg" stays whole
+        lines = wrap("Héparine 12,5 mg puis 4000 unités toutes les 6 heures", width, 8.0)
+        assert any("12,5 mg" in line for line in lines), lines
+        assert any("4000 unités" in line for line in lines), lines

@@ -7,6 +7,7 @@ with per-character widths a little wider than DejaVu Sans, so text never runs in
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -66,11 +67,27 @@ def fit_size(text: str, width: float, size: float, smallest: float, *, bold: boo
     return max(size, smallest)
 
 
+_AMOUNT = re.compile(r"^\(?[<>≤≥]?\d+(?:[.,]\d+)?(?:-\d+(?:[.,]\d+)?)?$")
+
+
+def _words(text: str) -> list[str]:
+    """The words to wrap; an amount keeps its unit on its line ("0,5 mg", "4000 unités",
+    "6 heures"): a dose split over two lines reads as a number without a unit (ISMP)."""
+    words: list[str] = []
+    for word in text.split():
+        unit = word.rstrip(").,;:")
+        if words and _AMOUNT.match(words[-1]) and unit[:1].isalpha() and len(unit) <= 9:
+            words[-1] = f"{words[-1]} {word}"
+        else:
+            words.append(word)
+    return words
+
+
 def wrap(text: str, width: float, size: float, *, bold: bool = False, lines: int = 99) -> list[str]:
     """Greedy word wrap into at most `lines` lines; the last line ends in an ellipsis if cut."""
     out: list[str] = []
     current = ""
-    for word in text.split():
+    for word in _words(text):
         candidate = f"{current} {word}".strip()
         if text_width(candidate, size, bold=bold) <= width or not current:
             current = candidate
