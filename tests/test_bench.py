@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from papermode.cli.main import main
+from papermode.demo import bench
 from papermode.demo.scoring import (
     evaluate_goals,
     markdown_table,
@@ -156,9 +158,7 @@ def test_review_by_a_rule_is_counted_apart_from_review_for_a_doubt() -> None:
     about the reading. The bench reports both shares, and both are review."""
     truth = _truth()
     report = {
-        "captures": [
-            _capture("capture-0001.jpg", "AAAA", PAGE_TRUTH, review=("m.time", "v.temp"))
-        ]
+        "captures": [_capture("capture-0001.jpg", "AAAA", PAGE_TRUTH, review=("m.time", "v.temp"))]
     }
     fields = report["captures"][0]["fields"]
     fields["m.time"]["flags"] = ("new_order",)
@@ -245,3 +245,19 @@ def test_bench_json_shape(tmp_path: Path) -> None:
         g["verdict"] == "met" or g["verdict"].startswith("missed by") for g in figures["goals"]
     )
     assert (out / "bench.md").read_text().startswith("| figure | value | goal | verdict |")
+
+
+def test_the_bench_can_print_its_forms_with_the_multi_day_mar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`papermode bench --mar-days 3` measures the capture on the multi-day MAR: the
+    corpus's MAR cells span three calendar days on one sheet."""
+    monkeypatch.setattr(bench, "_load_repo_script", lambda _name: None)  # no large census
+    bench.prepare_figures(tmp_path, mar_days=3)
+    manifest = json.loads((tmp_path / "forms" / "manifest.json").read_text())
+    mar = [p for p in manifest["pages"] if p["template"] == "mar"]
+    days = {
+        f["scheduled"][:10] for f in mar[0]["fields"] if f.get("scheduled") and f.get("order_id")
+    }
+    assert {"2026-11-28", "2026-11-29", "2026-11-30"} <= days, days  # 72 h from 08:00
+    assert "MAR multi-day, 3 days" in markdown_table({"mar": "multi-day, 3 days"})

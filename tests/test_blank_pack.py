@@ -37,9 +37,9 @@ IDENTITY = {
 def test_every_page_of_a_pack_has_the_identity_boxes(paper: str) -> None:
     pages = layout_blank_packs("3B", 1, _snapshot([_patient()], []), period=PERIOD,
                                paper=paper, lang="fr", templates=TEMPLATES)  # fmt: skip
-    # The vitals chart's rows do not all fit under the identity strip and above the
-    # signature legend: they continue on a second vitals page (docs/templates.md).
-    assert [p.template for p in pages] == ["mar", "prn", "vitals", "vitals", "new_orders"]
+    # One page per form: the vitals chart's rows fit under the identity strip and above the
+    # signature legend (its tick groups two answers to a row), its write-in row with them.
+    assert [p.template for p in pages] == ["mar", "prn", "vitals", "new_orders"]
     for page in pages:
         check_page(page)  # inside the page, no box touching another, text clear of boxes
         fields = {f.field_id: f for f in page.fields}
@@ -81,7 +81,7 @@ def test_the_printed_blank_pack_has_no_period_and_no_snapshot_line(prepared: Pat
     assert "orders as of" in patient_text and "period 28 November 2026" in patient_text
     assert "orders as of" not in blank_text and "2026-11-2" not in blank_text  # no date at all
     for label in ("date of birth (dd mm yyyy)", "date started", "no known allergies",
-                  "weight (kg)", "2nd initials", "write the date at the top"):  # fmt: skip
+                  "weight (kg)", "2nd / witness", "write the date at the top"):  # fmt: skip
         assert label in blank_text.replace("\r\n", " "), label
 
 

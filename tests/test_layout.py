@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from papermode.core.errors import TemplateError
 from papermode.core.model import (
     PAPER_SIZES_MM,
     Allergy,
@@ -576,7 +577,8 @@ def geometries(draw: st.DrawFn) -> TemplateSet:
     return replace(TEMPLATES, templates=changed)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+# derandomize: the same examples on every run (a random draw made CI fail now and then).
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(templates=geometries(), paper=st.sampled_from(["a4", "letter"]))
 def test_any_valid_template_geometry_gives_sound_pages(templates: TemplateSet, paper: str) -> None:
     orders = [_order(f"o{n}", high_alert=n == 0, as_needed=n == 3) for n in range(5)]
@@ -584,10 +586,30 @@ def test_any_valid_template_geometry_gives_sound_pages(templates: TemplateSet, p
     doses = {o.order_id: _doses(o.order_id, list(range(0, 24, 2))) for o in orders}
     snapshot = _snapshot([patient], orders)
     options = {"period": PERIOD, "paper": paper, "lang": "nl", "templates": templates}
-    pages = layout_patient(patient, orders, doses, snapshot, **options)  # type: ignore[arg-type]
-    pages += layout_blank_packs("3B", 1, snapshot, **options)  # type: ignore[arg-type]
+    try:
+        pages = layout_patient(patient, orders, doses, snapshot, **options)  # type: ignore[arg-type]
+        pages += layout_blank_packs("3B", 1, snapshot, **options)  # type: ignore[arg-type]
+    except TemplateError as error:  # a geometry whose new-order block cannot fit a page
+        assert "new-order block" in str(error) and "make tick_size" in str(error)
+        assume(False)
     pages += layout_ward_census("3B", [patient], {"pat-1": pages}, snapshot, **options)  # type: ignore[arg-type]
     for page in pages:
         check_page(page)
     cells = _mar_cells(pages)
     assert sum(1 for (_, _, role) in cells if role == "given") == 4 * 12
+
+
+def test_a_new_order_block_taller_than_the_page_is_refused_with_what_to_change() -> None:
+    """Large boxes with long Dutch labels: one block of a blank pack's new-order page (under
+    its identity strip) would run into the signature legend (found by the geometry
+    property test: the prescriber's box over the legend)."""
+    form = TEMPLATES.templates["new_orders"]
+    big = {**form.geometry, "tick_size": 9.0, "cell_h": 15.0, "gap": 6.0, "dose_cells": 2.0}
+    templates = replace(
+        TEMPLATES, templates={**TEMPLATES.templates, "new_orders": replace(form, geometry=big)}
+    )
+    patient = _patient()
+    snapshot = _snapshot([patient], [])
+    with pytest.raises(TemplateError, match="new-order block is .* mm tall in 'nl'"):
+        layout_blank_packs("3B", 1, snapshot, period=PERIOD, paper="a4", lang="nl",
+                           templates=templates)  # fmt: skip

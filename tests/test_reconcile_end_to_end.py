@@ -65,17 +65,30 @@ def store_path(ingested: tuple[Path, dict[str, Any]], tmp_path: Path) -> Path:
 
 
 def paper_truth(truth: dict[str, Any]) -> dict[tuple[str, str], str]:
-    """What is on each page by the end (a mark missing from a later photo is still there)."""
-    values: dict[tuple[str, str], str] = {}
+    """What the paper says of each field by the end (a mark missing from a later photo is
+    still there). A page id may be on several sheets (the corpus makes photocopies: a
+    `later_of` chain per sheet): a field one sheet marks and the others leave empty is what
+    the paper says; a field two sheets write differently has no single truth and is left
+    out (the store keeps such sheets apart or sends them to a person)."""
+    sheets: dict[tuple[str, str], dict[str, str]] = {}  # (page, field) -> sheet -> value
+    roots: dict[tuple[str, str], str] = {}  # (file, page) -> the sheet's first file
     for entry in truth["files"]:
         for page in entry["pages"]:
+            earlier = page.get("later_of")
+            sheet = roots.get((earlier, page["page_id"]), entry["file"]) if earlier else None
+            sheet = sheet or entry["file"]
+            roots[(entry["file"], page["page_id"])] = sheet
             numbers = page["truth"].get("numbers", {})
             for field_id, value in page["truth"]["fields"].items():
                 if field_id in page["vanished"]:
                     continue
-                values[(page["page_id"], field_id)] = (
-                    numbers.get(field_id, value) if field_id.startswith("vitals.") else value
-                )
+                written = numbers.get(field_id, value) if field_id.startswith("vitals.") else value
+                sheets.setdefault((page["page_id"], field_id), {})[sheet] = written
+    values: dict[tuple[str, str], str] = {}
+    for key, by_sheet in sheets.items():
+        marked = {value for value in by_sheet.values() if value not in ("empty", "")}
+        if len(marked) <= 1:
+            values[key] = marked.pop() if marked else "empty"
     return values
 
 

@@ -1,33 +1,77 @@
 """Reconcile and export use the review decisions, through the CLI and a real store:
-prepare -> photos -> ingest -> `review --decide` (confirm, correct, leave one, a high-alert
-cell by one then two reviewers) -> `reconcile --json` / `export --format fhir`."""
+prepare -> one MAR page filled and photographed -> ingest -> `review --decide` (correct one
+cell, leave one, a high-alert cell by one then two reviewers) -> `reconcile --json` /
+`export --format fhir`."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_review_queue import built_review_store, copy_store  # noqa: E402
+import edgepages as ep  # noqa: E402
 
 from papermode.cli.reconcile import export_command, reconcile_command  # noqa: E402
 from papermode.cli.review import review  # noqa: E402
+from papermode.store.database import open_store  # noqa: E402
 
-Cell = tuple[str, str, str]  # page id, order id, scheduled
+# Three dose cells of patient p-101's MAR page (the sample ward printed from 28/11 07:00),
+# each named by its fields' common prefix: mar.<order>.<scheduled>.
+DECIDED = "mar.ord-1001.20261128T1200"  # paracetamol: ordinary
+LEFT = "mar.ord-1002.20261128T1400"  # amoxicillin: ordinary
+CHECKED = "mar.ord-1003.20261128T0800"  # enoxaparin SC: high-alert, second check, site
+# The times as written are far from their slots (02:10 meant 12:10, 14:00 meant 08:15; the
+# reviewer corrects them): a time more than `[plausibility] time_window_hours` (2 h) from its
+# slot is never auto-accepted, the reader sends it to review flagged `implausible` however
+# well it reads the digits. Queued for a reason independent of handwriting recognition.
+DECIDED_WRITTEN, DECIDED_MEANT = "0210", "1210"
+CHECKED_WRITTEN, CHECKED_MEANT = "1400", "0815"
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield ep.prepare(tmp_path_factory.mktemp("reconcile-reviewed"))
+
+
+def _mar_page(prepared: Path) -> dict[str, Any]:
+    return next(
+        page for page in ep.pages(prepared, "mar") if f"{CHECKED}.given" in ep.fields_by_id(page)
+    )
+
+
+def _sign(image: np.ndarray, fields: dict[str, Any], cell: str, clock: str, seed: int) -> None:
+    """A "given" tick, the time written and the nurse's initials (and the second check's,
+    the site in its legend, where the cell has their boxes)."""
+    ep.tick(image, fields[f"{cell}.given"], seed=seed)
+    ep.write_digits(image, fields[f"{cell}.time"], clock, seed=seed + 1)
+    for role in ("initials", "second_initials"):
+        if f"{cell}.{role}" in fields:
+            ep.initials(image, fields[f"{cell}.{role}"], seed=seed + len(role))
+    if f"{cell}.site" in fields:
+        ep.write_digits(image, fields[f"{cell}.site"], "3", seed=seed + 2)
 
 
 @pytest.fixture()
-def store_path(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
-    # its own corpus: one with queued ordinary and high-alert MAR cells (see built_review_store)
-    seed = int(os.environ.get("PAPERMODE_RECONCILE_SEED", "14"))
-    return copy_store(built_review_store(tmp_path_factory, seed=seed), tmp_path / "store")
+def store_path(prepared: Path, tmp_path: Path) -> Path:
+    """The page filled: DECIDED and CHECKED signed with a slipped time, LEFT given at its
+    slot but unsigned (no initials: `missing_initials` sends it to review)."""
+    page = _mar_page(prepared)
+    fields, image = ep.fields_by_id(page), ep.render(prepared, page)
+    _sign(image, fields, DECIDED, DECIDED_WRITTEN, seed=10)
+    _sign(image, fields, CHECKED, CHECKED_WRITTEN, seed=30)
+    ep.tick(image, fields[f"{LEFT}.given"], seed=20)
+    ep.write_digits(image, fields[f"{LEFT}.time"], "1405", seed=21)
+    store_path = ep.fresh_store(prepared, tmp_path)
+    ep.ingest(store_path, ep.photo(image, tmp_path / "mar.jpg"))
+    return store_path
 
 
 def _run(command: Any, *args: str) -> str:
@@ -36,32 +80,20 @@ def _run(command: Any, *args: str) -> str:
     return result.output
 
 
-def _queued_cells(store: Path) -> dict[Cell, list[dict[str, Any]]]:
-    """Queued MAR fields by cell (page, order, scheduled time)."""
+def _queued_cells(store: Path) -> dict[str, list[dict[str, Any]]]:
+    """Queued MAR fields by cell (their field ids' common prefix)."""
     queue = json.loads(_run(review, "--list", "--json", "--store", str(store)))["items"]
-    cells: dict[Cell, list[dict[str, Any]]] = defaultdict(list)
+    cells: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in queue:
         if item["kind"] == "field" and item["template"] == "mar" and item["order_id"]:
-            cells[(item["page_id"], item["order_id"], item["scheduled"])].append(item)
+            cells[item["field_id"].rsplit(".", 1)[0]].append(item)
     return cells
 
 
-def _pick(cells: dict[Cell, list[dict[str, Any]]], *, two_person: bool) -> list[Cell]:
-    """Cells whose queued fields hold a tick for "given" and a written time."""
-    return [
-        cell
-        for cell, items in cells.items()
-        if {i["role"] for i in items} >= {"given", "time"}
-        and all(i["two_person"] == two_person for i in items)
-        and any(i["role"] == "given" and i["value"] == "ticked" for i in items)
-    ]
-
-
-def _decide(store: Path, items: list[dict[str, Any]], reviewer: str, time: str) -> None:
+def _decide(store: Path, items: list[dict[str, Any]], reviewer: str, time: str = "") -> None:
+    """Each item decided by `reviewer`: a time corrected to `time`, anything else confirmed."""
     for item in items:
         choice = ["--value", time] if item["role"] == "time" else ["--confirm"]
-        if item["role"] in ("held", "refused"):
-            choice = ["--value", "empty"]
         _run(review, "--store", str(store), "--decide", item["item_id"], *choice,
              "--reviewer", reviewer)  # fmt: skip
 
@@ -72,14 +104,14 @@ def _export(store: Path, out: Path) -> dict[str, Any]:
     return bundle
 
 
-def _administration(bundle: dict[str, Any], cell: Cell) -> tuple[dict[str, Any], list[str]]:
+def _administration(bundle: dict[str, Any], cell: str) -> tuple[dict[str, Any], list[str]]:
     """The cell's MedicationAdministration (or {}) and its Provenance's agents."""
-    stamp = cell[2].replace("-", "").replace(":", "")[:13]
+    _, order_id, stamp = cell.split(".")
     for entry in bundle["entry"]:
         resource = entry["resource"]
         if resource["resourceType"] == "MedicationAdministration" and resource["identifier"][0][
             "value"
-        ].endswith(f"/{cell[1]}/{stamp}"):
+        ].endswith(f"/{order_id}/{stamp}"):
             agents = [
                 f"{a['type']['coding'][0]['code']}={a['who']['display']}"
                 for e in bundle["entry"]
@@ -91,52 +123,74 @@ def _administration(bundle: dict[str, Any], cell: Cell) -> tuple[dict[str, Any],
     return {}, []
 
 
-# Only in `make test-all`: on 2026-12-02 this test passed alone and with any subset of the
-# suite tried, but failed in the full `make test` run (its random corpus then queued no
-# high-alert or no ordinary MAR cell with a tick and a time). The cause is not found yet;
-# see the closing note of that day.
-@pytest.mark.slow
+def _roles(items: list[dict[str, Any]]) -> dict[str, tuple[str, str, bool]]:
+    return {i["role"]: (i["value"], i["machine_status"], i["two_person"]) for i in items}
+
+
+def _assert_queued_as_filled(store: Path, cells: dict[str, list[dict[str, Any]]]) -> None:
+    """What the test decides, stated: a reader change that stops queuing these cells
+    fails here, by name, instead of letting the test prove nothing."""
+    with open_store(store) as opened:
+        high_alert = {row["order_id"]: bool(row["high_alert"]) for row in opened.db.query(
+            "SELECT order_id, high_alert FROM orders")}  # fmt: skip
+    order_of = {cell: cell.split(".")[1] for cell in (DECIDED, LEFT, CHECKED)}
+    assert {cell: high_alert[order] for cell, order in order_of.items()} == {
+        DECIDED: False, LEFT: False, CHECKED: True}  # fmt: skip
+    assert set(cells) == {DECIDED, LEFT, CHECKED}
+    assert _roles(cells[DECIDED]) == {"time": (DECIDED_WRITTEN, "review", False)}
+    assert "implausible" in cells[DECIDED][0]["flags"]
+    assert _roles(cells[LEFT]) == {
+        "given": ("ticked", "review", False),
+        "initials": ("empty", "review", False),
+    }
+    # A high-alert order's every mark waits for two people, even one read with confidence.
+    assert _roles(cells[CHECKED]) == {
+        "given": ("ticked", "auto", True),
+        "time": (CHECKED_WRITTEN, "review", True),
+        "initials": ("ink", "auto", True),
+        "second_initials": ("ink", "auto", True),
+        "site": ("3", "auto", True),
+    }
+    assert "implausible" in next(i for i in cells[CHECKED] if i["role"] == "time")["flags"]
+
+
 def test_decisions_in_review_reach_the_export_and_undecided_items_never_do(
     store_path: Path, tmp_path: Path
 ) -> None:
     cells = _queued_cells(store_path)
-    ordinary, high_alert = _pick(cells, two_person=False), _pick(cells, two_person=True)
-    assert ordinary and high_alert, "the corpus should queue such cells"
-    decided, checked = ordinary[0], high_alert[0]
-    others = [c for c, items in cells.items() if c != decided and not items[0]["two_person"]]
-    assert others, "the corpus should queue another cell"
-    left = others[0]
+    _assert_queued_as_filled(store_path, cells)
     before = _export(store_path, tmp_path / "before.json")
-    assert _administration(before, decided)[0] == {} and _administration(before, checked)[0] == {}
+    for cell in (DECIDED, LEFT, CHECKED):
+        assert _administration(before, cell)[0] == {}, cell
 
-    corrected = decided[2][11:16].replace(":", "")  # the nurse wrote the scheduled time
-    _decide(store_path, cells[decided], "clerk A", corrected)
-    doubted = [i for i in cells[checked] if i["machine_status"] != "auto"]
-    read_well = [i for i in cells[checked] if i["machine_status"] == "auto"]
-    assert doubted and read_well, "a high-alert cell with a doubt and a confident tick"
-    _decide(store_path, doubted, "clerk A", "0000")
-    _decide(store_path, doubted, "nurse B", "0000")
+    _decide(store_path, cells[DECIDED], "clerk A", DECIDED_MEANT)
+    doubted = [i for i in cells[CHECKED] if i["machine_status"] != "auto"]
+    read_well = [i for i in cells[CHECKED] if i["machine_status"] == "auto"]
+    _decide(store_path, doubted, "clerk A", CHECKED_MEANT)
+    _decide(store_path, doubted, "nurse B", CHECKED_MEANT)
     one_reviewer = _export(store_path, tmp_path / "one.json")
-    given, agents = _administration(one_reviewer, decided)
+    given, agents = _administration(one_reviewer, DECIDED)
     assert given["status"] == "completed"
-    assert given["effectiveDateTime"][11:16] == decided[2][11:16]  # the corrected time
+    assert given["effectiveDateTime"].startswith("2026-11-28T12:10")  # the corrected time
     assert "enterer=clerk A" in agents and not any(a.startswith("verifier") for a in agents)
-    assert _administration(one_reviewer, left)[0] == {}  # never decided: never exported
+    assert _administration(one_reviewer, LEFT)[0] == {}  # never decided: never exported
     # A high-alert tick read with confidence still waits for its two people.
-    assert _administration(one_reviewer, checked)[0] == {}
-    _decide(store_path, read_well, "clerk A", "0000")
-    assert _administration(_export(store_path, tmp_path / "two.json"), checked)[0] == {}
+    assert _administration(one_reviewer, CHECKED)[0] == {}
+    _decide(store_path, read_well, "clerk A")
+    assert _administration(_export(store_path, tmp_path / "two.json"), CHECKED)[0] == {}
 
-    _decide(store_path, read_well, "nurse B", "0000")
+    _decide(store_path, read_well, "nurse B")
     both = _export(store_path, tmp_path / "both.json")
-    dose, agents = _administration(both, checked)
-    assert dose["status"] == "completed" and dose["effectiveDateTime"][11:16] == "00:00"
+    dose, agents = _administration(both, CHECKED)
+    assert dose["status"] == "completed"
+    assert dose["effectiveDateTime"].startswith("2026-11-28T08:15")  # the corrected time
     assert {"enterer=clerk A", "verifier=nurse B"} <= set(agents)
+    assert _administration(both, LEFT)[0] == {}
 
     document = json.loads(_run(reconcile_command, "--store", str(store_path), "--json"))
     items = {item["item_id"]: item for item in document["items"]}
-    stamp = lambda cell: cell[2].replace("-", "").replace(":", "")[:13]  # noqa: E731
-    assert items[f"mar:{decided[1]}:{stamp(decided)}"]["reviewers"] == ["clerk A"]
-    assert items[f"mar:{checked[1]}:{stamp(checked)}"]["reviewers"] == ["clerk A", "nurse B"]
-    pending = items[f"mar:{left[1]}:{stamp(left)}"]
+    item_id = lambda cell: "mar:{1}:{2}".format(*cell.split("."))  # noqa: E731
+    assert items[item_id(DECIDED)]["reviewers"] == ["clerk A"]
+    assert items[item_id(CHECKED)]["reviewers"] == ["clerk A", "nurse B"]
+    pending = items[item_id(LEFT)]
     assert pending["category"] == "pending" and pending["exportable"] is False

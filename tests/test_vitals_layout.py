@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_layout import _layout, _patient, check_page  # noqa: E402
 from test_templates import REPO_FORMS, _problems, _replace  # noqa: E402
 
+from papermode.core.model import Text  # noqa: E402
 from papermode.printing.pdf import render_pdf  # noqa: E402
 
 
@@ -46,8 +47,7 @@ def test_every_column_has_every_row(paper: str) -> None:
             "air", "nasal", "mask", "other"
         }  # fmt: skip
         assert own["spo2_scale.2"].kind == "checkbox"
-        if paper == "a4":  # on US Letter the write-in row does not fit above the legend
-            assert own["extra"].kind == "text"
+        assert own["extra"].kind == "text" and own["extra"].box.h >= 10.0  # on Letter too
         assert own["glucose"].code == "14743-9" and own["glucose"].decimals == 1
         assert own["pain"].code == "72514-3" and own["o2_flow"].code == "3151-8"
         assert own["news2"].cells == 2 and own["acvpu.C"].code == "67775-7"
@@ -82,6 +82,41 @@ def test_the_printed_chart_says_what_each_row_is(tmp_path: Path) -> None:
                   "C new confusion", "U unresponsive", "NEWS2 total", "Pain (0-10)",
                   "Cap. glucose (mmol/L)", "Other observation"):  # fmt: skip
         assert label in text, label
+
+
+@pytest.mark.parametrize(("paper", "lang"), [("a4", "en"), ("letter", "fr"), ("letter", "nl")])
+def test_a_groups_answers_sit_two_to_a_row_each_with_its_key(paper: str, lang: str) -> None:
+    """A C / V P / U and air nasal / mask other: two ticks a row inside their column, the
+    answer's key (the first letter of its label) printed just right of each tick."""
+    (page,) = _chart(paper, lang=lang)
+    texts = [d for d in page.drawings if isinstance(d, Text)]
+    first = min(f.scheduled for f in page.fields if f.scheduled is not None)
+    own = {f.field_id.split(".", 2)[2]: f.box for f in page.fields if f.scheduled == first}
+    column = own["initials"]  # as wide as the column
+    keys: dict[str, list[str]] = {"acvpu": [], "o2": []}
+    for name, rows in (("acvpu", ("AC", "VP", "U")), ("o2", (("air", "nasal"), ("mask", "other")))):
+        tops = []
+        for row in rows:
+            boxes = [own[f"{name}.{choice}"] for choice in row]
+            assert len({b.y for b in boxes}) == 1  # one row
+            assert all(column.x <= b.x and b.x + b.w <= column.x + column.w for b in boxes)
+            tops.append(boxes[0].y)
+            for box in boxes:
+                beside = [t for t in texts if box.x + box.w < t.x < box.x + box.w + 2.0
+                          and box.y < t.y <= box.y + box.h]  # fmt: skip
+                assert len(beside) == 1 and beside[0].bold, (name, box)
+                keys[name].append(beside[0].text)
+        assert [b - a for a, b in zip(tops, tops[1:], strict=False)] == [7.0] * (len(rows) - 1)
+    assert keys["acvpu"] == list("ACVPU")
+    assert len(set(keys["o2"])) == 4 and all(len(key) == 1 for key in keys["o2"])
+
+
+def test_an_answer_needs_its_own_one_letter_key(forms_copy: Path) -> None:
+    _replace(forms_copy / "i18n" / "fr.toml", 'o2_mask = "M masque"', 'o2_mask = "masque"')
+    _replace(forms_copy / "i18n" / "nl.toml", 'o2_nasal = "N neusbril"', 'o2_nasal = "L neusbril"')
+    text = "\n".join(_problems(forms_copy))
+    assert "i18n/fr.toml: vitals.o2_mask: must start with its one-letter key" in text
+    assert "i18n/nl.toml: vitals.o2_nasal: key 'L' is already vitals.o2_air's" in text
 
 
 def test_tick_and_ink_rows_are_validated(forms_copy: Path) -> None:

@@ -84,8 +84,6 @@ def test_ranges_and_rates_are_localised() -> None:
         ("fr", Timing(code="Q8H PRN"), "toutes les 8 heures"),
         ("fr", Timing(code="q24h"), "toutes les 24 heures"),
         ("fr", Timing(code="nightly"), "au coucher"),
-        ("fr", Timing(when=("ACM",), offset_minutes=30), "30 min avant le petit-déjeuner"),
-        ("fr", Timing(when=("PCM", "PCD", "PCV")), "après les repas"),
         ("fr", Timing(when=("MORN",), offset_minutes=30), "le matin + 30 min"),
         ("fr", Timing(code="daily", days_of_week=("wed",)), "uniquement le mercredi"),
         (
@@ -100,6 +98,18 @@ def test_ranges_and_rates_are_localised() -> None:
             "fr",
             Timing(frequency=1, frequency_max=2, period=4, period_max=6, period_unit="h"),
             "1-2 fois toutes les 4-6 heures",
+        ),
+        # FHIR R4 event timing (repeat.when), the offset before an AC code, after the others
+        ("fr", Timing(when=("HS",)), "au coucher"),
+        ("fr", Timing(when=("ACM",), offset_minutes=30), "30 min avant le repas du matin"),
+        ("fr", Timing(when=("PCV", "MORN.early")), "après le repas du soir, tôt le matin"),
+        ("nl", Timing(when=("ACD",)), "voor de middagmaaltijd"),
+        ("nl", Timing(when=("WAKE",), offset_minutes=15), "bij het ontwaken + 15 min"),
+        ("en", Timing(when=("CV",)), "with the evening meal"),
+        (
+            "en",
+            Timing(when=("ACM", "ACV"), offset_minutes=30),
+            "30 min before breakfast, 30 min before the evening meal",
         ),
     ],
 )

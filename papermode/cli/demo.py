@@ -103,9 +103,22 @@ def demo(out_dir: Path, seed: int, photos: int, as_json: bool) -> None:
     show_default=True,
     help="Screen and note photos read by bench/freephoto_bench.py (0: skip them).",
 )
+@click.option(
+    "--mar-days",
+    type=click.IntRange(1, 7),
+    default=None,
+    help="Print the corpus's forms with the multi-day MAR over this many days "
+    "(as prepare --days); default: the per-day MAR over 24 hours.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print bench.json instead of the table.")
 def bench(
-    pages: int, seed: int, out_dir: Path, baseline_fields: int, free_photos: int, as_json: bool
+    pages: int,
+    seed: int,
+    out_dir: Path,
+    baseline_fields: int,
+    free_photos: int,
+    mar_days: int | None,
+    as_json: bool,
 ) -> None:
     """Measure speed and accuracy on a generated corpus, against the project's goals.
 
@@ -117,6 +130,7 @@ def bench(
         seed=seed,
         baseline_fields=baseline_fields,
         free_photos=free_photos,
+        mar_days=mar_days,
         progress=(lambda text: click.echo(f"- {text}", err=True)) if not as_json else None,
     )
     if as_json:

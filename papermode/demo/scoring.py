@@ -467,6 +467,8 @@ def markdown_table(results: Mapping[str, Any]) -> str:
         _get(results, "ingest", "one_worker", "seconds_per_page_by_stage") or {}
     ).items():
         lines.append(f"| {stage} | {seconds} |")
+    if results.get("mar"):
+        lines += ["", f"Corpus forms: the sample ward, MAR {results['mar']}."]
     lines += [
         "",
         "| accuracy | all fields | written only | auto-accepted wrong | review share "

@@ -184,7 +184,7 @@ class _Builder:
             resource["dosage"] = dosage
         if item.performer:  # the page's signature legend (papermode.reconcile.performer)
             resource["performer"] = [{"actor": {"display": item.performer}}]
-        if item.checked_by:  # a PRN entry's second check / witness (papermode.reconcile.prn)
+        if item.checked_by:  # a dose's second check / witness (reconcile.administrations, .prn)
             resource.setdefault("performer", []).extend(
                 second_performer(f) for f in item.checked_by
             )

@@ -140,6 +140,8 @@ FORM_KEYS["mar"] += (
 FORM_KEYS["mar"] += ("mar.stop",)
 FORM_KEYS["mar"] += ("mar.days_legend",)  # the multi-day MAR (printing/layout/mar_days.py)
 FORM_KEYS["mar"] += ("mar.site", "mar.sites")  # SC / IM injection site box (core/sites.py)
+# A controlled drug's witness box in each dose cell; "2nd / witness" when it is high-alert too.
+FORM_KEYS["mar"] += ("mar.controlled", "mar.controlled_note", "mar.witness", "mar.second_witness")
 # The PRN entry's date, site, second check, witness, reason and effect; its band and legend.
 FORM_KEYS["prn"] += tuple(
     f"prn.{key}"
@@ -210,6 +212,12 @@ class Vital:
 
     def choice_label(self, choice: str) -> str:
         return f"{self.label}_{choice}"
+
+
+def answer_key(label: str) -> str:
+    """The key printed beside an answer's tick on the vitals chart: the first word of the
+    answer's label (`A` of "A alert", `N` of "N nasal cannula"), one letter."""
+    return label.split(maxsplit=1)[0] if label.split() else ""
 
 
 @dataclass(frozen=True)
@@ -560,3 +568,31 @@ def _check_translations(
                 )
             elif key not in needed:
                 problems.append(f"i18n/{lang}.toml: {key}: not used by any form (typo?)")
+        _check_answer_keys(lang, table, templates, problems)
+
+
+def _check_answer_keys(
+    lang: str, table: Mapping[str, str], templates: Mapping[str, Template], problems: list[str]
+) -> None:
+    """A tick group's answers sit two to a row on the vitals chart, told apart by the key
+    beside each tick (`answer_key`): one letter, a different one for each answer."""
+    for template in templates.values():
+        for vital in (v for v in template.vitals if len(v.choices) > 1):
+            seen: dict[str, str] = {}
+            for choice in vital.choices:
+                key = vital.choice_label(choice)
+                if key not in table:
+                    continue  # reported as missing
+                letter = answer_key(table[key])
+                if len(letter) != 1 or not letter.isalpha():
+                    problems.append(
+                        f"i18n/{lang}.toml: {key}: must start with its one-letter key and a "
+                        f'space (as "A alert"), got {table[key]!r}'
+                    )
+                elif letter in seen:
+                    problems.append(
+                        f"i18n/{lang}.toml: {key}: key {letter!r} is already "
+                        f"{vital.choice_label(seen[letter])}'s: each answer needs its own letter"
+                    )
+                else:
+                    seen[letter] = choice

@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from papermode.census.drug_classes import is_controlled
 from papermode.core.model import Order
 from papermode.core.reasons import reason_of
 from papermode.core.settings import Settings
+from papermode.core.sites import site_of
 from papermode.reading.plausibility import parse_hhmm
 from papermode.reconcile.categories import Category
 from papermode.reconcile.inputs import FieldState, PageInput, ReconcileInput
@@ -24,7 +26,9 @@ from papermode.reconcile.items import Evidence, Item, TimeSource
 from papermode.reconcile.windows import timing_category, timing_window
 
 OUTCOMES = ("given", "held", "refused")
-_CELL_ROLES = frozenset({*OUTCOMES, "time", "initials", "second_initials", "dose", "reason"})
+_CELL_ROLES = frozenset(
+    {*OUTCOMES, "time", "initials", "second_initials", "witness", "dose", "reason", "site"}
+)
 TIME_NOT_WRITTEN = "time not written: scheduled time used"
 logger = logging.getLogger(__name__)
 
@@ -163,10 +167,39 @@ def _documented(
         notes=notes,
         exportable=True,
     )
+    if outcome == "given":
+        item = _with_second_person(item, order, view)
+    return _with_site(item, outcome, view.states.get("site"))
+
+
+def _with_second_person(item: Item, order: Order, view: CellView) -> Item:
+    """A given dose's second person (`printing.layout.mar_order.second_person`): the double
+    check of a high-alert order (`verifier`), the witness of a controlled drug (`witness`),
+    one box for both when the order is both. Missing, they are concerns, never a reason to
+    drop the dose: it was given."""
     second = view.states.get("second_initials")
-    if outcome == "given" and order.high_alert and (second is None or not second.marked):
+    witness = view.states.get("witness")
+    checked = second is not None and second.marked
+    if witness is None and order.high_alert and is_controlled(order):
+        witness = second  # one "2nd / witness" box (`SecondPerson.witness`)
+    witnessed = witness is not None and witness.marked
+    functions = (("verifier",) if checked else ()) + (("witness",) if witnessed else ())
+    if functions:
+        item = replace(item, checked_by=functions)
+    if order.high_alert and not checked:
         item = item.with_concern(Category.NO_SECOND_INITIALS, "high-alert: no second initials")
+    if witness is not None and not witnessed:
+        item = item.with_concern(Category.NO_WITNESS, "controlled drug: no witness initials")
     return item
+
+
+def _with_site(item: Item, outcome: str, state: FieldState | None) -> Item:
+    """A given SC / IM dose with the injection site written beside it (`core.sites`); a
+    number not in the legend never gets here (the reading sends it to review)."""
+    site = site_of(state.value) if state is not None and state.marked else None
+    if outcome != "given" or site is None:
+        return item
+    return replace(item, site=site.key, notes=(*item.notes, f"injection site: {site.label}"))
 
 
 def _with_reason(item: Item, outcome: str, written: str | None) -> Item:

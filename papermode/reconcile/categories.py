@@ -21,7 +21,7 @@ class Category(StrEnum):
     EXTRA_DOSE = "extra_dose"  # PRN beyond its maximum per period or before its interval
     AFTER_ORDER_END = "after_order_end"
     NO_SECOND_INITIALS = "no_second_initials"  # high-alert dose without the double check
-    NO_WITNESS = "no_witness"  # a controlled drug given (PRN) without a witness's initials
+    NO_WITNESS = "no_witness"  # a controlled drug given (MAR, PRN) without a witness's initials
     NEW_ORDER = "new_order"  # written on the new-order sheet, confirmed in review
     STOPPED_ORDER = "stopped_order"  # the restored record says the order was stopped
     VITAL_SIGN = "vital_sign"

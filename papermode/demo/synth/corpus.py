@@ -189,15 +189,17 @@ def _weights(mix: dict[str, float] | None) -> dict[str, float]:
 
 
 def _pick(corpus: _Corpus, rng: np.random.Generator) -> tuple[PrintedPage, bool]:
-    """A page to capture: often one already captured (a later capture), else a page not
-    captured yet. A page already captured is always a later capture of the same sheet: one
-    sheet has one timeline (filling it afresh would be another sheet of paper, a photocopy,
-    whose truth contradicts the first; the photocopy cases are built on purpose elsewhere)."""
+    """A page to capture: often one already captured (a later capture), else any page.
+
+    Any page may be one already captured: then it is filled afresh with its own seed, which
+    is another sheet of paper with the same page id (a photocopy, as units make when they
+    run out of forms). Its truth entry starts a new `later_of` chain: the truth of a page
+    is per sheet (`papermode.demo.scoring` scores copies merged and split by those chains).
+    """
     seen = [p for p in corpus.pages if p.layout.page_id in corpus.timelines]
-    unseen = [p for p in corpus.pages if p.layout.page_id not in corpus.timelines]
-    if seen and (not unseen or rng.random() < LATER_CAPTURE_RATE):
+    if seen and rng.random() < LATER_CAPTURE_RATE:
         return seen[int(rng.integers(len(seen)))], True
-    return unseen[int(rng.integers(len(unseen)))], False
+    return corpus.pages[int(rng.integers(len(corpus.pages)))], False
 
 
 def _phone(corpus: _Corpus, number: int, rng: np.random.Generator, fmt: str) -> dict[str, Any]:

@@ -45,7 +45,8 @@ from papermode.reading import news2 as early_warning
 __all__ = ["FillProfile", "PageTruth", "StrayMark", "fill_page"]
 
 MAR_ROLES = (
-    "given", "held", "refused", "time", "initials", "dose", "second_initials", "reason"
+    "given", "held", "refused", "time", "initials", "dose", "second_initials", "witness",
+    "reason",
 )  # fmt: skip
 OUTCOMES = ("given", "held", "refused")
 
@@ -189,7 +190,7 @@ def _fill_dose(
     time_field = roles.get("time")
     if time_field is not None and (outcome == "given" or draws[5] < 0.5):
         _write_time(sheet, time_field, pen, rng, profile)
-    for role in ("initials", "second_initials"):
+    for role in ("initials", "second_initials", "witness"):
         if role in roles and (role == "initials" or draws[5] < 0.3):
             ink(sheet, roles[role], pen, rng)
     reason = roles.get("reason")

@@ -41,6 +41,7 @@ from papermode.printing.layout.mar import (
     mar_band_height,
     mar_cells_per_band,
 )
+from papermode.printing.layout.mar_order import SecondPerson
 from papermode.printing.layout.prn import blank_prn_bodies
 from papermode.printing.layout.vitals import blank_vitals_bodies
 from papermode.printing.templates import MIN_TICK_MM, Template
@@ -51,6 +52,9 @@ _BANNER_COMB_H = 7.0  # the birth date comb: the smallest comb, above the tempor
 _BORN_TOP = 3.5  # the birth date comb's top in the header, under its hint
 SEX_VALUES = ("male", "female", "other")
 DATE_CELLS = 8  # ddmmyyyy
+# Every blank MAR cell has a second person's box: a drug written in may be high-alert or a
+# controlled drug, so it asks for the double check and the witness alike ("2nd / witness").
+SECOND_CHECK = SecondPerson("second_initials", "mar.second_witness", witness=True)
 
 
 @dataclass(frozen=True)
@@ -97,14 +101,14 @@ def blank_pack_bodies(ctx: Ctx) -> list[Body]:
 def blank_mar_bodies(ctx: Ctx, form: Template) -> list[Body]:
     """A blank MAR page: write-in order column, dose cells without printed times, and a
     second-initials box in every cell (the drug written in may be a high-alert one)."""
-    height = mar_band_height(form, high_alert=True)
+    height = mar_band_height(form, second=True)
     rows = [Row(height, _write_in_band(ctx, form, n)) for n in range(1, _WRITE_IN_ROWS)]
     return flow(form, rows, ctx.top, ctx.bottom, head=_legend(ctx, form))[:1]
 
 
 def _write_in_band(ctx: Ctx, form: Template, number: int) -> Draw:
     def draw(body: Body, y: float) -> None:
-        height = mar_band_height(form, high_alert=True)
+        height = mar_band_height(form, second=True)
         # 2 mm under the band's rule: a dark rule right on a box edge looks like its border
         box = Box(
             ctx.left + 0.5, y + MAR_PAD + 1.0, form.g("info_w") - 2.0, height - 2 * MAR_PAD - 2.0
@@ -114,7 +118,9 @@ def _write_in_band(ctx: Ctx, form: Template, number: int) -> Draw:
         body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
         for index in range(mar_cells_per_band(ctx, form)):
             x = ctx.left + form.g("info_w") + 2.0 + index * form.g("dose_w")
-            _dose_cell(ctx, form, body, x, y, f"mar.row{number}.{index + 1}", None, None, True)
+            _dose_cell(
+                ctx, form, body, x, y, f"mar.row{number}.{index + 1}", None, None, SECOND_CHECK
+            )
 
     return draw
 

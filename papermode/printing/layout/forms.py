@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from papermode.core.errors import TemplateError
 from papermode.core.model import Box
 from papermode.printing.layout.kit import (
     Body,
@@ -35,7 +36,14 @@ def new_order_bodies(ctx: Ctx, form: Template) -> list[Body]:
 
     head = Row(3.6 * len(hint) + 1.5, draw_hint)
     height = _block_height(ctx, form)
-    count = max(1, int((ctx.bottom - ctx.top - head.height) // height))
+    room = ctx.bottom - ctx.top - head.height
+    if height > room:  # large boxes and long labels: one block would run off the page
+        raise TemplateError([
+            f"{form.source}: geometry: one new-order block is {height:.0f} mm tall in "
+            f"'{ctx.lang}', but the page has {room:.0f} mm under its banner; make tick_size, "
+            "cell_h or gap smaller"
+        ])  # fmt: skip
+    count = max(1, int(room // height))
     rows = [Row(height, _order_block(ctx, form, number)) for number in range(1, count + 1)]
     return flow(form, rows, ctx.top, ctx.bottom, head=head)
 

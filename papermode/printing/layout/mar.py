@@ -4,7 +4,9 @@ A MAR band is one order (or a run of its doses when they do not fit one band): t
 column on the left (drug, dose, route, frequency, prescriber, HIGH ALERT band), then one
 dose cell per scheduled time with given / held / refused tick boxes, the actual time in comb
 boxes, initials with a one-digit box for the reason a dose was not given (the page's legend
-lists the codes: `papermode.core.reasons`), and second initials for high-alert drugs.
+lists the codes: `papermode.core.reasons`), and a second person's initials: the double
+check of a high-alert drug, the witness of a controlled drug (one box, "2nd / witness",
+when it is both: `mar_order.second_person`).
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ from papermode.printing.layout.mar_days import mar_days_bodies
 from papermode.printing.layout.mar_order import (
     DOSES_PT,
     PAD,
+    SecondPerson,
     injection_site_box,
     order_column,
     order_column_height,
+    second_person,
     stamp_id,
     stop_boxes,
 )
@@ -52,20 +56,22 @@ _REASON_GAP = 3.0  # initials to reason box: wider than the reader's crop margin
 _WRITE_IN_ROWS = 40  # blank MAR: bands offered (the flow keeps only what fits one page)
 
 
-def mar_band_height(form: Template, high_alert: bool, injection: bool = False) -> float:
+def mar_band_height(form: Template, second: bool, injection: bool = False) -> float:
+    """A dose cell's height; `second`: it has a second person's box (`SecondPerson`)."""
     gap = form.g("gap")
     height = _PAD + _LABEL_H + form.g("tick_size") + gap + form.g("cell_h") + gap + form.g("sign_h")
-    if high_alert:
+    if second:
         height += gap + form.g("sign_h")
-    if injection and not high_alert:  # the site box's row (core/sites.py); a high-alert
-        height += gap + form.g("sign_h")  # cell has it beside the second initials
+    if injection and not second:  # the site box's row (core/sites.py); a cell with a
+        height += gap + form.g("sign_h")  # second person's box has it beside that box
     return height + _PAD + 1.5  # the band rule clear of the reason box (read as digits)
 
 
 def order_band_height(ctx: Ctx, form: Template, order: Order, room: float) -> float:
     """A band tall enough for its dose cells and for every line of its order column: an
     order whose text is long gets a taller band, never a cut one."""
-    cells = mar_band_height(form, order.high_alert, is_injection(order.route))
+    second = second_person(order) is not None
+    cells = mar_band_height(form, second, is_injection(order.route))
     return max(cells, order_column_height(ctx, order, form.g("info_w"), room=room))
 
 
@@ -156,8 +162,8 @@ def _band(
             label = ctx.stamp(moment)
             size = fit_size(label, form.g("dose_w") - 2.0, 7.5, 5.5, bold=True)
             body.text(x, y + _PAD + 2.8, label, size, bold=True)
-            _dose_cell(ctx, form, body, x, y, prefix, order.order_id, moment, order.high_alert,
-                       injection=is_injection(order.route))  # fmt: skip
+            _dose_cell(ctx, form, body, x, y, prefix, order.order_id, moment,
+                       second_person(order), injection=is_injection(order.route))  # fmt: skip
 
     return draw
 
@@ -184,12 +190,13 @@ def _dose_cell(
     prefix: str,
     order_id: str | None,
     scheduled: datetime | None,
-    high_alert: bool,
+    second: SecondPerson | None,
     *,
     injection: bool = False,
 ) -> None:
     """given/held/refused (one group), actual time HH:MM, initials and the reason's number
-    (+ second initials; + the injection site's number for an SC / IM order)."""
+    (+ the second person's initials: double check or witness; + the injection site's
+    number for an SC / IM order)."""
     size, gap = form.g("tick_size"), form.g("gap")
     common = {"order_id": order_id, "scheduled": scheduled}
     top = y + _PAD + _LABEL_H
@@ -211,17 +218,16 @@ def _dose_cell(
     )
     body.add(comb(f"{prefix}.reason", x + sign.w + _REASON_GAP, top, 1, cell_w, form.g("sign_h"),
                   role="reason", label=ctx.t("mar.reason"), **common))  # fmt: skip
-    if high_alert:  # beside the site box of an injection, else the cell's full width
+    if second is not None:  # beside the site box of an injection, else the cell's full width
         second_w = sign.w if injection else _cell_width(form)
-        second = Box(x, top + form.g("sign_h") + gap, second_w, sign.h)
-        label = ctx.t("mar.second_initials")
+        box = Box(x, top + form.g("sign_h") + gap, second_w, sign.h)
         body.add(
             write_in(
-                f"{prefix}.second_initials",
+                f"{prefix}.{second.role}",
                 "signature",
-                second,
-                role="second_initials",
-                label=label,
+                box,
+                role=second.role,
+                label=ctx.t(second.label_key),
                 **common,
             )
         )

@@ -43,6 +43,7 @@ from papermode.printing.layout.mar_order import (
     injection_site_box,
     order_column,
     order_column_height,
+    second_person,
     stamp_id,
     stop_boxes,
 )
@@ -81,11 +82,12 @@ def cell_width() -> float:
     return 3 * TICK + 2 * TICK_GAP
 
 
-def sub_row_height(high_alert: bool, injection: bool = False) -> float:
-    """Ticks, initials + reason, then one more row for second initials and/or the site box
-    (core/sites.py): a high-alert injection has both side by side, like the per-day cell."""
+def sub_row_height(second: bool, injection: bool = False) -> float:
+    """Ticks, initials + reason, then one more row for the second person's box (double
+    check or witness: `second_person`) and/or the site box (core/sites.py): a high-alert
+    injection has both side by side, like the per-day cell."""
     height = PAD + TICK + LINE_GAP + SIGN_H + PAD + 0.5
-    return height + (LINE_GAP + SIGN_H if high_alert or injection else 0.0)
+    return height + (LINE_GAP + SIGN_H if second or injection else 0.0)
 
 
 def mar_days_bodies(
@@ -131,7 +133,7 @@ def _order_rows(
     into several blocks, each with the full order column (the stop box on the first)."""
     due = _due(ctx, doses)
     times = sorted({moment.time() for moment in due})
-    sub_h = sub_row_height(order.high_alert, is_injection(order.route))
+    sub_h = sub_row_height(second_person(order) is not None, is_injection(order.route))
     room = ctx.bottom - ctx.top - _head_height(ctx) - 1.0 - flag_room(ctx, order)
     text_h = order_column_height(ctx, order, INFO_W, room=room)
     per_block = max(1, int(room // sub_h))
@@ -157,7 +159,7 @@ def _block(
     stop_box: bool,
 ) -> Draw:
     width = column_width(ctx, len(dates))
-    sub_h = sub_row_height(order.high_alert, is_injection(order.route))
+    sub_h = sub_row_height(second_person(order) is not None, is_injection(order.route))
 
     def draw(body: Body, y: float) -> None:
         order_column(ctx, order, body, y, height=height, info_w=INFO_W)
@@ -205,11 +207,11 @@ def _cell(ctx: Ctx, body: Body, x: float, top: float, order: Order, moment: date
                   role="reason", label=ctx.t("mar.reason"), **common))  # fmt: skip
     below = y + SIGN_H + LINE_GAP  # 2.5 mm free above the site comb, as above the reason's
     injection = is_injection(order.route)
-    if order.high_alert:  # beside the site box of an injection, else the cell's full width
-        second = Box(x, below, sign.w if injection else cell_width(), SIGN_H)
-        body.add(write_in(f"{prefix}.second_initials", "signature", second,
-                          role="second_initials", label=ctx.t("mar.second_initials"),
-                          **common))  # fmt: skip
+    second = second_person(order)
+    if second is not None:  # beside the site box of an injection, else the cell's full width
+        box = Box(x, below, sign.w if injection else cell_width(), SIGN_H)
+        body.add(write_in(f"{prefix}.{second.role}", "signature", box, role=second.role,
+                          label=ctx.t(second.label_key), **common))  # fmt: skip
     if injection:
         injection_site_box(ctx, body, x + sign.w + REASON_GAP, below, prefix, common,
                            REASON_W, SIGN_H)  # fmt: skip

@@ -8,9 +8,11 @@ band grows instead (`order_column_height`), so what the record says is what the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from papermode.census.drug_classes import is_controlled
 from papermode.core.errors import CensusError
 from papermode.core.model import Box, Order
 from papermode.core.sites import is_injection
@@ -33,6 +35,29 @@ DOSE_PT = 9.5  # the dose to give: the largest text of the order column
 DOSES_PT = 8.0  # a dose list by time ("200 mg 08:00", "400 mg 20:00"): bold, 3 lines each
 _FIRST_BASELINE = 3.2
 _LINE_PITCH = 0.43  # mm of line pitch per point of text size
+
+
+@dataclass(frozen=True)
+class SecondPerson:
+    """The second person's box of a dose cell: a high-alert order's independent double
+    check (`second_initials`), a controlled drug's witness (`witness`). One box when the
+    order is both (morphine, oxycodone): the second nurse who checks is the witness, as on
+    paper charts; reconcile records both functions from it."""
+
+    role: str  # "second_initials" or "witness"
+    label_key: str
+    witness: bool  # the order is a controlled drug: the box is (also) its witness
+
+
+def second_person(order: Order) -> SecondPerson | None:
+    """The second person's box the order's dose cells ask for, if any."""
+    controlled = is_controlled(order)
+    if order.high_alert:
+        key = "mar.second_witness" if controlled else "mar.second_initials"
+        return SecondPerson("second_initials", key, controlled)
+    if controlled:
+        return SecondPerson("witness", "mar.witness", True)
+    return None
 
 
 def stamp_id(moment: datetime) -> str:
@@ -71,6 +96,11 @@ def order_lines(ctx: Ctx, order: Order, width: float) -> list[tuple[str, float, 
     if order.high_alert:
         lines.insert(0, (fit(ctx.t("mar.high_alert"), width, 9.0, bold=True), 9.0, True))
         lines += [(line, 6.5, False) for line in wrap(ctx.t("mar.double_check"), width, 6.5)]
+    if is_controlled(order) and not (order.continuous or order.do_not_perform):
+        at = 1 if order.high_alert else 0  # under HIGH ALERT, above the drug
+        lines.insert(at, (fit(ctx.t("mar.controlled"), width, 8.0, bold=True), 8.0, True))
+        note = ctx.t("mar.controlled_note")
+        lines += [(line, 6.5, False) for line in wrap(note, width, 6.5)]
     return lines
 
 

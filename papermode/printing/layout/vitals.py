@@ -5,7 +5,13 @@ an oxygen device, the SpO2 scale: `kind = "choice"`), or a write-in box (`kind =
 another observation). Columns are as wide as the page allows once the most columns that fit
 are placed; the write-in row takes the height a single block leaves over, so a one-day
 chart fills its page instead of leaving most of it blank (and is left out when less than
-10 mm is left: a blank pack's chart on US Letter).
+10 mm is left).
+
+A group's answers sit two to a row inside each column (A C / V P / U), each tick with its
+key printed beside it (the first word of its label: `A` of "A alert"), and the label column
+names a row's answers one line each. Stacked one to a row, the ACVPU and oxygen ticks took
+63 mm of a column and the chart did not fit one page above the signature legend: a patient's
+chart on US Letter had no write-in row, a blank pack's ran over two pages.
 
 A patient's chart prints each column's date and time. A blank pack's chart (`times=None`)
 prints none: each column has a time comb the nurse writes (role `obs_time`), since blank
@@ -32,11 +38,17 @@ from papermode.printing.layout.kit import (
     write_in,
 )
 from papermode.printing.layout.mar import stamp_id
-from papermode.printing.templates import MIN_GAP_MM, Template, Vital
+from papermode.printing.templates import MIN_GAP_MM, Template, Vital, answer_key
 
 TICK_MM = 5.0  # the vitals template has no tick_size: the templates' minimum tick
 _HEAD_MM = 9.0  # date and time of each column
-_GROUP_LABEL_MM = 3.5  # the group's name above its tick rows
+_GROUP_LABEL_MM = 3.0  # the group's name above its tick rows
+TICKS_PER_ROW = 2  # a group's answers side by side in a column (its narrowest is 4 cells)
+_TICK_X_MM = 1.0  # a column's first tick, right of the column's left edge
+_KEY_GAP_MM = 1.0  # from a tick to its key (as the blank pack's sex ticks)
+_KEY_PT = 7.0
+_ANSWER_MM = TICK_MM + _KEY_GAP_MM + 3.0  # a tick, its key (one bold letter) and a space
+_ANSWER_LINE_MM = 3.5  # the label column: one line per answer of a tick row
 _INK_MIN_MM = 10.0
 _INK_MAX_MM = 40.0
 _BLANK_COLUMNS = 12  # a blank pack's chart: columns offered (one page keeps what fits)
@@ -78,13 +90,23 @@ def _row_pitch(form: Template) -> float:
 
 
 def _tick_pitch(form: Template) -> float:
-    return TICK_MM + MIN_GAP_MM  # ticks of one group stacked as tight as boxes may be
+    return TICK_MM + MIN_GAP_MM  # tick rows of one group as tight as boxes may be
+
+
+def _ticks_per_row(vital: Vital) -> int:
+    """A group's answers side by side; a single tick (SpO2 scale 2) alone, without a key."""
+    return TICKS_PER_ROW if len(vital.choices) > 1 else 1
+
+
+def _tick_rows(vital: Vital) -> list[tuple[str, ...]]:
+    return [tuple(row) for row in chunks(vital.choices, _ticks_per_row(vital))]
 
 
 def _vital_height(form: Template, vital: Vital, ink_h: float) -> float:
     if vital.kind == "choice":
         label = _GROUP_LABEL_MM if len(vital.choices) > 1 else 0.0
-        return label + len(vital.choices) * _tick_pitch(form) + 1.0
+        # the tick pitch leaves MIN_GAP_MM under the last row: nothing more is needed
+        return label + len(_tick_rows(vital)) * _tick_pitch(form)
     if vital.kind == "ink":
         return ink_h + form.g("gap") if ink_h > 0 else 0.0
     return _row_pitch(form)
@@ -108,10 +130,12 @@ def block_height(
     vitals: Sequence[Vital] | None = None,
     initials: bool = True,
 ) -> float:
-    """One block of columns: the time heads, its rows (all), the initials row."""
+    """One block of columns: the time heads, its rows (all), the initials row. Every row's
+    height ends with the gap under its boxes, so the block keeps MIN_GAP_MM (at least) free
+    above whatever follows: the next block, or the signature legend at the page's foot."""
     rows = sum(_vital_height(form, vital, ink_h) for vital in form.vitals if vitals is None
                or vital in vitals)  # fmt: skip
-    return _head_height(form, blank) + rows + (_row_pitch(form) if initials else 0.0) + 1.0
+    return _head_height(form, blank) + rows + (_row_pitch(form) if initials else 0.0)
 
 
 def _parts(form: Template, room: float, blank: bool) -> list[tuple[Vital, ...]]:
@@ -134,6 +158,7 @@ def column_layout(ctx: Ctx, form: Template) -> tuple[int, float]:
     """(columns per block, column pitch in mm): as many as fit, spread over the width."""
     least = max((v.cells for v in form.vitals), default=3) * form.g("cell_w") + form.g("gap")
     least = max(least, 4 * form.g("cell_w") + form.g("gap"))  # a blank pack's time comb
+    least = max(least, _TICK_X_MM + TICKS_PER_ROW * _ANSWER_MM + form.g("gap"))  # tick rows
     room = ctx.width - form.g("label_w")
     per_block = max(1, int(room // least))
     return per_block, room / per_block
@@ -160,9 +185,8 @@ def vitals_bodies(
     ink_h = _INK_MIN_MM
     if len(blocks) == 1 or block_height(form, blank=blank) * 2 > room:
         # One block a page: the write-in row gets the height left, or is left out when
-        # there is too little (a blank pack's chart on US Letter, under its identity strip).
-        # (2 mm kept free above what follows: the signature legend at the foot)
-        spare = room - block_height(form, 0.0, blank=blank) - form.g("gap") - MIN_GAP_MM
+        # there is too little; the write-in row's own gap under it comes off what is left.
+        spare = room - block_height(form, 0.0, blank=blank) - form.g("gap")
         ink_h = min(_INK_MAX_MM, spare) if spare >= _INK_MIN_MM else 0.0
     height = block_height(form, ink_h, blank=blank)
     rows = [
@@ -255,8 +279,10 @@ def _heads(
         _label(ctx, form, body, ctx.t("vitals.time_hhmm"), y + 6.0)
 
 
-def _label(ctx: Ctx, form: Template, body: Body, text: str, y: float, **style: Any) -> None:
-    body.text(ctx.left, y, fit(text, form.g("label_w") - 1, _LABEL_PT, **style), _LABEL_PT, **style)
+def _label(
+    ctx: Ctx, form: Template, body: Body, text: str, y: float, size: float = _LABEL_PT, **style: Any
+) -> None:
+    body.text(ctx.left, y, fit(text, form.g("label_w") - 1, size, **style), size, **style)
 
 
 def _vital_row(
@@ -305,16 +331,37 @@ def _choice_rows(
     top: float,
     first: int,
 ) -> float:
-    """One tick row per answer; the answers of one column form one group (one tick)."""
+    """The answers of one column form one group (one tick), TICKS_PER_ROW to a row, each
+    tick with its key beside it; the label column names each row's answers."""
     if len(vital.choices) > 1:
-        _label(ctx, form, body, ctx.t(vital.label), top + 3.2, bold=True)
+        _label(ctx, form, body, ctx.t(vital.label), top + _GROUP_LABEL_MM - 0.4, bold=True)
         top += _GROUP_LABEL_MM
-    for choice in vital.choices:
-        _label(ctx, form, body, ctx.t(vital.choice_label(choice)), top + TICK_MM - 0.8)
+    slot = (pitch - form.g("gap") - _TICK_X_MM) / _ticks_per_row(vital)
+    keyed = len(vital.choices) > 1  # a single tick (SpO2 scale 2) needs no key
+    for row in _tick_rows(vital):
+        _answer_labels(ctx, form, body, vital, row, top)
+        keys = [answer_key(ctx.t(vital.choice_label(choice))) for choice in row]
         for index, moment in enumerate(columns):
             group = f"{_prefix(moment, first + index)}.{vital.name}"
-            x = x0 + index * pitch + 1.0
-            body.add(tick(f"{group}.{choice}", x, top, TICK_MM, role="vital", code=vital.code,
-                          group=group, value=choice, scheduled=moment))  # fmt: skip
+            for place, (choice, key) in enumerate(zip(row, keys, strict=True)):
+                x = x0 + index * pitch + _TICK_X_MM + place * slot
+                body.add(tick(f"{group}.{choice}", x, top, TICK_MM, role="vital", code=vital.code,
+                              group=group, value=choice, scheduled=moment))  # fmt: skip
+                if keyed:
+                    x_key, baseline = x + TICK_MM + _KEY_GAP_MM, top + TICK_MM - 0.8
+                    body.text(x_key, baseline, key, _KEY_PT, bold=True)
         top += _tick_pitch(form)
-    return top + 1.0
+    return top
+
+
+def _answer_labels(
+    ctx: Ctx, form: Template, body: Body, vital: Vital, row: tuple[str, ...], top: float
+) -> None:
+    """A tick row's answers in the label column: one alone on the tick's line, two on a line
+    each (left tick first), so the label column reads in the ticks' order."""
+    if len(row) == 1:
+        _label(ctx, form, body, ctx.t(vital.choice_label(row[0])), top + TICK_MM - 0.8)
+        return
+    for line, choice in enumerate(row):
+        baseline = top + _ANSWER_LINE_MM * (line + 1) - 1.0
+        _label(ctx, form, body, ctx.t(vital.choice_label(choice)), baseline, size=7.0)

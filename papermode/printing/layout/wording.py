@@ -9,11 +9,14 @@ Choices (docs/templates.md#printed-values): French and Dutch numbers take a deci
 5/21/1963, never ISO 1963-05-21 on paper); the microgram is "mcg" in every language (ISMP
 list of error-prone abbreviations: "µg" is misread as "mg"); "U" and "IU" are written out.
 Frequency codes (daily, BID, TID, QID, q4h..q12h, PRN, once, and any code that spells a
-rhythm: q24h, q3h, qod, "Q8H PRN"), FHIR event timings (ACM, HS, MORN...), the days of a
-weekly order, routes (SNOMED CT and EDQM names such as "Subcutaneous route (qualifier
-value)" or "Oral use"), dose forms ("tablet", "{tbl}") and the phrases the census reader adds
-to an order's instructions ("over 30 min", "at 200 mL/h", "max 2 g per dose") print in the
-form's language.
+rhythm: q24h, q3h, qod, "Q8H PRN"), the days of a weekly order, routes (SNOMED CT and EDQM
+names such as "Subcutaneous route (qualifier value)" or "Oral use"), dose forms ("tablet",
+"{tbl}") and the phrases the census reader adds to an order's instructions ("over 30 min",
+"at 200 mL/h", "max 2 g per dose") print in the form's language.
+FHIR R4 event-timing codes (`Timing.repeat.when`: ACM "before breakfast", "avant le repas du
+matin", HS "at bedtime"...) print with their offset ("30 min before breakfast"). French names
+the meals by the time of day (repas du matin, de midi, du soir): "déjeuner" and "dîner" mean
+different meals in Belgium and in France. A code outside the R4 value set prints as given.
 """
 
 from __future__ import annotations
@@ -70,12 +73,6 @@ _EN_MONTHS = (
 )  # fmt: skip
 _PERIOD_UNITS = {"h": "hours", "d": "days", "wk": "weeks", "min": "minutes"}
 WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# FHIR EventTiming codes (R4), printed in words; a dot is an underscore in the i18n key.
-EVENT_CODES = (
-    "AC", "ACM", "ACD", "ACV", "C", "CM", "CD", "CV", "PC", "PCM", "PCD", "PCV", "HS", "WAKE",
-    "MORN", "MORN.early", "MORN.late", "NOON", "AFT", "AFT.early", "AFT.late", "EVE",
-    "EVE.early", "EVE.late", "NIGHT", "PHS",
-)  # fmt: skip
 # Timing codes of the packaged settings' standard times that are not a rhythm (22:00...).
 _MOMENT_CODES = {
     **dict.fromkeys(("nightly", "hs", "qhs", "nocte", "bedtime", "at night", "night",
@@ -88,6 +85,12 @@ _MOMENT_CODES = {
 TIME_UNITS = {"min": "min", "mins": "min", "minute": "min", "minutes": "min", "h": "h",
               "hr": "h", "hrs": "h", "hour": "h", "hours": "h", "d": "d", "day": "d",
               "days": "d", "wk": "wk", "week": "wk", "weeks": "wk"}  # fmt: skip
+# FHIR R4 value set event-timing (Timing.repeat.when): the keys of [when] in forms/i18n.
+EVENT_CODES = (
+    "MORN", "MORN.early", "MORN.late", "NOON", "AFT", "AFT.early", "AFT.late", "EVE",
+    "EVE.early", "EVE.late", "NIGHT", "PHS", "HS", "WAKE", "C", "CM", "CD", "CV", "AC", "ACM",
+    "ACD", "ACV", "PC", "PCM", "PCD", "PCV",
+)  # fmt: skip
 
 
 def translator(strings: Mapping[str, str]) -> Translate:
@@ -195,7 +198,7 @@ def _timing_words(t: Translate, lang: str, timing: Timing) -> str:
         every = _rhythm(t, lang, timing) if days_apart(timing) is not None else ""
         return f"{every} {times}".strip()  # "tous les 3 jours 10:00"
     if timing.when:
-        return _when_words(t, timing)
+        return ", ".join(_event(t, code, timing.offset_minutes) for code in timing.when)
     if timing.events:
         return " ".join(f"{day(t, lang, e)} {e:%H:%M}" for e in timing.events)
     return _rhythm(t, lang, timing)
@@ -220,22 +223,20 @@ def _code_words(t: Translate, lang: str, timing: Timing) -> str:
     return _rhythm(t, lang, timing) or code
 
 
-def _when_words(t: Translate, timing: Timing) -> str:
-    """EventTiming codes in words; an offset before an AC code is minutes before the meal."""
-    codes = list(dict.fromkeys(timing.when))
-    for kind in ("AC", "C", "PC"):  # before (at, after) all three meals: "before meals"
-        meals = [f"{kind}{meal}" for meal in "MDV"]
-        if all(code in codes for code in meals):
-            codes = [kind if code == meals[0] else code for code in codes if code not in meals[1:]]
-    words = ", ".join(
-        t(f"when.{code.replace('.', '_')}") if code in EVENT_CODES else code for code in codes
-    )
-    offset = timing.offset_minutes
+def _event(t: Translate, code: str, offset: int) -> str:
+    """One event-timing code in words, with the order's offset: R4 says an offset is after
+    the event unless the code says before (AC, ACM...: "30 min before breakfast")."""
+    if code not in EVENT_CODES:
+        return f"{code} {offset:+d} min" if offset else code
+    words = t(f"when.{_event_key(code)}")
     if not offset:
         return words
-    if all(re.fullmatch(r"(AC|PC)[MDV]?", code) for code in codes):
-        return t("timing.offset_before_after", n=offset, event=words)  # "30 min avant ..."
-    return t("timing.offset", n=offset, event=words)
+    key = "when.offset_before" if code.startswith("AC") else "when.offset_after"
+    return t(key, n=abs(offset), event=words)
+
+
+def _event_key(code: str) -> str:
+    return code.lower().replace(".", "_")
 
 
 def _rhythm(t: Translate, lang: str, timing: Timing) -> str:
@@ -383,16 +384,18 @@ WORDING_KEYS = (
     *(f"wording.times_every_{name}" for name in _PERIOD_UNITS.values()),
     *(f"sex.{code}" for code in SEXES),
     *(f"frequencies.{code}" for code in FREQUENCY_CODES),
+    *(f"when.{_event_key(code)}" for code in EVENT_CODES),
+    "when.offset_before",
+    "when.offset_after",
     "units.mcg",
     "units.units",
     *(f"units.{code}" for code in sorted(_KNOWN_UNITS)),
     *(f"units.{form}{plural}" for form in DOSE_FORMS for plural in ("", "_plural")),
     *(f"weekdays.{code}" for code in WEEKDAY_CODES),
-    *(f"when.{code.replace('.', '_')}" for code in EVENT_CODES),
     *(f"routes.{key}" for key in ROUTE_KEYS),
     *(f"time_units.{key}" for key in ("min", "h", "d", "wk")),
     *(f"drug_classes.{key}" for key in DRUG_CLASS_KEYS),
-    *(f"timing.{key}" for key in ("on_days", "offset", "offset_before_after", "nightly",
-                                  "morning", "noon", "evening", "over", "at_rate",
-                                  "max_per_dose", "max_in_all", "site", "method", "doses")),
+    *(f"timing.{key}" for key in ("on_days", "nightly", "morning", "noon", "evening", "over",
+                                  "at_rate", "max_per_dose", "max_in_all", "site", "method",
+                                  "doses")),
 )  # fmt: skip
