@@ -41,10 +41,9 @@ def built_review_store(
     Also ingested: a photo of a page printed by another store (an unknown page: identity).
     """
     # The corpus must hold a photocopied page, queued ordinary and high-alert MAR cells and
-    # an auto-empty dose box: seed 28 does for the layouts of 2026-12-03 (the French check's
-    # layouts; 14 did before: a layout change moves which pages a seed photographs;
-    # PAPERMODE_REVIEW_SEED tries another).
-    seed = seed if seed is not None else int(os.environ.get("PAPERMODE_REVIEW_SEED", "28"))
+    # an auto-empty dose box: seed 14 does for the layouts of 2026-12-02 (a layout change
+    # moves which pages a seed photographs; PAPERMODE_REVIEW_SEED tries another).
+    seed = seed if seed is not None else int(os.environ.get("PAPERMODE_REVIEW_SEED", "14"))
     key = f"ward-{photos}-{seed}"
     if key in _BUILT:
         return _BUILT[key]
