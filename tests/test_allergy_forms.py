@@ -189,8 +189,8 @@ def test_cross_reactivity_is_worded_as_possible_and_localised() -> None:
     orders = [Order("o1", "pat-1", "Cefazolin 2 g", 2, "g", timing=None)]
     for lang, expected in [
         ("en", "ALLERGY? penicillin: possible cross-reactivity (cephalosporins)"),
-        ("fr", "ALLERGIE ? penicillin : réaction croisée possible (cephalosporins)"),
-        ("nl", "ALLERGIE? penicillin: mogelijke kruisreactie (cephalosporins)"),
+        ("fr", "ALLERGIE ? penicillin : réaction croisée possible (céphalosporines)"),
+        ("nl", "ALLERGIE? penicillin: mogelijke kruisreactie (cefalosporines)"),
     ]:
         mar = next(p for p in _pages(patient, orders, lang=lang) if p.template == "mar")
         flags, _ = _flag_and_boxes(mar)

@@ -78,7 +78,7 @@ def test_the_printed_blank_pack_has_no_period_and_no_snapshot_line(prepared: Pat
     blank_text = document[blank["pdf_page"] - 1].get_textpage().get_text_range()
     patient_text = document[patient["pdf_page"] - 1].get_textpage().get_text_range()
     document.close()
-    assert "orders as of" in patient_text and "period 2026-11-28" in patient_text
+    assert "orders as of" in patient_text and "period 28 November 2026" in patient_text
     assert "orders as of" not in blank_text and "2026-11-2" not in blank_text  # no date at all
     for label in ("date of birth (dd mm yyyy)", "date started", "no known allergies",
                   "weight (kg)", "2nd / witness", "write the date at the top"):  # fmt: skip

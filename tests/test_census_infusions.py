@@ -311,7 +311,7 @@ def test_do_not_perform_is_left_out_by_default(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("lang", "line"),
     [("en", "DO NOT GIVE: Aspirin 100 mg PO"), ("fr", "NE PAS DONNER : Aspirin 100 mg PO"),
-     ("nl", "NIET GEVEN: Aspirin 100 mg PO")],
+     ("nl", "NIET GEVEN: Aspirin 100 mg oraal")],
 )  # fmt: skip
 def test_do_not_perform_printed_as_a_do_not_give_line(tmp_path: Path, lang: str, line: str) -> None:
     settings = tmp_path / "settings.toml"

@@ -311,7 +311,7 @@ def test_long_order_lists_flow_onto_complete_pages() -> None:
         texts = _texts(page)
         assert f"page {number} of {count}" in texts
         assert "MRN MRN00001" in texts
-        assert "orders as of 2026-11-28 12:55" in texts
+        assert "orders as of 28 November 2026 12:55" in texts
         assert any(t.startswith("form ") and " v2026." in t for t in texts)
         check_page(page)
     assert sum(c for (o, m, r), c in _mar_cells(pages).items() if r == "given") == 30 * 7
@@ -452,7 +452,7 @@ def test_banner_prints_identity_and_mrn_at_its_box() -> None:
     assert "ALLERGIES:" in texts and "penicillin (anaphylaxis)" in texts
     assert any("born 2 March 1950" in t and "3B / 9 / A" in t for t in texts)
     assert "weight 72.5 kg (20 November 2026)" in texts
-    assert any("period 2026-11-28 13:00 to 2026-11-29 13:00" in t for t in texts)
+    assert any("period 28 November 2026 13:00 to 29 November 2026 13:00" in t for t in texts)
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,7 @@ def test_left_out_orders_are_listed_and_instructions_printed(tmp_path: Path) -> 
     )
     text = pdf_text(tmp_path / "forms" / "ward-ward-1.pdf")
     assert "hold if heart rate < 55" in text
-    assert "200 mg 08:00; 400 mg 20:00" in text
+    assert "200 mg 08:00" in text and "400 mg 20:00" in text  # one line per dose
     manifest = json.loads((tmp_path / "forms" / "manifest.json").read_text(encoding="utf-8"))
     cells = {
         (f["order_id"], f["scheduled"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -62,7 +62,12 @@ def test_ranges_and_rates_are_localised() -> None:
     assert wording.dose(_t("fr"), "fr", 0.5, "mg", 1.5) == "0,5-1,5 mg"
     assert wording.unit(_t("fr"), "fr", "U/h") == "unités/h"
     assert wording.unit(_t("nl"), "nl", "ug/kg/min") == "mcg/kg/min"
-    assert wording.unit(_t("en"), "en", "tablet") == "tablet"  # an unknown unit: as given
+    assert wording.unit(_t("en"), "en", "vial") == "vial"  # an unknown unit: as given
+    # dose forms in the form's words (UCUM annotations and English spellings included)
+    assert wording.dose(_t("fr"), "fr", 1.0, "{tbl}", None) == "1 comprimé"
+    assert wording.dose(_t("fr"), "fr", 1.0, "capsule", 2.0) == "1-2 gélules"
+    assert wording.dose(_t("en"), "en", 1.0, "tablet", None) == "1 tablet"
+    assert wording.dose(_t("nl"), "nl", 2.0, "TAB", None) == "2 tabletten"
 
 
 @pytest.mark.parametrize(
@@ -75,6 +80,17 @@ def test_ranges_and_rates_are_localised() -> None:
         ("fr", Timing(code="daily"), "1 fois par jour"),
         ("fr", Timing(code="PRN"), "si besoin"),
         ("nl", Timing(code="BID"), "2 keer per dag"),
+        ("fr", Timing(frequency=1, period=0.5, period_unit="d"), "toutes les 12 heures"),
+        ("fr", Timing(code="Q8H PRN"), "toutes les 8 heures"),
+        ("fr", Timing(code="q24h"), "toutes les 24 heures"),
+        ("fr", Timing(code="nightly"), "au coucher"),
+        ("fr", Timing(when=("MORN",), offset_minutes=30), "le matin + 30 min"),
+        ("fr", Timing(code="daily", days_of_week=("wed",)), "uniquement le mercredi"),
+        (
+            "en",
+            Timing(code="TID", days_of_week=("mon", "fri")),
+            "3 times a day on Monday, Friday only",
+        ),
         ("nl", Timing(frequency=1, period=8, period_unit="h"), "elke 8 uur"),
         ("en", Timing(code="QID"), "4 times a day"),
         ("en", Timing(code="once"), "once"),
@@ -226,9 +242,9 @@ def test_a_taper_that_fits_in_english_but_not_in_french_is_refused_for_french() 
     from papermode.core.errors import CensusError
     from papermode.printing.printable import check_dose_schedules_fit
 
-    steps = tuple(
-        Dosage(Timing(code="q12h", times_of_day=(time(8 + i),)), 0.5 + i, "mg") for i in range(2)
-    )
+    weekly = Timing(code="q12h", days_of_week=("mon",), bounds_start=datetime(2026, 5, 3, 8),
+                    bounds_end=datetime(2026, 5, 6))  # fmt: skip
+    steps = (Dosage(weekly, 12.5, "mg"), Dosage(Timing(code="daily"), 5.0, "mg"))
     order = Order("o9", "pat-1", "prednisolone", 0.5, "mg", "PO", Timing(code="daily"),
                   dosages=steps)  # fmt: skip
     snapshot = Snapshot("snap-1", START, "test", (_patient(),), (order,))

@@ -4,9 +4,10 @@ Resolution, first match wins: explicit times of day on the order; the timing cod
 of its aliases) in `settings.standard_times`; a code that spells a regular frequency
 ("q3h", "every 6 hours", "5x/d", "q2d", "weekly"); the FHIR frequency/period. A daily
 count without standard times (every 3 h, 6x/day) is spread from `settings.day_start`.
-Longer intervals (every 2 days, weekly) fall on the first "daily" time, counted from the
-day the order was written. `describes` answers "can this timing be scheduled?" with the
-very same resolution, so the census check and the MAR never disagree.
+Longer intervals (every 2 days, weekly) fall on the order's one time of day, else the first
+"daily" time, counted from the day the order was written. `describes` answers "can this
+timing be scheduled?" with the very same resolution, so the census check and the MAR never
+disagree.
 
 All times are naive local wall-clock times: on a daylight-saving day 02:30 is printed as
 02:30, the way nurses read the clock.
@@ -107,7 +108,7 @@ _NAMED_DAYS = {"qod": 2, "every other day": 2, "q2d": 2, "weekly": 7, "qw": 7, "
                "qwk": 7, "wk": 7, "once weekly": 7, "1x/wk": 7, "1x/sem": 7}  # fmt: skip
 
 
-def _code_to_timing(code: str) -> Timing | None:
+def code_to_timing(code: str) -> Timing | None:
     """A code that spells a regular frequency, as frequency/period; None if it does not."""
     text = _normal(code)
     if text in _NAMED_DAYS:
@@ -179,6 +180,19 @@ def _long_interval_rule(hours: float, settings: Settings, authored: datetime | N
     return DoseRule(every=timedelta(hours=hours), anchor=anchor)
 
 
+def days_apart(timing: Timing) -> timedelta | None:
+    """The interval of "once every 3 days (or every week) at 10:00": one time of day and a
+    period of whole days longer than one; None for any other timing."""
+    if len(timing.times_of_day) != 1 or timing.frequency != 1 or timing.when:
+        return None
+    if timing.period_unit not in ("d", "wk") or not timing.period or timing.days_of_week:
+        return None
+    hours = timing.period * _UNIT_HOURS[timing.period_unit]
+    if hours <= 24 or hours % 24 or hours > _LONGEST_HOURS:
+        return None
+    return timedelta(hours=hours)
+
+
 def dose_rule(
     timing: Timing | None, settings: Settings, authored: datetime | None = None
 ) -> DoseRule | None:
@@ -187,6 +201,10 @@ def dose_rule(
         return None
     if timing.events:
         return DoseRule(events=tuple(sorted(set(timing.events))))
+    every = days_apart(timing)
+    if every is not None:  # once every n days at its time, counted from the day written
+        day = authored.date() if authored else _EPOCH
+        return DoseRule(every=every, anchor=datetime.combine(day, timing.times_of_day[0]))
     if timing.times_of_day:
         return DoseRule(times=tuple(sorted(set(timing.times_of_day))))
     if timing.when:
@@ -196,7 +214,7 @@ def dose_rule(
         key = _standard_key(timing.code, settings)
         if key is not None:
             return DoseRule(times=settings.standard_times[key])
-        spelled = _code_to_timing(timing.code)
+        spelled = code_to_timing(timing.code)
         if spelled is not None:
             return _interval_rule(spelled, settings, authored)
     return _interval_rule(timing, settings, authored)

@@ -11,6 +11,7 @@ SNOMED CT route-of-administration codes. A hospital adds its own in `[census] un
 
 from __future__ import annotations
 
+from papermode.core.routes import route_key
 from papermode.core.settings import Settings
 
 # Common UCUM units of a medication dose (case-sensitive UCUM codes).
@@ -345,8 +346,8 @@ def known_unit(unit: str, settings: Settings) -> bool:
 
 def known_route(route: str, settings: Settings, snomed_codes: tuple[str, ...] = ()) -> bool:
     """True for a SNOMED CT route code, a usual route spelling, or one of the hospital's."""
-    if any(code in SNOMED_ROUTES for code in snomed_codes):
-        return True
+    if any(code in SNOMED_ROUTES for code in snomed_codes) or route_key(route) is not None:
+        return True  # route_key: also EDQM Standard Terms ("20066000", "Subcutaneous use")
     text = _fold(route).removesuffix("(qualifier value)").strip()
     text = text.removesuffix(" route").removesuffix(" use")
     return (

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from papermode.core.routes import route_key
+
 
 @dataclass(frozen=True)
 class InjectionSite:
@@ -44,8 +46,12 @@ INJECTION_ROUTES = frozenset({
 
 
 def is_injection(route: str | None) -> bool:
-    """True for a subcutaneous or intramuscular route: its dose boxes get a site box."""
-    return " ".join((route or "").lower().split()) in INJECTION_ROUTES
+    """True for a subcutaneous or intramuscular route: its dose boxes get a site box.
+
+    Any spelling of the route counts: "SC", SNOMED CT "Subcutaneous route (qualifier
+    value)", EDQM "Subcutaneous use" (`papermode.core.routes`)."""
+    folded = " ".join((route or "").lower().split())
+    return folded in INJECTION_ROUTES or route_key(route) in {"SC", "IM"}
 
 
 def site_of(written: str | None) -> InjectionSite | None:

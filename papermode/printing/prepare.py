@@ -157,7 +157,7 @@ def print_snapshot(
     check_dose_schedules_fit(snapshot, lang)
     check_text_printable(snapshot)
     warnings = census_age_warnings(snapshot, period[0], settings)
-    warnings += check_instructions_fit(snapshot)
+    warnings += check_instructions_fit(snapshot, lang)
     warnings += conflict_warnings(snapshot)  # allergy flags, by order id: census/drug_classes.py
     wards = _layout(snapshot, doses, period, paper=paper, lang=lang, settings=settings)
     printed, plans = plan_pdfs(snapshot, wards)

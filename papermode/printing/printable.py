@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from papermode.core.errors import CensusError
-from papermode.core.model import Order, ScheduledDose, Snapshot
+from papermode.core.model import PAPER_SIZES_MM, Order, ScheduledDose, Snapshot
+from papermode.core.pageframe import frame_for
 from papermode.core.settings import Settings
 from papermode.printing.glyphs import unprintable
 from papermode.printing.layout import wording
@@ -37,7 +38,7 @@ def check_dose_schedules_fit(snapshot: Snapshot, lang: str | None = None) -> Non
     times; a list cut with an ellipsis could hide the dose that is due. The doses are
     worded as `lang` prints them (layout/wording.py), or in every language when not given.
     """
-    varying = [o for o in snapshot.orders if len({d.dose_text for d in o.dosages}) > 1]
+    varying = [o for o in snapshot.orders if len(o.dosages) > 1]
     if not varying:
         return
     templates = load_templates()
@@ -47,15 +48,16 @@ def check_dose_schedules_fit(snapshot: Snapshot, lang: str | None = None) -> Non
         for language, strings in templates.translations.items():
             if lang is not None and language != lang:
                 continue
-            worded = wording.order_dose(wording.translator(strings), language, order)
-            text = worded  # the route prints on its own line
-            if wrap(text, width, DOSES_PT, bold=True, lines=2)[-1].endswith(ELLIPSIS):
-                return True
+            # each dosage starts a line of the order column (layout/mar_order.py): three at most
+            # each ("12,5 mg toutes les 12 heures du 30/11/2026 au 02/12/2026")
+            for text in wording.order_doses(wording.translator(strings), language, order):
+                if wrap(text, width, DOSES_PT, bold=True, lines=3)[-1].endswith(ELLIPSIS):
+                    return True
         return False
 
     problems = [
-        f"order {order.order_id}: its doses by time ({len(order.dosages)} dosages) do not fit "
-        "the MAR's order column; send fewer steps (only the current and next ones)"
+        f"order {order.order_id}: one of its {len(order.dosages)} doses by time does not fit "
+        "three lines of the MAR's order column; send that step as an order of its own"
         for order in varying
         if cut(order)
     ]
@@ -63,33 +65,45 @@ def check_dose_schedules_fit(snapshot: Snapshot, lang: str | None = None) -> Non
         raise CensusError(snapshot.source, problems)
 
 
-def check_instructions_fit(snapshot: Snapshot) -> list[str]:
-    """Instructions longer than two lines of the MAR's order column are refused.
+def check_instructions_fit(snapshot: Snapshot, lang: str | None = None) -> list[str]:
+    """Instructions longer than two lines where the order prints are refused: the MAR's
+    order column, or for an as-needed order the PRN record's head (the page's width).
 
-    A long "hold if ..." is hard to read at the bedside, so the census must shorten it.
-    Nothing is ever cut: the SIG (Dosage.text) and every other fact print in full, the band
-    growing to hold them (printing/layout/mar_order.py), so a long SIG needs no warning.
+    A long "hold if ..." is hard to read at the bedside, so the census must shorten it. The
+    instructions are measured in the words `lang` prints (layout/wording.py), or in every
+    language when not given. Nothing is ever cut: the SIG (Dosage.text) and every other fact
+    print in full, the band growing to hold them (printing/layout/mar_order.py), so a long
+    SIG needs no warning.
     """
     worded = [o for o in snapshot.orders if o.instructions]
     if not worded:
         return []
-    width = load_templates().for_form("mar").g("info_w") - 2.0
+    templates = load_templates()
+    mar_width = templates.for_form("mar").g("info_w") - 2.0
+    prn_width = frame_for(PAPER_SIZES_MM["letter"]).content.w - 4.0  # the narrower paper
 
-    def cut(words: tuple[str, ...]) -> bool:
-        lines = wrap("; ".join(words), width, 6.5, bold=True, lines=2)
-        return bool(words) and lines[-1].endswith(ELLIPSIS)
+    def cut(order: Order) -> bool:
+        for language, strings in templates.translations.items():
+            if lang is not None and language != lang:
+                continue
+            t = wording.translator(strings)
+            words = "; ".join(wording.instruction(t, language, w) for w in order.instructions)
+            width, size = (prn_width, 7.5) if order.as_needed else (mar_width, 6.5)
+            if wrap(words, width, size, bold=True, lines=2)[-1].endswith(ELLIPSIS):
+                return True
+        return False
 
-    problems: list[str] = []
-    warnings: list[str] = []
-    for order in worded:
-        if cut(order.instructions):
-            problems.append(
-                f"order {order.order_id}: its instructions do not fit the two lines of the "
-                "MAR's order column; shorten them (about 70 characters) in the record"
-            )
+    problems = [
+        f"order {order.order_id}: its instructions do not fit the two lines of the "
+        + ("PRN record's head; shorten them (about 200 characters)" if order.as_needed
+           else "MAR's order column; shorten them (about 70 characters)")
+        + " in the record"
+        for order in worded
+        if cut(order)
+    ]  # fmt: skip
     if problems:
         raise CensusError(snapshot.source, problems)
-    return warnings
+    return []
 
 
 def check_one_dose_per_time(snapshot: Snapshot, doses: dict[str, list[ScheduledDose]]) -> None:

@@ -175,7 +175,9 @@ FORM_KEYS["ward_census"] += (
     *(f"census.form_{name}" for name in ("mar", "prn", "new_orders", "vitals", "notes")),
 )
 # The banner's allergy box, the ALLERGY flag beside an order, the signature legend.
-COMMON_KEYS += tuple(f"allergies.{k}" for k in ("label", "high", "more"))
+COMMON_KEYS += tuple(f"allergies.{k}" for k in ("label", "high", "more", "unassessed"))
+COMMON_KEYS += tuple(f"allergies.nk_{k}" for k in ("drug", "food", "environmental", "insect",
+                                                    "latex"))  # fmt: skip
 FORM_KEYS["mar"] += ("allergies.flag", "allergies.flag_class", "allergies.flag_cross")
 FORM_KEYS["prn"] += ("allergies.flag", "allergies.flag_class", "allergies.flag_cross")
 COMMON_KEYS += tuple(f"legend.{k}" for k in ("title", "initials", "name", "signature"))

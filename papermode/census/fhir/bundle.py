@@ -162,6 +162,14 @@ def _patient(
     official = [n for n in names if n.get("use") in {"official", "usual"}]
     name = (official or names or [{}])[0]
     given = " ".join(str(g) for g in name.get("given") or [] if g)
+    born = resource.get("birthDate")
+    if isinstance(born, str) and born.strip() and _parse_date(born) is None:
+        raw.warnings.append(
+            f"{label}: the birth date is not a full date (only a year, or a year and "
+            "month); the forms print no birth date: check the patient's identity on the "
+            "wristband"
+        )  # an R4 date may be "1947" or "1947-11": never printed as a made-up day; the
+        # message never holds the date itself (it may be read over a shoulder)
     return Patient(
         patient_id=resources.id_of(resource, label),
         mrn=current_mrn(resource, label, raw, settings, now),
@@ -217,13 +225,20 @@ def _order(
         note="; ".join(reading.instructions + reading.dosage_text) or None,
         dosages=dosages if len(dosages) > 1 else (),
         instructions=tuple(reading.instructions),
-        dosage_text=tuple(reading.dosage_text),
+        # MedicationRequest.note: the prescriber's comments, printed in full after the SIG
+        dosage_text=tuple(dict.fromkeys((*reading.dosage_text, *_notes(resource)))),
         dose_max=dose_max,
         rate=reading.rate,
         calculated_rate=reading.calculated_rate,
         continuous=reading.continuous,
         do_not_perform=not_to_give,
     )
+
+
+def _notes(resource: Json) -> list[str]:
+    """MedicationRequest.note[].text (Annotation), each on one line."""
+    notes = [get(note, "text") for note in resource.get("note") or []]
+    return [" ".join(note.split()) for note in notes if isinstance(note, str) and note.strip()]
 
 
 def _order_timing(dosages: tuple[Dosage, ...]) -> Timing | None:

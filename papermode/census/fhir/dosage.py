@@ -22,6 +22,7 @@ from papermode.census.fhir.rates import (
     is_continuous,
 )
 from papermode.census.fhir.timing import TimingReader
+from papermode.census.vocabulary import UCUM_DOSE_UNITS
 from papermode.core.model import Dosage, Order, Rate, Timing, format_quantity
 from papermode.core.settings import Settings
 
@@ -203,8 +204,17 @@ def _dose_amount(
     return None, None, None
 
 
+_UCUM = "http://unitsofmeasure.org"
+
+
 def _unit(quantity: Any) -> str | None:
-    return str(get(quantity, "unit") or get(quantity, "code") or "").strip() or None
+    """A Quantity's unit: its UCUM `code` when it is one of a dose (`unit` is only the
+    sending system's display, such as "microgram(s)" or "Unit(s)"), else `unit`, else
+    `code`."""
+    code = str(get(quantity, "code") or "").strip()
+    if get(quantity, "system") == _UCUM and code in UCUM_DOSE_UNITS:
+        return code
+    return str(get(quantity, "unit") or code).strip() or None
 
 
 # --------------------------------------------------------------------------- as needed

@@ -214,11 +214,14 @@ def _ward_room_bed(
     places.sort(key=lambda p: parse_datetime(get(p, "period", "start")) or datetime.min,
                 reverse=True)  # fmt: skip
     for place in places:
+        untyped: list[str] = []
         for kind, name in _location_chain(place, resources):
             if kind in {"wa", "wi", "ro", "bd"}:
                 found.setdefault("wa" if kind == "wi" else kind, name)
             elif kind is None and name not in unnamed:
-                unnamed.append(name)
+                untyped.append(name)
+        # the chain runs from the place up its partOf parents: the outermost is the ward
+        unnamed += [name for name in reversed(untyped) if name not in unnamed]
     for kind in ("wa", "ro", "bd"):  # locations without a type fill ward, room, bed in order
         if kind not in found and unnamed:
             found[kind] = unnamed.pop(0)

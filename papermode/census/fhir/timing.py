@@ -19,6 +19,7 @@ from papermode.census.fhir.parts import concept_text, get, parse_datetime
 from papermode.census.schedule import (
     EVENT_TIMING_CODES,
     WEEKDAYS,
+    days_apart,
     describes,
     dose_rule,
     when_times,
@@ -161,9 +162,9 @@ class TimingReader:
     def _scheduled(self, repeat: Json, timing: Timing) -> Timing | None:
         self._refuse_ranges(repeat, timing)
         self._check_when(timing)
+        timing = self._weekly(timing)  # "weekly on Wednesday at 12:00": daily on that day
         self._check_frequency(timing)
         timing = self._code_agrees(timing)
-        timing = self._weekly(timing)
         start, end = self._bounds(repeat)
         count = self._count(repeat)
         if count is not None and start is None:
@@ -253,6 +254,8 @@ class TimingReader:
         """A frequency beside listed times must say the same number of doses a day."""
         listed = timing.times_of_day or (when_times(timing, self.settings) if timing.when else None)
         if not listed or timing.frequency is None:
+            return
+        if days_apart(timing) is not None:  # once every 3 days at 10:00 (a patch)
             return
         per_day = timing.period_unit == "d" and timing.period == 1
         if not per_day or timing.frequency != len(listed):

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from papermode.census.drug_classes import AllergyConflict, allergy_conflicts
+from papermode.census.drug_classes import (
+    AllergyConflict,
+    allergy_conflicts,
+    drug_table,
+    normalise,
+)
 from papermode.core.model import Box, Drawing, Line, Order, Text
 from papermode.printing.layout.kit import PT_MM, Body, Ctx, Draw, Row, wrap
 
@@ -30,14 +35,28 @@ def order_conflicts(ctx: Ctx, order: Order) -> tuple[AllergyConflict, ...]:
     return allergy_conflicts(ctx.patient, order)
 
 
+def class_name(ctx: Ctx, label: str) -> str:
+    """A class as the form's language names it ("pénicillines", "AINS"); a class a hospital
+    added to the table without a translation prints its own label."""
+    keys = {name: key for key, name in drug_table().labels.items()}
+    key = keys.get(label, label)
+    return ctx.templates.translations[ctx.lang].get(f"drug_classes.{key}", label)
+
+
 def flag_text(ctx: Ctx, conflicts: Sequence[AllergyConflict]) -> str:
     """ "ALLERGY: penicillin (penicillins)", one phrase per matching allergy."""
     parts = []
     for conflict in conflicts:
         key = {"substance": "flag", "class": "flag_class", "cross-reactivity": "flag_cross"}
-        text = ctx.t(f"allergies.{key[conflict.kind]}", allergy=conflict.allergy, via=conflict.via)
+        via = class_name(ctx, conflict.via)
+        kind = conflict.kind
+        if kind == "class" and normalise(conflict.allergy) == normalise(via):
+            kind = "substance"  # "ALLERGIE : Sulfamides", not "Sulfamides (sulfamides)"
+        text = ctx.t(f"allergies.{key[kind]}", allergy=conflict.allergy, via=via)
         if (conflict.criticality or "").lower() == "high":
             text = f"{text} {ctx.t('allergies.high')}"
+        elif (conflict.criticality or "").lower() == "unable-to-assess":
+            text = f"{text} {ctx.t('allergies.unassessed')}"
         parts.append(text)
     return "   ".join(parts)
 
@@ -71,6 +90,12 @@ def allergy_flag(lines: Sequence[str], box: Box) -> list[Drawing]:
 def _flag_box(ctx: Ctx, top: float, lines: Sequence[str]) -> Box:
     height = flag_height(lines) - 2 * _MARGIN_MM
     return Box(ctx.left + 0.5, top + _MARGIN_MM, ctx.width - 1.0, height)
+
+
+def flag_room(ctx: Ctx, order: Order) -> float:
+    """The height `flagged_band` adds under each band of `order` (0 without a conflict)."""
+    conflicts = order_conflicts(ctx, order)
+    return flag_height(flag_lines(ctx, conflicts, ctx.width - 1.0)) if conflicts else 0.0
 
 
 def flagged_band(ctx: Ctx, order: Order, row: Row) -> Row:

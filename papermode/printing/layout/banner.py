@@ -15,6 +15,7 @@ from papermode.printing.layout.kit import (
     fit,
     fit_size,
     text_width,
+    wrap,
 )
 from papermode.printing.templates import Template
 
@@ -125,10 +126,25 @@ def _by_criticality(allergies: tuple[Allergy, ...]) -> list[Allergy]:
     return sorted(allergies, key=lambda a: (a.criticality or "").lower() != "high")
 
 
+# "No known drug allergy" and its kin (census/fhir/parts.py NO_KNOWN_NARROW, the CSV's NKDA),
+# in the form's words: "Pas d'allergie médicamenteuse connue".
+_NO_KNOWN = {
+    "no known drug allergy": "nk_drug", "nkda": "nk_drug", "no known food allergy": "nk_food",
+    "no known environmental allergy": "nk_environmental",
+    "no known insect allergy": "nk_insect", "no known latex allergy": "nk_latex",
+}  # fmt: skip
+
+
 def _allergy_item(ctx: Ctx, allergy: Allergy) -> tuple[str, bool]:
-    """ "penicillin HIGH (anaphylaxis)"; bold when the criticality is high."""
-    high = (allergy.criticality or "").lower() == "high"
-    text = f"{allergy.substance} {ctx.t('allergies.high')}" if high else allergy.substance
+    """ "penicillin HIGH (anaphylaxis)"; bold when the criticality is high. FHIR's
+    "unable-to-assess" says so ("criticité non évaluée"): printed bare it read as low."""
+    criticality = (allergy.criticality or "").lower()
+    high = criticality == "high"
+    substance = _NO_KNOWN.get(allergy.substance.strip().lower())
+    substance = ctx.t(f"allergies.{substance}") if substance else allergy.substance
+    text = f"{substance} {ctx.t('allergies.high')}" if high else substance
+    if criticality == "unable-to-assess":
+        text = f"{text} {ctx.t('allergies.unassessed')}"
     if allergy.reaction:
         text = f"{text} ({allergy.reaction})"
     return text, high
@@ -201,14 +217,12 @@ def _allergies(ctx: Ctx, patient: Patient) -> str:
 def ward_banner(ctx: Ctx, ward: str) -> list[Drawing]:
     header = ctx.frame.header
     width = ctx.frame.page_id_text_box.x - header.x - 2.0
+    text = ctx.t("census.ward", ward=ward)  # a long ward name shrinks, then wraps: never cut
+    size = fit_size(text, width, 16.0, 11.0, bold=True)
+    lines = wrap(text, width, size, bold=True, lines=2)
     return [
-        Text(
-            header.x,
-            header.y + 8.0,
-            fit(ctx.t("census.ward", ward=ward), width, 16.0, bold=True),
-            16.0,
-            bold=True,
-        )
+        Text(header.x, header.y + 8.0 + index * size * 0.45, line, size, bold=True)
+        for index, line in enumerate(lines)
     ]
 
 
@@ -222,13 +236,14 @@ def footer(ctx: Ctx, form: Template, number: int, count: int) -> list[Drawing]:
     box = ctx.frame.footer
     half = box.w / 2 - 2.0
     start, end = ctx.period
-    period = ctx.t("footer.period", start=f"{start:%Y-%m-%d %H:%M}", end=f"{end:%Y-%m-%d %H:%M}")
-    as_of = ctx.t("footer.orders_as_of", time=f"{ctx.snapshot.taken_at:%Y-%m-%d %H:%M}")
+    # the language's date (02/12/2026, never ISO on paper) and a 24-hour time
+    period = ctx.t("footer.period", start=ctx.moment(start), end=ctx.moment(end))
+    as_of = ctx.t("footer.orders_as_of", time=ctx.moment(ctx.snapshot.taken_at))
     if ctx.snapshot.source.startswith("reprint of"):  # printing/reprint.py: what it built on
         confirmed = ctx.snapshot.paper_confirmed_to
-        taken = f"{ctx.snapshot.taken_at:%Y-%m-%d %H:%M}"
+        taken = ctx.moment(ctx.snapshot.taken_at)
         as_of = (
-            ctx.t("footer.orders_as_of_paper", time=taken, paper=f"{confirmed:%Y-%m-%d %H:%M}")
+            ctx.t("footer.orders_as_of_paper", time=taken, paper=ctx.moment(confirmed))
             if confirmed
             else ctx.t("footer.orders_as_of_no_paper", time=taken)
         )

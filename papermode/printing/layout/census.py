@@ -161,16 +161,18 @@ def _first_row(
     lines: list[str],
     patient: Patient | None,
 ) -> Row:
-    names = wrap(name, columns[2] - columns[1] - 2.0, size + 0.5, bold=True, lines=2)
+    names = wrap(name, columns[2] - columns[1] - 2.0, size + 0.5, bold=True)
     facts = _patient_facts(ctx, patient, columns[2] - columns[1] - 2.0, size - 1.0)
+    beds = wrap(bed, columns[1] - columns[0] - 1.0, size + 0.5)  # "USIC 3 /" "lit 1": never cut
     pitch = size * 0.45
-    height = max(len(lines), len(names) + len(facts), 1) * pitch + 2 * pad + 1.0
+    height = max(len(lines), len(names) + len(facts), len(beds), 1) * pitch + 2 * pad + 1.0
     if patient is not None:
         height = max(height, _TICK + 2 * pad + 1.0)
 
     def draw(body: Body, y: float) -> None:
         base = y + pad + pitch
-        body.text(columns[0], base, fit(bed, columns[1] - columns[0] - 1.0, size + 0.5), size + 0.5)
+        for index, line in enumerate(beds):
+            body.text(columns[0], base + index * pitch, line, size + 0.5)
         for index, line in enumerate(names):
             body.text(columns[1], base + index * pitch, line, size + 0.5, bold=True)
         for index, line in enumerate(facts, start=len(names)):

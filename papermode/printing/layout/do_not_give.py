@@ -25,11 +25,11 @@ def _band(ctx: Ctx, order: Order) -> Draw:
         body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
         body.shade(Box(ctx.left, y + 0.8, ctx.width, BAND_H - 1.6))
         drug = " ".join(
-            p for p in (order.medication, ctx.order_dose(order), order.route or "") if p
+            p for p in (ctx.drug(order), ctx.order_dose(order), ctx.route(order.route)) if p
         )
         line = ctx.t("mar.do_not_give", order=drug)
         body.text(ctx.left + 2.0, y + 6.0, fit(line, width, 11.0, bold=True), 11.0, bold=True)
-        words = "; ".join((*order.instructions, *order.dosage_text))
+        words = "; ".join(ctx.instructions(order))
         detail = " ".join(p for p in (ctx.t("mar.do_not_give_note"), words) if p)
         for index, text in enumerate(wrap(detail, width, 7.0, lines=2)):
             body.text(ctx.left + 2.0, y + 10.2 + index * 3.0, text, 7.0)

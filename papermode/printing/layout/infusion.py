@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+from papermode.core.errors import CensusError
 from papermode.core.model import Box, Order, Rate, format_quantity
 from papermode.printing.layout.kit import Body, Ctx, Draw, Row, comb, fit, tick, wrap, write_in
 from papermode.printing.templates import Template
@@ -35,8 +36,15 @@ def infusion_rows(ctx: Ctx, form: Template, order: Order) -> list[Row]:
     start, end = ctx.period
     days = max(1, math.ceil((end - start) / timedelta(hours=24)))
     bands = max(1, math.ceil(days * ROWS_PER_DAY / ROWS_PER_BAND))
-    height = band_height(form)
-    return [Row(height, _band(ctx, form, order, number)) for number in range(bands)]
+    # the facts column prints in full (notes, SIG): a long one makes every band taller
+    height = max(band_height(form), _facts_height(_facts_lines(ctx, form, order)))
+    if height > ctx.bottom - ctx.top:
+        raise CensusError(
+            ctx.snapshot.source,
+            [f"order {order.order_id}: its text needs more than a page of the MAR's infusion "
+             "band; shorten its instructions, notes or dosage text in the record"],
+        )  # fmt: skip
+    return [Row(height, _band(ctx, form, order, number, height)) for number in range(bands)]
 
 
 def band_height(form: Template) -> float:
@@ -58,9 +66,9 @@ def rate_cells(rate: Rate) -> tuple[int, int]:
     return min(6, whole + decimals), decimals
 
 
-def _band(ctx: Ctx, form: Template, order: Order, number: int) -> Draw:
+def _band(ctx: Ctx, form: Template, order: Order, number: int, height: float) -> Draw:
     def draw(body: Body, y: float) -> None:
-        _order_facts(ctx, form, order, body, y)
+        _order_facts(ctx, form, order, body, y, height)
         x = ctx.left + form.g("info_w") + 2.0
         _rate_head(ctx, order, body, x, y)
         _column_labels(ctx, form, body, x, y + _HEAD_H - 1.0)
@@ -72,25 +80,39 @@ def _band(ctx: Ctx, form: Template, order: Order, number: int) -> Draw:
     return draw
 
 
-def _order_facts(ctx: Ctx, form: Template, order: Order, body: Body, y: float) -> None:
-    """The left column: what runs (drug, bag content, route) and the prescriber's words."""
+def _facts_lines(ctx: Ctx, form: Template, order: Order) -> list[tuple[str, float, bool]]:
+    """The left column's lines, every fact in full: the drug, the bag's content and route,
+    the bounds, the instructions, notes and SIG (a long one was cut with an ellipsis)."""
     width = form.g("info_w") - 2.0
     lines = [(fit(ctx.t("mar.infusion"), width, 7.0, bold=True), 7.0, True)]
     if order.high_alert:
-        body.shade(Box(ctx.left, y + 0.3, form.g("info_w"), band_height(form) - 0.8))
         lines.insert(0, (fit(ctx.t("mar.high_alert"), width, 9.0, bold=True), 9.0, True))
-    lines += [(line, 8.5, True) for line in wrap(order.medication, width, 8.5, bold=True, lines=2)]
-    content = " ".join(p for p in (ctx.order_dose(order), order.route or "") if p)
-    lines += [(line, 8.0, False) for line in wrap(content, width, 8.0, lines=2)]
+    lines += [(line, 8.5, True) for line in wrap(ctx.drug(order), width, 8.5, bold=True)]
+    content = " ".join(p for p in (ctx.order_dose(order), ctx.route(order.route)) if p)
+    lines += [(line, 8.0, False) for line in wrap(content, width, 8.0)]
     lines += [(fit(bound, width, 7.5, bold=True), 7.5, True) for bound in _bounds(ctx, order)]
-    words = order.instructions + order.dosage_text
-    lines += [(line, 6.5, True) for line in wrap("; ".join(words), width, 6.5, bold=True, lines=3)]
+    words = ctx.instructions(order)
+    lines += [(line, 6.5, True) for line in wrap("; ".join(words), width, 6.5, bold=True)]
     if order.requester:
-        lines.append((fit(ctx.t("mar.prescriber", name=order.requester), width, 6.5), 6.5, False))
+        prescriber = ctx.t("mar.prescriber", name=order.requester)
+        lines += [(line, 6.5, False) for line in wrap(prescriber, width, 6.5)]
     if order.high_alert:
-        lines.append((fit(ctx.t("mar.double_check"), width, 6.5), 6.5, False))
+        lines += [(line, 6.5, False) for line in wrap(ctx.t("mar.double_check"), width, 6.5)]
+    return lines
+
+
+def _facts_height(lines: list[tuple[str, float, bool]]) -> float:
+    return 4.2 + sum(size * 0.43 for _, size, _ in lines) + 1.0
+
+
+def _order_facts(
+    ctx: Ctx, form: Template, order: Order, body: Body, y: float, height: float
+) -> None:
+    """The left column: what runs (drug, bag content, route) and the prescriber's words."""
+    if order.high_alert:
+        body.shade(Box(ctx.left, y + 0.3, form.g("info_w"), height - 0.8))
     baseline = y + 4.2
-    for text, size, bold in lines:
+    for text, size, bold in _facts_lines(ctx, form, order):
         body.text(ctx.left + 1.0, baseline, text, size, bold=bold)
         baseline += size * 0.43
     body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)

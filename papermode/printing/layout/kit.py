@@ -7,6 +7,7 @@ with per-character widths a little wider than DejaVu Sans, so text never runs in
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -66,11 +67,27 @@ def fit_size(text: str, width: float, size: float, smallest: float, *, bold: boo
     return max(size, smallest)
 
 
+_AMOUNT = re.compile(r"^\(?[<>≤≥]?\d+(?:[.,]\d+)?(?:-\d+(?:[.,]\d+)?)?$")
+
+
+def _words(text: str) -> list[str]:
+    """The words to wrap; an amount keeps its unit on its line ("0,5 mg", "4000 unités",
+    "6 heures"): a dose split over two lines reads as a number without a unit (ISMP)."""
+    words: list[str] = []
+    for word in text.split():
+        unit = word.rstrip(").,;:")
+        if words and _AMOUNT.match(words[-1]) and unit[:1].isalpha() and len(unit) <= 9:
+            words[-1] = f"{words[-1]} {word}"
+        else:
+            words.append(word)
+    return words
+
+
 def wrap(text: str, width: float, size: float, *, bold: bool = False, lines: int = 99) -> list[str]:
     """Greedy word wrap into at most `lines` lines; the last line ends in an ellipsis if cut."""
     out: list[str] = []
     current = ""
-    for word in text.split():
+    for word in _words(text):
         candidate = f"{current} {word}".strip()
         if text_width(candidate, size, bold=bold) <= width or not current:
             current = candidate
@@ -119,6 +136,24 @@ class Ctx:
 
     def day(self, value: date) -> str:
         return wording.day(self.t, self.lang, value)
+
+    def moment(self, value: datetime) -> str:
+        return wording.moment(self.t, self.lang, value)
+
+    def drug(self, order: Order) -> str:
+        """The medication as printed: the record's name, "µg" written "mcg"."""
+        return wording.ismp_text(order.medication)
+
+    def route(self, value: str | None) -> str:
+        return wording.route(self.t, value)
+
+    def instructions(self, order: Order) -> list[str]:
+        """The order's instructions then its SIG, each in the form's words."""
+        words = (*order.instructions, *order.dosage_text)
+        return [wording.instruction(self.t, self.lang, text) for text in words]
+
+    def max_per_period(self, text: str | None) -> str:
+        return wording.max_per_period(self.t, self.lang, text)
 
     def sex(self, value: str | None) -> str:
         return wording.sex(self.t, self.lang, value)
@@ -197,6 +232,9 @@ class Row:
 
     height: float
     draw: Callable[[Body, float], None]
+    # Drawn first when this row starts a page: the block's head repeated (a PRN order's drug,
+    # dose and HIGH ALERT band above entries that flowed onto the next page).
+    lead: Row | None = None
 
 
 def flow(
@@ -204,12 +242,14 @@ def flow(
 ) -> list[Body]:
     """Place rows top to bottom, starting a new page when the next one does not fit.
 
-    `head` (a legend, a hint line) is repeated at the top of every page. A page always gets
-    at least one row, so a too-tall row can never loop forever (builders keep rows small).
+    `head` (a legend, a hint line) is repeated at the top of every page, and a row's `lead`
+    above it when the row starts a page. A page always gets at least one row, so a too-tall
+    row can never loop forever (builders keep rows small).
     """
     pages: list[Body] = []
     body, y = None, bottom
     for row in rows:
+        lead = row.lead.height if row.lead is not None else 0.0
         if body is None or (y + row.height > bottom and y > _start(top, head)):
             body = Body(form)
             pages.append(body)
@@ -217,6 +257,9 @@ def flow(
             if head is not None:
                 head.draw(body, y)
                 y += head.height
+            if row.lead is not None:
+                row.lead.draw(body, y)
+                y += lead
         row.draw(body, y)
         y += row.height
     if not pages:

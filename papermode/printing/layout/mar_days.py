@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from papermode.core.errors import UsageError
 from papermode.core.model import Box, Order, ScheduledDose
 from papermode.core.sites import is_injection
+from papermode.printing.layout.allergy_flag import flag_room, flagged_band
 from papermode.printing.layout.do_not_give import do_not_give_row
 from papermode.printing.layout.infusion import infusion_rows
 from papermode.printing.layout.kit import (
@@ -109,9 +110,10 @@ def mar_days_bodies(
         if order.do_not_perform:  # no dose cells: a line of its own
             rows.append(do_not_give_row(ctx, form, order))
         elif order.continuous:  # start / rate change / stop rows, never hourly ticks
-            rows += infusion_rows(ctx, form, order)
-        else:
-            rows += _order_rows(ctx, order, doses.get(order.order_id, ()), dates)
+            rows += [flagged_band(ctx, order, row) for row in infusion_rows(ctx, form, order)]
+        else:  # the allergy flag under every block of the order, as on the per-day MAR
+            blocks = _order_rows(ctx, order, doses.get(order.order_id, ()), dates)
+            rows += [flagged_band(ctx, order, row) for row in blocks]
     if not scheduled:
         rows.append(Row(10.0, _message(ctx, "mar.no_orders")))
     rows += [_write_in_row(ctx, dates, number) for number in range(1, WRITE_IN_ORDERS + 1)]
@@ -132,7 +134,7 @@ def _order_rows(
     due = _due(ctx, doses)
     times = sorted({moment.time() for moment in due})
     sub_h = sub_row_height(second_person(order) is not None, is_injection(order.route))
-    room = ctx.bottom - ctx.top - _head_height(ctx) - 1.0
+    room = ctx.bottom - ctx.top - _head_height(ctx) - 1.0 - flag_room(ctx, order)
     text_h = order_column_height(ctx, order, INFO_W, room=room)
     per_block = max(1, int(room // sub_h))
     if not times:

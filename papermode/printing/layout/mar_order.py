@@ -16,6 +16,7 @@ from papermode.census.drug_classes import is_controlled
 from papermode.core.errors import CensusError
 from papermode.core.model import Box, Order
 from papermode.core.sites import is_injection
+from papermode.printing.layout import wording
 from papermode.printing.layout.kit import (
     Body,
     Ctx,
@@ -31,7 +32,7 @@ PAD = 1.0
 STOP_TICK = 5.0  # the "stopped" tick box and its initials box, at the order column's foot
 STOP_H = STOP_TICK + 2.0  # the tick row, and the descent of the text line above it
 DOSE_PT = 9.5  # the dose to give: the largest text of the order column
-DOSES_PT = 8.0  # a dose list by time ("200 mg 08:00; 400 mg 20:00"): bold, up to two lines
+DOSES_PT = 8.0  # a dose list by time ("200 mg 08:00", "400 mg 20:00"): bold, 3 lines each
 _FIRST_BASELINE = 3.2
 _LINE_PITCH = 0.43  # mm of line pitch per point of text size
 
@@ -71,16 +72,20 @@ def order_lines(ctx: Ctx, order: Order, width: float) -> list[tuple[str, float, 
     strength ("Enoxaparine 40 mg/0,4 mL") are secondary (plain, smaller), so a nurse does
     not read the strength as the dose. Every fact wraps onto as many lines as it needs.
     """
-    lines = [(line, 8.0, False) for line in wrap(order.medication, width, 8.0)]
-    dose = ctx.order_dose(order)
-    size = DOSE_PT if len(wrap(dose, width, DOSE_PT, bold=True)) == 1 else DOSES_PT
-    lines += [(line, size, True) for line in wrap(dose, width, size, bold=True)]
+    lines = [(line, 8.0, False) for line in wrap(ctx.drug(order), width, 8.0)]
+    doses = wording.order_doses(ctx.t, ctx.lang, order)  # a taper: one step per line
+    size = (
+        DOSE_PT
+        if len(doses) == 1 and len(wrap(doses[0], width, DOSE_PT, bold=True)) == 1
+        else DOSES_PT
+    )
+    lines += [(line, size, True) for dose in doses for line in wrap(dose, width, size, bold=True)]
     if order.route:
-        lines += [(line, 8.0, False) for line in wrap(order.route, width, 8.0)]
-    timing = ctx.frequency(order.timing)
+        lines += [(line, 8.0, False) for line in wrap(ctx.route(order.route), width, 8.0)]
+    timing = ctx.frequency(order.timing) if len(order.dosages) <= 1 else ""  # in each dose
     if timing:
         lines += [(line, 8.0, False) for line in wrap(timing, width, 8.0)]
-    words = order.instructions + order.dosage_text  # "hold if heart rate < 55"
+    words = ctx.instructions(order)  # "hold if heart rate < 55"
     if words:
         lines += [(line, 6.5, True) for line in wrap("; ".join(words), width, 6.5, bold=True)]
     if order.requester:

@@ -141,30 +141,31 @@ def _head_lines(ctx: Ctx, order: Order, kind: _Kind) -> list[list[Run]]:
             [(ctx.t("prn.controlled"), 9.0, True), (ctx.t("prn.controlled_note"), 7.0, False)]
         )
     dose = ctx.order_dose(order)
-    name = name_without_dose(order.medication, (dose, order.dose_text))
-    title = [(name, _NAME_PT, True), (dose, _DOSE_PT, True), (order.route or "", _NAME_PT, True)]
+    name = name_without_dose(ctx.drug(order), (dose, order.dose_text))
+    route = ctx.route(order.route)
+    title = [(name, _NAME_PT, True), (dose, _DOSE_PT, True), (route, _NAME_PT, True)]
     title = [run for run in title if run[0]]
     if _runs_width(title) <= width:
         lines.append(title)
     else:  # a long product name: its own lines, then the dose and route
-        lines += [
-            [(line, _NAME_PT, True)] for line in wrap(name, width, _NAME_PT, bold=True, lines=2)
-        ]
+        lines += [[(line, _NAME_PT, True)] for line in wrap(name, width, _NAME_PT, bold=True)]
         lines.append([run for run in title[1:] if run[0] != name] or [("", _NAME_PT, False)])
     details = []
     if order.indication:
         details.append(ctx.t("prn.indication", indication=order.indication))
     if order.max_per_period:
-        details.append(ctx.t("prn.max", max=order.max_per_period))
+        details.append(ctx.t("prn.max", max=ctx.max_per_period(order.max_per_period)))
     interval = _interval(ctx, order)
     if interval:
         details.append(ctx.t("prn.interval", frequency=interval))
     if order.requester:
         details.append(ctx.t("mar.prescriber", name=order.requester))
-    text = "  ·  ".join(details)
-    lines += [[(line, _DETAILS_PT, False)] for line in wrap(text, width, _DETAILS_PT, lines=2)]
+    text = "  ·  ".join(details)  # every fact in full: the head grows, nothing is cut
+    lines += [[(line, _DETAILS_PT, False)] for line in wrap(text, width, _DETAILS_PT)]
+    words = "; ".join(ctx.instructions(order))  # "do not give if RR < 10", as on the MAR
+    lines += [[(line, _DETAILS_PT, True)] for line in wrap(words, width, _DETAILS_PT, bold=True)]
     if kind.injection:
-        sites = wrap(ctx.t("prn.sites"), width, 7.0, bold=False, lines=2)
+        sites = wrap(ctx.t("prn.sites"), width, 7.0, bold=False)
         lines += [[(line, 7.0, False)] for line in sites]
     return lines
 
@@ -333,18 +334,30 @@ def _line_height(form: Template) -> float:
 def _entry_rows(
     ctx: Ctx, form: Template, prefix: str, order: Order | None, head: float, draw_head: Draw
 ) -> list[Row]:
-    """One row per entry; the first carries the block's head (facts or write-in box)."""
+    """One row per entry; the first carries the block's head (facts or write-in box), and
+    an entry that flows onto the next page brings the head with it: a page of entries never
+    lacks the drug, its dose and its HIGH ALERT / controlled-drug band."""
     lines = _arrange(_slots(ctx, form, order, _Kind.of(order)), ctx.width - 2.0)
     pitch = len(lines) * _line_height(form) + (len(lines) - 1) * _LINE_GAP + form.g("gap")
     count = form.count("entries")
+    repeated = Row(head, _repeated_head(ctx, draw_head))
     rows = []
     for number in range(1, count + 1):
         first, last = number == 1, number == count
         offset = head if first else 0.0
         height = offset + pitch + (2.0 if last else 0.0)
         rows.append(Row(height, _entry(ctx, form, f"{prefix}.{number}", lines, offset,
-                                       draw_head if first else None)))  # fmt: skip
+                                       draw_head if first else None),
+                        lead=None if first else repeated))  # fmt: skip
     return rows
+
+
+def _repeated_head(ctx: Ctx, draw_head: Draw) -> Draw:
+    def draw(body: Body, y: float) -> None:
+        body.rule(ctx.left, y, ctx.left + ctx.width, grey=0.4, width=0.3)
+        draw_head(body, y)
+
+    return draw
 
 
 def _entry(

@@ -8,20 +8,26 @@ Choices (docs/templates.md#printed-values): French and Dutch numbers take a deci
 ("0,5 mg"); dates print dd/mm/yyyy in French and Dutch and "21 May 1963" in English (never
 5/21/1963, never ISO 1963-05-21 on paper); the microgram is "mcg" in every language (ISMP
 list of error-prone abbreviations: "µg" is misread as "mg"); "U" and "IU" are written out.
-Frequency codes the forms know (daily, BID, TID, QID, q4h..q12h, PRN, once) print in words;
-so do FHIR R4 event-timing codes (`Timing.repeat.when`: ACM "before breakfast", "avant le
-repas du matin", HS "at bedtime"...) with their offset ("30 min before breakfast"). French
-names the meals by the time of day (repas du matin, de midi, du soir): "déjeuner" and "dîner"
-mean different meals in Belgium and in France. A code outside the R4 value set prints as
-given.
+Frequency codes (daily, BID, TID, QID, q4h..q12h, PRN, once, and any code that spells a
+rhythm: q24h, q3h, qod, "Q8H PRN"), the days of a weekly order, routes (SNOMED CT and EDQM
+names such as "Subcutaneous route (qualifier value)" or "Oral use"), dose forms ("tablet",
+"{tbl}") and the phrases the census reader adds to an order's instructions ("over 30 min",
+"at 200 mL/h", "max 2 g per dose") print in the form's language.
+FHIR R4 event-timing codes (`Timing.repeat.when`: ACM "before breakfast", "avant le repas du
+matin", HS "at bedtime"...) print with their offset ("30 min before breakfast"). French names
+the meals by the time of day (repas du matin, de midi, du soir): "déjeuner" and "dîner" mean
+different meals in Belgium and in France. A code outside the R4 value set prints as given.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 
+from papermode.census.schedule import code_to_timing, days_apart
 from papermode.core.model import Dosage, Order, Timing, format_quantity
+from papermode.core.routes import ROUTE_KEYS, route_key
 
 Translate = Callable[..., str]
 
@@ -29,6 +35,30 @@ DECIMAL_COMMA = frozenset({"fr", "nl"})
 _MICROGRAM = frozenset({"mcg", "ug", "µg", "μg", "microgram", "micrograms"})
 _UNITS = frozenset({"U", "u", "IU", "iu", "[iU]", "[IU]", "unit", "units", "UI", "ui"})
 _KNOWN_UNITS = frozenset({"mg", "g", "mL", "mmol"})
+# Dose forms used as units (UCUM annotations, HL7 orderableDrugForm codes, usual spellings in
+# English, French and Dutch): printed as the form's word, singular or plural.
+DOSE_FORMS = ("tablet", "capsule", "puff", "drop", "patch", "sachet", "ampoule", "suppository",
+              "spray")  # fmt: skip
+_FORM_SPELLINGS = {
+    "tablet": ("{tbl}", "{tablet}", "tab", "tabs", "tablet", "tablets", "tablet(s)", "comprimé",
+               "comprimés", "comprime", "comprimes", "cp", "cpr", "tabletten", "chewtab",
+               "ertab", "ectab", "ortab", "sltab", "vagtab"),
+    "capsule": ("{cap}", "{capsule}", "cap", "caps", "capsule", "capsules", "capsule(s)",
+                "gélule", "gélules", "gelule", "gelules"),
+    "puff": ("{puff}", "puff", "puffs", "bouffée", "bouffées", "bouffee", "bouffees", "inhl",
+             "aero", "{inhalation}", "inhalation", "inhalations"),
+    "drop": ("{drop}", "[drp]", "drop", "drops", "gtt", "gtts", "goutte", "gouttes", "druppel",
+             "druppels", "opdrop", "otdrop", "ndrop"),
+    "patch": ("{patch}", "patch", "patches", "patchs", "pleister", "pleisters"),
+    "sachet": ("{sachet}", "sachet", "sachets"),
+    "ampoule": ("{ampule}", "{ampoule}", "ampoule", "ampoules", "ampule", "ampules", "amp",
+                "ampul", "ampullen"),
+    "suppository": ("{supp}", "supp", "recsupp", "vagsupp", "suppository", "suppositories",
+                    "suppositoire", "suppositoires", "zetpil", "zetpillen"),
+    "spray": ("{spray}", "spray", "sprays", "nasspry", "spryadapt", "pulvérisation",
+              "pulvérisations", "pulverisation", "pulverisations"),
+}  # fmt: skip
+_DOSE_FORM_OF = {spelling: form for form, names in _FORM_SPELLINGS.items() for spelling in names}
 # Frequency codes printed in words: the keys of [frequencies] in forms/i18n.
 FREQUENCY_CODES = ("once", "daily", "BID", "TID", "QID", "q4h", "q6h", "q8h", "q12h", "PRN")
 _CODE_ALIASES = {code.lower(): code for code in FREQUENCY_CODES} | {
@@ -42,6 +72,19 @@ _EN_MONTHS = (
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
 _PERIOD_UNITS = {"h": "hours", "d": "days", "wk": "weeks", "min": "minutes"}
+WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Timing codes of the packaged settings' standard times that are not a rhythm (22:00...).
+_MOMENT_CODES = {
+    **dict.fromkeys(("nightly", "hs", "qhs", "nocte", "bedtime", "at night", "night",
+                     "au coucher"), "nightly"),
+    **dict.fromkeys(("morning", "am", "morn", "matin", "ochtend"), "morning"),
+    **dict.fromkeys(("noon", "midi", "middag"), "noon"),
+    **dict.fromkeys(("evening", "pm", "eve", "soir", "avond"), "evening"),
+}  # fmt: skip
+# Time units of a duration or a maximum per period ("over 30 min", "6 doses / 1 d").
+TIME_UNITS = {"min": "min", "mins": "min", "minute": "min", "minutes": "min", "h": "h",
+              "hr": "h", "hrs": "h", "hour": "h", "hours": "h", "d": "d", "day": "d",
+              "days": "d", "wk": "wk", "week": "wk", "weeks": "wk"}  # fmt: skip
 # FHIR R4 value set event-timing (Timing.repeat.when): the keys of [when] in forms/i18n.
 EVENT_CODES = (
     "MORN", "MORN.early", "MORN.late", "NOON", "AFT", "AFT.early", "AFT.late", "EVE",
@@ -65,15 +108,22 @@ def number(lang: str, value: float) -> str:
     return text.replace(".", ",") if lang in DECIMAL_COMMA else text
 
 
-def unit(t: Translate, lang: str, code: str | None) -> str:
-    """A dose unit as printed: "mcg", "units" / "unités" / "eenheden"."""
+def unit(t: Translate, lang: str, code: str | None, amount: float | None = None) -> str:
+    """A dose unit as printed: "mcg", "units" / "unités" / "eenheden", "comprimé(s)".
+
+    A dose form is singular for `amount` 1 (French: below 2), plural otherwise or unknown.
+    """
     text = (code or "").strip()
     if text in _MICROGRAM or text.lower() in _MICROGRAM:
         return t("units.mcg")
-    if text in _UNITS:
+    if text in _UNITS or text.lower() in {"unit", "units", "unité", "unités", "unite", "unites"}:
         return t("units.units")
     if text in _KNOWN_UNITS:
         return t(f"units.{text}")
+    form = _DOSE_FORM_OF.get(text.lower())
+    if form is not None:
+        single = amount is not None and (amount < 2 if lang == "fr" else amount == 1)
+        return t(f"units.{form}" if single else f"units.{form}_plural")
     head, slash, rest = text.partition("/")  # a rate or a concentration: "ug/kg/min"
     if slash and head:
         return f"{unit(t, lang, head)}/{rest}"
@@ -88,7 +138,7 @@ def dose(t: Translate, lang: str, value: float | None, unit_code: str | None,
     amount = number(lang, value)
     if high is not None and high != value:
         amount = f"{amount}-{number(lang, high)}"
-    return f"{amount} {unit(t, lang, unit_code)}".strip()
+    return f"{amount} {unit(t, lang, unit_code, max(value, high or value))}".strip()
 
 
 def order_dose(t: Translate, lang: str, order: Order) -> str:
@@ -96,10 +146,16 @@ def order_dose(t: Translate, lang: str, order: Order) -> str:
 
     An order whose dose differs by time prints each dose with its timing and dates.
     """
-    doses = {(d.dose_value, d.dose_unit, d.dose_max) for d in order.dosages}
-    if len(doses) > 1:
-        return "; ".join(_dosage(t, lang, d) for d in order.dosages)
-    return dose(t, lang, order.dose_value, order.dose_unit, order.dose_max)
+    return "; ".join(order_doses(t, lang, order))
+
+
+def order_doses(t: Translate, lang: str, order: Order) -> list[str]:
+    """The dose to give, or one entry per dosage ("40 mg 08:00 du 30/11/2026 au
+    02/12/2026") for a split dose or a taper: the order column prints each on a line of its
+    own, and no combined timing line (it would be the census's codes, "TID + BID")."""
+    if len(order.dosages) > 1:  # each with its own timing and dates, in words
+        return [_dosage(t, lang, d) for d in order.dosages]
+    return [dose(t, lang, order.dose_value, order.dose_unit, order.dose_max)]
 
 
 def _dosage(t: Translate, lang: str, dosage: Dosage) -> str:
@@ -121,22 +177,50 @@ def _dosage(t: Translate, lang: str, dosage: Dosage) -> str:
 
 
 def frequency(t: Translate, lang: str, timing: Timing | None) -> str:
-    """An order's timing as printed: "3 fois par jour", "toutes les 6 heures"."""
+    """An order's timing as printed: "3 fois par jour", "toutes les 6 heures", "avant le
+    petit-déjeuner", "12:00 uniquement le mercredi"."""
     if timing is None:
         return ""
+    words = _timing_words(t, lang, timing)
+    if not timing.days_of_week:
+        return words
+    if words == t("frequencies.daily"):  # "daily on Wednesday" is "on Wednesday"
+        words = ""
+    days = ", ".join(t(f"weekdays.{day}") for day in timing.days_of_week)
+    return f"{words} {t('timing.on_days', days=days)}".strip()
+
+
+def _timing_words(t: Translate, lang: str, timing: Timing) -> str:
     if timing.code:
-        known = _CODE_ALIASES.get(timing.code.strip().lower())
-        if known is not None:
-            return t(f"frequencies.{known}")
-        words = _rhythm(t, lang, timing)
-        return words or timing.code
+        return _code_words(t, lang, timing)
     if timing.times_of_day:
-        return " ".join(moment.strftime("%H:%M") for moment in timing.times_of_day)
+        times = " ".join(moment.strftime("%H:%M") for moment in timing.times_of_day)
+        every = _rhythm(t, lang, timing) if days_apart(timing) is not None else ""
+        return f"{every} {times}".strip()  # "tous les 3 jours 10:00"
     if timing.when:
         return ", ".join(_event(t, code, timing.offset_minutes) for code in timing.when)
     if timing.events:
         return " ".join(f"{day(t, lang, e)} {e:%H:%M}" for e in timing.events)
     return _rhythm(t, lang, timing)
+
+
+def _code_words(t: Translate, lang: str, timing: Timing) -> str:
+    """A timing code in words: "TID", "q24h", "Q8H PRN", "nightly"; unknown codes as given."""
+    code = (timing.code or "").strip()
+    words = code.split()
+    rest = " ".join(w for w in words if w.lower() != "prn")
+    if not rest:
+        return t("frequencies.PRN")
+    known = _CODE_ALIASES.get(rest.lower())
+    if known is not None:
+        return t(f"frequencies.{known}")
+    moment = _MOMENT_CODES.get(" ".join(rest.lower().split()))
+    if moment is not None:
+        return t(f"timing.{moment}")
+    spelled = code_to_timing(rest)
+    if spelled is not None:
+        return _rhythm(t, lang, spelled) or code
+    return _rhythm(t, lang, timing) or code
 
 
 def _event(t: Translate, code: str, offset: int) -> str:
@@ -159,17 +243,20 @@ def _rhythm(t: Translate, lang: str, timing: Timing) -> str:
     """ "2 times a day", "every 6 hours", "1-2 times every 4-6 hours" from frequency/period."""
     if not (timing.frequency and timing.period and timing.period_unit):
         return ""
-    unit_name = _PERIOD_UNITS.get(timing.period_unit)
+    length, unit_code = timing.period, timing.period_unit
+    if unit_code == "d" and not float(length).is_integer() and not timing.period_max:
+        length, unit_code = length * 24, "h"  # "every 0.5 days" is "every 12 hours"
+    unit_name = _PERIOD_UNITS.get(unit_code)
     if unit_name is None:
         return ""
     times = str(timing.frequency)
     ranged = bool(timing.frequency_max and timing.frequency_max != timing.frequency)
     if ranged:
         times = f"{times}-{timing.frequency_max}"
-    period = number(lang, timing.period)
-    if timing.period_max and timing.period_max != timing.period:
+    period = number(lang, length)
+    if timing.period_max and timing.period_max != length:
         period = f"{period}-{number(lang, timing.period_max)}"
-    elif timing.period == 1 and unit_name in ("days", "weeks"):
+    elif length == 1 and unit_name in ("days", "weeks"):
         if timing.frequency == 1 and not ranged:
             key = "daily" if unit_name == "days" else "weekly"
             return t(f"frequencies.{key}") if key == "daily" else t("wording.weekly")
@@ -177,6 +264,84 @@ def _rhythm(t: Translate, lang: str, timing: Timing) -> str:
     if timing.frequency == 1 and not ranged:
         return t(f"wording.every_{unit_name}", n=period)
     return t(f"wording.times_every_{unit_name}", n=times, period=period)
+
+
+_MICRO_SIGN = re.compile(r"(?<![^\W\d_])[µμ]g\b")  # "100 µg/dose", "µg/kg"
+_UG_AFTER_NUMBER = re.compile(r"(\d)(\s?)ug\b")  # "100ug", "25 ug/h"
+
+
+def ismp_text(text: str) -> str:
+    """A drug name or an instruction as printed: "µg" and "ug" after a number are written
+    "mcg" (ISMP: "µg" is read as "mg"), everything else as the record says."""
+    return _UG_AFTER_NUMBER.sub(r"\1\2mcg", _MICRO_SIGN.sub("mcg", text))
+
+
+def route(t: Translate, value: str | None) -> str:
+    """A route as printed: "SC", "IV", "inhalé" for every spelling, SNOMED CT or EDQM name of
+    a route the forms know ("Subcutaneous route (qualifier value)", "Oral use"); others as
+    given."""
+    key = route_key(value)
+    return t(f"routes.{key}") if key is not None else (value or "")
+
+
+_OVER = re.compile(r"^over (\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?) ([a-z]+)$")
+_AT = re.compile(r"^at (\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?) (\S+)(?: \(calculated (\S+) (\S+)\))?$")
+_AT_OVER = re.compile(r"^at (\d+(?:\.\d+)?) (\S+) over (\d+(?:[.,]\d+)?) ?([a-z]+)$")
+_MAX_DOSE = re.compile(r"^max (\d+(?:\.\d+)?) (\S+) (per dose|in all)$")
+_LABELLED = re.compile(r"^(site|method): (.+)$")
+
+
+def instruction(t: Translate, lang: str, text: str) -> str:
+    """One instruction as printed: the phrases the census reader writes from structured
+    dosage elements ("over 30 min", "at 200 mL/h", "max 2 g per dose", "method: ...") in the
+    form's language; the prescriber's own words as written ("µg" as "mcg")."""
+    text = ismp_text(text)
+    if match := _OVER.match(text):
+        return t("timing.over", duration=_span(t, lang, *match.groups()))
+    if match := _AT_OVER.match(text):
+        rate, per, length, length_unit = match.groups()
+        speed = t("timing.at_rate", rate=_amounts(t, lang, rate, per))
+        return f"{speed} {t('timing.over', duration=_span(t, lang, length, length_unit))}"
+    if match := _AT.match(text):
+        value, per, calculated, calculated_unit = match.groups()
+        words = t("timing.at_rate", rate=_amounts(t, lang, value, per))
+        if calculated:
+            rate = _amounts(t, lang, calculated, calculated_unit)
+            words = f"{words} ({t('mar.infusion_calculated', rate=rate)})"
+        return words
+    if match := _MAX_DOSE.match(text):
+        value, per, which = match.groups()
+        key = "timing.max_per_dose" if which == "per dose" else "timing.max_in_all"
+        return t(key, amount=_amounts(t, lang, value, per))
+    if match := _LABELLED.match(text):
+        return t(f"timing.{match.group(1)}", text=match.group(2))
+    return text
+
+
+def _amounts(t: Translate, lang: str, values: str, unit_code: str) -> str:
+    low, _, high = values.partition("-")
+    return dose(t, lang, float(low), unit_code, float(high) if high else None)
+
+
+def _span(t: Translate, lang: str, values: str, unit_code: str) -> str:
+    """ "30 min", "1-2 h", "1 j": a duration in the form's words."""
+    key = TIME_UNITS.get(unit_code.lower().rstrip("."))
+    amount = "-".join(number(lang, float(v.replace(",", "."))) for v in values.split("-"))
+    return f"{amount} {t(f'time_units.{key}') if key else unit_code}"
+
+
+_MAX_PER_PERIOD = re.compile(r"^(\d+(?:\.\d+)?) (.+) / (\d+(?:\.\d+)?) ?(\S*)$")
+
+
+def max_per_period(t: Translate, lang: str, text: str | None) -> str:
+    """ "6 doses / 1 d" -> "6 doses / 1 j", "3 g / 24 h"; a CSV's own text as written."""
+    match = _MAX_PER_PERIOD.match(text or "")
+    if match is None:
+        return text or ""
+    amount, what, per, per_unit = match.groups()
+    counted = what if what in ("doses", "dose") else unit(t, lang, what, float(amount))
+    counted = t("timing.doses") if what in ("doses", "dose") else counted
+    return f"{number(lang, float(amount))} {counted} / {_span(t, lang, per, per_unit or 'h')}"
 
 
 def day(t: Translate, lang: str, value: date) -> str:
@@ -187,6 +352,11 @@ def day(t: Translate, lang: str, value: date) -> str:
     return f"{moment.day} {_EN_MONTHS[moment.month - 1]} {moment.year:04d}"
 
 
+def moment(t: Translate, lang: str, value: datetime) -> str:
+    """A date and a 24-hour time as printed: "02/12/2026 08:00", "2 December 2026 08:00"."""
+    return f"{day(t, lang, value)} {value:%H:%M}"
+
+
 def sex(t: Translate, lang: str, value: str | None) -> str:
     """A patient's administrative sex as printed: "femme", "vrouw"; unknown codes as given."""
     code = (value or "").strip().lower()
@@ -195,6 +365,13 @@ def sex(t: Translate, lang: str, value: str | None) -> str:
         return t(f"sex.{code}")
     return value or ""
 
+
+# Allergy classes of papermode/data/drug_classes.toml, named in the ALLERGY flag.
+DRUG_CLASS_KEYS = (
+    "penicillins", "cephalosporins", "carbapenems", "nsaids", "opioids", "sulfonamides",
+    "macrolides", "fluoroquinolones", "tetracyclines", "aminoglycosides", "iodinated_contrast",
+    "benzodiazepines",
+)  # fmt: skip
 
 WORDING_KEYS = (
     "wording.from_to",
@@ -213,4 +390,12 @@ WORDING_KEYS = (
     "units.mcg",
     "units.units",
     *(f"units.{code}" for code in sorted(_KNOWN_UNITS)),
-)
+    *(f"units.{form}{plural}" for form in DOSE_FORMS for plural in ("", "_plural")),
+    *(f"weekdays.{code}" for code in WEEKDAY_CODES),
+    *(f"routes.{key}" for key in ROUTE_KEYS),
+    *(f"time_units.{key}" for key in ("min", "h", "d", "wk")),
+    *(f"drug_classes.{key}" for key in DRUG_CLASS_KEYS),
+    *(f"timing.{key}" for key in ("on_days", "nightly", "morning", "noon", "evening", "over",
+                                  "at_rate", "max_per_dose", "max_in_all", "site", "method",
+                                  "doses")),
+)  # fmt: skip
