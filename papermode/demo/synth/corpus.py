@@ -10,7 +10,7 @@ Same seed, same bytes (JPEG, PNG, PDF and TIFF; HEIC where the encoder allows).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,8 +72,10 @@ class _Corpus:
         out_dir: Path,
         seed: int,
         order_doses: Mapping[str, float | None] | None = None,
+        first: Sequence[str] = (),
     ) -> None:
         self.order_doses = order_doses or {}
+        self.first = list(first)  # page ids the first phone photos show, in this order
         self.renderer = PageRenderer(prepared_dir, FILL_PX_PER_MM)
         self.pages = self.renderer.pages
         self.out_dir = out_dir
@@ -132,17 +134,20 @@ def make_corpus(
     seed: int,
     mix: dict[str, float] | None = None,
     order_doses: Mapping[str, float | None] | None = None,
+    first: Sequence[str] = (),
 ) -> CorpusInfo:
     """Write `count` synthetic capture files and `truth.json` into `out_dir`.
 
     `mix` weighs the kinds of file (keys of DEFAULT_MIX); unknown kinds are an error.
     `order_doses` (order id -> the dose printed, `printed_doses`) lets PRN entries carry
     the ordered dose; without it they are random numbers the reader sends to review.
+    `first` (page ids) makes the first phone photos show those pages, in that order, so a
+    test can count on a page kind being there; the draw goes on as usual after them.
     Raises `InputFileError` when `prepared_dir` has no usable manifest or PDFs.
     """
     weights = _weights(mix)
     out_dir.mkdir(parents=True, exist_ok=True)
-    corpus = _Corpus(prepared_dir, out_dir, seed, order_doses)
+    corpus = _Corpus(prepared_dir, out_dir, seed, order_doses, first)
     rng = np.random.default_rng(seed)
     kinds = list(weights)
     probabilities = np.array([weights[kind] for kind in kinds])
@@ -196,6 +201,12 @@ def _pick(corpus: _Corpus, rng: np.random.Generator) -> tuple[PrintedPage, bool]
     run out of forms). Its truth entry starts a new `later_of` chain: the truth of a page
     is per sheet (`papermode.demo.scoring` scores copies merged and split by those chains).
     """
+    if corpus.first:
+        page_id = corpus.first.pop(0)
+        printed = next((p for p in corpus.pages if p.layout.page_id == page_id), None)
+        if printed is None:
+            raise ValueError(f"corpus: page {page_id} is not in the prepared folder")
+        return printed, page_id in corpus.timelines
     seen = [p for p in corpus.pages if p.layout.page_id in corpus.timelines]
     if seen and rng.random() < LATER_CAPTURE_RATE:
         return seen[int(rng.integers(len(seen)))], True
