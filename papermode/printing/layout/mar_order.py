@@ -97,8 +97,9 @@ def order_lines(ctx: Ctx, order: Order, width: float) -> list[tuple[str, float, 
         lines.insert(0, (fit(ctx.t("mar.high_alert"), width, 9.0, bold=True), 9.0, True))
         lines += [(line, 6.5, False) for line in wrap(ctx.t("mar.double_check"), width, 6.5)]
     if is_controlled(order) and not (order.continuous or order.do_not_perform):
-        at = 1 if order.high_alert else 0  # under HIGH ALERT, above the drug
-        lines.insert(at, (fit(ctx.t("mar.controlled"), width, 8.0, bold=True), 8.0, True))
+        at = 1 if order.high_alert else 0  # under HIGH ALERT, above the drug; never cut
+        label = [(line, 8.0, True) for line in wrap(ctx.t("mar.controlled"), width, 8.0, bold=True)]
+        lines[at:at] = label
         note = ctx.t("mar.controlled_note")
         lines += [(line, 6.5, False) for line in wrap(note, width, 6.5)]
     return lines
