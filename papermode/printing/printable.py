@@ -66,14 +66,15 @@ def check_dose_schedules_fit(snapshot: Snapshot, lang: str | None = None) -> Non
 
 
 def check_instructions_fit(snapshot: Snapshot, lang: str | None = None) -> list[str]:
-    """Instructions longer than two lines where the order prints are refused: the MAR's
-    order column, or for an as-needed order the PRN record's head (the page's width).
+    """A warning per order whose instructions take more than two lines where the order
+    prints: the MAR's order column, or for an as-needed order the PRN record's head.
 
-    A long "hold if ..." is hard to read at the bedside, so the census must shorten it. The
-    instructions are measured in the words `lang` prints (layout/wording.py), or in every
-    language when not given. Nothing is ever cut: the SIG (Dosage.text) and every other fact
-    print in full, the band growing to hold them (printing/layout/mar_order.py), so a long
-    SIG needs no warning.
+    They print in full (the band or the head grows: printing/layout/mar_order.py, prn.py);
+    refusing them would leave a ward with no forms in a downtime for a wording the record
+    chose. A long "hold if ..." is still hard to read at the bedside, so pharmacy is told
+    which orders to shorten in the record. Measured in the words `lang` prints
+    (layout/wording.py), or in every language when not given. The warning names the order,
+    never the patient.
     """
     worded = [o for o in snapshot.orders if o.instructions]
     if not worded:
@@ -82,28 +83,27 @@ def check_instructions_fit(snapshot: Snapshot, lang: str | None = None) -> list[
     mar_width = templates.for_form("mar").g("info_w") - 2.0
     prn_width = frame_for(PAPER_SIZES_MM["letter"]).content.w - 4.0  # the narrower paper
 
-    def cut(order: Order) -> bool:
+    def lines(order: Order) -> int:
+        most = 0
         for language, strings in templates.translations.items():
             if lang is not None and language != lang:
                 continue
             t = wording.translator(strings)
             words = "; ".join(wording.instruction(t, language, w) for w in order.instructions)
             width, size = (prn_width, 7.5) if order.as_needed else (mar_width, 6.5)
-            if wrap(words, width, size, bold=True, lines=2)[-1].endswith(ELLIPSIS):
-                return True
-        return False
+            most = max(most, len(wrap(words, width, size, bold=True)))
+        return most
 
-    problems = [
-        f"order {order.order_id}: its instructions do not fit the two lines of the "
-        + ("PRN record's head; shorten them (about 200 characters)" if order.as_needed
-           else "MAR's order column; shorten them (about 70 characters)")
-        + " in the record"
-        for order in worded
-        if cut(order)
-    ]  # fmt: skip
-    if problems:
-        raise CensusError(snapshot.source, problems)
-    return []
+    warnings = []
+    for order in worded:
+        count = lines(order)
+        if count > 2:
+            where = "PRN record's head" if order.as_needed else "MAR's order column"
+            warnings.append(
+                f"order {order.order_id}: its instructions take {count} lines of the {where}; "
+                "printed in full (shorter instructions in the record read better at the bedside)"
+            )
+    return warnings
 
 
 def check_one_dose_per_time(snapshot: Snapshot, doses: dict[str, list[ScheduledDose]]) -> None:
