@@ -236,10 +236,10 @@ def test_the_mar_charts_an_infusion_with_rate_and_entry_rows(tmp_path: Path) -> 
     for printed in (
         "CONTINUOUS INFUSION",
         "ordered rate 18 mL/h",
-        "calculated: 1800 units/h",
+        "calculated: 1,800 units/h",  # thousands grouped (ISMP)
         "Heparin 25,000 units in",
         "250 mL NaCl 0.9%",
-        "25000 units IV",
+        "25,000 units IV",
         "HIGH ALERT",
         "S C B X day hh:mm rate set",
         "mL/h initials 2nd initials",

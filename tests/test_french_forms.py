@@ -351,7 +351,7 @@ def test_every_page_of_an_order_names_the_drug_and_its_band(paper: str, tmp_path
     expected = {  # order: words every page it is on must print
         "eM07": ("Morphine chlorhydrate", "2,5 mg", "HAUT RISQUE", "STUPÉFIANT"),
         "eM19": ("Lorazépam", "0,5 mg", "STUPÉFIANT"),
-        "eM04": ("Énoxaparine", "4000 unités", "HAUT RISQUE"),
+        "eM04": ("Énoxaparine", "4\u202f000 unités", "HAUT RISQUE"),  # grouped (ISMP)
         "eM08": ("Insuline asparte", "4 unités", "HAUT RISQUE"),
     }
     seen = 0

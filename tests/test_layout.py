@@ -296,7 +296,7 @@ def test_mar_has_one_cell_per_dose_with_readable_ids() -> None:
         mar.field("mar.o2.20261129T1900.given")
     texts = _texts(mar)
     assert "HIGH ALERT" in texts
-    assert "12 units" in texts or "1000 mg" in texts  # the dose alone, bold (ISMP); route below
+    assert "12 units" in texts or "1,000 mg" in texts  # the dose alone, bold (ISMP); route below
     assert not any(t.endswith(" U") or ".0 mg" in t for t in texts)
 
 

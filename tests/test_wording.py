@@ -21,6 +21,7 @@ from papermode.core.model import (
 )
 from papermode.printing import pdf
 from papermode.printing.layout import wording
+from papermode.printing.layout.kit import wrap
 from papermode.printing.layout.snapshot import layout_patient
 from papermode.printing.templates import LANGUAGES, load_templates
 
@@ -270,3 +271,16 @@ def test_the_dose_to_give_is_bolder_and_larger_than_the_product_strength() -> No
     dose = next(d for d in texts if d.text == "40 mg")
     assert dose.bold and not product.bold
     assert dose.size > product.size
+
+
+def test_thousands_are_grouped_so_a_zero_is_not_lost_or_added() -> None:
+    """ISMP: "5,000 units", never "5000" (read as 500 or 50000); French and Dutch group
+    with a narrow no-break space (a point reads as a decimal point: "5.000"), which the
+    wrap keeps on one line with its unit."""
+    assert wording.number("en", 25000) == "25,000"
+    assert wording.number("fr", 25000) == "25\u202f000"
+    assert wording.number("nl", 1234.5) == "1\u202f234,5"
+    assert wording.number("en", 999) == "999" and wording.number("fr", 0.5) == "0,5"
+    assert wording.dose(_t("fr"), "fr", 5000, "U", None) == "5\u202f000 unités"
+    lines = wrap("Héparine 25\u202f000 unités par jour", 24.0, 8.0)
+    assert any("25\u202f000 unités" in line for line in lines), lines

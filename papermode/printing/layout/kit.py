@@ -67,14 +67,18 @@ def fit_size(text: str, width: float, size: float, smallest: float, *, bold: boo
     return max(size, smallest)
 
 
-_AMOUNT = re.compile(r"^\(?[<>≤≥]?\d+(?:[.,]\d+)?(?:-\d+(?:[.,]\d+)?)?$")
+_NUMBER = r"\d+(?:[,\u202f]\d{3})*(?:[.,]\d+)?"  # 0,5  25,000  25 000 (narrow no-break)
+_AMOUNT = re.compile(rf"^\(?[<>≤≥]?{_NUMBER}(?:-{_NUMBER})?$")
+_SPACES = re.compile(r"[ \t\r\n]+")  # a no-break space keeps "25 000" one word
 
 
 def _words(text: str) -> list[str]:
     """The words to wrap; an amount keeps its unit on its line ("0,5 mg", "4000 unités",
     "6 heures"): a dose split over two lines reads as a number without a unit (ISMP)."""
     words: list[str] = []
-    for word in text.split():
+    for word in _SPACES.split(text.strip()):
+        if not word:
+            continue
         unit = word.rstrip(").,;:")
         if words and _AMOUNT.match(words[-1]) and unit[:1].isalpha() and len(unit) <= 9:
             words[-1] = f"{words[-1]} {word}"

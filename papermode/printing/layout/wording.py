@@ -102,10 +102,23 @@ def translator(strings: Mapping[str, str]) -> Translate:
     return t
 
 
+THOUSANDS = {"en": ",", "fr": "\u202f", "nl": "\u202f"}  # a narrow no-break space
+
+
 def number(lang: str, value: float) -> str:
-    """0.5 -> "0.5" in English, "0,5" in French and Dutch; never a trailing zero."""
+    """0.5 -> "0.5" in English, "0,5" in French and Dutch; never a trailing zero. From 1000
+    the thousands are grouped, as ISMP asks ("5,000 units": 5000 is misread as 500 or
+    50000): a comma in English, a narrow no-break space in French and Dutch (a point, the
+    Dutch habit, would read as a decimal point on an English-trained eye: "5.000")."""
     text = format_quantity(value)
-    return text.replace(".", ",") if lang in DECIMAL_COMMA else text
+    whole, _, decimals = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    digits = whole.lstrip("-")
+    if len(digits) > 3:
+        groups = [digits[max(0, end - 3) : end] for end in range(len(digits), 0, -3)][::-1]
+        digits = THOUSANDS.get(lang, ",").join(groups)
+    mark = "," if lang in DECIMAL_COMMA else "."
+    return sign + digits + (mark + decimals if decimals else "")
 
 
 def unit(t: Translate, lang: str, code: str | None, amount: float | None = None) -> str:
