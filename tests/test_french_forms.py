@@ -351,7 +351,7 @@ def test_every_page_of_an_order_names_the_drug_and_its_band(paper: str, tmp_path
     expected = {  # order: words every page it is on must print
         "eM07": ("Morphine chlorhydrate", "2,5 mg", "HAUT RISQUE", "STUPÉFIANT"),
         "eM19": ("Lorazépam", "0,5 mg", "STUPÉFIANT"),
-        "eM04": ("Énoxaparine", "4\u202f000 unités", "HAUT RISQUE"),  # grouped (ISMP)
+        "eM04": ("Énoxaparine", "4 000 unités", "HAUT RISQUE"),  # grouped (pdftotext: a space)
         "eM08": ("Insuline asparte", "4 unités", "HAUT RISQUE"),
     }
     seen = 0
@@ -393,3 +393,14 @@ def test_an_amount_is_never_split_from_its_unit(fhir_a4: tuple) -> None:
         lines = wrap("Héparine 12,5 mg puis 4000 unités toutes les 6 heures", width, 8.0)
         assert any("12,5 mg" in line for line in lines), lines
         assert any("4000 unités" in line for line in lines), lines
+
+
+def test_the_footer_names_each_form_in_french(
+    fhir_a4: tuple[str, dict[str, str], dict],
+) -> None:
+    """'formulaire vitals v2026.3' named the form by its template file; the footer now says
+    the form's French short name (the census sheet's), the version stays for IT."""
+    text = fhir_a4[0]
+    for name in ("administration", "si besoin", "nouvelles prescriptions", "paramètres"):
+        assert re.search(rf"formulaire {name} v\d{{4}}\.\d", text), name
+    assert not re.search(r"formulaire (vitals|mar|prn|new_orders|ward_census) v", text)

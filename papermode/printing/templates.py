@@ -174,6 +174,7 @@ FORM_KEYS["ward_census"] += (
     "census.transferred",
     *(f"census.form_{name}" for name in ("mar", "prn", "new_orders", "vitals", "notes")),
 )
+COMMON_KEYS += ("census.form_ward_census",)  # the census sheet's own footer (kit.form_version)
 # The banner's allergy box, the ALLERGY flag beside an order, the signature legend.
 COMMON_KEYS += tuple(f"allergies.{k}" for k in ("label", "high", "more", "unassessed"))
 COMMON_KEYS += tuple(f"allergies.nk_{k}" for k in ("drug", "food", "environmental", "insect",

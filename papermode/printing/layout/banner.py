@@ -247,7 +247,7 @@ def footer(ctx: Ctx, form: Template, number: int, count: int) -> list[Drawing]:
             if confirmed
             else ctx.t("footer.orders_as_of_no_paper", time=taken)
         )
-    version = ctx.t("footer.template", name=form.name, version=form.version)
+    version = ctx.form_version(form)
     right = box.x + box.w
     return [
         Text(

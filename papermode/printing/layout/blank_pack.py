@@ -255,7 +255,7 @@ def blank_footer(ctx: Ctx, form: Template, number: int, count: int) -> list[Draw
     """page i of n and the template; no period, no "orders as of": the date is written."""
     box = ctx.frame.footer
     half = box.w / 2 - 2.0
-    version = ctx.t("footer.template", name=form.name, version=form.version)
+    version = ctx.form_version(form)
     right = box.x + box.w
     page = fit(ctx.t("footer.page", i=number, n=count), half, 8.5, bold=True)
     return [

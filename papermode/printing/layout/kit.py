@@ -126,6 +126,13 @@ class Ctx:
         text = self.templates.translations[self.lang][key]
         return text.format(**values) if values else text
 
+    def form_version(self, form: Template) -> str:
+        """The footer's "form vital signs v2026.3": the form's short name in the page's
+        language (the ward census's names), its template name where it has none."""
+        names = self.templates.translations[self.lang]
+        name = names.get(f"census.form_{form.name}", form.name)
+        return self.t("footer.template", name=name, version=form.version)
+
     def order_dose(self, order: Order) -> str:
         return wording.order_dose(self.t, self.lang, order)
 
