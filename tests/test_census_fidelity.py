@@ -691,3 +691,16 @@ def test_csv_orders_not_active_are_listed_as_left_out(tmp_path: Path) -> None:
     assert [item.line for item in snapshot.left_out] == [
         "orders.csv row 3: left out (status is stopped, not active)"
     ]
+
+
+def test_a_snomed_display_prints_without_its_semantic_tag() -> None:
+    """A PRN indication coded in SNOMED CT with its fully specified name printed
+    "Insomnia (disorder)"; the tag is for terminologists, not for the form."""
+    from papermode.census.fhir.parts import concept_text
+
+    coded = {"coding": [{"system": "http://snomed.info/sct", "code": "193462001",
+                         "display": "Insomnia (disorder)"}]}  # fmt: skip
+    assert concept_text(coded) == "Insomnia"
+    other = {"coding": [{"system": "http://example.org/local", "display": "Pain (finding)"}]}
+    assert concept_text(other) == "Pain (finding)"  # only SNOMED CT has these tags
+    assert concept_text({"text": "insomnie", **coded}) == "insomnie"  # the text comes first

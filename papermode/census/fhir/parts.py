@@ -110,8 +110,19 @@ def get(node: Any, *keys: str | int) -> Any:
     return node
 
 
+SNOMED = "http://snomed.info/sct"
+# A SNOMED CT fully specified name ends in its semantic tag: "Insomnia (disorder)". The
+# tag is for terminologists; printed on a form it reads as part of the indication.
+_SEMANTIC_TAG = re.compile(
+    r"\s+\((disorder|finding|qualifier value|procedure|substance|product|medicinal product|"
+    r"clinical drug|body structure|situation|observable entity|regime/therapy|event|"
+    r"morphologic abnormality|physical object)\)$"
+)
+
+
 def concept_text(concept: Any) -> str:
-    """CodeableConcept -> its text, else the first coding display, else code."""
+    """CodeableConcept -> its text, else the first coding display (a SNOMED CT display
+    without its semantic tag), else code."""
     if not isinstance(concept, dict):
         return ""
     if isinstance(concept.get("text"), str) and concept["text"].strip():
@@ -119,7 +130,10 @@ def concept_text(concept: Any) -> str:
     for key in ("display", "code"):
         for coding in concept.get("coding") or []:
             if isinstance(coding, dict) and str(coding.get(key) or "").strip():
-                return str(coding[key]).strip()
+                text = str(coding[key]).strip()
+                if key == "display" and coding.get("system") == SNOMED:
+                    text = _SEMANTIC_TAG.sub("", text) or text
+                return text
     return ""
 
 
