@@ -218,6 +218,42 @@ def test_sheet_rules_marks_only_add_up_on_one_sheet() -> None:
     assert group_sheets(misread) == [("a", "b")]
 
 
+def test_a_copy_that_adds_only_doubtful_ink_or_nothing_is_another_sheet() -> None:
+    """Found by the capture bench on the multi-day MAR: a photocopy filled by another nurse
+    lost two confident marks of the first sheet and added only ink read with doubt (the
+    signature legend, a drug written in), and a blank copy photographed after the first
+    sheet was filled lost all of them; both were merged into the first sheet."""
+    first = _marks("a", 0, {"f0", "f1"})
+    doubtful = CaptureMarks(
+        "b", datetime(2026, 11, 28, 9, 5), {"f0": "empty", "f1": "empty", "f5": "ink"},
+        frozenset({"f0", "f1"}),  # f5 is read, with doubt
+    )  # fmt: skip
+    assert group_sheets([first, doubtful]) == [("a",), ("b",)]
+    many = {f"f{i}" for i in range(6)}
+    blank = [_marks("a", 0, many), _marks("b", 5, set())]
+    assert group_sheets(blank) == [("a",), ("b",)]
+    # the same sheet: one confident mark gone (glare) and doubtful ink added stays one sheet
+    glare = CaptureMarks(
+        "b", datetime(2026, 11, 28, 9, 5), {"f0": "ticked", "f1": "empty", "f5": "ink"},
+        frozenset({"f0", "f1"}),
+    )  # fmt: skip
+    assert group_sheets([first, glare]) == [("a", "b")]
+
+
+def test_a_later_photo_joins_the_copy_whose_marks_it_holds() -> None:
+    """Two sheets of one page id; the later photo of the second agrees with both (the
+    first's marks that it lacks were read with doubt), and joined the first: it belongs to
+    the one whose marks it holds."""
+    first = _marks("a", 0, {"f0", "f1"})
+    second = _marks("b", 5, {"f2", "f3", "f4"})  # lost f0 and f1, gained: another sheet
+    doubt = CaptureMarks(
+        "c", datetime(2026, 11, 28, 9, 9),
+        {"f0": "empty", "f2": "ticked", "f3": "ticked", "f4": "ticked", "f5": "ticked"},
+        frozenset({"f2", "f3", "f4", "f5"}),  # f0 read empty with doubt, f1 not read
+    )  # fmt: skip
+    assert group_sheets([first, second, doubt]) == [("a",), ("b", "c")]
+
+
 def _write_in(image: np.ndarray, page: dict[str, Any], role: str, seed: int) -> None:
     """Handwriting (pen strokes like letters) across a write-in box of the banner."""
     spec = next(f for f in page["fields"] if f["role"] == role)
