@@ -19,7 +19,11 @@ from papermode.demo.synth import pen as pens
 from papermode.ingest.pipeline import IngestSummary, ingest_paths
 
 __all__ = ["ingest_paths", "open_store"]
+from papermode.core.settings import load_settings
 from papermode.printing.prepare import prepare_forms
+from papermode.reconcile.inputs import Decision, ReconcileInput
+from papermode.reconcile.items import Reconciliation
+from papermode.reconcile.service import reconcile_store
 from papermode.state.readings import readings_report
 from papermode.store.database import open_store
 
@@ -122,3 +126,17 @@ def readings(store_path: Path, page_id: str) -> dict[str, Any]:
     with open_store(store_path) as store:
         page: dict[str, Any] = readings_report(store, page_id=page_id)["pages"][0]
     return page
+
+
+def reconciled(
+    store_path: Path, page_id: str, prefix: str | None, now: datetime
+) -> tuple[Reconciliation, ReconcileInput]:
+    """Reconcile the store, two reviewers having confirmed every field of the entry or cell
+    `prefix` of page `page_id` as read (None: nobody decided anything)."""
+    decisions = {
+        (page_id, field_id): Decision("confirm", row["value"], ("clerk A", "nurse B"), now)
+        for field_id, row in state(store_path, page_id).items()
+        if prefix is not None and field_id.startswith(prefix + ".")
+    }
+    with open_store(store_path) as store:
+        return reconcile_store(store, load_settings(), decisions=decisions)

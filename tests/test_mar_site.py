@@ -20,9 +20,6 @@ from papermode.core.settings import load_settings  # noqa: E402
 from papermode.export.fhir import build_bundle  # noqa: E402
 from papermode.export.worklist_csv import write_worklist  # noqa: E402
 from papermode.reconcile.categories import Category  # noqa: E402
-from papermode.reconcile.inputs import Decision  # noqa: E402
-from papermode.reconcile.service import reconcile_store  # noqa: E402
-from papermode.store.database import open_store  # noqa: E402
 
 NOW = datetime(2026, 12, 20, 9, 0)
 SETTINGS = load_settings()
@@ -56,21 +53,10 @@ def _given(prepared: Path, tmp_path: Path, site: str) -> tuple[Path, str, str]:
     return store_path, page["page_id"], cell
 
 
-def _reconciled(store_path: Path, page_id: str, cell: str, confirm: bool) -> tuple[Any, Any]:
-    state = ep.state(store_path, page_id)
-    decisions = {
-        (page_id, field_id): Decision("confirm", row["value"], ("clerk A", "nurse B"), NOW)
-        for field_id, row in state.items()
-        if confirm and field_id.startswith(cell + ".")
-    }
-    with open_store(store_path) as store:
-        return reconcile_store(store, SETTINGS, decisions=decisions)
-
-
 def test_a_given_sc_dose_exports_the_site_written_beside_it(prepared: Path, tmp_path: Path) -> None:
     store_path, page_id, cell = _given(prepared, tmp_path, "4")
     assert ep.state(store_path, page_id)[f"{cell}.site"]["value"] == "4"
-    result, source = _reconciled(store_path, page_id, cell, confirm=True)
+    result, source = ep.reconciled(store_path, page_id, cell, NOW)
     _, order_id, stamp = cell.split(".")
     item = next(i for i in result.items if i.item_id == f"mar:{order_id}:{stamp}")
     assert item.exportable and item.site == "thigh_right", item.notes
@@ -94,7 +80,7 @@ def test_a_site_number_not_in_the_legend_is_reviewed_and_not_exported(
     store_path, page_id, cell = _given(prepared, tmp_path, "9")
     site = ep.state(store_path, page_id)[f"{cell}.site"]
     assert site["status"] == "review"
-    result, _ = _reconciled(store_path, page_id, cell, confirm=False)
+    result, _ = ep.reconciled(store_path, page_id, None, NOW)
     _, order_id, stamp = cell.split(".")
     item = next(i for i in result.items if i.item_id == f"mar:{order_id}:{stamp}")
     assert item.category is Category.PENDING and not item.exportable and item.site is None

@@ -18,12 +18,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import edgepages as ep  # noqa: E402
 
-from papermode.core.settings import load_settings  # noqa: E402
 from papermode.export.fhir import build_bundle  # noqa: E402
 from papermode.printing.prepare import prepare_forms  # noqa: E402
 from papermode.reconcile.categories import Category  # noqa: E402
-from papermode.reconcile.inputs import Decision  # noqa: E402
-from papermode.reconcile.service import reconcile_store  # noqa: E402
 from papermode.store.database import open_store  # noqa: E402
 
 START = datetime(2026, 11, 28, 7, 0)
@@ -144,13 +141,7 @@ def _given(prepared: Path, tmp_path: Path, order_id: str, witnessed: bool) -> An
     state = ep.state(store_path, page["page_id"])
     assert state[f"{cell}.given"]["value"] == "ticked"
     assert state[second]["value"] == ("ink" if witnessed else "empty")
-    decisions = {
-        (page["page_id"], field_id): Decision("confirm", row["value"], ("clerk A", "nurse B"), NOW)
-        for field_id, row in state.items()
-        if field_id.startswith(cell + ".")
-    }
-    with open_store(store_path) as store:
-        result, source = reconcile_store(store, load_settings(), decisions=decisions)
+    result, source = ep.reconciled(store_path, page["page_id"], cell, NOW)
     _, _, stamp = cell.split(".")
     item = next(i for i in result.items if i.item_id == f"mar:{order_id}:{stamp}")
     return item, build_bundle(result, source, exported_at=NOW), stamp

@@ -308,13 +308,7 @@ def test_an_insulin_entry_exports_its_site_and_unit(prepared: Path, tmp_path: Pa
     ep.ingest(store_path, ep.photo(image, tmp_path / "insulin.jpg"))
     state = ep.state(store_path, page["page_id"])
     assert state[f"{entry}.site"]["value"] == "3"
-    decisions = {
-        (page["page_id"], field_id): Decision("confirm", row["value"], ("clerk A", "nurse B"), NOW)
-        for field_id, row in state.items()
-        if field_id.startswith(entry + ".")
-    }
-    with open_store(store_path) as store:
-        result, source = reconcile_store(store, load_settings(), decisions=decisions)
+    result, source = ep.reconciled(store_path, page["page_id"], entry, NOW)
     item = next(i for i in result.items if i.item_id.endswith(entry))
     assert item.exportable and item.occurred_at == datetime(2026, 11, 29, 6, 10), item.notes
     assert item.site == "thigh_left" and Category.NO_WITNESS not in item.concerns

@@ -48,9 +48,9 @@ from papermode.printing.pdf import copy_pages, render_pdf
 from papermode.printing.printable import (
     census_age_warnings,
     check_dose_schedules_fit,
-    check_instructions_fit,
     check_one_dose_per_time,
     check_text_printable,
+    long_instruction_warnings,
 )
 from papermode.printing.templates import load_templates
 from papermode.store.database import open_store
@@ -157,7 +157,7 @@ def print_snapshot(
     check_dose_schedules_fit(snapshot, lang)
     check_text_printable(snapshot)
     warnings = census_age_warnings(snapshot, period[0], settings)
-    warnings += check_instructions_fit(snapshot, lang)
+    warnings += long_instruction_warnings(snapshot, lang)
     warnings += conflict_warnings(snapshot)  # allergy flags, by order id: census/drug_classes.py
     wards = _layout(snapshot, doses, period, paper=paper, lang=lang, settings=settings)
     printed, plans = plan_pdfs(snapshot, wards)

@@ -23,9 +23,9 @@ from papermode.core.settings import load_settings
 from papermode.printing.printable import (
     census_age_warnings,
     check_dose_schedules_fit,
-    check_instructions_fit,
     check_one_dose_per_time,
     check_text_printable,
+    long_instruction_warnings,
 )
 
 
@@ -107,7 +107,7 @@ def check_census(
     check_dose_schedules_fit(snapshot)
     check_text_printable(snapshot)
     warnings = snapshot.warnings + tuple(census_age_warnings(snapshot, period[0], settings))
-    warnings += tuple(check_instructions_fit(snapshot))
+    warnings += tuple(long_instruction_warnings(snapshot))
     warnings += tuple(conflict_warnings(snapshot))  # allergy flags: census/drug_classes.py
     return CensusCheck(
         source=snapshot.source,

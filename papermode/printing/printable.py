@@ -65,7 +65,7 @@ def check_dose_schedules_fit(snapshot: Snapshot, lang: str | None = None) -> Non
         raise CensusError(snapshot.source, problems)
 
 
-def check_instructions_fit(snapshot: Snapshot, lang: str | None = None) -> list[str]:
+def long_instruction_warnings(snapshot: Snapshot, lang: str | None = None) -> list[str]:
     """A warning per order whose instructions take more than two lines where the order
     prints: the MAR's order column, or for an as-needed order the PRN record's head.
 

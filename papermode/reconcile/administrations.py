@@ -181,7 +181,7 @@ def _with_second_person(item: Item, order: Order, view: CellView) -> Item:
     witness = view.states.get("witness")
     checked = second is not None and second.marked
     if witness is None and order.high_alert and is_controlled(order):
-        witness = second  # one "2nd / witness" box (`SecondPerson.witness`)
+        witness = second  # one "2nd / witness" box (`mar_order.second_person`)
     witnessed = witness is not None and witness.marked
     functions = (("verifier",) if checked else ()) + (("witness",) if witnessed else ())
     if functions:

@@ -54,7 +54,7 @@ SEX_VALUES = ("male", "female", "other")
 DATE_CELLS = 8  # ddmmyyyy
 # Every blank MAR cell has a second person's box: a drug written in may be high-alert or a
 # controlled drug, so it asks for the double check and the witness alike ("2nd / witness").
-SECOND_CHECK = SecondPerson("second_initials", "mar.second_witness", witness=True)
+SECOND_CHECK = SecondPerson("second_initials", "mar.second_witness")
 
 
 @dataclass(frozen=True)

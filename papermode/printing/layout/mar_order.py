@@ -45,8 +45,7 @@ class SecondPerson:
     paper charts; reconcile records both functions from it."""
 
     role: str  # "second_initials" or "witness"
-    label_key: str
-    witness: bool  # the order is a controlled drug: the box is (also) its witness
+    label_key: str  # "mar.second_witness" when the one box is both
 
 
 def second_person(order: Order) -> SecondPerson | None:
@@ -54,9 +53,9 @@ def second_person(order: Order) -> SecondPerson | None:
     controlled = is_controlled(order)
     if order.high_alert:
         key = "mar.second_witness" if controlled else "mar.second_initials"
-        return SecondPerson("second_initials", key, controlled)
+        return SecondPerson("second_initials", key)
     if controlled:
-        return SecondPerson("witness", "mar.witness", True)
+        return SecondPerson("witness", "mar.witness")
     return None
 
 
