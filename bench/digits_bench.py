@@ -10,6 +10,8 @@ pens), reads them back, and prints:
 - per field type (time, vital, dose): field accuracy, and as the confidence threshold moves,
   the error rate among auto-accepted fields and the share sent to review;
 - the same for Tesseract (psm 10 per cell, psm 7 per field, digit whitelist), side by side;
+- "corrections": degraded pages on which one field in five has a digit struck through or
+  overwritten, and how many of those fields were auto-accepted (each one a wrong value);
 - time per cell for each.
 
     python bench/digits_bench.py --quick        # about a minute or two
@@ -104,15 +106,30 @@ VITALS = [
 ]
 
 
+STRUCK = "struck"  # the truth of a field with a digit struck through: no value is right
+
+
+def struck_through(case: Case, rng: np.random.Generator) -> Case:
+    """The same field with one of its digits struck through or overwritten (a correction
+    whose new value is not in the comb): every value read from it is wrong."""
+    written = [k for k, char in enumerate(case.written) if char != " "]
+    k = int(rng.choice(written))
+    text = case.written[:k] + "x" + case.written[k + 1 :]
+    return Case(case.field, STRUCK, text, case.order_dose)
+
+
 def make_page(
-    count: int, rng: np.random.Generator, degraded: bool
+    count: int, rng: np.random.Generator, degraded: bool, corrections: float = 0.0
 ) -> tuple[np.ndarray, list[Case]]:
-    """A page of `count` fields (a third each time, vital, dose), written and photographed."""
+    """A page of `count` fields (a third each time, vital, dose), written and photographed;
+    a `corrections` share of them with a digit struck through."""
     page = blank_page((210.0, 297.0), PX)
     cases = []
     for index in range(count):
         kind = ("time", "vital", "dose")[index % 3]
         case = make_case(index, kind, rng, 8 + (index % 5) * 40.0, 10 + (index // 5) * 12.0)
+        if corrections and rng.random() < corrections:
+            case = struck_through(case, rng)
         shift = rng.uniform(0.5, 1.0) * rng.choice([-1, 1], 2) if degraded else np.zeros(2)
         box = case.field.box
         printed = replace(case.field, box=Box(box.x + shift[0], box.y + shift[1], box.w, box.h))
@@ -327,27 +344,36 @@ def main(argv: list[str] | None = None) -> int:
         f"held-out digits (n={digits['n']}): raw MNIST accuracy {digits['raw']:.4f}, "
         f"in comb cells {digits['in_cells']:.4f}, cell confidence ECE {digits['ece']:.4f}"
     )
-    for condition in ("clean", "degraded"):
+    for condition in CONDITIONS:
         figures[condition] = run_condition(condition, args)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str))
     return 0
 
 
+# "corrections": degraded pages on which one field in CORRECTED_SHARE has a digit struck
+# through or overwritten; a value read from such a field and accepted is a wrong value.
+CONDITIONS = ("clean", "degraded", "corrections")
+CORRECTED_SHARE = 0.2
+
+
 def run_condition(condition: str, args: argparse.Namespace) -> dict[str, object]:
     """Read `args.fields` fields under one condition with both readers; print the curves."""
-    rng = np.random.default_rng(args.seed + (condition == "degraded"))
+    rng = np.random.default_rng(args.seed + CONDITIONS.index(condition))
+    corrections = CORRECTED_SHARE if condition == "corrections" else 0.0
     results, truths, seconds, cells = [], [], 0.0, 0
     tess_results, tess_truths, tess_seconds, tess_cells = [], [], 0.0, 0
     tess_digits: list[float] = [0, 0, 0.0]
     for start in range(0, args.fields, 60):
-        page, cases = make_page(min(60, args.fields - start), rng, condition == "degraded")
+        page, cases = make_page(
+            min(60, args.fields - start), rng, condition != "clean", corrections
+        )
         found, elapsed = ours(page, cases)
         results += found
         truths += [c.truth for c in cases]
         seconds += elapsed
         cells += sum(c.field.cells for c in cases)
-        if len(tess_truths) < args.tesseract_fields:
+        if len(tess_truths) < args.tesseract_fields and not corrections:
             sample = cases[: args.tesseract_fields - len(tess_truths)]
             found_t, elapsed_t, n_cells = tesseract(page, sample)
             tess_results += found_t
@@ -363,15 +389,26 @@ def run_condition(condition: str, args: argparse.Namespace) -> dict[str, object]
         f"{chosen['wrong_among_auto']:.2%} wrong among auto-accepted fields, "
         f"{chosen['review_share']:.1%} sent to review (n={chosen['n']})"
     )
+    struck = [
+        eligible and confidence >= DEFAULT_THRESHOLDS[kind]
+        for (kind, _, confidence, eligible), truth in zip(results, truths, strict=True)
+        if truth == STRUCK
+    ]
+    chosen["struck_auto"], chosen["struck"] = sum(struck), len(struck)
+    if struck:
+        print(f"  fields with a digit struck through: {sum(struck)} of {len(struck)} "
+              "auto-accepted (each one a wrong value)")  # fmt: skip
     print(f"  reliability ({condition}): {reliability(results, truths)}")
     print_table(f"{condition}: papermode ({seconds / cells * 1000:.2f} ms per cell)", mine)
     per_cell_t = tess_seconds / max(tess_cells, 1) * 1000
-    print_table(f"{condition}: tesseract psm 7 ({per_cell_t:.1f} ms per cell)", theirs)
+    if theirs:
+        print_table(f"{condition}: tesseract psm 7 ({per_cell_t:.1f} ms per cell)", theirs)
     right, total, secs = tess_digits
-    print(
-        f"  tesseract psm 10 per-digit accuracy {right / max(total, 1):.3f} "
-        f"(n={int(total)}, {secs / max(total, 1) * 1000:.1f} ms per cell)"
-    )
+    if total:
+        print(
+            f"  tesseract psm 10 per-digit accuracy {right / max(total, 1):.3f} "
+            f"(n={int(total)}, {secs / max(total, 1) * 1000:.1f} ms per cell)"
+        )
     return {
         "papermode": mine,
         "tesseract": theirs,

@@ -260,3 +260,59 @@ def test_training_script_runs_end_to_end(tmp_path: Path) -> None:
     assert model.info["heldout_digits"] == 40 and model.info["epochs"] == 1
     with np.load(heldout) as data:
         assert data["images"].shape == (40, 28, 28) and data["images"].dtype == np.uint8
+
+
+def test_a_time_cell_gives_no_weight_to_digits_no_time_has_there() -> None:
+    """The first cell of HHMM holds 0, 1 or 2 and the third 0-5: a reading of "0" that the
+    network half-confuses with "8" is as sure as its share of the possible classes; a best
+    reading no time can have keeps its plain confidence (the value is then implausible)."""
+    from papermode.reading.combs import CellInk
+    from papermode.reading.digits import _cell_reading, allowed_digits
+
+    time_field = comb("t", 0, 0, 4, role="time")
+    allowed = allowed_digits(time_field)
+    assert allowed[0] == {0, 1, 2} and allowed[2] == set(range(6)) and 1 not in allowed
+    assert allowed_digits(comb("v", 0, 0, 3, role="vital")) == {}
+    assert allowed_digits(comb("i", 0, 0, 6, role="infusion_time"))[2] == {0, 1, 2}
+    ink = CellInk(3.0, np.zeros((28, 28), np.float32), 3.0, 4.0, 1, 150.0)
+    probabilities = np.zeros(11)
+    probabilities[[0, 8, 10]] = 0.70, 0.27, 0.03
+    plain = _cell_reading(ink, probabilities)
+    hours = _cell_reading(ink, probabilities, allowed[0])
+    assert plain.digit == hours.digit == 0
+    assert plain.confidence == pytest.approx(0.70)
+    assert hours.confidence == pytest.approx(0.70 / 0.73)
+    probabilities[[0, 8]] = 0.27, 0.70  # best reading "8": no hour starts with it
+    assert _cell_reading(ink, probabilities, allowed[0]).confidence == pytest.approx(0.70)
+
+
+def test_an_ensemble_file_averages_its_networks(tmp_path: Path) -> None:
+    """A weights file with `net0_...`, `net1_...` holds an ensemble whose probabilities are
+    the mean of its networks'; a file of one network (unprefixed names) still loads."""
+    import json
+
+    shipped = load_model()
+    images = np.random.default_rng(3).random((6, 28, 28)).astype(np.float32)
+    first = shipped.nets[0].weights
+    second = {name: array * (0.5 if name == "fc2_w" else 1.0) for name, array in first.items()}
+    path = tmp_path / "two.npz"
+    np.savez(
+        path,
+        temperature=np.float32(1.0),
+        info=json.dumps({"members": 2}),
+        **{f"net0_{k}": v for k, v in first.items()},
+        **{f"net1_{k}": v for k, v in second.items()},
+    )
+    model = load_model(path)
+    assert len(model.nets) == 2
+    single = tmp_path / "one.npz"
+    np.savez(single, temperature=np.float32(1.0), info=json.dumps({}), **second)
+    alone = load_model(single)
+    assert len(alone.nets) == 1
+    from papermode.reading.digits import DigitModel
+
+    expected = (
+        DigitModel(model.nets[:1], 1.0, {}).probabilities(images) + alone.probabilities(images)
+    ) / 2
+    assert np.allclose(model.probabilities(images), expected, atol=1e-6)
+    assert not np.allclose(model.probabilities(images), alone.probabilities(images))
