@@ -389,15 +389,9 @@ def run_condition(condition: str, args: argparse.Namespace) -> dict[str, object]
         f"{chosen['wrong_among_auto']:.2%} wrong among auto-accepted fields, "
         f"{chosen['review_share']:.1%} sent to review (n={chosen['n']})"
     )
-    struck = [
-        eligible and confidence >= DEFAULT_THRESHOLDS[kind]
-        for (kind, _, confidence, eligible), truth in zip(results, truths, strict=True)
-        if truth == STRUCK
-    ]
-    chosen["struck_auto"], chosen["struck"] = sum(struck), len(struck)
-    if struck:
-        print(f"  fields with a digit struck through: {sum(struck)} of {len(struck)} "
-              "auto-accepted (each one a wrong value)")  # fmt: skip
+    if chosen["struck"]:
+        print(f"  fields with a digit struck through: {chosen['struck_auto']} of "
+              f"{chosen['struck']} auto-accepted (each one a wrong value)")  # fmt: skip
     print(f"  reliability ({condition}): {reliability(results, truths)}")
     print_table(f"{condition}: papermode ({seconds / cells * 1000:.2f} ms per cell)", mine)
     per_cell_t = tess_seconds / max(tess_cells, 1) * 1000
@@ -420,16 +414,19 @@ def run_condition(condition: str, args: argparse.Namespace) -> dict[str, object]
 def at_defaults(
     results: list[tuple[str, str | None, float, bool]], truths: list[str]
 ) -> dict[str, float]:
-    """Wrong among auto-accepted fields and share sent to review at DEFAULT_THRESHOLDS."""
+    """Wrong among auto-accepted fields and share sent to review at DEFAULT_THRESHOLDS, and
+    how many fields with a struck digit (truth STRUCK) were auto-accepted."""
     auto = [
-        value == truth
+        (value == truth, truth == STRUCK)
         for (kind, value, confidence, eligible), truth in zip(results, truths, strict=True)
         if eligible and confidence >= DEFAULT_THRESHOLDS[kind]
     ]
     return {
         "n": len(truths),
-        "wrong_among_auto": sum(not ok for ok in auto) / max(len(auto), 1),
+        "wrong_among_auto": sum(not ok for ok, _ in auto) / max(len(auto), 1),
         "review_share": 1 - len(auto) / max(len(truths), 1),
+        "struck_auto": sum(struck for _, struck in auto),
+        "struck": truths.count(STRUCK),
     }
 
 

@@ -20,7 +20,6 @@ from test_digits import PX, digit_accuracy, random_texts, write  # noqa: E402
 import papermode.demo.synth.handwriting as handwriting  # noqa: E402
 from papermode.reading.digits import (  # noqa: E402
     MODEL_PATH,
-    DigitModel,
     DigitNet,
     decide,
     load_model,
@@ -62,18 +61,26 @@ def test_test_half_digits_read_at_98_percent_with_calibrated_confidence() -> Non
     assert figures["ece"] < 0.03
 
 
+def _test_half_fields(
+    pages: int, *, degraded: bool, corrections: float = 0.0
+) -> tuple[list[tuple[str, str | None, float, bool]], list[str]]:
+    """The benchmark's fields on `pages` pages of 60 (seed 101), read: (results, truths)."""
+    rng = np.random.default_rng(101)
+    results, truths = [], []
+    for _ in range(pages):
+        page, cases = digits_bench.make_page(60, rng, degraded, corrections)
+        found, _ = digits_bench.ours(page, cases)
+        results += found
+        truths += [case.truth for case in cases]
+    return results, truths
+
+
 def test_test_half_clean_fields_mostly_auto_accepted_and_never_wrong() -> None:
     """300 clean benchmark fields (test half, default thresholds): none accepted wrong, at
     most 16 % to review (the ensemble of 2026-12-03 sends 15.0 % of these, the model of
     2026-11-28 13.7 %; the tried elastic model of docs/digits.md accepted one wrong time here
     at a 0.6 time threshold)."""
-    rng = np.random.default_rng(101)
-    results, truths = [], []
-    for _ in range(5):
-        page, cases = digits_bench.make_page(60, rng, degraded=False)
-        found, _ = digits_bench.ours(page, cases)
-        results += found
-        truths += [case.truth for case in cases]
+    results, truths = _test_half_fields(5, degraded=False)
     figures = digits_bench.at_defaults(results, truths)
     assert figures["wrong_among_auto"] == 0.0
     assert figures["review_share"] <= 0.16
@@ -84,13 +91,7 @@ def test_test_half_degraded_fields_never_wrong_and_fewer_to_review() -> None:
     thick pens): none accepted wrong, at most 22 % to review. The ensemble of 2026-12-03,
     trained on thinner and thicker strokes, sends 20.0 % of these; the single network of
     2026-11-28 sent a quarter of the test half's degraded fields (25.0 %)."""
-    rng = np.random.default_rng(101)
-    results, truths = [], []
-    for _ in range(5):
-        page, cases = digits_bench.make_page(60, rng, degraded=True)
-        found, _ = digits_bench.ours(page, cases)
-        results += found
-        truths += [case.truth for case in cases]
+    results, truths = _test_half_fields(5, degraded=True)
     figures = digits_bench.at_defaults(results, truths)
     assert figures["wrong_among_auto"] == 0.0
     assert figures["review_share"] <= 0.22
@@ -101,13 +102,7 @@ def test_fields_with_a_struck_digit_are_seldom_accepted() -> None:
     correction whose new value is not in the comb): every value read from them is wrong, so
     almost all must go to a person. The ensemble accepts 2 of these 120 (its calibration
     half: 1.9 % of 4,800); a guard that the "not one digit" class keeps working."""
-    rng = np.random.default_rng(101)
-    results, truths = [], []
-    for _ in range(2):
-        page, cases = digits_bench.make_page(60, rng, degraded=True, corrections=1.0)
-        found, _ = digits_bench.ours(page, cases)
-        results += found
-        truths += [case.truth for case in cases]
+    results, truths = _test_half_fields(2, degraded=True, corrections=1.0)
     assert all(truth == digits_bench.STRUCK for truth in truths)
     figures = digits_bench.at_defaults(results, truths)
     assert figures["review_share"] >= 0.96
@@ -158,7 +153,7 @@ def test_export_folds_batch_norm_and_matches_torch() -> None:
     net.eval()
     weights = module.export(net)
     assert all(value.dtype == np.float16 for value in weights.values())
-    model = DigitModel((DigitNet({k: v.astype(np.float32) for k, v in weights.items()}),), 1.0, {})
+    model = DigitNet({k: v.astype(np.float32) for k, v in weights.items()})
     images = np.random.default_rng(1).random((32, 28, 28)).astype(np.float32)
     with torch.no_grad():
         expected = net(torch.from_numpy(images).unsqueeze(1)).numpy()

@@ -343,7 +343,7 @@ def train(  # type: ignore[no-untyped-def]
 
 
 def export(net) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
-    """Torch weights -> the names papermode.reading.digits.DigitModel expects, batch norm
+    """Torch weights -> the names papermode.reading.digits.DigitNet expects, batch norm
     folded into each convolution, stored as float16 (half the file; the reader computes in
     float32, and the temperature is fitted on these rounded weights)."""
     weights = {}
@@ -444,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         net = train(train_x, train_y, epochs=args.epochs, seed=seed, smoothing=args.smoothing)
         exported = export(net)
         one = DigitNet({k: v.astype(np.float32) for k, v in exported.items()})
-        check_export(net, DigitModel((one,), 1.0, {}), train_x[:256])
+        check_export(net, one, train_x[:256])
         nets.append(one)
         weights.update({f"net{member}_{key}": value for key, value in exported.items()})
     rng = np.random.default_rng(args.seed - 1)

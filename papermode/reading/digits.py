@@ -138,10 +138,6 @@ class DigitModel:
     temperature: float
     info: dict[str, object]
 
-    def logits(self, images: np.ndarray) -> np.ndarray:
-        """The first network's raw class scores (the training script's export check)."""
-        return self.nets[0].logits(images)
-
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Calibrated class probabilities (N x 11): the mean over the networks."""
         if len(images) == 0:
