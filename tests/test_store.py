@@ -271,3 +271,23 @@ def test_opening_a_store_another_process_is_writing_to_does_not_wait(tmp_path: P
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_the_census_registered_last_is_the_latest_even_within_one_second(
+    tmp_path: Path,
+) -> None:
+    """A prepare and a reprint of the same orders (the same census time) registered within
+    one second: the reprint, registered last, is the latest, so the next reprint continues
+    from its period. Registration times in whole seconds tied and chose either."""
+    first = _snapshot()
+    again = Snapshot("s2", first.taken_at, "reprint", first.patients, ())
+    with open_store(tmp_path / "s.db") as store:
+        for snapshot, end in ((first, 29), (again, 30), (first, 27), (again, 28)):
+            store.register_snapshot(
+                snapshot,
+                period=(datetime(2026, 11, 26, 7), datetime(2026, 11, end, 7)),
+                lang="en",
+                paper="a4",
+            )
+            latest = store.latest_snapshot()
+            assert latest is not None and latest.snapshot_id == snapshot.snapshot_id

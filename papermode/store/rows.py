@@ -32,6 +32,12 @@ def now_text() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
 
+def now_ordered_text() -> str:
+    """Now to the microsecond: the latest census is chosen by registration time, and a
+    prepare and a reprint (or two reprints) can register within the same second."""
+    return datetime.now().isoformat(timespec="microseconds")
+
+
 def patient_row(snapshot_id: str, patient: Patient) -> dict[str, Any]:
     row = asdict(patient)
     row.pop("weight")
